@@ -1,0 +1,151 @@
+//! The command line: a plain clap image of the arguments, turned into resolved options in one
+//! place ([`InputArgs::options`]).
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::validate::Overrides;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kdrender",
+    version,
+    about = "Render KubeDirector apps and clusters into Kubernetes objects, offline and byte-identical",
+    long_about = None,
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print every object the clusters below PATH need, as a YAML stream on stdout.
+    Render(RenderArgs),
+    /// Check every app and cluster below PATH and report all problems; prints no objects.
+    Validate(InputArgs),
+    /// Print the JSON Schema of an input format: app, cluster or settings.
+    Schema {
+        /// app, cluster or settings
+        kind: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Folder to render: every .yaml, .yml and .json file below it is an input.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Namespace for clusters that name none (overrides ARGOCD_APP_NAMESPACE and kdrender.yaml).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Repository root: nothing outside it is read. Default: the nearest folder above PATH that
+    /// holds .git (under Argo CD: derived from ARGOCD_APP_SOURCE_PATH), else PATH itself.
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Succeed with no objects. Without it, rendering nothing is an error: a GitOps tool with
+    /// pruning would delete everything it deployed before.
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+/// The process environment variables kdrender reads, gathered by `main`.
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    /// Argo CD's destination namespace for the Application.
+    pub argocd_app_namespace: Option<String>,
+    /// Argo CD's `spec.source.path`: the app folder relative to the repository root.
+    pub argocd_app_source_path: Option<String>,
+}
+
+impl Environment {
+    pub fn from_process() -> Environment {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Environment {
+            argocd_app_namespace: var("ARGOCD_APP_NAMESPACE"),
+            argocd_app_source_path: var("ARGOCD_APP_SOURCE_PATH"),
+        }
+    }
+}
+
+/// Resolved input options.
+#[derive(Clone, Debug)]
+pub struct InputOptions {
+    pub path: PathBuf,
+    pub root: PathBuf,
+    pub overrides: Overrides,
+}
+
+impl InputArgs {
+    pub fn options(&self, env: &Environment) -> InputOptions {
+        InputOptions {
+            path: self.path.clone(),
+            root: repository_root(&self.path, self.root.as_deref(), env),
+            overrides: Overrides {
+                namespace: self.namespace.clone(),
+                argocd_namespace: env.argocd_app_namespace.clone(),
+            },
+        }
+    }
+}
+
+/// Where confinement ends: `--root`; else, under Argo CD, the folder that `ARGOCD_APP_SOURCE_PATH`
+/// is relative to; else the nearest folder above PATH holding `.git`; else PATH.
+fn repository_root(path: &Path, explicit: Option<&Path>, env: &Environment) -> PathBuf {
+    if let Some(root) = explicit {
+        return root.to_path_buf();
+    }
+    let Ok(base) = std::fs::canonicalize(path) else {
+        return path.to_path_buf();
+    };
+    if let Some(source_path) = &env.argocd_app_source_path {
+        let relative: Vec<_> = Path::new(source_path)
+            .components()
+            .filter(|c| matches!(c, std::path::Component::Normal(_)))
+            .collect();
+        let mut root = base.clone();
+        let mut matched = true;
+        for component in relative.iter().rev() {
+            if root.file_name() == Some(component.as_os_str()) {
+                root.pop();
+            } else {
+                matched = false;
+                break;
+            }
+        }
+        if matched {
+            return root;
+        }
+    }
+    base.ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map_or(base.clone(), Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argo_source_path_gives_the_root_above_the_app_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("envs/prod");
+        std::fs::create_dir_all(&app).unwrap();
+        let env = Environment {
+            argocd_app_source_path: Some("envs/prod".into()),
+            ..Environment::default()
+        };
+        let root = repository_root(&app, None, &env);
+        assert_eq!(root, std::fs::canonicalize(dir.path()).unwrap());
+        // A path that does not end in the source path falls back to PATH.
+        let other = repository_root(dir.path(), None, &env);
+        assert_eq!(other, std::fs::canonicalize(dir.path()).unwrap());
+    }
+}

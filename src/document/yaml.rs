@@ -1,0 +1,414 @@
+//! YAML 1.2 to [`Node`] trees, from the event stream of `granit-parser` (serde-saphyr's parser).
+//!
+//! Plain scalars resolve with the YAML 1.2 core schema, so `on`, `yes` and `0755` stay strings
+//! as they would for a YAML 1.2 reader. Duplicate keys are errors. Aliases are copied in, and the
+//! copies count against [`Limits::max_nodes`], which defeats "billion laughs" documents.
+
+use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span as YamlSpan, Tag};
+
+use super::{Entry, Limits, Node, ParseError, Value};
+use crate::source::Span;
+
+/// Parses every document of a YAML stream. Empty and `null` documents are left out.
+pub fn parse_yaml(text: &str, limits: Limits) -> Result<Vec<Node>, ParseError> {
+    let mut builder = Builder {
+        limits,
+        nodes: 0,
+        stack: Vec::new(),
+        anchors: BTreeMap::new(),
+        documents: Vec::new(),
+    };
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| {
+            let at = e.marker().byte_offset().unwrap_or(0);
+            ParseError::new(format!("YAML syntax: {}", e.info()), Span::new(at, at + 1))
+        })?;
+        builder.event(event, span, text)?;
+    }
+    Ok(builder.documents)
+}
+
+enum Frame {
+    Seq {
+        start: usize,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: usize,
+        anchor: usize,
+        entries: Vec<Entry>,
+        seen: BTreeSet<String>,
+        key: Option<(String, Span)>,
+    },
+}
+
+struct Builder {
+    limits: Limits,
+    nodes: usize,
+    stack: Vec<Frame>,
+    anchors: BTreeMap<usize, Node>,
+    documents: Vec<Node>,
+}
+
+fn byte_span(span: &YamlSpan) -> Span {
+    Span::new(
+        span.start.byte_offset().unwrap_or(0),
+        span.end.byte_offset().unwrap_or(0),
+    )
+}
+
+impl Builder {
+    fn event(&mut self, event: Event<'_>, span: YamlSpan, text: &str) -> Result<(), ParseError> {
+        let at = byte_span(&span);
+        match event {
+            Event::DocumentStart(..) => self.anchors.clear(),
+            Event::Scalar(value, style, anchor, tag) => {
+                let node = Node {
+                    value: resolve_scalar(&value, style, tag.as_deref(), at)?,
+                    span: trim_span(at, text),
+                };
+                self.count(1, at)?;
+                if anchor != 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push(node)?;
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                self.open(at)?;
+                self.stack.push(Frame::Seq {
+                    start: at.start,
+                    anchor,
+                    items: Vec::new(),
+                });
+            }
+            Event::MappingStart(_, anchor, _) => {
+                self.open(at)?;
+                self.stack.push(Frame::Map {
+                    start: at.start,
+                    anchor,
+                    entries: Vec::new(),
+                    seen: BTreeSet::new(),
+                    key: None,
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let node = match self.stack.pop() {
+                    Some(Frame::Seq {
+                        start,
+                        anchor,
+                        items,
+                    }) => (
+                        anchor,
+                        Node {
+                            value: Value::Seq(items),
+                            span: Span::new(start, at.end),
+                        },
+                    ),
+                    Some(Frame::Map {
+                        start,
+                        anchor,
+                        entries,
+                        ..
+                    }) => (
+                        anchor,
+                        Node {
+                            value: Value::Map(entries),
+                            span: Span::new(start, at.end),
+                        },
+                    ),
+                    None => return Err(ParseError::new("YAML syntax: unbalanced collection", at)),
+                };
+                let (anchor, mut node) = node;
+                node.span = trim_span(node.span, text);
+                if anchor != 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push(node)?;
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.get(&id) else {
+                    return Err(ParseError::new("YAML alias to an unknown anchor", at));
+                };
+                let mut copy = target.clone();
+                self.count(copy.count(), at)?;
+                copy.span = at;
+                self.push(copy)?;
+            }
+            Event::UnresolvedAlias(name) => {
+                return Err(ParseError::new(
+                    format!("YAML alias `*{name}` has no anchor"),
+                    at,
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, at: Span) -> Result<(), ParseError> {
+        self.count(1, at)?;
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(ParseError::new(
+                format!(
+                    "nesting deeper than {} levels is not accepted",
+                    self.limits.max_depth
+                ),
+                at,
+            ));
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, nodes: usize, at: Span) -> Result<(), ParseError> {
+        self.nodes = self.nodes.saturating_add(nodes);
+        if self.nodes > self.limits.max_nodes {
+            return Err(ParseError::new(
+                format!(
+                    "the file expands to more than {} values (aliases included); refusing to go on",
+                    self.limits.max_nodes
+                ),
+                at,
+            ));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, node: Node) -> Result<(), ParseError> {
+        match self.stack.last_mut() {
+            None => {
+                if !node.is_null() {
+                    self.documents.push(node);
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries, seen, key, ..
+            }) => match key.take() {
+                None => {
+                    let name = match node.value {
+                        Value::String(s) => s,
+                        Value::Null => "null".to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Number(n) => n.to_string(),
+                        Value::Seq(_) | Value::Map(_) => {
+                            return Err(ParseError::new(
+                                "mapping keys must be plain values, not collections",
+                                node.span,
+                            ));
+                        }
+                    };
+                    if !seen.insert(name.clone()) {
+                        return Err(ParseError::new(
+                            format!("duplicate key `{name}` in the same mapping"),
+                            node.span,
+                        ));
+                    }
+                    *key = Some((name, node.span));
+                }
+                Some((name, key_span)) => entries.push(Entry {
+                    key: name,
+                    key_span,
+                    value: node,
+                }),
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Spans of block collections run to the start of the next token; trim trailing whitespace so
+/// that snippets end where the value does.
+fn trim_span(span: Span, text: &str) -> Span {
+    let end = text
+        .get(span.start..span.end)
+        .map_or(span.end, |s| span.start + s.trim_end().len());
+    Span::new(span.start, end.max(span.start))
+}
+
+fn resolve_scalar(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+    at: Span,
+) -> Result<Value, ParseError> {
+    if let Some(tag) = tag {
+        let core = tag.handle() == "tag:yaml.org,2002:";
+        match (core, tag.suffix()) {
+            (true, "str") => return Ok(Value::String(text.to_string())),
+            (true, "null" | "bool" | "int" | "float") => {}
+            _ => {
+                return Err(ParseError::new(
+                    format!(
+                        "YAML tag `{}{}` is not supported",
+                        tag.original_handle(),
+                        tag.suffix()
+                    ),
+                    at,
+                ));
+            }
+        }
+    }
+    if style != ScalarStyle::Plain {
+        return Ok(Value::String(text.to_string()));
+    }
+    Ok(match text {
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        _ => match core_number(text) {
+            Some(Ok(number)) => Value::Number(number),
+            Some(Err(())) => {
+                return Err(ParseError::new(
+                    format!("`{text}` is not a finite number that JSON can hold"),
+                    at,
+                ));
+            }
+            None => Value::String(text.to_string()),
+        },
+    })
+}
+
+/// YAML 1.2 core-schema numbers: `None` when `text` is not one.
+fn core_number(text: &str) -> Option<Result<serde_json::Number, ()>> {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let negative = text.starts_with('-');
+    if let Some(hex) = text.strip_prefix("0x") {
+        return radix(hex, 16);
+    }
+    if let Some(octal) = text.strip_prefix("0o") {
+        return radix(octal, 8);
+    }
+    if matches!(unsigned, ".inf" | ".Inf" | ".INF") || matches!(text, ".nan" | ".NaN" | ".NAN") {
+        return Some(Err(()));
+    }
+    if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        let value: i128 = match unsigned.parse::<i128>() {
+            Ok(v) => v,
+            Err(_) => return Some(Err(())),
+        };
+        let value = if negative { -value } else { value };
+        return Some(if let Ok(v) = i64::try_from(value) {
+            Ok(v.into())
+        } else if let Ok(v) = u64::try_from(value) {
+            Ok(v.into())
+        } else {
+            Err(())
+        });
+    }
+    if is_core_float(unsigned) {
+        let value: f64 = text.parse().ok()?;
+        return Some(serde_json::Number::from_f64(value).ok_or(()));
+    }
+    None
+}
+
+fn radix(digits: &str, base: u32) -> Option<Result<serde_json::Number, ()>> {
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(base)) {
+        return None;
+    }
+    Some(
+        u64::from_str_radix(digits, base)
+            .map(Into::into)
+            .map_err(|_| ()),
+    )
+}
+
+/// `(\.[0-9]+ | [0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` with at least a dot or an exponent.
+fn is_core_float(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    mantissa_ok && exponent_ok && (mantissa.contains('.') || exponent.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> serde_json::Value {
+        parse_yaml(text, Limits::default()).unwrap()[0].to_json()
+    }
+
+    #[test]
+    fn plain_scalars_follow_the_yaml_1_2_core_schema() {
+        let value = one(
+            "a: on\nb: yes\nc: 0755\nd: 12\ne: 1.5\nf: ~\ng: true\nh: '12'\ni: 0x1F\nj: 1e3\nk: 2001-12-14\n",
+        );
+        assert_eq!(value["a"], "on");
+        assert_eq!(value["b"], "yes");
+        assert_eq!(value["c"], 755);
+        assert_eq!(value["d"], 12);
+        assert_eq!(value["e"], 1.5);
+        assert!(value["f"].is_null());
+        assert_eq!(value["g"], true);
+        assert_eq!(value["h"], "12");
+        assert_eq!(value["i"], 31);
+        assert_eq!(value["j"], 1000.0);
+        assert_eq!(value["k"], "2001-12-14");
+    }
+
+    #[test]
+    fn multiple_documents_skip_empty_ones() {
+        let docs = parse_yaml(
+            "---\na: 1\n---\n---\n# only a comment\n---\nb: 2\n",
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(docs.len(), 2);
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_at_the_second_key() {
+        let text = "a: 1\nb: 2\na: 3\n";
+        let err = parse_yaml(text, Limits::default()).unwrap_err();
+        assert!(err.message.contains("duplicate key `a`"));
+        assert_eq!(err.span.start, 10);
+    }
+
+    #[test]
+    fn alias_bombs_hit_the_node_limit() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+                p = i - 1
+            ));
+        }
+        let err = parse_yaml(&text, Limits::default()).unwrap_err();
+        assert!(
+            err.message.contains("more than 1000000 values"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing_the_stack() {
+        let text = "[".repeat(100_000);
+        let err = parse_yaml(&text, Limits::default()).unwrap_err();
+        assert!(
+            err.message.contains("nesting") || err.message.contains("YAML syntax"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn syntax_errors_carry_a_position() {
+        let err = parse_yaml("a: [1, 2\nb: 3\n", Limits::default()).unwrap_err();
+        assert!(err.message.starts_with("YAML syntax"), "{}", err.message);
+        assert!(err.span.start > 0);
+    }
+}

@@ -1,0 +1,131 @@
+//! Emit: the rendered objects as one deterministic YAML stream.
+//!
+//! Objects are ordered by namespace, cluster, kind (in install order: PodDisruptionBudgets,
+//! ConfigMaps, Services, StatefulSets) and name; keys are sorted; strings that a YAML 1.1 reader
+//! (Argo CD's Go YAML) would take for a boolean, number or date are quoted. Two objects with the
+//! same kind, namespace and name are an error. An object whose content holds `${` is marked
+//! `kustomize.toolkit.fluxcd.io/substitute: disabled`, so that Flux's post-build substitution
+//! leaves config files and scripts alone.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::render::Object;
+use crate::source::SourceMap;
+
+/// Flux skips post-build substitution on objects with this annotation set to `disabled`.
+pub const FLUX_SUBSTITUTE: &str = "kustomize.toolkit.fluxcd.io/substitute";
+
+/// Default cap on the size of the output, well below Argo CD's 100 MiB gRPC limit.
+pub const MAX_OUTPUT_BYTES: usize = 64 << 20;
+
+fn kind_rank(kind: &str) -> u8 {
+    match kind {
+        "PodDisruptionBudget" => 0,
+        "ConfigMap" => 1,
+        "Service" => 2,
+        "StatefulSet" => 3,
+        _ => 4,
+    }
+}
+
+/// Sorts the objects, refuses duplicates and marks those Flux must not substitute into.
+pub fn finish(
+    mut objects: Vec<Object>,
+    sources: &SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Vec<Object> {
+    objects.sort_by(|a, b| {
+        (&a.namespace, &a.cluster, kind_rank(a.kind), a.kind, &a.name).cmp(&(
+            &b.namespace,
+            &b.cluster,
+            kind_rank(b.kind),
+            b.kind,
+            &b.name,
+        ))
+    });
+    let mut seen: BTreeMap<(&str, &str, &str), &Object> = BTreeMap::new();
+    for object in &objects {
+        let key = (object.kind, object.namespace.as_str(), object.name.as_str());
+        if let Some(first) = seen.get(&key) {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "clusters \"{}\" and \"{}\" both render {} \"{}\" in namespace \"{}\"",
+                    first.cluster, object.cluster, object.kind, object.name, object.namespace
+                ))
+                .at(object.origin)
+                .help(format!(
+                    "the other cluster is at {}; rename one of them",
+                    sources.describe(first.origin)
+                )),
+            );
+        } else {
+            seen.insert(key, object);
+        }
+    }
+    for object in &mut objects {
+        if holds_substitution(&object.value) {
+            object.value["metadata"]["annotations"][FLUX_SUBSTITUTE] = json!("disabled");
+        }
+    }
+    objects
+}
+
+fn holds_substitution(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains("${"),
+        Value::Array(items) => items.iter().any(holds_substitution),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k.contains("${") || holds_substitution(v)),
+        _ => false,
+    }
+}
+
+/// One object as a YAML document (without the `---` separator).
+pub fn to_yaml(value: &Value) -> Result<String, String> {
+    serde_saphyr::to_string(value).map_err(|e| format!("cannot write an object as YAML: {e}"))
+}
+
+/// The objects as a `---`-separated YAML stream.
+pub fn yaml_stream(objects: &[Object], max_bytes: usize) -> Result<String, String> {
+    let mut out = String::new();
+    for object in objects {
+        out.push_str("---\n");
+        out.push_str(&to_yaml(&object.value)?);
+        if out.len() > max_bytes {
+            return Err(format!(
+                "the output exceeds {max_bytes} bytes; Argo CD and Flux cannot take that much from one render"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitution_is_detected_in_nested_strings_only() {
+        assert!(holds_substitution(
+            &json!({"data": {"core-site.xml": "<v>${hadoop.tmp.dir}</v>"}})
+        ));
+        assert!(!holds_substitution(
+            &json!({"data": {"run.sh": "echo $HOME"}})
+        ));
+        assert!(!holds_substitution(&json!({"n": 1})));
+    }
+
+    #[test]
+    fn yaml_1_1_traps_are_quoted() {
+        let text =
+            to_yaml(&json!({"a": "on", "b": "0755", "c": "yes", "d": "12:30", "e": "~"})).unwrap();
+        for line in text.lines() {
+            let value = line.split_once(": ").unwrap().1;
+            assert!(value.starts_with('"') || value.starts_with('\''), "{line}");
+        }
+    }
+}

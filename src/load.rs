@@ -1,0 +1,462 @@
+//! Load: find the input files, read them (confined and bounded) and parse them into documents.
+//!
+//! Every `.yaml`, `.yml` and `.json` file below the rendered folder is an input, except inside
+//! folders whose names begin with a dot. A file that does not parse is an error, never skipped:
+//! a cluster whose file silently dropped out would be pruned from the live system. Documents are
+//! sorted into apps, clusters and the settings file by their `kind`; other documents are noted
+//! and left alone. Catalog folders named by the settings contribute apps only.
+//!
+//! Nothing outside the repository root is read: a symlink that leads out of it is an error.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::document::{self, Limits, Node};
+use crate::source::{FileId, Origin, SourceMap, Span};
+
+/// The settings file, looked for at the root of the rendered folder only.
+pub const SETTINGS_FILE: &str = "kdrender.yaml";
+pub const APP_KIND: &str = "KubeDirectorApp";
+pub const CLUSTER_KIND: &str = "KubeDirectorCluster";
+pub const SETTINGS_KIND: &str = "RenderSettings";
+
+/// Bounds on what one run reads.
+#[derive(Clone, Copy, Debug)]
+pub struct InputLimits {
+    pub max_file_bytes: u64,
+    pub max_total_bytes: u64,
+    pub document: Limits,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            max_file_bytes: 8 << 20,
+            max_total_bytes: 256 << 20,
+            document: Limits::default(),
+        }
+    }
+}
+
+/// One parsed document and the file it came from.
+#[derive(Debug)]
+pub struct Document {
+    pub file: FileId,
+    pub root: Node,
+    /// The folder holding the file (absolute), which relative paths in it start from.
+    pub folder: PathBuf,
+    /// Whether it was found in a catalog folder rather than below the rendered folder.
+    pub from_catalog: bool,
+}
+
+impl Document {
+    /// Where a JSON pointer into this document was written.
+    pub fn origin(&self, pointer: &str) -> Origin {
+        Origin {
+            file: self.file,
+            span: self.root.locate(pointer, false),
+        }
+    }
+
+    /// Where the key of the member a JSON pointer names was written.
+    pub fn key_origin(&self, pointer: &str) -> Origin {
+        Origin {
+            file: self.file,
+            span: self.root.locate(pointer, true),
+        }
+    }
+
+    pub fn kind(&self) -> Option<&str> {
+        self.root.get("kind").and_then(Node::as_str)
+    }
+}
+
+/// Everything read from disk.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub sources: SourceMap,
+    pub apps: Vec<Document>,
+    pub clusters: Vec<Document>,
+    pub settings: Option<Document>,
+    /// Documents that are not inputs, with a note on what they are.
+    pub others: Vec<(Origin, String)>,
+}
+
+/// Reads files below the repository root, and nowhere else.
+pub struct Reader {
+    /// The rendered folder (absolute, canonical).
+    pub base: PathBuf,
+    /// The repository root (absolute, canonical); `base` is inside it.
+    pub root: PathBuf,
+    pub limits: InputLimits,
+    total_bytes: u64,
+}
+
+impl Reader {
+    pub fn new(base: &Path, root: &Path, limits: InputLimits) -> Result<Reader, Diagnostic> {
+        let base = fs::canonicalize(base).map_err(|e| {
+            Diagnostic::error(format!("cannot read the folder {}: {e}", base.display()))
+        })?;
+        if !base.is_dir() {
+            return Err(Diagnostic::error(format!(
+                "{} is not a folder",
+                base.display()
+            )));
+        }
+        let root = fs::canonicalize(root).map_err(|e| {
+            Diagnostic::error(format!(
+                "cannot read the repository root {}: {e}",
+                root.display()
+            ))
+        })?;
+        if !base.starts_with(&root) {
+            return Err(Diagnostic::error(format!(
+                "the rendered folder {} is not inside the repository root {}",
+                base.display(),
+                root.display()
+            )));
+        }
+        Ok(Reader {
+            base,
+            root,
+            limits,
+            total_bytes: 0,
+        })
+    }
+
+    /// The path as shown in messages: relative to the rendered folder, `/`-separated.
+    pub fn display_path(&self, path: &Path) -> String {
+        relative_path(&self.base, path)
+    }
+
+    /// Resolves `relative` (from the folder `from`) to a canonical path inside the root.
+    pub fn confine(&self, from: &Path, relative: &str) -> Result<PathBuf, String> {
+        let joined = from.join(relative);
+        let resolved = fs::canonicalize(&joined).map_err(|e| {
+            format!(
+                "cannot read {}: {e}",
+                self.display_path(&normalize(&joined))
+            )
+        })?;
+        if !resolved.starts_with(&self.root) {
+            return Err(format!(
+                "{relative} leads outside the repository root, which kdrender never reads"
+            ));
+        }
+        Ok(resolved)
+    }
+
+    /// Lists the files below `dir` in a deterministic order, skipping dot-folders and dot-files,
+    /// and refusing symlinks that lead out of the repository.
+    pub fn walk(&self, dir: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let walker = walkdir::WalkDir::new(dir)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let path = e.path().map(|p| self.display_path(p)).unwrap_or_default();
+                    diagnostics.push(Diagnostic::error(format!("cannot read {path}: {e}")));
+                    continue;
+                }
+            };
+            let path = entry.path();
+            if entry.path_is_symlink() {
+                match fs::canonicalize(path) {
+                    Ok(target) if !target.starts_with(&self.root) => {
+                        diagnostics.push(Diagnostic::error(format!(
+                            "{} is a symlink that leads outside the repository root; kdrender never reads there",
+                            self.display_path(path)
+                        )));
+                    }
+                    Ok(target) if target.is_file() => files.push(path.to_path_buf()),
+                    Ok(_) => diagnostics.push(Diagnostic::warning(format!(
+                        "{} is a symlink to a folder; symlinked folders are not followed",
+                        self.display_path(path)
+                    ))),
+                    Err(e) => diagnostics.push(Diagnostic::error(format!(
+                        "{} is a broken symlink: {e}",
+                        self.display_path(path)
+                    ))),
+                }
+            } else if entry.file_type().is_file() {
+                files.push(path.to_path_buf());
+            }
+        }
+        files
+    }
+
+    /// Reads one file as UTF-8 text within the size limits.
+    pub fn read(&mut self, path: &Path) -> Result<String, String> {
+        let shown = self.display_path(path);
+        let size = fs::metadata(path)
+            .map_err(|e| format!("cannot read {shown}: {e}"))?
+            .len();
+        if size > self.limits.max_file_bytes {
+            return Err(format!(
+                "{shown} is {size} bytes, more than the limit of {} bytes per file",
+                self.limits.max_file_bytes
+            ));
+        }
+        self.total_bytes += size;
+        if self.total_bytes > self.limits.max_total_bytes {
+            return Err(format!(
+                "the inputs exceed {} bytes in all (reached at {shown})",
+                self.limits.max_total_bytes
+            ));
+        }
+        let bytes = fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "{shown} is not valid UTF-8 (at byte {})",
+                e.utf8_error().valid_up_to()
+            )
+        })
+    }
+}
+
+fn is_input_file(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// Reads and parses every input below the rendered folder, then the apps of the catalog folders
+/// the settings name.
+pub fn load(reader: &mut Reader, diagnostics: &mut Diagnostics) -> Inputs {
+    let mut inputs = Inputs::default();
+    let base = reader.base.clone();
+    let settings_path = base.join(SETTINGS_FILE);
+    for path in reader.walk(&base, diagnostics) {
+        if !is_input_file(&path) {
+            continue;
+        }
+        let is_settings = path == settings_path;
+        for document in read_documents(reader, &path, false, &mut inputs.sources, diagnostics) {
+            classify(&mut inputs, document, is_settings, diagnostics);
+        }
+    }
+    if let Some(catalogs) = catalog_folders(&inputs) {
+        let mut seen: Vec<PathBuf> = Vec::new();
+        for (relative, origin) in catalogs {
+            let folder = match reader.confine(&base, &relative) {
+                Ok(folder) if folder.is_dir() => folder,
+                Ok(_) => {
+                    diagnostics.push(
+                        Diagnostic::error(format!("catalog folder {relative} is not a folder"))
+                            .at(origin),
+                    );
+                    continue;
+                }
+                Err(message) => {
+                    diagnostics.push(Diagnostic::error(message).at(origin));
+                    continue;
+                }
+            };
+            // Files below the rendered folder were read already.
+            if folder.starts_with(&base) || seen.iter().any(|s| folder.starts_with(s)) {
+                continue;
+            }
+            seen.push(folder.clone());
+            for path in reader.walk(&folder, diagnostics) {
+                if is_input_file(&path) {
+                    for document in
+                        read_documents(reader, &path, true, &mut inputs.sources, diagnostics)
+                    {
+                        classify(&mut inputs, document, false, diagnostics);
+                    }
+                }
+            }
+        }
+    }
+    inputs
+}
+
+/// The catalog folders the settings document names, with where each was written.
+fn catalog_folders(inputs: &Inputs) -> Option<Vec<(String, Origin)>> {
+    let settings = inputs.settings.as_ref()?;
+    let node = settings.root.get("spec")?.get("catalog")?;
+    let document::Value::Seq(items) = &node.value else {
+        return None;
+    };
+    Some(
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let origin = settings.origin(&format!("/spec/catalog/{i}"));
+                item.as_str().map(|s| (s.to_string(), origin))
+            })
+            .collect(),
+    )
+}
+
+fn read_documents(
+    reader: &mut Reader,
+    path: &Path,
+    from_catalog: bool,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Vec<Document> {
+    let text = match reader.read(path) {
+        Ok(text) => text,
+        Err(message) => {
+            diagnostics.push(Diagnostic::error(message));
+            return Vec::new();
+        }
+    };
+    let is_json = path.extension().and_then(|e| e.to_str()) == Some("json");
+    let file = sources.add(reader.display_path(path), text);
+    let text = &sources.get(file).text;
+    let parsed = if is_json {
+        document::parse_json(text, reader.limits.document).map(|node| vec![node])
+    } else {
+        document::parse_yaml(text, reader.limits.document)
+    };
+    match parsed {
+        Ok(nodes) => nodes
+            .into_iter()
+            .map(|root| Document {
+                file,
+                root,
+                folder: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+                from_catalog,
+            })
+            .collect(),
+        Err(error) => {
+            diagnostics.push(Diagnostic::error(error.message).at(Origin {
+                file,
+                span: error.span,
+            }));
+            Vec::new()
+        }
+    }
+}
+
+fn classify(
+    inputs: &mut Inputs,
+    document: Document,
+    is_settings_file: bool,
+    diagnostics: &mut Diagnostics,
+) {
+    let whole = Origin {
+        file: document.file,
+        span: Span::new(document.root.span.start, document.root.span.start),
+    };
+    let kind = document.kind().map(str::to_string);
+    let api_version = document
+        .root
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .unwrap_or("")
+        .to_string();
+    if document.from_catalog {
+        // Catalog folders contribute apps and nothing else.
+        match kind.as_deref() {
+            Some(APP_KIND) => inputs.apps.push(document),
+            _ => inputs.others.push((
+                whole,
+                "not an app, and catalog folders contribute only apps".into(),
+            )),
+        }
+        return;
+    }
+    match kind.as_deref() {
+        Some(APP_KIND) => inputs.apps.push(document),
+        Some(CLUSTER_KIND) => inputs.clusters.push(document),
+        Some(SETTINGS_KIND) if api_version.starts_with("kdrender.dev/") => {
+            if !is_settings_file {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "RenderSettings are read only from {SETTINGS_FILE} at the root of the rendered folder"
+                    ))
+                    .at(document.origin("/kind")),
+                );
+            } else if inputs.settings.is_some() {
+                diagnostics.push(
+                    Diagnostic::error(format!("{SETTINGS_FILE} holds more than one document"))
+                        .at(whole),
+                );
+            } else {
+                inputs.settings = Some(document);
+            }
+        }
+        _ if is_settings_file => diagnostics.push(
+            Diagnostic::error(format!(
+                "{SETTINGS_FILE} must be a RenderSettings document (apiVersion kdrender.dev/v1alpha1)"
+            ))
+            .at(whole),
+        ),
+        Some("KubeDirectorConfig") => diagnostics.push(
+            Diagnostic::warning(
+                "KubeDirectorConfig is not read: put renderer settings in kdrender.yaml (kind RenderSettings)",
+            )
+            .at(document.origin("/kind")),
+        ),
+        Some(kind) => inputs
+            .others
+            .push((whole, format!("a {kind} document, not an input"))),
+        None => inputs
+            .others
+            .push((whole, "not a Kubernetes-style document (no kind)".to_string())),
+    }
+}
+
+/// `path` relative to `base`, with `..` where it lies outside; `/`-separated.
+pub fn relative_path(base: &Path, path: &Path) -> String {
+    let base: Vec<Component> = base.components().collect();
+    let target: Vec<Component> = path.components().collect();
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = Vec::new();
+    parts.extend(std::iter::repeat_n("..".to_string(), base.len() - common));
+    parts.extend(
+        target[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Removes `.` and folds `..` lexically (for messages about paths that may not exist).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_use_slashes_and_dot_dot() {
+        let base = Path::new("/repo/envs/prod");
+        assert_eq!(
+            relative_path(base, Path::new("/repo/envs/prod/clusters/a.yaml")),
+            "clusters/a.yaml"
+        );
+        assert_eq!(
+            relative_path(base, Path::new("/repo/catalog/kafka/app.json")),
+            "../../catalog/kafka/app.json"
+        );
+        assert_eq!(relative_path(base, base), ".");
+    }
+}

@@ -1,0 +1,36 @@
+//! The `kdrender` binary: parse the command line, run, print, exit.
+//!
+//! Everything else lives in the library. Exit codes: 0 success, 1 invalid input, 2 usage, and
+//! anything else an internal fault. A closed stdout (`kdrender render | head`) is not an error.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = kdrender::cli::Cli::parse();
+    let outcome = kdrender::run(cli, &kdrender::cli::Environment::from_process());
+    if let Err(error) = write_all(&outcome) {
+        let broken_pipe = error
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
+        if !broken_pipe {
+            let _ = writeln!(std::io::stderr(), "error: {error:#}");
+            return ExitCode::from(3);
+        }
+    }
+    ExitCode::from(u8::try_from(outcome.code).unwrap_or(3))
+}
+
+fn write_all(outcome: &kdrender::Outcome) -> anyhow::Result<()> {
+    std::io::stderr()
+        .write_all(outcome.stderr.as_bytes())
+        .context("cannot write diagnostics to stderr")?;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(outcome.stdout.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("cannot write objects to stdout")
+}

@@ -1,0 +1,261 @@
+//! The validated, typed world that rendering works from.
+//!
+//! Everything here has passed the schemas and KubeDirector's rules, and KubeDirector's defaulting
+//! has been applied: app defaults are pushed into the roles, `members` is filled in from the
+//! cardinality, storage classes and service types are settled. Origins are kept only so that
+//! later stages can still point at the input.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::quantity::Quantity;
+use crate::source::Origin;
+
+pub type StringMap = BTreeMap<String, String>;
+
+/// Renderer settings with every default applied (`kdrender.yaml` plus the command line).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Namespace for clusters that name none, already merged with `--namespace` and Argo CD's.
+    pub namespace: String,
+    pub cluster_domain: String,
+    pub default_service_type: ServiceType,
+    pub default_storage_class: Option<String>,
+    pub labels: StringMap,
+    pub annotations: StringMap,
+    pub pod_labels: StringMap,
+    pub pod_annotations: StringMap,
+    pub service_labels: StringMap,
+    pub service_annotations: StringMap,
+    pub native_systemd_support: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ServiceType {
+    ClusterIp,
+    NodePort,
+    LoadBalancer,
+}
+
+impl ServiceType {
+    pub fn parse(text: &str) -> Option<ServiceType> {
+        match text {
+            "ClusterIP" => Some(ServiceType::ClusterIp),
+            "NodePort" => Some(ServiceType::NodePort),
+            "LoadBalancer" => Some(ServiceType::LoadBalancer),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::ClusterIp => "ClusterIP",
+            ServiceType::NodePort => "NodePort",
+            ServiceType::LoadBalancer => "LoadBalancer",
+        }
+    }
+}
+
+/// Where an app was found: below the rendered folder, or in a catalog folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AppSource {
+    Local,
+    Catalog,
+}
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub name: String,
+    pub source: AppSource,
+    pub origin: Origin,
+    /// Folder of the app's file (absolute), for its config-file templates.
+    pub folder: PathBuf,
+    /// The config-file template folder, relative to `folder`, with where it was named.
+    pub config_files: Option<(String, Origin)>,
+    pub pretty_name: String,
+    pub description: String,
+    pub distro_id: String,
+    pub version: String,
+    pub config_schema_version: i64,
+    pub services: Vec<Service>,
+    pub roles: Vec<AppRole>,
+    pub selected_roles: Vec<String>,
+    pub config_meta: StringMap,
+    pub capabilities: Vec<String>,
+    pub systemd_required: bool,
+}
+
+impl App {
+    pub fn role(&self, id: &str) -> Option<&AppRole> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.id == id)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    pub id: String,
+    pub name: String,
+    pub endpoint: Option<Endpoint>,
+    pub exported_service: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub port: u16,
+    pub url_scheme: String,
+    pub path: String,
+    pub is_dashboard: bool,
+    pub has_auth_token: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cardinality {
+    pub minimum: u32,
+    /// `"N+"`: at least `minimum`; otherwise exactly `minimum`.
+    pub open: bool,
+}
+
+impl std::fmt::Display for Cardinality {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.minimum, if self.open { "+" } else { "" })
+    }
+}
+
+/// Which KubeDirector lifecycle events a role's members take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Events {
+    pub configure: bool,
+    pub addnodes: bool,
+    pub delnodes: bool,
+}
+
+impl Events {
+    pub const ALL: Events = Events {
+        configure: true,
+        addnodes: true,
+        delnodes: true,
+    };
+
+    /// Whether membership changes reach this role (and so restart it).
+    pub fn takes_membership(self) -> bool {
+        self.addnodes || self.delnodes
+    }
+
+    pub fn names(self) -> Vec<&'static str> {
+        [
+            (self.configure, "configure"),
+            (self.addnodes, "addnodes"),
+            (self.delnodes, "delnodes"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigPackage {
+    pub url: String,
+    pub new_layout: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AppRole {
+    pub id: String,
+    pub cardinality: Cardinality,
+    pub image: String,
+    pub config_package: Option<ConfigPackage>,
+    pub persist_dirs: Vec<String>,
+    pub events: Events,
+    pub min_resources: BTreeMap<String, Quantity>,
+    pub min_storage: Option<Quantity>,
+    pub ephemeral_mode_supported: bool,
+    pub stdin: bool,
+    pub tty: bool,
+    /// Service ids this role exposes (`config.roleServices`), in the app's service order.
+    pub services: Vec<String>,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub name: String,
+    /// The cluster's own `metadata.namespace`, which wins over every other source.
+    pub namespace: Option<String>,
+    /// Name of the app; `Model::apps` holds it under `app_key`.
+    pub app: String,
+    pub app_key: (AppSource, String),
+    pub service_type: ServiceType,
+    pub connected_clusters: Vec<(String, Origin)>,
+    /// Roles in the app's role order.
+    pub roles: Vec<ClusterRole>,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Secret {
+    pub name: String,
+    pub mount_path: String,
+    pub default_mode: Option<u32>,
+    pub read_only: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Storage {
+    pub size: Quantity,
+    pub class: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockStorage {
+    pub class: Option<String>,
+    pub path_prefix: String,
+    pub devices: u32,
+    pub size: Quantity,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VolumeProjection {
+    pub claim: String,
+    pub mount_path: String,
+    pub read_only: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClusterRole {
+    pub id: String,
+    pub members: u32,
+    pub limits: BTreeMap<String, Quantity>,
+    pub requests: BTreeMap<String, Quantity>,
+    pub storage: Option<Storage>,
+    pub block_storage: Option<BlockStorage>,
+    pub env: Vec<(String, String)>,
+    pub pod_labels: StringMap,
+    pub pod_annotations: StringMap,
+    pub service_labels: StringMap,
+    pub service_annotations: StringMap,
+    pub affinity: Option<serde_json::Value>,
+    pub shared_memory: Option<Quantity>,
+    pub secret: Option<Secret>,
+    pub service_account: Option<String>,
+    pub volume_projections: Vec<VolumeProjection>,
+    pub origin: Origin,
+}
+
+/// Everything that passed validation.
+#[derive(Debug)]
+pub struct Model {
+    pub settings: Settings,
+    pub apps: BTreeMap<(AppSource, String), App>,
+    pub clusters: Vec<Cluster>,
+}
+
+impl Model {
+    pub fn app_of(&self, cluster: &Cluster) -> &App {
+        &self.apps[&cluster.app_key]
+    }
+}

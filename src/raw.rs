@@ -1,0 +1,305 @@
+//! Raw input: serde mirrors of the input formats, one to one.
+//!
+//! A document is decoded into these types only after it passed its JSON Schema, so decoding
+//! rarely fails; the checks that give meaning to the values live in `validate`, which turns these
+//! into the typed [`model`](crate::model).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+
+pub type StringMap = BTreeMap<String, String>;
+
+/// Distinguishes a field that is absent (`None`) from one set to `null` (`Some(None)`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Metadata {
+    pub name: String,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub labels: StringMap,
+    #[serde(default)]
+    pub annotations: StringMap,
+}
+
+// --- KubeDirectorApp -------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct App {
+    pub metadata: Metadata,
+    pub spec: AppSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSpec {
+    pub label: AppLabel,
+    #[serde(rename = "distroID")]
+    pub distro_id: String,
+    pub version: String,
+    pub config_schema_version: i64,
+    pub default_image_repo_tag: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub default_config_package: Option<Option<ConfigPackage>>,
+    pub default_persist_dirs: Option<Vec<String>>,
+    pub default_event_list: Option<Vec<String>>,
+    pub default_max_log_size_dump: Option<u64>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    pub roles: Vec<AppRole>,
+    pub config: AppConfig,
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    #[serde(default)]
+    pub systemd_required: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AppLabel {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigPackage {
+    #[serde(rename = "packageURL")]
+    pub package_url: String,
+    #[serde(default)]
+    pub use_new_setup_layout: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Service {
+    pub id: String,
+    #[serde(default)]
+    pub label: Option<ServiceLabel>,
+    #[serde(default)]
+    pub endpoint: Option<Endpoint>,
+    #[serde(default)]
+    pub exported_service: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ServiceLabel {
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    pub port: u16,
+    #[serde(default)]
+    pub url_scheme: String,
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub is_dashboard: bool,
+    #[serde(default)]
+    pub has_auth_token: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppRole {
+    pub id: String,
+    pub cardinality: String,
+    pub image_repo_tag: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub config_package: Option<Option<ConfigPackage>>,
+    pub persist_dirs: Option<Vec<String>>,
+    pub event_list: Option<Vec<String>>,
+    #[serde(default)]
+    pub min_resources: BTreeMap<String, serde_json::Value>,
+    pub min_storage: Option<MinStorage>,
+    #[serde(default)]
+    pub container_spec: ContainerSpec,
+    pub max_log_size_dump: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MinStorage {
+    pub size: Option<serde_json::Value>,
+    #[serde(default)]
+    pub ephemeral_mode_supported: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ContainerSpec {
+    #[serde(default)]
+    pub stdin: bool,
+    #[serde(default)]
+    pub tty: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppConfig {
+    pub selected_roles: Vec<String>,
+    pub role_services: Vec<RoleServices>,
+    #[serde(default)]
+    pub config_meta: StringMap,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleServices {
+    #[serde(rename = "roleID")]
+    pub role_id: String,
+    #[serde(rename = "serviceIDs")]
+    pub service_ids: Vec<String>,
+}
+
+// --- KubeDirectorCluster ---------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct Cluster {
+    pub metadata: Metadata,
+    pub spec: ClusterSpec,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSpec {
+    pub app: String,
+    pub app_catalog: Option<String>,
+    pub service_type: Option<String>,
+    pub naming_scheme: Option<String>,
+    pub default_secret: Option<Secret>,
+    #[serde(default)]
+    pub connections: Connections,
+    pub roles: Vec<ClusterRole>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Connections {
+    #[serde(default)]
+    pub clusters: Vec<String>,
+    #[serde(default)]
+    pub configmaps: Vec<String>,
+    #[serde(default)]
+    pub secrets: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Secret {
+    pub name: String,
+    pub mount_path: String,
+    pub default_mode: Option<u32>,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterRole {
+    pub id: String,
+    pub members: Option<u32>,
+    pub resources: Resources,
+    pub storage: Option<Storage>,
+    pub block_storage: Option<BlockStorage>,
+    #[serde(default)]
+    pub env: Vec<EnvVar>,
+    #[serde(default)]
+    pub pod_labels: StringMap,
+    #[serde(default)]
+    pub pod_annotations: StringMap,
+    #[serde(default)]
+    pub service_labels: StringMap,
+    #[serde(default)]
+    pub service_annotations: StringMap,
+    pub affinity: Option<serde_json::Value>,
+    pub shared_memory: Option<serde_json::Value>,
+    pub secret: Option<Secret>,
+    #[serde(default)]
+    pub file_injections: Vec<serde_json::Value>,
+    pub service_account_name: Option<String>,
+    #[serde(default)]
+    pub secret_keys: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub volume_projections: Vec<VolumeProjection>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Resources {
+    pub limits: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub requests: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Storage {
+    pub size: serde_json::Value,
+    pub storage_class_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockStorage {
+    pub storage_class_name: Option<String>,
+    pub path_prefix: String,
+    pub num_devices: u32,
+    pub size: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EnvVar {
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeProjection {
+    pub pvc_name: String,
+    pub mount_path: String,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+// --- RenderSettings --------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub spec: SettingsSpec,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsSpec {
+    pub namespace: Option<String>,
+    pub cluster_domain: Option<String>,
+    pub default_service_type: Option<String>,
+    pub default_storage_class_name: Option<String>,
+    #[serde(default)]
+    pub labels: StringMap,
+    #[serde(default)]
+    pub annotations: StringMap,
+    #[serde(default)]
+    pub pod_labels: StringMap,
+    #[serde(default)]
+    pub pod_annotations: StringMap,
+    #[serde(default)]
+    pub service_labels: StringMap,
+    #[serde(default)]
+    pub service_annotations: StringMap,
+    #[serde(default)]
+    pub catalog: Vec<String>,
+    #[serde(default)]
+    pub native_systemd_support: bool,
+}

@@ -1,0 +1,200 @@
+//! `configmeta.json`: KubeDirector's topology document, computed at render time.
+//!
+//! The document has KubeDirector's structure (one nodegroup `"1"`, roles with `node_ids`,
+//! `fqdns`, `flavor` and per-service endpoints, `bdvlibrefkey` indirections for configcli) and is
+//! the same for every member but for its `node` section. The ConfigMap carries the shared part
+//! once and each member's `node` section as its own key; the pod's init step joins the two into
+//! `/etc/guestconfig/configmeta.json`.
+//!
+//! Deliberate differences from KubeDirector: roles without members are left out everywhere (not
+//! only from `nodegroups`, so no reference dangles), `cluster.id` is derived from namespace and
+//! name, `authToken` and `secret_keys` are always empty.
+
+use serde_json::{Map, Value, json};
+
+use crate::resolve::{RoleTopology, Topology};
+
+/// The shared document (no `node` section). `prefix` roots the `bdvlibrefkey` paths, for
+/// embedding a connected cluster under `connections.clusters.<name>`.
+pub fn cluster_document(topology: &Topology<'_>, all: &[Topology<'_>], prefix: &[&str]) -> Value {
+    let refkey = |path: &[&str]| -> Value {
+        let full: Vec<&str> = prefix.iter().chain(path.iter()).copied().collect();
+        json!({ "bdvlibrefkey": full })
+    };
+    let app = topology.app;
+
+    let mut services = Map::new();
+    for service in &app.services {
+        let mut by_role = Map::new();
+        for role in topology.active_roles() {
+            if role.app_role.services.contains(&service.id) {
+                by_role.insert(
+                    role.app_role.id.clone(),
+                    refkey(&[
+                        "nodegroups",
+                        "1",
+                        "roles",
+                        &role.app_role.id,
+                        "services",
+                        &service.id,
+                    ]),
+                );
+            }
+        }
+        if !by_role.is_empty() {
+            services.insert(service.id.clone(), json!({ "1": by_role }));
+        }
+    }
+
+    let mut roles = Map::new();
+    for role in topology.active_roles() {
+        roles.insert(
+            role.app_role.id.clone(),
+            role_section(topology, role, &refkey),
+        );
+    }
+
+    let mut document = json!({
+        "version": app.config_schema_version.to_string(),
+        "services": services,
+        "nodegroups": {
+            "1": {
+                "distro_id": app.distro_id,
+                "catalog_entry_version": app.version,
+                "config_metadata": app.config_meta,
+                "roles": roles,
+            }
+        },
+        "distros": { app.distro_id.clone(): { "1": refkey(&["nodegroups", "1"]) } },
+        "cluster": {
+            "name": topology.cluster.name,
+            "isolated": false,
+            "id": topology.cluster_id(),
+            "config_metadata": { "1": refkey(&["nodegroups", "1", "config_metadata"]) },
+        },
+    });
+    if prefix.is_empty() {
+        let mut clusters = Map::new();
+        for &i in &topology.connections {
+            let other = &all[i];
+            let name = other.cluster.name.as_str();
+            clusters.insert(
+                name.to_string(),
+                cluster_document(other, all, &["connections", "clusters", name]),
+            );
+        }
+        document["connections"] = json!({
+            "clusters": clusters,
+            "configmaps": {},
+            "secrets": {},
+        });
+    }
+    document
+}
+
+fn role_section(
+    topology: &Topology<'_>,
+    role: &RoleTopology<'_>,
+    refkey: &dyn Fn(&[&str]) -> Value,
+) -> Value {
+    let id = role.app_role.id.as_str();
+    let fqdns: Vec<&str> = role.members.iter().map(|m| m.fqdn.as_str()).collect();
+    let mut mappings = Map::new();
+    for member in &role.members {
+        mappings.insert(
+            member.fqdn.clone(),
+            Value::String(member.node_id.to_string()),
+        );
+    }
+    let mut services = Map::new();
+    for service_id in &role.app_role.services {
+        let Some(service) = topology.app.service(service_id) else {
+            continue;
+        };
+        let endpoints: Vec<String> = match &service.endpoint {
+            Some(endpoint) => fqdns
+                .iter()
+                .map(|fqdn| format!("{}://{fqdn}:{}", endpoint.url_scheme, endpoint.port))
+                .collect(),
+            None => Vec::new(),
+        };
+        services.insert(
+            service.id.clone(),
+            json!({
+                "qualifiers": [],
+                "name": service.name,
+                "id": service.id,
+                "global_id": format!("1_{id}_{}", service.id),
+                "hostnames": refkey(&["nodegroups", "1", "roles", id, "hostnames"]),
+                "fqdns": refkey(&["nodegroups", "1", "roles", id, "fqdns"]),
+                "exported_service": service.exported_service,
+                "endpoints": endpoints,
+                "authToken": "",
+            }),
+        );
+    }
+    json!({
+        "node_ids": role.members.iter().map(|m| m.node_id.to_string()).collect::<Vec<_>>(),
+        "hostnames": fqdns,
+        "fqdns": fqdns,
+        "fqdn_mappings": mappings,
+        "flavor": flavor(role),
+        "secret_keys": {},
+        "services": services,
+    })
+}
+
+/// KubeDirector's `flavor`: memory in MiB and cores rounded up, from the limits.
+fn flavor(role: &RoleTopology<'_>) -> Value {
+    let cluster_role = role.cluster_role;
+    let limit = |name: &str| cluster_role.and_then(|r| r.limits.get(name));
+    json!({
+        "name": "n/a",
+        "description": "n/a",
+        "memory": limit("memory").map_or("n/a".to_string(), |q| q.mebibytes().to_string()),
+        "cores": limit("cpu").map_or("n/a".to_string(), |q| q.ceil_units().to_string()),
+        "storage": cluster_role
+            .and_then(|r| r.storage.as_ref())
+            .map_or("n/a".to_string(), |s| s.size.to_string()),
+    })
+}
+
+/// One member's `node` section.
+pub fn node_section(topology: &Topology<'_>, role: &RoleTopology<'_>, ordinal: usize) -> Value {
+    let member = &role.members[ordinal];
+    let block_devices: Vec<String> = role
+        .cluster_role
+        .and_then(|r| r.block_storage.as_ref())
+        .map(|b| {
+            (0..b.devices)
+                .map(|i| format!("{}{i}", b.path_prefix))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "role_id": role.app_role.id,
+        "nodegroup_id": "1",
+        "id": member.node_id.to_string(),
+        "hostname": member.fqdn,
+        "fqdn": member.fqdn,
+        "domain": topology.domain,
+        "distro_id": topology.app.distro_id,
+        "depends_on": {},
+        "block_device_paths": block_devices,
+    })
+}
+
+/// `<role> <fqdn>` lines for every member, which the setup runner compares across restarts to
+/// find the members added and removed while it was away.
+pub fn membership(topology: &Topology<'_>) -> String {
+    let mut out = String::new();
+    for role in topology.active_roles() {
+        for member in &role.members {
+            out.push_str(&role.app_role.id);
+            out.push(' ');
+            out.push_str(&member.fqdn);
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -1,0 +1,345 @@
+//! Render: each cluster's topology into Kubernetes objects, built as data (never as YAML text).
+//!
+//! Per cluster: a headless Service; a ConfigMap with `configmeta.json` (and the setup runner for
+//! apps with a setup package); and for each role with members a StatefulSet, a ConfigMap of its
+//! config files, a Service per member when the role has endpoints, and a PodDisruptionBudget when
+//! it has more than one member. Each StatefulSet's pod template gets its rollout hash last
+//! ([`crate::hash`]).
+
+pub mod configmeta;
+pub mod files;
+mod services;
+pub mod workload;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::hash;
+use crate::model::{ClusterRole, Settings};
+use crate::resolve::{RoleTopology, Topology};
+use crate::source::{Origin, SourceMap};
+
+pub use files::TemplateSet;
+
+/// Kubernetes refuses ConfigMaps whose data exceeds 1 MiB.
+pub const MAX_CONFIGMAP_BYTES: usize = 1 << 20;
+
+/// One rendered object and where it came from.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub value: Value,
+    pub kind: &'static str,
+    pub name: String,
+    pub namespace: String,
+    pub cluster: String,
+    /// The role it belongs to, if any.
+    pub role: Option<String>,
+    /// The cluster document, for messages about the object.
+    pub origin: Origin,
+}
+
+/// Labels and annotations shared by one cluster's objects.
+pub struct Meta<'a> {
+    topology: &'a Topology<'a>,
+    settings: &'a Settings,
+}
+
+impl Meta<'_> {
+    fn ours(&self, role: Option<&RoleTopology<'_>>) -> Map<String, Value> {
+        let topology = self.topology;
+        let mut labels = Map::new();
+        labels.insert("app.kubernetes.io/name".into(), json!(topology.app.name));
+        labels.insert(
+            "app.kubernetes.io/version".into(),
+            json!(topology.app.version),
+        );
+        labels.insert("app.kubernetes.io/managed-by".into(), json!("kdrender"));
+        labels.insert(
+            "kubedirector.hpe.com/kdapp".into(),
+            json!(topology.app.name),
+        );
+        labels.insert(
+            "kubedirector.hpe.com/kdcluster".into(),
+            json!(topology.cluster.name),
+        );
+        if let Some(role) = role {
+            labels.insert(
+                "app.kubernetes.io/component".into(),
+                json!(role.app_role.id),
+            );
+            labels.insert("kubedirector.hpe.com/role".into(), json!(role.app_role.id));
+        }
+        labels
+    }
+
+    fn merged(
+        layers: &[&BTreeMap<String, String>],
+        ours: Map<String, Value>,
+    ) -> Map<String, Value> {
+        let mut out = Map::new();
+        for layer in layers {
+            for (k, v) in *layer {
+                out.insert(k.clone(), json!(v));
+            }
+        }
+        out.extend(ours);
+        out
+    }
+
+    fn pretty_name(&self) -> Map<String, Value> {
+        let mut annotations = Map::new();
+        annotations.insert(
+            "kubedirector.hpe.com/kdapp-prettyName".into(),
+            json!(self.topology.app.pretty_name),
+        );
+        annotations
+    }
+
+    /// `metadata` of an object of this cluster.
+    pub fn object(&self, name: &str, role: Option<&RoleTopology<'_>>) -> Value {
+        json!({
+            "name": name,
+            "namespace": self.topology.namespace,
+            "labels": Self::merged(&[&self.settings.labels], self.ours(role)),
+            "annotations": Self::merged(&[&self.settings.annotations], self.pretty_name()),
+        })
+    }
+
+    /// `metadata` of a member's Service: the cluster's then the settings' service labels.
+    pub fn member_service(
+        &self,
+        name: &str,
+        role: &RoleTopology<'_>,
+        cluster_role: Option<&ClusterRole>,
+    ) -> Value {
+        let empty = BTreeMap::new();
+        let (labels, annotations) = cluster_role.map_or((&empty, &empty), |r| {
+            (&r.service_labels, &r.service_annotations)
+        });
+        json!({
+            "name": name,
+            "namespace": self.topology.namespace,
+            "labels": Self::merged(&[&self.settings.labels, labels, &self.settings.service_labels], self.ours(Some(role))),
+            "annotations": Self::merged(
+                &[&self.settings.annotations, annotations, &self.settings.service_annotations],
+                self.pretty_name(),
+            ),
+        })
+    }
+
+    /// Labels that select a role's pods (or, without a role, all of the cluster's pods).
+    pub fn selector(&self, role: Option<&RoleTopology<'_>>) -> Value {
+        let mut selector = Map::new();
+        selector.insert(
+            "kubedirector.hpe.com/kdcluster".into(),
+            json!(self.topology.cluster.name),
+        );
+        if let Some(role) = role {
+            selector.insert("kubedirector.hpe.com/role".into(), json!(role.app_role.id));
+        }
+        Value::Object(selector)
+    }
+
+    pub fn pod_labels(&self, role: &RoleTopology<'_>, cluster_role: &ClusterRole) -> Value {
+        Value::Object(Self::merged(
+            &[
+                &self.settings.labels,
+                &cluster_role.pod_labels,
+                &self.settings.pod_labels,
+            ],
+            self.ours(Some(role)),
+        ))
+    }
+
+    pub fn pod_annotations(&self, cluster_role: &ClusterRole) -> Value {
+        Value::Object(Self::merged(
+            &[
+                &self.settings.annotations,
+                &cluster_role.pod_annotations,
+                &self.settings.pod_annotations,
+            ],
+            self.pretty_name(),
+        ))
+    }
+}
+
+/// Renders one cluster. `all` holds every topology, for connections.
+pub fn render_cluster(
+    topology: &Topology<'_>,
+    all: &[Topology<'_>],
+    templates: Option<&TemplateSet>,
+    settings: &Settings,
+    sources: &SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Vec<Object> {
+    let meta = Meta { topology, settings };
+    let cluster = topology.cluster;
+    let mut objects = Vec::new();
+    let mut push =
+        |value: Value, kind: &'static str, name: String, role: Option<&RoleTopology<'_>>| {
+            objects.push(Object {
+                value,
+                kind,
+                name,
+                namespace: topology.namespace.clone(),
+                cluster: cluster.name.clone(),
+                role: role.map(|r| r.app_role.id.clone()),
+                origin: cluster.origin,
+            });
+        };
+
+    push(
+        services::headless(topology, &meta),
+        "Service",
+        topology.headless.clone(),
+        None,
+    );
+
+    // configmeta: the shared document, each member's node section, and the setup runner.
+    let mut data = Map::new();
+    let document = configmeta::cluster_document(topology, all, &[]);
+    data.insert(
+        "configmeta.json".into(),
+        json!(serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"),
+    );
+    for role in topology.active_roles() {
+        for (ordinal, member) in role.members.iter().enumerate() {
+            let node = configmeta::node_section(topology, role, ordinal);
+            data.insert(
+                format!("node-{}.json", member.name),
+                json!(serde_json::to_string_pretty(&node).unwrap_or_default() + "\n"),
+            );
+        }
+    }
+    if topology
+        .active_roles()
+        .any(|r| r.app_role.config_package.is_some())
+    {
+        data.insert("membership".into(), json!(configmeta::membership(topology)));
+        data.insert("setup.sh".into(), json!(include_str!("setup.sh")));
+    }
+    let configmeta_name = format!("{}-configmeta", topology.headless);
+    if let Some(diagnostic) = too_big(&configmeta_name, &data, cluster.origin) {
+        diagnostics.push(diagnostic);
+    }
+    push(
+        configmap(&meta, &configmeta_name, None, data),
+        "ConfigMap",
+        configmeta_name,
+        None,
+    );
+
+    let app_inputs = workload::app_inputs(topology.app);
+    let membership = hash::membership(topology, all);
+    for role in topology.active_roles() {
+        let Some(cluster_role) = role.cluster_role else {
+            continue;
+        };
+        let files = templates.map_or_else(Vec::new, |t| {
+            t.render(topology, all, role, sources, diagnostics)
+        });
+        let files_name = format!("{}-files", role.name);
+        let mut files_data = Map::new();
+        for file in &files {
+            match &file.content {
+                files::Content::Shared(text) => {
+                    files_data.insert(file.key.clone(), json!(text));
+                }
+                files::Content::PerMember(texts) => {
+                    for (member, text) in role.members.iter().zip(texts) {
+                        files_data.insert(format!("{}.{}", member.name, file.key), json!(text));
+                    }
+                }
+            }
+        }
+        let has_files = !files_data.is_empty();
+        let mut statefulset = workload::statefulset(
+            topology,
+            role,
+            cluster_role,
+            &files,
+            has_files.then_some(files_name.as_str()),
+            settings,
+            &meta,
+        );
+        let files_value = Value::Object(files_data.clone());
+        let null = Value::Null;
+        let rollout = hash::rollout_hash(&hash::RolloutInputs {
+            pod_template: &statefulset["spec"]["template"],
+            claims: statefulset["spec"]
+                .get("volumeClaimTemplates")
+                .unwrap_or(&null),
+            files: &files_value,
+            app: &app_inputs,
+            membership: role
+                .app_role
+                .events
+                .takes_membership()
+                .then_some(&membership),
+        });
+        statefulset["spec"]["template"]["metadata"]["annotations"][hash::ANNOTATION] =
+            json!(rollout);
+        if has_files {
+            if let Some(diagnostic) = too_big(&files_name, &files_data, cluster_role.origin) {
+                diagnostics.push(diagnostic);
+            }
+            push(
+                configmap(&meta, &files_name, Some(role), files_data),
+                "ConfigMap",
+                files_name,
+                Some(role),
+            );
+        }
+        push(statefulset, "StatefulSet", role.name.clone(), Some(role));
+        let ports = services::member_ports(topology.app, role);
+        if !ports.is_empty() {
+            for member in &role.members {
+                push(
+                    services::member(topology, role, member, &ports, &meta),
+                    "Service",
+                    member.name.clone(),
+                    Some(role),
+                );
+            }
+        }
+        if role.members.len() > 1 {
+            push(
+                workload::disruption_budget(role, &meta),
+                "PodDisruptionBudget",
+                role.name.clone(),
+                Some(role),
+            );
+        }
+    }
+    objects
+}
+
+fn configmap(
+    meta: &Meta,
+    name: &str,
+    role: Option<&RoleTopology<'_>>,
+    data: Map<String, Value>,
+) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": meta.object(name, role),
+        "data": data,
+    })
+}
+
+fn too_big(name: &str, data: &Map<String, Value>, origin: Origin) -> Option<Diagnostic> {
+    let size: usize = data
+        .iter()
+        .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
+        .sum();
+    (size > MAX_CONFIGMAP_BYTES).then(|| {
+        Diagnostic::error(format!(
+            "ConfigMap {name} would hold {size} bytes; Kubernetes refuses more than {MAX_CONFIGMAP_BYTES}"
+        ))
+        .at(origin)
+        .help("fewer members, or smaller per-member config files")
+    })
+}

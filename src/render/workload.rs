@@ -1,0 +1,476 @@
+//! The StatefulSet of a role, its pod template, and its PodDisruptionBudget.
+//!
+//! The pod template reproduces what KubeDirector's controller built (image, resources, ports,
+//! capabilities, persisted directories on the member's volume, block devices, shared memory, the
+//! secret and projected volumes, the systemd mounts) and adds what KubeDirector did at run time:
+//! an init step that writes the member's `configmeta.json` and seeds persisted directories from
+//! the image on first start, DNS search paths for short member names, the config files, and, for
+//! apps with a setup package, a postStart hook that runs it.
+
+use serde_json::{Map, Value, json};
+
+use super::Meta;
+use super::files::{ConfigFile, Content};
+use crate::model::{App, AppRole, ClusterRole, Settings};
+use crate::resolve::{RoleTopology, Topology};
+
+/// Where the configmeta ConfigMap is mounted, and where the assembled document goes.
+pub const CONFIGMETA_MOUNT: &str = "/etc/kdrender/configmeta";
+pub const GUESTCONFIG_DIR: &str = "/etc/guestconfig";
+/// KubeDirector's size limit for its in-memory /tmp, /run and /run/lock.
+const SYSTEMD_TMPFS_LIMIT: &str = "20Gi";
+
+/// The directories kept on the member's volume: KubeDirector's defaults for the role's setup
+/// layout plus the role's own, with nested and repeated directories folded away.
+pub fn persisted_dirs(app_role: &AppRole) -> Vec<String> {
+    let mut dirs: Vec<String> = vec!["/etc".to_string()];
+    match &app_role.config_package {
+        Some(package) if package.new_layout => dirs.extend(
+            [
+                "/opt/guestconfig",
+                "/var/log/guestconfig",
+                "/usr/local/bin",
+                "/usr/local/lib",
+            ]
+            .map(String::from),
+        ),
+        Some(_) => dirs.extend(["/opt", "/usr"].map(String::from)),
+        None => {}
+    }
+    dirs.extend(app_role.persist_dirs.iter().cloned());
+    dirs.sort();
+    dirs.dedup();
+    let covered = |d: &String, all: &[String]| {
+        all.iter()
+            .any(|other| other != d && d.starts_with(&format!("{other}/")))
+    };
+    let all = dirs.clone();
+    dirs.retain(|d| !covered(d, &all));
+    dirs
+}
+
+/// The init step: assemble configmeta.json; seed persisted directories on first start.
+fn init_script(persisted: &[String]) -> String {
+    let mut script = String::from(
+        "set -eu\n\
+         # This member's configmeta.json: the cluster's document plus this member's node section.\n\
+         {\n\
+         \x20 sed '$ s/}$/,/' /kdrender/configmeta/configmeta.json\n\
+         \x20 printf '  \"node\": '\n\
+         \x20 cat \"/kdrender/configmeta/node-$POD_NAME.json\"\n\
+         \x20 printf '}\\n'\n\
+         } >/kdrender/guestconfig/configmeta.json\n",
+    );
+    if !persisted.is_empty() {
+        script.push_str(
+            "# Seed each persisted directory from the image once; a marker per directory records it.\n\
+             seed() {\n\
+             \x20 marker=\"/mnt/.kdrender-seeded/$(printf '%s' \"$1\" | tr / _)\"\n\
+             \x20 [ -e \"$marker\" ] && return 0\n\
+             \x20 mkdir -p \"/mnt$1\"\n\
+             \x20 if [ -d \"$1\" ]; then\n\
+             \x20   cp -a \"$1/.\" \"/mnt$1/\" || { echo \"kdrender-init: copying $1 to the volume failed (is it big enough?)\" >&2; exit 1; }\n\
+             \x20 fi\n\
+             \x20 mkdir -p /mnt/.kdrender-seeded && touch \"$marker\"\n\
+             }\n",
+        );
+        for dir in persisted {
+            script.push_str(&format!("seed {}\n", shell_quote(dir)));
+        }
+    }
+    script
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// A role's StatefulSet, without its rollout hash (the caller adds it).
+pub fn statefulset(
+    topology: &Topology<'_>,
+    role: &RoleTopology<'_>,
+    cluster_role: &ClusterRole,
+    files: &[ConfigFile],
+    files_configmap: Option<&str>,
+    settings: &Settings,
+    meta: &Meta,
+) -> Value {
+    let app = topology.app;
+    let app_role = role.app_role;
+    let persisted = if cluster_role.storage.is_some() {
+        persisted_dirs(app_role)
+    } else {
+        Vec::new()
+    };
+
+    let mut volumes = vec![
+        json!({"name": "configmeta", "configMap": {"name": format!("{}-configmeta", topology.headless)}}),
+        json!({"name": "guestconfig", "emptyDir": {}}),
+    ];
+    let mut app_mounts = vec![
+        json!({"name": "configmeta", "mountPath": CONFIGMETA_MOUNT, "readOnly": true}),
+        json!({"name": "guestconfig", "mountPath": GUESTCONFIG_DIR}),
+    ];
+    // The init step sees them outside /etc, so that seeding /etc copies none of them.
+    let mut init_mounts = vec![
+        json!({"name": "configmeta", "mountPath": "/kdrender/configmeta", "readOnly": true}),
+        json!({"name": "guestconfig", "mountPath": "/kdrender/guestconfig"}),
+    ];
+    if !persisted.is_empty() {
+        init_mounts.push(json!({"name": "p", "mountPath": "/mnt"}));
+        for dir in &persisted {
+            app_mounts.push(
+                json!({"name": "p", "mountPath": dir, "subPath": dir.trim_start_matches('/')}),
+            );
+        }
+    }
+    if let Some(configmap) = files_configmap {
+        let mut items = Vec::new();
+        for file in files {
+            match &file.content {
+                Content::Shared(_) => {
+                    items.push(item(&file.key, &file.key, file.mode));
+                    app_mounts.push(json!({
+                        "name": "config-files", "mountPath": file.target, "subPath": file.key, "readOnly": true,
+                    }));
+                }
+                Content::PerMember(_) => {
+                    for member in &role.members {
+                        let key = format!("{}.{}", member.name, file.key);
+                        items.push(item(
+                            &key,
+                            &format!("{}/{}", member.name, file.key),
+                            file.mode,
+                        ));
+                    }
+                    app_mounts.push(json!({
+                        "name": "config-files", "mountPath": file.target,
+                        "subPathExpr": format!("$(POD_NAME)/{}", file.key), "readOnly": true,
+                    }));
+                }
+            }
+        }
+        volumes.push(
+            json!({"name": "config-files", "configMap": {"name": configmap, "items": items}}),
+        );
+    }
+    if app.systemd_required {
+        for (name, path) in [("tmp", "/tmp"), ("run", "/run"), ("run-lock", "/run/lock")] {
+            volumes.push(json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": SYSTEMD_TMPFS_LIMIT}}));
+            app_mounts.push(json!({"name": name, "mountPath": path}));
+        }
+        if !settings.native_systemd_support {
+            volumes.push(json!({"name": "cgroup", "hostPath": {"path": "/sys/fs/cgroup", "type": "Directory"}}));
+            app_mounts
+                .push(json!({"name": "cgroup", "mountPath": "/sys/fs/cgroup", "readOnly": true}));
+        }
+    }
+    if let Some(size) = &cluster_role.shared_memory {
+        volumes
+            .push(json!({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": size.text}}));
+        app_mounts.push(json!({"name": "shm", "mountPath": "/dev/shm"}));
+    }
+    if let Some(secret) = &cluster_role.secret {
+        let name = format!("secret-vol-{}", secret.name);
+        let mut source = json!({"secretName": secret.name});
+        if let Some(mode) = secret.default_mode {
+            source["defaultMode"] = json!(mode);
+        }
+        volumes.push(json!({"name": name, "secret": source}));
+        app_mounts.push(
+            json!({"name": name, "mountPath": secret.mount_path, "readOnly": secret.read_only}),
+        );
+    }
+    for (i, projection) in cluster_role.volume_projections.iter().enumerate() {
+        let name = format!("projected-vol-{i}");
+        volumes.push(json!({"name": name, "persistentVolumeClaim": {"claimName": projection.claim, "readOnly": projection.read_only}}));
+        app_mounts.push(json!({"name": name, "mountPath": projection.mount_path, "readOnly": projection.read_only}));
+    }
+
+    let resources = resources(cluster_role);
+    let pod_name =
+        json!({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}});
+    let mut init = json!({
+        "name": "kdrender-init",
+        "image": app_role.image,
+        "command": ["/bin/sh", "-c", init_script(&persisted)],
+        "env": [pod_name.clone()],
+        "resources": resources.clone(),
+        "volumeMounts": init_mounts,
+    });
+    if !persisted.is_empty() {
+        // Copying the image's directories keeps their owners only when done as root.
+        init["securityContext"] = json!({"runAsUser": 0});
+    }
+
+    let mut env = vec![pod_name];
+    env.extend(
+        cluster_role
+            .env
+            .iter()
+            .map(|(name, value)| json!({"name": name, "value": value})),
+    );
+    let wants_gpu = cluster_role
+        .limits
+        .keys()
+        .chain(cluster_role.requests.keys())
+        .any(|k| k.starts_with("nvidia.com/"));
+    if !wants_gpu {
+        env.push(json!({"name": "NVIDIA_VISIBLE_DEVICES", "value": "void"}));
+    }
+    if app_role
+        .config_package
+        .as_ref()
+        .is_some_and(|p| p.new_layout)
+    {
+        env.push(json!({"name": "PYTHONUSERBASE", "value": "/usr/local"}));
+    }
+
+    let ports: Vec<Value> = app_role
+        .services
+        .iter()
+        .filter_map(|id| app.service(id))
+        .filter_map(|s| {
+            s.endpoint
+                .as_ref()
+                .map(|e| json!({"name": s.id, "containerPort": e.port, "protocol": "TCP"}))
+        })
+        .collect();
+
+    let mut container = json!({
+        "name": "app",
+        "image": app_role.image,
+        "env": env,
+        "resources": resources,
+        "volumeMounts": app_mounts,
+    });
+    if !ports.is_empty() {
+        container["ports"] = Value::Array(ports);
+    }
+    if !app.capabilities.is_empty() {
+        container["securityContext"] = json!({"capabilities": {"add": app.capabilities}});
+    }
+    if app_role.stdin {
+        container["stdin"] = json!(true);
+    }
+    if app_role.tty {
+        container["tty"] = json!(true);
+    }
+    if let Some(block) = &cluster_role.block_storage {
+        container["volumeDevices"] = Value::Array(
+            (0..block.devices)
+                .map(|i| json!({"name": format!("b{i}"), "devicePath": format!("{}{i}", block.path_prefix)}))
+                .collect(),
+        );
+    }
+    if let Some(package) = &app_role.config_package {
+        let mut command = vec![
+            "/bin/sh".to_string(),
+            format!("{CONFIGMETA_MOUNT}/setup.sh"),
+            package.url.clone(),
+            app_role.id.clone(),
+            app_role.events.names().join(" "),
+        ];
+        if app.systemd_required {
+            command.push("systemd".to_string());
+        }
+        container["lifecycle"] = json!({"postStart": {"exec": {"command": command}}});
+    }
+
+    let mut pod_spec = json!({
+        "automountServiceAccountToken": cluster_role.service_account.is_some(),
+        "dnsConfig": {"searches": [topology.domain]},
+        "enableServiceLinks": false,
+        "initContainers": [init],
+        "containers": [container],
+        "volumes": volumes,
+    });
+    if let Some(account) = &cluster_role.service_account {
+        pod_spec["serviceAccountName"] = json!(account);
+    }
+    if let Some(affinity) = &cluster_role.affinity {
+        pod_spec["affinity"] = affinity.clone();
+    }
+
+    let mut claims = Vec::new();
+    if let Some(storage) = &cluster_role.storage {
+        claims.push(claim(
+            "p",
+            &storage.size.text,
+            storage.class.as_deref(),
+            false,
+        ));
+    }
+    if let Some(block) = &cluster_role.block_storage {
+        for i in 0..block.devices {
+            claims.push(claim(
+                &format!("b{i}"),
+                &block.size.text,
+                block.class.as_deref(),
+                true,
+            ));
+        }
+    }
+
+    let selector = meta.selector(Some(role));
+    let mut spec = json!({
+        "replicas": role.members.len(),
+        "serviceName": topology.headless,
+        "podManagementPolicy": "Parallel",
+        "updateStrategy": {"type": "RollingUpdate"},
+        "selector": {"matchLabels": selector},
+        "template": {
+            "metadata": {
+                "labels": meta.pod_labels(role, cluster_role),
+                "annotations": meta.pod_annotations(cluster_role),
+            },
+            "spec": pod_spec,
+        },
+    });
+    if !claims.is_empty() {
+        spec["volumeClaimTemplates"] = Value::Array(claims);
+        // KubeDirector deleted a member's volumes when the member was removed.
+        spec["persistentVolumeClaimRetentionPolicy"] =
+            json!({"whenScaled": "Delete", "whenDeleted": "Retain"});
+    }
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": meta.object(&role.name, Some(role)),
+        "spec": spec,
+    })
+}
+
+fn item(key: &str, path: &str, mode: Option<u32>) -> Value {
+    let mut item = json!({"key": key, "path": path});
+    if let Some(mode) = mode {
+        item["mode"] = json!(mode);
+    }
+    item
+}
+
+fn claim(name: &str, size: &str, class: Option<&str>, block: bool) -> Value {
+    let mut spec = json!({
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": size}},
+    });
+    if let Some(class) = class {
+        spec["storageClassName"] = json!(class);
+    }
+    if block {
+        spec["volumeMode"] = json!("Block");
+    }
+    json!({"metadata": {"name": name}, "spec": spec})
+}
+
+fn resources(role: &ClusterRole) -> Value {
+    let as_map = |map: &std::collections::BTreeMap<String, crate::quantity::Quantity>| -> Map<String, Value> {
+        map.iter().map(|(k, q)| (k.clone(), Value::String(q.text.clone()))).collect()
+    };
+    let mut resources = json!({"limits": as_map(&role.limits)});
+    if !role.requests.is_empty() {
+        resources["requests"] = Value::Object(as_map(&role.requests));
+    }
+    resources
+}
+
+/// A PodDisruptionBudget that lets voluntary disruption take one member of the role at a time.
+pub fn disruption_budget(role: &RoleTopology<'_>, meta: &Meta) -> Value {
+    json!({
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": meta.object(&role.name, Some(role)),
+        "spec": {
+            "maxUnavailable": 1,
+            "selector": {"matchLabels": meta.selector(Some(role))},
+        },
+    })
+}
+
+/// What of the app every role consumes: part of each role's rollout hash.
+pub fn app_inputs(app: &App) -> Value {
+    json!({
+        "configMeta": app.config_meta,
+        "version": app.version,
+        "distroID": app.distro_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Cardinality, ConfigPackage, Events};
+    use crate::source::{FileId, Origin, Span};
+
+    fn role(package: Option<ConfigPackage>, dirs: &[&str]) -> AppRole {
+        AppRole {
+            id: "r".into(),
+            cardinality: Cardinality {
+                minimum: 1,
+                open: false,
+            },
+            image: "img".into(),
+            config_package: package,
+            persist_dirs: dirs.iter().map(|d| d.to_string()).collect(),
+            events: Events::ALL,
+            min_resources: Default::default(),
+            min_storage: None,
+            ephemeral_mode_supported: false,
+            stdin: false,
+            tty: false,
+            services: vec![],
+            origin: Origin {
+                file: FileId(0),
+                span: Span::default(),
+            },
+        }
+    }
+
+    #[test]
+    fn persisted_dirs_follow_kubedirector_defaults_and_fold_nested_ones() {
+        let new_layout = Some(ConfigPackage {
+            url: "file:///x.tgz".into(),
+            new_layout: true,
+        });
+        assert_eq!(
+            persisted_dirs(&role(
+                new_layout,
+                &["/var/lib/cassandra", "/etc/cassandra", "/data"]
+            )),
+            [
+                "/data",
+                "/etc",
+                "/opt/guestconfig",
+                "/usr/local/bin",
+                "/usr/local/lib",
+                "/var/lib/cassandra",
+                "/var/log/guestconfig"
+            ]
+        );
+        let legacy = Some(ConfigPackage {
+            url: "file:///x.tgz".into(),
+            new_layout: false,
+        });
+        assert_eq!(
+            persisted_dirs(&role(legacy, &["/usr/lib/spark", "/home"])),
+            ["/etc", "/home", "/opt", "/usr"]
+        );
+        assert_eq!(
+            persisted_dirs(&role(None, &["/var/lib/kafka"])),
+            ["/etc", "/var/lib/kafka"]
+        );
+    }
+
+    #[test]
+    fn init_script_is_valid_posix_shell() {
+        let script = init_script(&["/etc".to_string(), "/var/lib/it's".to_string()]);
+        let status = std::process::Command::new("sh")
+            .arg("-n")
+            .arg("-c")
+            .arg(&script)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{script}");
+        assert!(script.contains("seed '/var/lib/it'\\''s'"));
+    }
+}
