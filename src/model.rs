@@ -70,7 +70,8 @@ pub struct App {
     pub origin: Origin,
     /// Folder of the app's file (absolute), for its config-file templates.
     pub folder: PathBuf,
-    /// The config-file template folder, relative to `folder`, with where it was named.
+    /// The config-file template folder (`spec.kdrender.configFiles`), relative to `folder`,
+    /// with where it was named.
     pub config_files: Option<(String, Origin)>,
     pub pretty_name: String,
     pub description: String,
@@ -178,7 +179,20 @@ pub struct AppRole {
     pub tty: bool,
     /// Service ids this role exposes (`config.roleServices`), in the app's service order.
     pub services: Vec<String>,
+    /// What `spec.kdrender.roles.<id>` adds to the app container.
+    pub container: ContainerExtension,
     pub origin: Origin,
+}
+
+/// The app container settings KubeDirector's format has no place for.
+#[derive(Clone, Debug, Default)]
+pub struct ContainerExtension {
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub env: Vec<(String, String)>,
+    pub readiness_probe: Option<serde_json::Value>,
+    pub liveness_probe: Option<serde_json::Value>,
+    pub working_dir: Option<String>,
 }
 
 #[derive(Clone, Debug)]

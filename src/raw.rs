@@ -60,6 +60,29 @@ pub struct AppSpec {
     pub capabilities: Vec<String>,
     #[serde(default)]
     pub systemd_required: bool,
+    #[serde(default)]
+    pub kdrender: Extension,
+}
+
+/// kdrender's own block in an app's spec (KubeDirector ignores unknown fields there).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Extension {
+    pub config_files: Option<String>,
+    #[serde(default)]
+    pub roles: BTreeMap<String, RoleExtension>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleExtension {
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    #[serde(default)]
+    pub env: Vec<EnvVar>,
+    pub readiness_probe: Option<serde_json::Value>,
+    pub liveness_probe: Option<serde_json::Value>,
+    pub working_dir: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

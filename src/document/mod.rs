@@ -180,7 +180,10 @@ mod tests {
         assert_eq!(at("/spec/roles/1/id", false), "b");
         assert_eq!(at("/spec/roles/1/id", true), "id");
         let fallback = at("/spec/roles/7", false);
-        assert!(fallback.contains("id: a") && fallback.contains("id: b"), "{fallback:?}");
+        assert!(
+            fallback.contains("id: a") && fallback.contains("id: b"),
+            "{fallback:?}"
+        );
         assert_eq!(
             pointer_segments("/a~1b/c~0d").collect::<Vec<_>>(),
             ["a/b", "c~d"]

@@ -1,6 +1,6 @@
 //! Config files: an app's templates rendered with the cluster's topology (our extension).
 //!
-//! An app names its template folder with the annotation `kdrender.dev/config-files`. Inside it:
+//! An app names its template folder in `spec.kdrender.configFiles`. Inside it:
 //!
 //! ```text
 //! all/<path in the container>.j2              the same file in every member of every role
@@ -15,7 +15,6 @@
 //! file's mode. See the README for the variables a template sees.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
 use serde_json::{Map, Value, json};
@@ -552,13 +551,6 @@ fn roles_value(topology: &Topology<'_>) -> Value {
         );
     }
     Value::Object(roles)
-}
-
-/// The folder of an app's templates, for messages.
-pub fn describe(app: &App) -> Option<&Path> {
-    app.config_files
-        .as_ref()
-        .map(|(p, _)| Path::new(p.as_str()))
 }
 
 #[cfg(test)]

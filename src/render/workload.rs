@@ -203,11 +203,13 @@ pub fn statefulset(
         init["securityContext"] = json!({"runAsUser": 0});
     }
 
+    let extension = &app_role.container;
     let mut env = vec![pod_name];
     env.extend(
-        cluster_role
+        extension
             .env
             .iter()
+            .chain(&cluster_role.env)
             .map(|(name, value)| json!({"name": name, "value": value})),
     );
     let wants_gpu = cluster_role
@@ -246,6 +248,21 @@ pub fn statefulset(
     });
     if !ports.is_empty() {
         container["ports"] = Value::Array(ports);
+    }
+    if let Some(command) = &extension.command {
+        container["command"] = json!(command);
+    }
+    if let Some(args) = &extension.args {
+        container["args"] = json!(args);
+    }
+    if let Some(dir) = &extension.working_dir {
+        container["workingDir"] = json!(dir);
+    }
+    if let Some(probe) = &extension.readiness_probe {
+        container["readinessProbe"] = probe.clone();
+    }
+    if let Some(probe) = &extension.liveness_probe {
+        container["livenessProbe"] = probe.clone();
     }
     if !app.capabilities.is_empty() {
         container["securityContext"] = json!({"capabilities": {"add": app.capabilities}});
@@ -419,6 +436,7 @@ mod tests {
             stdin: false,
             tty: false,
             services: vec![],
+            container: Default::default(),
             origin: Origin {
                 file: FileId(0),
                 span: Span::default(),

@@ -11,17 +11,15 @@ use std::collections::BTreeMap;
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::load::Document;
 use crate::model::{
-    App, AppRole, AppSource, Cardinality, ConfigPackage, Endpoint, Events, Service,
+    App, AppRole, AppSource, Cardinality, ConfigPackage, ContainerExtension, Endpoint, Events,
+    Service,
 };
-use crate::names::munge;
+use crate::names::{self, munge};
 use crate::quantity::Quantity;
 use crate::raw;
 
 use super::check_unique;
 use super::cluster::MAX_MEMBERS;
-
-/// Annotation on a KubeDirectorApp naming its folder of config-file templates.
-pub const CONFIG_FILES_ANNOTATION: &str = "kdrender.dev/config-files";
 
 pub fn validate(
     raw: raw::App,
@@ -179,6 +177,22 @@ pub fn validate(
         });
     }
 
+    let mut extensions = spec.kdrender.roles;
+    for id in extensions.keys() {
+        if !role_ids.contains(&id.as_str()) {
+            let mut diagnostic = Diagnostic::error(format!(
+                "spec.kdrender.roles names \"{id}\", which is not a role of this app"
+            ))
+            .at(document.key_origin(&format!(
+                "/spec/kdrender/roles/{}",
+                crate::document::pointer_escape(id)
+            )));
+            if let Some(help) = did_you_mean(id, role_ids.iter().copied()) {
+                diagnostic = diagnostic.help(help);
+            }
+            diagnostics.push(diagnostic);
+        }
+    }
     let default_package = spec.default_config_package.flatten();
     let default_events = spec.default_event_list.as_deref().map(events);
     let mut roles = Vec::new();
@@ -251,7 +265,33 @@ pub fn validate(
             url: p.package_url,
             new_layout: p.use_new_setup_layout,
         });
+        let extension = extensions.remove(&role.id).unwrap_or_default();
+        let extension_at = format!(
+            "/spec/kdrender/roles/{}",
+            crate::document::pointer_escape(&role.id)
+        );
+        for (j, var) in extension.env.iter().enumerate() {
+            if let Err(message) = names::check_env_name(&var.name) {
+                diagnostics.push(
+                    Diagnostic::error(message)
+                        .at(document.origin(&format!("{extension_at}/env/{j}/name"))),
+                );
+            }
+        }
+        let container = ContainerExtension {
+            command: extension.command,
+            args: extension.args,
+            env: extension
+                .env
+                .into_iter()
+                .map(|v| (v.name, v.value))
+                .collect(),
+            readiness_probe: extension.readiness_probe,
+            liveness_probe: extension.liveness_probe,
+            working_dir: extension.working_dir,
+        };
         roles.push(AppRole {
+            container,
             services: exposed_services(&role_services, &role.id, &service_ids),
             id: role.id,
             cardinality,
@@ -276,17 +316,10 @@ pub fn validate(
         });
     }
 
-    let config_files = raw
-        .metadata
-        .annotations
-        .get(CONFIG_FILES_ANNOTATION)
-        .map(|folder| {
-            let pointer = format!(
-                "/metadata/annotations/{}",
-                crate::document::pointer_escape(CONFIG_FILES_ANNOTATION)
-            );
-            (folder.clone(), document.origin(&pointer))
-        });
+    let config_files = spec
+        .kdrender
+        .config_files
+        .map(|folder| (folder, document.origin("/spec/kdrender/configFiles")));
 
     if diagnostics.error_count() > errors_before {
         return None;

@@ -320,6 +320,22 @@ pub fn validate(
         for (j, var) in role.env.iter().enumerate() {
             if let Err(message) = names::check_env_name(&var.name) {
                 diagnostics.push(Diagnostic::error(message).at(at(&format!("env/{j}/name"))));
+            } else if var.name == "POD_NAME" {
+                diagnostics.push(
+                    Diagnostic::error("POD_NAME is set by kdrender (the member's pod name) and cannot be overridden")
+                        .at(at(&format!("env/{j}/name"))),
+                );
+            }
+        }
+        for (field, map) in [
+            ("podLabels", &role.pod_labels),
+            ("serviceLabels", &role.service_labels),
+        ] {
+            if map.contains_key("app.kubernetes.io/instance") {
+                diagnostics.push(
+                    Diagnostic::error("app.kubernetes.io/instance is set by Argo CD for resource tracking; kdrender never emits it")
+                        .at(document.key_origin(&format!("{base}/{field}/app.kubernetes.io~1instance"))),
+                );
             }
         }
         for (field, map, labels) in [
