@@ -29,6 +29,8 @@ pub struct Diagnostic {
     /// Short text drawn under the snippet, next to the pointed-at range.
     pub label: Option<String>,
     pub help: Option<String>,
+    /// Print only the summary line, never the source around it (it may hold secret values).
+    pub without_snippet: bool,
 }
 
 impl Diagnostic {
@@ -39,6 +41,7 @@ impl Diagnostic {
             origin: None,
             label: None,
             help: None,
+            without_snippet: false,
         }
     }
 
@@ -68,6 +71,11 @@ impl Diagnostic {
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
+        self
+    }
+
+    pub fn without_snippet(mut self) -> Self {
+        self.without_snippet = true;
         self
     }
 
@@ -148,7 +156,7 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &SourceMap) {
         Severity::Warning => "warning",
         Severity::Note => "note",
     };
-    if diagnostic.severity == Severity::Note {
+    if diagnostic.severity == Severity::Note || diagnostic.without_snippet {
         // Notes are one line each: no snippet.
         let _ = match diagnostic.origin {
             Some(origin) => writeln!(

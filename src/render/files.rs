@@ -109,7 +109,7 @@ pub fn load(
     environment.set_undefined_behavior(UndefinedBehavior::Strict);
     environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     environment.set_fuel(Some(TEMPLATE_FUEL));
-    environment.set_debug(false);
+    environment.set_debug(true);
     if let Ok(syntax) = SyntaxConfig::builder()
         .trim_blocks(true)
         .lstrip_blocks(true)

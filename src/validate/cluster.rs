@@ -129,9 +129,11 @@ pub fn validate(
 
     // Roles: known, unique, and every selected role with a minimum present.
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut misspelt: Vec<&str> = Vec::new();
     for (i, role) in spec.roles.iter().enumerate() {
         let at = document.origin(&format!("/spec/roles/{i}/id"));
         if app.role(&role.id).is_none() {
+            misspelt.push(&role.id);
             let ids: Vec<&str> = app.roles.iter().map(|r| r.id.as_str()).collect();
             let mut diagnostic = Diagnostic::error(format!(
                 "role \"{}\" is not a role of app \"{}\"",
@@ -154,7 +156,11 @@ pub fn validate(
         let Some(app_role) = app.role(selected) else {
             continue;
         };
-        if app_role.cardinality.minimum > 0 && !seen.contains_key(selected.as_str()) {
+        // A misspelt role already reported as unknown is the same mistake, reported once.
+        let reported = misspelt
+            .iter()
+            .any(|id| did_you_mean(id, [selected.as_str()]).is_some());
+        if app_role.cardinality.minimum > 0 && !seen.contains_key(selected.as_str()) && !reported {
             diagnostics.push(
                 Diagnostic::error(format!(
                     "role \"{selected}\" is missing: app \"{}\" needs at least {} member(s) of it",
@@ -368,7 +374,8 @@ pub fn validate(
                     "role \"{}\": secretKeys are not rendered: secret values never go into the configmeta ConfigMap",
                     role.id
                 ))
-                .at(at("secretKeys"))
+                .at(document.key_origin(&format!("{base}/secretKeys")))
+                .without_snippet()
                 .help("keep the values in a Secret and mount it with the role's `secret` field"),
             );
         }

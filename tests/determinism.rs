@@ -1,0 +1,200 @@
+//! Same inputs, same bytes: across runs, absolute paths, working directories, file names and
+//! order, locales, time zones, HOME, and across reformatting of the inputs.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+#[test]
+fn two_runs_are_byte_identical() {
+    let repo = two_role_repo();
+    assert_eq!(render(repo.path()), render(repo.path()));
+}
+
+#[test]
+fn the_absolute_path_and_working_directory_do_not_matter() {
+    let first = two_role_repo();
+    let second = tempfile::tempdir().unwrap();
+    let deep = second
+        .path()
+        .join("a/much/deeper/place/_cmp_server/8d1e0c2a/app");
+    copy_tree(first.path(), &deep);
+    let from_root = run(&["render", "."], first.path()).ok();
+    let from_elsewhere = run(&["render", &deep.to_string_lossy()], &project_root()).ok();
+    let relative = run(
+        &["render", "place/_cmp_server/8d1e0c2a/app"],
+        &second.path().join("a/much/deeper"),
+    )
+    .ok();
+    assert_eq!(from_root, from_elsewhere);
+    assert_eq!(from_root, relative);
+    assert!(!from_root.contains(&first.path().to_string_lossy().to_string()));
+}
+
+#[test]
+fn file_names_order_and_grouping_do_not_matter() {
+    let reference = render(two_role_repo().path());
+    // The same documents, renamed so that the walk meets them in the opposite order, and the
+    // app and cluster grouped into one multi-document file.
+    let renamed = repo(&[
+        ("zz/late-app.yml", TWO_ROLE_APP),
+        ("aa/early-cluster.yaml", TWO_ROLE_CLUSTER),
+        (
+            "zz/files/roles/coordinator/etc/coord/coord.conf.j2",
+            COORDINATOR_CONFIG,
+        ),
+        (
+            "zz/files/members/coordinator/var/lib/coord/myid.j2",
+            COORDINATOR_ID,
+        ),
+        (
+            "zz/files/roles/worker/etc/worker/worker.conf.j2",
+            WORKER_CONFIG,
+        ),
+    ]);
+    assert_eq!(reference, render(renamed.path()));
+    let grouped = repo(&[
+        (
+            "all.yaml",
+            &format!("{TWO_ROLE_CLUSTER}---\n{TWO_ROLE_APP}"),
+        ),
+        (
+            "files/roles/coordinator/etc/coord/coord.conf.j2",
+            COORDINATOR_CONFIG,
+        ),
+        (
+            "files/members/coordinator/var/lib/coord/myid.j2",
+            COORDINATOR_ID,
+        ),
+        (
+            "files/roles/worker/etc/worker/worker.conf.j2",
+            WORKER_CONFIG,
+        ),
+    ]);
+    assert_eq!(reference, render(grouped.path()));
+}
+
+#[test]
+fn locale_time_zone_and_home_do_not_matter() {
+    let repo = two_role_repo();
+    let reference = render(repo.path());
+    let path = repo.path().to_string_lossy().to_string();
+    let variants: [&[(&str, Option<&str>)]; 3] = [
+        &[
+            ("LANG", Some("tr_TR.UTF-8")),
+            ("LC_ALL", Some("tr_TR.UTF-8")),
+            ("TZ", Some("Pacific/Kiritimati")),
+        ],
+        &[
+            ("HOME", None),
+            ("USER", None),
+            ("TZ", Some("America/St_Johns")),
+            ("SOURCE_DATE_EPOCH", Some("0")),
+        ],
+        &[
+            ("HOME", Some("/nonexistent")),
+            ("LANG", Some("C")),
+            ("TMPDIR", Some("/nonexistent")),
+        ],
+    ];
+    for variant in variants {
+        let mut command = kdrender();
+        command.args(["render", &path]).current_dir("/");
+        for (key, value) in variant {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        assert_eq!(run_with(&mut command).ok(), reference, "{variant:?}");
+    }
+}
+
+/// Writes a JSON value with every object's keys in reverse order and tab indentation.
+fn reversed_json(value: &Value, indent: usize, out: &mut String) {
+    let pad = "\t".repeat(indent + 1);
+    match value {
+        Value::Object(map) => {
+            out.push_str("{\n");
+            let entries: Vec<_> = map.iter().rev().collect();
+            for (i, (key, value)) in entries.iter().enumerate() {
+                out.push_str(&format!("{pad}{}: ", serde_json::to_string(key).unwrap()));
+                reversed_json(value, indent + 1, out);
+                out.push_str(if i + 1 < entries.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&"\t".repeat(indent));
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                reversed_json(item, indent + 1, out);
+                if i + 1 < items.len() {
+                    out.push_str(", ");
+                }
+            }
+            out.push(']');
+        }
+        other => out.push_str(&serde_json::to_string(other).unwrap()),
+    }
+}
+
+#[test]
+fn reformatting_inputs_changes_no_output_byte() {
+    let reference = render(two_role_repo().path());
+    // The app as JSON with reversed keys and tabs; the cluster as flow-style YAML with comments,
+    // different indentation and quoting.
+    let app: Value = serde_saphyr::from_str(TWO_ROLE_APP).unwrap();
+    let mut app_json = String::new();
+    reversed_json(&app, 0, &mut app_json);
+    let cluster = r#"# the same cluster, written differently
+kind: 'KubeDirectorCluster'
+apiVersion: "kubedirector.hpe.com/v1beta1"
+spec:
+    roles:
+        -   resources: {limits: {memory: "1Gi", cpu: '1'}}   # coordinator
+            id: coordinator
+            storage: {size: "5Gi"}
+        -   members: 2
+            id: "worker"
+            resources:
+                limits: {memory: 2Gi, cpu: "2"}
+    app: twotier
+metadata: {name: demo}
+"#;
+    let reformatted = repo(&[
+        ("app.json", &app_json),
+        ("cluster.yml", cluster),
+        (
+            "files/roles/coordinator/etc/coord/coord.conf.j2",
+            COORDINATOR_CONFIG,
+        ),
+        (
+            "files/members/coordinator/var/lib/coord/myid.j2",
+            COORDINATOR_ID,
+        ),
+        (
+            "files/roles/worker/etc/worker/worker.conf.j2",
+            WORKER_CONFIG,
+        ),
+    ]);
+    assert_eq!(reference, render(reformatted.path()));
+}
+
+#[test]
+fn kubedirectors_tab_indented_json_renders_like_its_yaml_form() {
+    let fixture = project_root().join("tests/fixtures/compat");
+    let reference = render(&fixture);
+    let converted = tempfile::tempdir().unwrap();
+    copy_tree(&fixture, converted.path());
+    let json_path = converted.path().join("apps/searchstack.json");
+    let app: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    std::fs::remove_file(&json_path).unwrap();
+    std::fs::write(
+        converted.path().join("apps/searchstack.yaml"),
+        serde_saphyr::to_string(&app).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(reference, render(converted.path()));
+}

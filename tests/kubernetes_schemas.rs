@@ -1,0 +1,143 @@
+//! Everything kdrender renders passes the official Kubernetes schemas, in strict mode, for
+//! Kubernetes 1.30 and a current minor version (1.37), checked with the `kubernetes-validate`
+//! package from PyPI.
+//!
+//! The validator is found as `$KDRENDER_KUBERNETES_VALIDATE`, or `kubernetes-validate` on PATH;
+//! failing both, it is installed once into `target/kubernetes-validate` with pip.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::*;
+
+const VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
+const PACKAGE: &str = "kubernetes-validate==1.37.0";
+
+fn validator() -> &'static Path {
+    static VALIDATOR: OnceLock<PathBuf> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        if let Ok(path) = std::env::var("KDRENDER_KUBERNETES_VALIDATE") {
+            return PathBuf::from(path);
+        }
+        if Command::new("kubernetes-validate")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return PathBuf::from("kubernetes-validate");
+        }
+        let venv = project_root().join("target/kubernetes-validate");
+        let executable = venv.join("bin/kubernetes-validate");
+        if !executable.exists() {
+            let status = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .expect("python3 runs");
+            assert!(
+                status.success(),
+                "cannot create a virtualenv at {}",
+                venv.display()
+            );
+            let status = Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", PACKAGE])
+                .status()
+                .expect("pip runs");
+            assert!(
+                status.success(),
+                "cannot install {PACKAGE} (the test needs PyPI once)"
+            );
+        }
+        executable
+    })
+}
+
+/// Validates rendered streams (name → YAML) against both Kubernetes versions.
+fn assert_valid(streams: &[(String, String)]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (name, stream) in streams {
+        let path = dir.path().join(format!("{}.yaml", name.replace('/', "_")));
+        std::fs::write(&path, stream).unwrap();
+        files.push(path);
+    }
+    for version in VERSIONS {
+        let output = Command::new(validator())
+            .args(["--strict", "--quiet", "-k", version])
+            .args(&files)
+            .output()
+            .expect("kubernetes-validate runs");
+        assert!(
+            output.status.success(),
+            "Kubernetes {version} schemas refuse the output:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+#[test]
+fn the_validator_really_refuses_invalid_objects() {
+    let bad = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: x\nspec:\n  replicas: 1\n  unknownField: true\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(&path, bad).unwrap();
+    let output = Command::new(validator())
+        .args(["--strict", "--quiet", "-k", "1.30.0"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "strict validation must reject unknown fields"
+    );
+}
+
+#[test]
+fn the_kubedirector_catalog_renders_valid_objects() {
+    let Some(catalog) = shared_catalog() else {
+        return;
+    };
+    let mut streams = Vec::new();
+    let mut clusters: Vec<_> = std::fs::read_dir(catalog.join("clusters"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    clusters.sort();
+    for cluster in clusters {
+        let repo = tempfile::tempdir().unwrap();
+        copy_tree(&catalog.join("apps"), &repo.path().join("apps"));
+        std::fs::copy(&cluster, repo.path().join("cluster.yaml")).unwrap();
+        streams.push((
+            cluster.file_name().unwrap().to_string_lossy().into_owned(),
+            render(repo.path()),
+        ));
+    }
+    assert_valid(&streams);
+}
+
+#[test]
+fn the_examples_and_fixtures_render_valid_objects() {
+    let mut streams = vec![(
+        "compat".to_string(),
+        render(&project_root().join("tests/fixtures/compat")),
+    )];
+    let mut examples: Vec<_> = std::fs::read_dir(project_root().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("kdrender.yaml").exists())
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 3, "{examples:?}");
+    for example in examples {
+        streams.push((
+            example.file_name().unwrap().to_string_lossy().into_owned(),
+            render(&example),
+        ));
+    }
+    streams.push(("two-role".to_string(), render(two_role_repo().path())));
+    assert_valid(&streams);
+}
