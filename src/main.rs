@@ -18,10 +18,10 @@ fn main() -> ExitCode {
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
         if !broken_pipe {
             let _ = writeln!(std::io::stderr(), "error: {error:#}");
-            return ExitCode::from(3);
+            return ExitCode::from(74);
         }
     }
-    ExitCode::from(u8::try_from(outcome.code).unwrap_or(3))
+    ExitCode::from(u8::try_from(outcome.code).unwrap_or(70))
 }
 
 fn write_all(outcome: &kdrender::Outcome) -> anyhow::Result<()> {
