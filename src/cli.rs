@@ -54,6 +54,9 @@ pub struct RenderArgs {
     /// pruning would delete everything it deployed before.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Refuse to print more than this many bytes (Argo CD's gRPC limit is 100 MiB).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::emit::MAX_OUTPUT_BYTES)]
+    pub max_output_bytes: usize,
 }
 
 /// The process environment variables kdrender reads, gathered by `main`.

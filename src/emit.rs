@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::render::Object;
-use crate::source::SourceMap;
+use crate::source::{Origin, SourceMap};
 
 /// Flux skips post-build substitution on objects with this annotation set to `disabled`.
 pub const FLUX_SUBSTITUTE: &str = "kustomize.toolkit.fluxcd.io/substitute";
@@ -31,46 +31,77 @@ fn kind_rank(kind: &str) -> u8 {
     }
 }
 
-/// Sorts the objects, refuses duplicates and marks those Flux must not substitute into.
-pub fn finish(
-    mut objects: Vec<Object>,
-    sources: &SourceMap,
-    diagnostics: &mut Diagnostics,
-) -> Vec<Object> {
+/// Puts one cluster's objects in output order (kind in install order, then name) and marks
+/// those Flux must not substitute into. Clusters themselves are ordered by namespace and name.
+pub fn finish_cluster(mut objects: Vec<Object>) -> Vec<Object> {
     objects.sort_by(|a, b| {
-        (&a.namespace, &a.cluster, kind_rank(a.kind), a.kind, &a.name).cmp(&(
-            &b.namespace,
-            &b.cluster,
-            kind_rank(b.kind),
-            b.kind,
-            &b.name,
-        ))
+        (kind_rank(a.kind), a.kind, &a.name).cmp(&(kind_rank(b.kind), b.kind, &b.name))
     });
-    let mut seen: BTreeMap<(&str, &str, &str), &Object> = BTreeMap::new();
-    for object in &objects {
-        let key = (object.kind, object.namespace.as_str(), object.name.as_str());
-        if let Some(first) = seen.get(&key) {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "clusters \"{}\" and \"{}\" both render {} \"{}\" in namespace \"{}\"",
-                    first.cluster, object.cluster, object.kind, object.name, object.namespace
-                ))
-                .at(object.origin)
-                .help(format!(
-                    "the other cluster is at {}; rename one of them",
-                    sources.describe(first.origin)
-                )),
-            );
-        } else {
-            seen.insert(key, object);
-        }
-    }
     for object in &mut objects {
         if holds_substitution(&object.value) {
             object.value["metadata"]["annotations"][FLUX_SUBSTITUTE] = json!("disabled");
         }
     }
     objects
+}
+
+/// What makes an object unique in the output, and where it came from.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+    pub cluster: String,
+    pub origin: Origin,
+}
+
+impl Identity {
+    pub fn of(object: &Object) -> Identity {
+        Identity {
+            kind: object.kind,
+            namespace: object.namespace.clone(),
+            name: object.name.clone(),
+            cluster: object.cluster.clone(),
+            origin: object.origin,
+        }
+    }
+}
+
+/// The objects emitted so far; a second object with the same kind, namespace and name is an
+/// error that names both clusters.
+#[derive(Default)]
+pub struct Identities {
+    seen: BTreeMap<(&'static str, String, String), (String, Origin)>,
+}
+
+impl Identities {
+    pub fn insert(
+        &mut self,
+        identity: Identity,
+        sources: &SourceMap,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let key = (
+            identity.kind,
+            identity.namespace.clone(),
+            identity.name.clone(),
+        );
+        if let Some((cluster, origin)) = self.seen.get(&key) {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "clusters \"{cluster}\" and \"{}\" both render {} \"{}\" in namespace \"{}\"",
+                    identity.cluster, identity.kind, identity.name, identity.namespace
+                ))
+                .at(identity.origin)
+                .help(format!(
+                    "the other cluster is at {}; rename one of them",
+                    sources.describe(*origin)
+                )),
+            );
+        } else {
+            self.seen.insert(key, (identity.cluster, identity.origin));
+        }
+    }
 }
 
 fn holds_substitution(value: &Value) -> bool {
@@ -87,21 +118,6 @@ fn holds_substitution(value: &Value) -> bool {
 /// One object as a YAML document (without the `---` separator).
 pub fn to_yaml(value: &Value) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| format!("cannot write an object as YAML: {e}"))
-}
-
-/// The objects as a `---`-separated YAML stream.
-pub fn yaml_stream(objects: &[Object], max_bytes: usize) -> Result<String, String> {
-    let mut out = String::new();
-    for object in objects {
-        out.push_str("---\n");
-        out.push_str(&to_yaml(&object.value)?);
-        if out.len() > max_bytes {
-            return Err(format!(
-                "the output exceeds {max_bytes} bytes; Argo CD and Flux cannot take that much from one render"
-            ));
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod hash;
 pub mod load;
 pub mod model;
 pub mod names;
+mod parallel;
 pub mod quantity;
 pub mod raw;
 pub mod render;
@@ -46,10 +47,47 @@ pub mod exit {
     pub const USAGE: i32 = 2;
 }
 
+/// Text for stdout, kept in the pieces it was made in: a large render is never copied into one
+/// string, which keeps peak memory near the size of the output.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Text {
+    pieces: Vec<String>,
+}
+
+impl Text {
+    pub fn pieces(&self) -> &[String] {
+        &self.pieces
+    }
+
+    pub fn len(&self) -> usize {
+        self.pieces.iter().map(String::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pieces.iter().all(String::is_empty)
+    }
+
+    pub fn push(&mut self, piece: String) {
+        self.pieces.push(piece);
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text { pieces: vec![text] }
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.pieces.iter().try_for_each(|piece| f.write_str(piece))
+    }
+}
+
 /// What a command produced.
 #[derive(Debug, Default)]
 pub struct Outcome {
-    pub stdout: String,
+    pub stdout: Text,
     pub stderr: String,
     pub code: i32,
 }
@@ -78,28 +116,28 @@ pub fn run(cli: cli::Cli, env: &Environment) -> Outcome {
     match cli.command {
         Command::Render(args) => {
             let options = args.input.options(env);
-            match render_objects(&options, Scope::UsedApps) {
-                Ok(rendered) => {
-                    if rendered.objects.is_empty() && !args.allow_empty {
-                        return failed(
-                            Diagnostic::error(
-                                "no objects rendered: no KubeDirectorCluster was found below the rendered folder",
-                            )
-                            .help("pass --allow-empty if an empty result is intended (with pruning, a GitOps tool would delete everything it deployed before)"),
-                            rendered,
-                        );
-                    }
-                    match emit::yaml_stream(&rendered.objects, emit::MAX_OUTPUT_BYTES) {
-                        Ok(stdout) => Outcome {
-                            stdout,
-                            stderr: rendered.diagnostics.render(&rendered.sources),
-                            code: exit::SUCCESS,
-                        },
-                        Err(message) => failed(Diagnostic::error(message), rendered),
+            match render_stream(&options, args.max_output_bytes) {
+                Ok(stream) if stream.objects == 0 && !args.allow_empty => {
+                    let mut diagnostics = stream.diagnostics;
+                    diagnostics.push(
+                        Diagnostic::error(
+                            "no objects rendered: no KubeDirectorCluster was found below the rendered folder",
+                        )
+                        .help("pass --allow-empty if an empty result is intended (with pruning, a GitOps tool would delete everything it deployed before)"),
+                    );
+                    Outcome {
+                        stdout: Text::default(),
+                        stderr: diagnostics.render(&stream.sources),
+                        code: exit::INVALID_INPUT,
                     }
                 }
+                Ok(stream) => Outcome {
+                    stdout: stream.yaml,
+                    stderr: stream.diagnostics.render(&stream.sources),
+                    code: exit::SUCCESS,
+                },
                 Err(failure) => Outcome {
-                    stdout: String::new(),
+                    stdout: Text::default(),
                     stderr: failure.report(),
                     code: exit::INVALID_INPUT,
                 },
@@ -108,12 +146,12 @@ pub fn run(cli: cli::Cli, env: &Environment) -> Outcome {
         Command::Validate(args) => validate_command(&args.options(env)),
         Command::Schema { kind } => match SchemaKind::from_name(&kind) {
             Some(kind) => Outcome {
-                stdout: kind.text().to_string(),
+                stdout: kind.text().to_string().into(),
                 stderr: String::new(),
                 code: exit::SUCCESS,
             },
             None => Outcome {
-                stdout: String::new(),
+                stdout: Text::default(),
                 stderr: format!(
                     "error: unknown schema \"{kind}\"; known: {}\n",
                     SchemaKind::ALL.map(SchemaKind::name).join(", ")
@@ -124,20 +162,11 @@ pub fn run(cli: cli::Cli, env: &Environment) -> Outcome {
     }
 }
 
-fn failed(diagnostic: Diagnostic, rendered: Rendered) -> Outcome {
-    let mut diagnostics = rendered.diagnostics;
-    diagnostics.push(diagnostic);
-    Outcome {
-        stdout: String::new(),
-        stderr: diagnostics.render(&rendered.sources),
-        code: exit::INVALID_INPUT,
-    }
-}
-
 fn validate_command(options: &InputOptions) -> Outcome {
-    let (result, counts) = match pipeline(options, Scope::Everything) {
-        Ok((rendered, inputs_summary)) => (Ok(rendered), inputs_summary),
-        Err((failure, inputs_summary)) => (Err(failure), inputs_summary),
+    // Rendering everything also checks the templates; the objects are not kept.
+    let (result, counts) = match pipeline(options, Scope::Everything, &|_| Ok(())) {
+        Ok((batches, counts)) => (Ok(batches), counts),
+        Err((failure, counts)) => (Err(failure), counts),
     };
     let (mut stderr, errors) = match &result {
         Ok(rendered) => (rendered.diagnostics.render(&rendered.sources), 0),
@@ -152,7 +181,7 @@ fn validate_command(options: &InputOptions) -> Outcome {
         counts.0, counts.1
     ));
     Outcome {
-        stdout: String::new(),
+        stdout: Text::default(),
         stderr,
         code: if errors > 0 {
             exit::INVALID_INPUT
@@ -162,14 +191,89 @@ fn validate_command(options: &InputOptions) -> Outcome {
     }
 }
 
-/// Loads, validates, resolves and renders everything below `options.path`.
+/// Loads, validates, resolves and renders everything below `options.path`, keeping every
+/// object (for folder output, KRM functions and diffs).
 pub fn render_objects(options: &InputOptions, scope: Scope) -> Result<Rendered, Failure> {
-    pipeline(options, scope).map(|(r, _)| r).map_err(|(f, _)| f)
+    let (batches, _) = pipeline(options, scope, &Ok).map_err(|(failure, _)| failure)?;
+    Ok(Rendered {
+        objects: batches.items.into_iter().flatten().collect(),
+        diagnostics: batches.diagnostics,
+        sources: batches.sources,
+    })
+}
+
+/// A rendered YAML stream.
+pub struct Stream {
+    pub yaml: Text,
+    pub objects: usize,
+    pub diagnostics: Diagnostics,
+    pub sources: SourceMap,
+}
+
+/// Renders everything below `options.path` as one YAML stream. Clusters are rendered in
+/// parallel and turned into text as soon as each is done, so the objects of all clusters are
+/// never held at once; the text is the same as serialising [`render_objects`]' output in order.
+pub fn render_stream(options: &InputOptions, max_bytes: usize) -> Result<Stream, Failure> {
+    let to_yaml = |objects: Vec<Object>| -> Result<(String, usize), Diagnostic> {
+        let mut text = String::new();
+        for object in &objects {
+            text.push_str("---\n");
+            text.push_str(&emit::to_yaml(&object.value).map_err(Diagnostic::error)?);
+        }
+        text.shrink_to_fit();
+        Ok((text, objects.len()))
+    };
+    let (batches, _) =
+        pipeline(options, Scope::UsedApps, &to_yaml).map_err(|(failure, _)| failure)?;
+    let mut diagnostics = batches.diagnostics;
+    let total: usize = batches.items.iter().map(|(text, _)| text.len()).sum();
+    if total > max_bytes {
+        diagnostics.push(Diagnostic::error(format!(
+            "the output would be {total} bytes, more than the limit of {max_bytes}; Argo CD and Flux cannot take that much from one render"
+        )));
+        return Err(Failure {
+            diagnostics,
+            sources: batches.sources,
+        });
+    }
+    let mut yaml = Text::default();
+    let mut objects = 0;
+    for (text, count) in batches.items {
+        yaml.push(text);
+        objects += count;
+    }
+    Ok(Stream {
+        yaml,
+        objects,
+        diagnostics,
+        sources: batches.sources,
+    })
 }
 
 type Counts = (usize, usize);
 
-fn pipeline(options: &InputOptions, scope: Scope) -> Result<(Rendered, Counts), (Failure, Counts)> {
+/// One converted value per cluster, in output order.
+struct Batches<T> {
+    items: Vec<T>,
+    diagnostics: Diagnostics,
+    sources: SourceMap,
+}
+
+/// What each cluster's rendering hands back to the merge: the identities of its objects (for
+/// the duplicate check across clusters), its converted objects, and its diagnostics.
+type ClusterResult<T> = (
+    Vec<emit::Identity>,
+    Option<Result<T, Diagnostic>>,
+    Diagnostics,
+);
+
+/// Load, validate, resolve, then render each cluster (in parallel) and convert its finished
+/// objects with `convert`. Errors anywhere fail the whole run.
+fn pipeline<T: Send>(
+    options: &InputOptions,
+    scope: Scope,
+    convert: &(dyn Fn(Vec<Object>) -> Result<T, Diagnostic> + Sync),
+) -> Result<(Batches<T>, Counts), (Failure, Counts)> {
     let mut diagnostics = Diagnostics::default();
     let mut reader = match Reader::new(&options.path, &options.root, InputLimits::default()) {
         Ok(reader) => reader,
@@ -202,19 +306,43 @@ fn pipeline(options: &InputOptions, scope: Scope) -> Result<(Rendered, Counts), 
             templates.insert(key.clone(), set);
         }
     }
-    let mut objects = Vec::new();
+    let mut items = Vec::new();
     if !diagnostics.has_errors() {
-        for topology in &topologies {
-            objects.extend(render::render_cluster(
+        // Output order: by namespace and cluster name, then kind and name within a cluster.
+        let mut order: Vec<usize> = (0..topologies.len()).collect();
+        order.sort_by(|&a, &b| {
+            let key = |t: &resolve::Topology<'_>| (t.namespace.clone(), t.cluster.name.clone());
+            key(&topologies[a]).cmp(&key(&topologies[b]))
+        });
+        let sources = &inputs.sources;
+        let results: Vec<ClusterResult<T>> = parallel::map(&order, |&index| {
+            let topology = &topologies[index];
+            let mut local = Diagnostics::default();
+            let objects = render::render_cluster(
                 topology,
                 &topologies,
                 templates.get(&topology.cluster.app_key),
                 &model.settings,
-                &inputs.sources,
-                &mut diagnostics,
-            ));
+                sources,
+                &mut local,
+            );
+            let objects = emit::finish_cluster(objects);
+            let identities = objects.iter().map(emit::Identity::of).collect();
+            let converted = (!local.has_errors()).then(|| convert(objects));
+            (identities, converted, local)
+        });
+        let mut seen = emit::Identities::default();
+        for (identities, converted, local) in results {
+            diagnostics.extend(local);
+            for identity in identities {
+                seen.insert(identity, sources, &mut diagnostics);
+            }
+            match converted {
+                Some(Ok(item)) => items.push(item),
+                Some(Err(diagnostic)) => diagnostics.push(diagnostic),
+                None => {}
+            }
         }
-        objects = emit::finish(objects, &inputs.sources, &mut diagnostics);
     }
     if diagnostics.has_errors() {
         return Err((
@@ -226,8 +354,8 @@ fn pipeline(options: &InputOptions, scope: Scope) -> Result<(Rendered, Counts), 
         ));
     }
     Ok((
-        Rendered {
-            objects,
+        Batches {
+            items,
             diagnostics,
             sources: inputs.sources,
         },

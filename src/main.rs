@@ -29,8 +29,11 @@ fn write_all(outcome: &kdrender::Outcome) -> anyhow::Result<()> {
         .write_all(outcome.stderr.as_bytes())
         .context("cannot write diagnostics to stderr")?;
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(outcome.stdout.as_bytes())
+    outcome
+        .stdout
+        .pieces()
+        .iter()
+        .try_for_each(|piece| stdout.write_all(piece.as_bytes()))
         .and_then(|()| stdout.flush())
         .context("cannot write objects to stdout")
 }

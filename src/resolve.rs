@@ -88,6 +88,7 @@ pub fn resolve<'m>(
 ) -> Vec<Topology<'m>> {
     let settings = &model.settings;
     let mut topologies: Vec<Topology<'m>> = Vec::new();
+    let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
     for cluster in &model.clusters {
         let errors_before = diagnostics.error_count();
         let app = model.app_of(cluster);
@@ -175,10 +176,8 @@ pub fn resolve<'m>(
         if diagnostics.error_count() > errors_before {
             continue;
         }
-        if let Some(other) = topologies
-            .iter()
-            .find(|t| t.namespace == namespace && t.cluster.name == cluster.name)
-        {
+        if let Some(&other) = by_name.get(&(namespace.clone(), cluster.name.clone())) {
+            let other: &Topology<'_> = &topologies[other];
             diagnostics.push(
                 Diagnostic::error(format!(
                     "two clusters are named \"{}\" in namespace \"{namespace}\"",
@@ -192,6 +191,7 @@ pub fn resolve<'m>(
             );
             continue;
         }
+        by_name.insert((namespace.clone(), cluster.name.clone()), topologies.len());
         topologies.push(Topology {
             cluster,
             app,
@@ -204,11 +204,7 @@ pub fn resolve<'m>(
     }
 
     // Connections: only clusters rendered together, in the same namespace, can be embedded.
-    let index: BTreeMap<(String, String), usize> = topologies
-        .iter()
-        .enumerate()
-        .map(|(i, t)| ((t.namespace.clone(), t.cluster.name.clone()), i))
-        .collect();
+    let index = by_name;
     for topology in &mut topologies {
         let mut connections = Vec::new();
         for (name, origin) in &topology.cluster.connected_clusters {

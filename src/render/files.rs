@@ -352,12 +352,60 @@ fn template_diagnostic(
     Diagnostic::error(message).at(Origin { file, span })
 }
 
+/// The variables every template of a cluster sees, built once per cluster (the README lists
+/// them). minijinja values are reference-counted, so each render shares them.
+pub struct Context {
+    cluster: minijinja::Value,
+    app: minijinja::Value,
+    roles: minijinja::Value,
+    connections: minijinja::Value,
+}
+
+fn value(json: &Value) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(json))
+}
+
+impl Context {
+    pub fn new(topology: &Topology<'_>, all: &[Topology<'_>]) -> Context {
+        let mut connections = Map::new();
+        for &i in &topology.connections {
+            let other = &all[i];
+            connections.insert(
+                other.cluster.name.clone(),
+                json!({
+                    "name": other.cluster.name,
+                    "app": other.app.name,
+                    "domain": other.domain,
+                    "roles": roles_value(other),
+                }),
+            );
+        }
+        Context {
+            cluster: value(&json!({
+                "name": topology.cluster.name,
+                "namespace": topology.namespace,
+                "domain": topology.domain,
+                "service": topology.headless,
+                "id": topology.cluster_id(),
+            })),
+            app: value(&json!({
+                "name": topology.app.name,
+                "label": topology.app.pretty_name,
+                "distro_id": topology.app.distro_id,
+                "version": topology.app.version,
+                "config_meta": topology.app.config_meta,
+            })),
+            roles: value(&roles_value(topology)),
+            connections: value(&Value::Object(connections)),
+        }
+    }
+}
+
 impl TemplateSet {
     /// Renders the files of one role, for its members.
     pub fn render(
         &self,
-        topology: &Topology<'_>,
-        all: &[Topology<'_>],
+        context: &Context,
         role: &RoleTopology<'_>,
         sources: &SourceMap,
         diagnostics: &mut Diagnostics,
@@ -371,25 +419,32 @@ impl TemplateSet {
         if templates.is_empty() {
             return Vec::new();
         }
-        let base = context(topology, all, role);
+        let role_value = context
+            .roles
+            .get_attr(role_id)
+            .unwrap_or(minijinja::Value::UNDEFINED);
+        let variables = |member: Option<minijinja::Value>| {
+            let mut map = std::collections::BTreeMap::new();
+            map.insert("cluster", context.cluster.clone());
+            map.insert("app", context.app.clone());
+            map.insert("roles", context.roles.clone());
+            map.insert("role", role_value.clone());
+            map.insert("connections", context.connections.clone());
+            if let Some(member) = member {
+                map.insert("member", member);
+            }
+            minijinja::Value::from(map)
+        };
         let mut out = Vec::new();
         for template in templates {
             let key = template.target.trim_start_matches('/').replace('/', "_");
             let content = if let Scope::Member(_) = template.scope {
                 let mut texts = Vec::with_capacity(role.members.len());
-                for member in &role.members {
-                    let mut context = base.clone();
-                    context.insert(
-                        "member".to_string(),
-                        json!({
-                            "name": member.name,
-                            "hostname": member.name,
-                            "fqdn": member.fqdn,
-                            "ordinal": member.ordinal,
-                            "node_id": member.node_id,
-                        }),
-                    );
-                    match self.render_one(template, context, sources) {
+                let members = role_value.get_attr("members").unwrap_or_default();
+                for ordinal in 0..role.members.len() {
+                    // The same member value that `roles.<role>.members` holds.
+                    let member = members.get_item_by_index(ordinal).unwrap_or_default();
+                    match self.render_one(template, variables(Some(member)), sources) {
                         Ok(text) => texts.push(text),
                         Err(diagnostic) => {
                             diagnostics.push(diagnostic);
@@ -402,7 +457,7 @@ impl TemplateSet {
                 }
                 Content::PerMember(texts)
             } else {
-                match self.render_one(template, base.clone(), sources) {
+                match self.render_one(template, variables(None), sources) {
                     Ok(text) => Content::Shared(text),
                     Err(diagnostic) => {
                         diagnostics.push(diagnostic);
@@ -425,71 +480,22 @@ impl TemplateSet {
     fn render_one(
         &self,
         template: &Template,
-        context: Map<String, Value>,
+        variables: minijinja::Value,
         sources: &SourceMap,
     ) -> Result<String, Diagnostic> {
         let compiled = self
             .environment
             .get_template(&template.name)
             .map_err(|e| template_diagnostic(&e, template.file, sources))?;
-        compiled
-            .render(minijinja::Value::from(minijinja::value::Serde(&context)))
-            .map_err(|e| {
-                let file = e
-                    .name()
-                    .and_then(|n| self.files.get(n))
-                    .copied()
-                    .unwrap_or(template.file);
-                template_diagnostic(&e, file, sources)
-            })
+        compiled.render(variables).map_err(|e| {
+            let file = e
+                .name()
+                .and_then(|n| self.files.get(n))
+                .copied()
+                .unwrap_or(template.file);
+            template_diagnostic(&e, file, sources)
+        })
     }
-}
-
-/// The variables every template of a role sees (the README lists them).
-fn context(
-    topology: &Topology<'_>,
-    all: &[Topology<'_>],
-    role: &RoleTopology<'_>,
-) -> Map<String, Value> {
-    let mut context = Map::new();
-    context.insert(
-        "cluster".to_string(),
-        json!({
-            "name": topology.cluster.name,
-            "namespace": topology.namespace,
-            "domain": topology.domain,
-            "service": topology.headless,
-            "id": topology.cluster_id(),
-        }),
-    );
-    context.insert(
-        "app".to_string(),
-        json!({
-            "name": topology.app.name,
-            "label": topology.app.pretty_name,
-            "distro_id": topology.app.distro_id,
-            "version": topology.app.version,
-            "config_meta": topology.app.config_meta,
-        }),
-    );
-    let roles = roles_value(topology);
-    context.insert("role".to_string(), roles[&role.app_role.id].clone());
-    context.insert("roles".to_string(), roles);
-    let mut connections = Map::new();
-    for &i in &topology.connections {
-        let other = &all[i];
-        connections.insert(
-            other.cluster.name.clone(),
-            json!({
-                "name": other.cluster.name,
-                "app": other.app.name,
-                "domain": other.domain,
-                "roles": roles_value(other),
-            }),
-        );
-    }
-    context.insert("connections".to_string(), Value::Object(connections));
-    context
 }
 
 fn roles_value(topology: &Topology<'_>) -> Value {

@@ -231,15 +231,19 @@ pub fn render_cluster(
         None,
     );
 
+    let context = templates.map(|_| files::Context::new(topology, all));
     let app_inputs = workload::app_inputs(topology.app);
     let membership = hash::membership(topology, all);
     for role in topology.active_roles() {
         let Some(cluster_role) = role.cluster_role else {
             continue;
         };
-        let files = templates.map_or_else(Vec::new, |t| {
-            t.render(topology, all, role, sources, diagnostics)
-        });
+        let files = match (templates, &context) {
+            (Some(templates), Some(context)) => {
+                templates.render(context, role, sources, diagnostics)
+            }
+            _ => Vec::new(),
+        };
         let files_name = format!("{}-files", role.name);
         let mut files_data = Map::new();
         for file in &files {
