@@ -198,3 +198,94 @@ pub fn membership(topology: &Topology<'_>) -> String {
     }
     out
 }
+
+/// JSON text for reviewers: two-space indentation, with arrays and objects that fit on one line
+/// (at most 96 characters, no nested structure that would not) kept on one line, and a final
+/// newline. The last line of a multi-line document is `}`, which the init step relies on.
+pub fn to_text(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(value, 0, &mut out);
+    out.push('\n');
+    out
+}
+
+const INLINE_WIDTH: usize = 96;
+
+fn inline(value: &Value) -> String {
+    match value {
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(inline).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Object(map) => {
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), inline(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        scalar => scalar.to_string(),
+    }
+}
+
+fn write_value(value: &Value, indent: usize, out: &mut String) {
+    let short = inline(value);
+    if short.len() + indent * 2 <= INLINE_WIDTH {
+        out.push_str(&short);
+        return;
+    }
+    let pad = "  ".repeat(indent + 1);
+    match value {
+        Value::Array(items) => {
+            out.push_str("[\n");
+            for (i, item) in items.iter().enumerate() {
+                out.push_str(&pad);
+                write_value(item, indent + 1, out);
+                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&"  ".repeat(indent));
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push_str("{\n");
+            for (i, (key, item)) in map.iter().enumerate() {
+                out.push_str(&pad);
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push_str(": ");
+                write_value(item, indent + 1, out);
+                out.push_str(if i + 1 < map.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&"  ".repeat(indent));
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_json_that_keeps_short_parts_on_one_line() {
+        let value = json!({
+            "refs": {"bdvlibrefkey": ["nodegroups", "1", "roles", "broker"]},
+            "fqdns": ["kafka-broker-0.kafka.data.svc.cluster.local", "kafka-broker-1.kafka.data.svc.cluster.local", "kafka-broker-2.kafka.data.svc.cluster.local"],
+            "empty": {},
+            "quote": "a \"b\"\n",
+        });
+        let text = to_text(&value);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+        assert!(
+            text.contains(
+                "\"refs\": {\"bdvlibrefkey\": [\"nodegroups\", \"1\", \"roles\", \"broker\"]}"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"fqdns\": [\n    \"kafka-broker-0"),
+            "{text}"
+        );
+        assert!(text.ends_with("\n}\n"), "{text}");
+    }
+}

@@ -202,14 +202,14 @@ pub fn render_cluster(
     let document = configmeta::cluster_document(topology, all, &[]);
     data.insert(
         "configmeta.json".into(),
-        json!(serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"),
+        json!(configmeta::to_text(&document)),
     );
     for role in topology.active_roles() {
         for (ordinal, member) in role.members.iter().enumerate() {
             let node = configmeta::node_section(topology, role, ordinal);
             data.insert(
                 format!("node-{}.json", member.name),
-                json!(serde_json::to_string_pretty(&node).unwrap_or_default() + "\n"),
+                json!(configmeta::to_text(&node)),
             );
         }
     }
