@@ -89,15 +89,32 @@ impl Diagnostic {
     }
 }
 
+/// The pipeline stage a diagnostic was found in. Reports list earlier stages first, so a cause
+/// (a catalog folder that cannot be read) comes before its consequences (an app not found).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    #[default]
+    Load,
+    Validate,
+    Resolve,
+    Render,
+}
+
 /// The collector every stage writes into.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
-    items: Vec<Diagnostic>,
+    items: Vec<(Stage, Diagnostic)>,
+    stage: Stage,
 }
 
 impl Diagnostics {
+    /// Diagnostics pushed from now on belong to `stage`.
+    pub fn enter(&mut self, stage: Stage) {
+        self.stage = stage;
+    }
+
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.items.push(diagnostic);
+        self.items.push((self.stage, diagnostic));
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
@@ -105,16 +122,15 @@ impl Diagnostics {
     }
 
     pub fn has_errors(&self) -> bool {
-        self.items.iter().any(Diagnostic::is_error)
+        self.iter().any(Diagnostic::is_error)
     }
 
     pub fn error_count(&self) -> usize {
-        self.items.iter().filter(|d| d.is_error()).count()
+        self.iter().filter(|d| d.is_error()).count()
     }
 
     pub fn warning_count(&self) -> usize {
-        self.items
-            .iter()
+        self.iter()
             .filter(|d| d.severity == Severity::Warning)
             .count()
     }
@@ -124,17 +140,21 @@ impl Diagnostics {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.items.iter()
+        self.items.iter().map(|(_, d)| d)
     }
 
-    /// Errors first, then warnings; within each, by file and position, so that the first line of
-    /// the report is always the first error in reading order.
+    /// Errors first, then warnings, then notes; within each, by stage, then by file and
+    /// position, so that the first line of the report is the first cause in reading order.
     pub fn sorted(&self) -> Vec<&Diagnostic> {
-        let mut items: Vec<&Diagnostic> = self.items.iter().collect();
-        items.sort_by(|a, b| {
-            (a.severity, a.origin.map(|o| (o.file, o.span)))
-                .cmp(&(b.severity, b.origin.map(|o| (o.file, o.span))))
+        let mut items: Vec<&(Stage, Diagnostic)> = self.items.iter().collect();
+        items.sort_by(|(sa, a), (sb, b)| {
+            (a.severity, sa, a.origin.map(|o| (o.file, o.span))).cmp(&(
+                b.severity,
+                sb,
+                b.origin.map(|o| (o.file, o.span)),
+            ))
         });
+        let mut items: Vec<&Diagnostic> = items.into_iter().map(|(_, d)| d).collect();
         items.dedup();
         items
     }

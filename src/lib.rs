@@ -31,7 +31,7 @@ pub mod validate;
 use std::collections::BTreeMap;
 
 use cli::{Command, Environment, InputOptions};
-use diag::{Diagnostic, Diagnostics};
+use diag::{Diagnostic, Diagnostics, Stage};
 use load::{InputLimits, Inputs, Reader};
 use model::{AppSource, Model};
 use render::{Object, TemplateSet};
@@ -295,8 +295,11 @@ fn pipeline<T: Send>(
             diagnostics.push(Diagnostic::note(what.clone()).at(*origin));
         }
     }
+    diagnostics.enter(Stage::Validate);
     let model: Model = validate::validate(&inputs, &options.overrides, scope, &mut diagnostics);
+    diagnostics.enter(Stage::Resolve);
     let topologies = resolve::resolve(&model, &inputs.sources, &mut diagnostics);
+    diagnostics.enter(Stage::Render);
 
     let mut templates: BTreeMap<(AppSource, String), TemplateSet> = BTreeMap::new();
     for (key, app) in &model.apps {
@@ -318,6 +321,7 @@ fn pipeline<T: Send>(
         let results: Vec<ClusterResult<T>> = parallel::map(&order, |&index| {
             let topology = &topologies[index];
             let mut local = Diagnostics::default();
+            local.enter(Stage::Render);
             let objects = render::render_cluster(
                 topology,
                 &topologies,

@@ -1,0 +1,112 @@
+//! Connections between clusters rendered from the same repository: embedded in configmeta.json
+//! as KubeDirector embeds them, visible to templates, and part of the membership that rolls
+//! roles taking addnodes/delnodes.
+
+mod common;
+
+use common::*;
+
+/// `demo` connects to `store`, another cluster of the same app.
+fn connected_repo(store_workers: u32) -> tempfile::TempDir {
+    let repo = two_role_repo();
+    write(
+        repo.path(),
+        "cluster.yaml",
+        &TWO_ROLE_CLUSTER.replace(
+            "  app: twotier\n",
+            "  app: twotier\n  connections:\n    clusters: [store]\n",
+        ),
+    );
+    write(
+        repo.path(),
+        "store.yaml",
+        &TWO_ROLE_CLUSTER
+            .replace("name: demo", "name: store")
+            .replace("members: 2", &format!("members: {store_workers}")),
+    );
+    repo
+}
+
+fn configmeta(docs: &[serde_json::Value], cluster: &str) -> serde_json::Value {
+    let text =
+        object(docs, "ConfigMap", &format!("{cluster}-configmeta"))["data"]["configmeta.json"]
+            .as_str()
+            .unwrap();
+    serde_json::from_str(text).unwrap()
+}
+
+#[test]
+fn a_connected_cluster_is_embedded_with_prefixed_references() {
+    let docs = documents(&render(connected_repo(2).path()));
+    let meta = configmeta(&docs, "demo");
+    let embedded = &meta["connections"]["clusters"]["store"];
+    assert_eq!(embedded["cluster"]["name"], "store");
+    assert_eq!(
+        embedded["nodegroups"]["1"]["roles"]["worker"]["fqdns"][1],
+        "store-worker-1.store.default.svc.cluster.local"
+    );
+    assert_eq!(
+        embedded["distros"]["test/twotier"]["1"]["bdvlibrefkey"],
+        serde_json::json!(["connections", "clusters", "store", "nodegroups", "1"])
+    );
+    assert!(embedded.get("node").is_none() && embedded.get("connections").is_none());
+    // The other direction is not connected.
+    assert_eq!(
+        configmeta(&docs, "store")["connections"]["clusters"],
+        serde_json::json!({})
+    );
+}
+
+#[test]
+fn templates_see_connected_clusters() {
+    let repo = connected_repo(2);
+    write(
+        repo.path(),
+        "files/roles/worker/etc/worker/store.conf.j2",
+        "{% if connections.store is defined %}{{ connections.store.roles.worker.fqdns | join(',') }}{% else %}none{% endif %}\n",
+    );
+    let docs = documents(&render(repo.path()));
+    let files = &object(&docs, "ConfigMap", "demo-worker-files")["data"];
+    assert_eq!(
+        files["etc_worker_store.conf"],
+        "store-worker-0.store.default.svc.cluster.local,store-worker-1.store.default.svc.cluster.local\n"
+    );
+    // The same app's template in the cluster without the connection takes the other branch.
+    assert_eq!(
+        object(&docs, "ConfigMap", "store-worker-files")["data"]["etc_worker_store.conf"],
+        "none\n"
+    );
+}
+
+#[test]
+fn scaling_a_connected_cluster_rolls_roles_that_take_membership_events() {
+    let before = rollout_hashes(&render(connected_repo(2).path()));
+    let after = rollout_hashes(&render(connected_repo(3).path()));
+    let changed: Vec<&String> = before.keys().filter(|k| before[*k] != after[*k]).collect();
+    // demo's coordinator takes every event; demo's worker only `configure`.
+    assert_eq!(changed, ["demo-coordinator", "store-coordinator"]);
+}
+
+#[test]
+fn a_connection_to_a_cluster_not_rendered_here_warns_and_is_left_out() {
+    let repo = two_role_repo();
+    write(
+        repo.path(),
+        "cluster.yaml",
+        &TWO_ROLE_CLUSTER.replace(
+            "  app: twotier\n",
+            "  app: twotier\n  connections:\n    clusters: [elsewhere]\n",
+        ),
+    );
+    let result = run(&["render", "."], repo.path());
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(
+        result.stderr.starts_with("warning: cluster.yaml:8:16: connected cluster \"elsewhere\" is not rendered from this repository"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(
+        configmeta(&documents(&result.stdout), "demo")["connections"]["clusters"],
+        serde_json::json!({})
+    );
+}
