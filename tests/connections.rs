@@ -75,7 +75,7 @@ fn templates_see_connected_clusters() {
     // (trim_blocks drops the newline after `{% endif %}`, as Jinja2 does).
     assert_eq!(
         object(&docs, "ConfigMap", "store-worker-files")["data"]["etc_worker_store.conf"],
-        "none\n"
+        "none"
     );
 }
 
