@@ -167,3 +167,55 @@ fn the_setup_runner_reports_a_failed_configure_and_retries_it() {
     let recorded = std::fs::read_to_string(dir.path().join("state/configure.status")).unwrap();
     assert_eq!(recorded, "kdrender=7\n");
 }
+
+#[test]
+fn the_init_step_seeds_each_persisted_directory_once() {
+    let repo = two_role_repo();
+    let docs = documents(&render(repo.path()));
+    let statefulset = object(&docs, "StatefulSet", "demo-coordinator");
+    let script = statefulset["spec"]["template"]["spec"]["initContainers"][0]["command"][2]
+        .as_str()
+        .unwrap();
+    assert!(script.contains("seed '/etc'"), "{script}");
+
+    // Run only the seeding part, against a fake image directory and a fake volume.
+    let sandbox = tempfile::tempdir().unwrap();
+    let image_dir = sandbox.path().join("image/etc");
+    std::fs::create_dir_all(image_dir.join("app")).unwrap();
+    std::fs::write(image_dir.join("app/app.conf"), "from the image\n").unwrap();
+    std::fs::write(image_dir.join(".hidden"), "dotfiles too\n").unwrap();
+    let volume = sandbox.path().join("volume");
+    let seeding = &script[script.find("seed() {").unwrap()..script.find("seed '/").unwrap()];
+    let run_seed = || {
+        let script = format!(
+            "set -eu\n{}seed '{}'\n",
+            seeding.replace("/mnt", &volume.to_string_lossy()),
+            image_dir.display()
+        );
+        assert!(
+            Command::new("sh")
+                .args(["-c", &script])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    run_seed();
+    let copied = volume.join(image_dir.strip_prefix("/").unwrap());
+    assert_eq!(
+        std::fs::read_to_string(copied.join("app/app.conf")).unwrap(),
+        "from the image\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(copied.join(".hidden")).unwrap(),
+        "dotfiles too\n"
+    );
+
+    // The member changed its copy; a restart must not overwrite it with the image's.
+    std::fs::write(copied.join("app/app.conf"), "changed by the member\n").unwrap();
+    run_seed();
+    assert_eq!(
+        std::fs::read_to_string(copied.join("app/app.conf")).unwrap(),
+        "changed by the member\n"
+    );
+}
