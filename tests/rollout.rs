@@ -175,3 +175,57 @@ fn the_hash_is_versioned() {
         "{hashes:?}"
     );
 }
+
+#[test]
+fn a_scale_out_does_not_roll_a_role_for_its_own_new_members_files() {
+    // The worker gets a per-member file; adding a worker adds a file that no existing worker
+    // reads, so the workers keep running (they take no membership events).
+    let per_member = |root: &std::path::Path| {
+        write(
+            root,
+            "files/members/worker/etc/worker/id.j2",
+            "id={{ member.node_id }}\n",
+        )
+    };
+    let (before, _) = hashes_after(per_member);
+    let (after, stream) = hashes_after(|root| {
+        per_member(root);
+        edit(root, "cluster.yaml", "members: 2", "members: 3");
+    });
+    assert_eq!(changed(&before, &after), ["demo-coordinator"]);
+    let docs = documents(&stream);
+    assert_eq!(
+        object(&docs, "ConfigMap", "demo-worker-files")["data"]["demo-worker-2.etc_worker_id"],
+        "id=1003\n"
+    );
+
+    // A per-member file whose content depends on the role's size does roll it.
+    let sized = |root: &std::path::Path| {
+        write(
+            root,
+            "files/members/worker/etc/worker/id.j2",
+            "{{ member.ordinal }}/{{ role.count }}\n",
+        )
+    };
+    let (before, _) = hashes_after(sized);
+    let (after, _) = hashes_after(|root| {
+        sized(root);
+        edit(root, "cluster.yaml", "members: 2", "members: 3");
+    });
+    assert_eq!(
+        changed(&before, &after),
+        ["demo-coordinator", "demo-worker"]
+    );
+}
+
+#[test]
+fn the_pod_template_does_not_list_members() {
+    let repo = two_role_repo();
+    let docs = documents(&render(repo.path()));
+    let template = object(&docs, "StatefulSet", "demo-coordinator")["spec"]["template"].to_string();
+    assert!(!template.contains("demo-coordinator-1"), "{template}");
+    assert!(
+        template.contains("$(POD_NAME).var_lib_coord_myid"),
+        "{template}"
+    );
+}

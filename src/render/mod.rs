@@ -268,7 +268,7 @@ pub fn render_cluster(
             settings,
             &meta,
         );
-        let files_value = Value::Object(files_data.clone());
+        let files_value = consumed_files(&files, role);
         let null = Value::Null;
         let rollout = hash::rollout_hash(&hash::RolloutInputs {
             pod_template: &statefulset["spec"]["template"],
@@ -318,6 +318,34 @@ pub fn render_cluster(
         }
     }
     objects
+}
+
+/// The config files a role's pods consume, for its rollout hash: every shared file, and each
+/// per-member file of the members that every allowed size of the role has (ordinals below the
+/// cardinality's minimum, and at least the first). A member added by a scale-out brings its
+/// own file without changing what the existing members read, so it rolls nobody; an edit to a
+/// template or to the topology it reads shows in those members' files.
+fn consumed_files(files: &[files::ConfigFile], role: &RoleTopology<'_>) -> Value {
+    let always_present =
+        (role.app_role.cardinality.minimum.max(1) as usize).min(role.members.len());
+    let mut consumed = Map::new();
+    for file in files {
+        let mut entry = Map::new();
+        entry.insert("mode".into(), json!(file.mode));
+        match &file.content {
+            files::Content::Shared(text) => {
+                entry.insert("shared".into(), json!(text));
+            }
+            files::Content::PerMember(texts) => {
+                entry.insert(
+                    "members".into(),
+                    json!(texts.iter().take(always_present).collect::<Vec<_>>()),
+                );
+            }
+        }
+        consumed.insert(file.target.clone(), Value::Object(entry));
+    }
+    Value::Object(consumed)
 }
 
 fn configmap(

@@ -125,34 +125,29 @@ pub fn statefulset(
         }
     }
     if let Some(configmap) = files_configmap {
-        let mut items = Vec::new();
+        // One volume of the files ConfigMap per file mode, with every key as a file named after
+        // it. Nothing here lists members, so adding a member leaves the pod template alone; a
+        // member's own file is found through its pod name (`subPathExpr`).
+        let mut modes: Vec<Option<u32>> = files.iter().map(|f| f.mode).collect();
+        modes.sort_unstable();
+        modes.dedup();
+        for mode in &modes {
+            let mut source = json!({"name": configmap});
+            if let Some(mode) = mode {
+                source["defaultMode"] = json!(mode);
+            }
+            volumes.push(json!({"name": files_volume(*mode), "configMap": source}));
+        }
         for file in files {
+            let mut mount = json!({"name": files_volume(file.mode), "mountPath": file.target, "readOnly": true});
             match &file.content {
-                Content::Shared(_) => {
-                    items.push(item(&file.key, &file.key, file.mode));
-                    app_mounts.push(json!({
-                        "name": "config-files", "mountPath": file.target, "subPath": file.key, "readOnly": true,
-                    }));
-                }
+                Content::Shared(_) => mount["subPath"] = json!(file.key),
                 Content::PerMember(_) => {
-                    for member in &role.members {
-                        let key = format!("{}.{}", member.name, file.key);
-                        items.push(item(
-                            &key,
-                            &format!("{}/{}", member.name, file.key),
-                            file.mode,
-                        ));
-                    }
-                    app_mounts.push(json!({
-                        "name": "config-files", "mountPath": file.target,
-                        "subPathExpr": format!("$(POD_NAME)/{}", file.key), "readOnly": true,
-                    }));
+                    mount["subPathExpr"] = json!(format!("$(POD_NAME).{}", file.key))
                 }
             }
+            app_mounts.push(mount);
         }
-        volumes.push(
-            json!({"name": "config-files", "configMap": {"name": configmap, "items": items}}),
-        );
     }
     if app.systemd_required {
         for (name, path) in [("tmp", "/tmp"), ("run", "/run"), ("run-lock", "/run/lock")] {
@@ -308,6 +303,9 @@ pub fn statefulset(
     if let Some(affinity) = &cluster_role.affinity {
         pod_spec["affinity"] = affinity.clone();
     }
+    if let Some(context) = &extension.pod_security_context {
+        pod_spec["securityContext"] = context.clone();
+    }
 
     let mut claims = Vec::new();
     if let Some(storage) = &cluster_role.storage {
@@ -358,12 +356,12 @@ pub fn statefulset(
     })
 }
 
-fn item(key: &str, path: &str, mode: Option<u32>) -> Value {
-    let mut item = json!({"key": key, "path": path});
-    if let Some(mode) = mode {
-        item["mode"] = json!(mode);
+/// The name of the volume that projects the files ConfigMap with a given mode.
+fn files_volume(mode: Option<u32>) -> String {
+    match mode {
+        None => "config-files".to_string(),
+        Some(mode) => format!("config-files-{mode:o}"),
     }
-    item
 }
 
 fn claim(name: &str, size: &str, class: Option<&str>, block: bool) -> Value {
