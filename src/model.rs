@@ -193,6 +193,7 @@ pub struct ContainerExtension {
     pub readiness_probe: Option<serde_json::Value>,
     pub liveness_probe: Option<serde_json::Value>,
     pub working_dir: Option<String>,
+    pub pod_security_context: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug)]

@@ -83,6 +83,7 @@ pub struct RoleExtension {
     pub readiness_probe: Option<serde_json::Value>,
     pub liveness_probe: Option<serde_json::Value>,
     pub working_dir: Option<String>,
+    pub pod_security_context: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -289,6 +289,7 @@ pub fn validate(
             readiness_probe: extension.readiness_probe,
             liveness_probe: extension.liveness_probe,
             working_dir: extension.working_dir,
+            pod_security_context: extension.pod_security_context,
         };
         roles.push(AppRole {
             container,
