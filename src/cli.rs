@@ -30,6 +30,26 @@ pub enum Command {
         /// app, cluster or settings
         kind: String,
     },
+    /// Run as a KRM function: read a ResourceList on stdin, write it back with the rendered
+    /// objects added (for kustomize and kpt). Also what `kdrender-fn` (a link to kdrender) does.
+    Fn,
+    /// Argo CD config-management plugin commands (see plugin.yaml).
+    Argocd {
+        #[command(subcommand)]
+        command: ArgocdCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Argo CD's `generate`: render PATH with the Application's plugin parameters
+    /// (ARGOCD_APP_PARAMETERS) and destination namespace (ARGOCD_APP_NAMESPACE).
+    Generate {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+    },
+    /// Print the plugin's parameter announcements as JSON, with their defaults.
+    Parameters,
 }
 
 #[derive(Debug, Args)]
@@ -57,6 +77,10 @@ pub struct RenderArgs {
     /// Refuse to print more than this many bytes (Argo CD's gRPC limit is 100 MiB).
     #[arg(long, value_name = "BYTES", default_value_t = crate::emit::MAX_OUTPUT_BYTES)]
     pub max_output_bytes: usize,
+    /// Write one file per object and a kustomization.yaml into DIR, replacing it as a whole,
+    /// instead of printing a stream.
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }
 
 /// The process environment variables kdrender reads, gathered by `main`.
@@ -66,6 +90,10 @@ pub struct Environment {
     pub argocd_app_namespace: Option<String>,
     /// Argo CD's `spec.source.path`: the app folder relative to the repository root.
     pub argocd_app_source_path: Option<String>,
+    /// Argo CD's plugin parameters, as JSON.
+    pub argocd_app_parameters: Option<String>,
+    /// Argo CD's `plugin.env` entries, by name without the `ARGOCD_ENV_` prefix.
+    pub argocd_env: std::collections::BTreeMap<String, String>,
 }
 
 impl Environment {
@@ -74,6 +102,13 @@ impl Environment {
         Environment {
             argocd_app_namespace: var("ARGOCD_APP_NAMESPACE"),
             argocd_app_source_path: var("ARGOCD_APP_SOURCE_PATH"),
+            argocd_app_parameters: var("ARGOCD_APP_PARAMETERS"),
+            argocd_env: std::env::vars()
+                .filter_map(|(key, value)| {
+                    key.strip_prefix("ARGOCD_ENV_")
+                        .map(|name| (name.to_string(), value))
+                })
+                .collect(),
         }
     }
 }
@@ -94,6 +129,28 @@ impl InputArgs {
             overrides: Overrides {
                 namespace: self.namespace.clone(),
                 argocd_namespace: env.argocd_app_namespace.clone(),
+                ..Overrides::default()
+            },
+        }
+    }
+}
+
+impl InputOptions {
+    /// Options for Argo CD's `generate`: PATH, the repository root Argo CD unpacked, and the
+    /// Application's parameters.
+    pub fn for_argocd(
+        path: &Path,
+        env: &Environment,
+        parameters: &crate::argocd::Parameters,
+    ) -> InputOptions {
+        InputOptions {
+            path: path.to_path_buf(),
+            root: repository_root(path, None, env),
+            overrides: Overrides {
+                namespace: parameters.namespace.clone(),
+                argocd_namespace: env.argocd_app_namespace.clone(),
+                clusters: parameters.clusters.clone(),
+                labels: parameters.labels.clone(),
             },
         }
     }

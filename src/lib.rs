@@ -12,14 +12,17 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod argocd;
 pub mod cli;
 pub mod diag;
 pub mod document;
 pub mod emit;
 pub mod hash;
+pub mod krm;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod output_dir;
 mod parallel;
 pub mod quantity;
 pub mod raw;
@@ -30,7 +33,7 @@ pub mod validate;
 
 use std::collections::BTreeMap;
 
-use cli::{Command, Environment, InputOptions};
+use cli::{ArgocdCommand, Command, Environment, InputOptions};
 use diag::{Diagnostic, Diagnostics, Stage};
 use load::{InputLimits, Inputs, Reader};
 use model::{AppSource, Model};
@@ -111,38 +114,48 @@ impl Failure {
     }
 }
 
-/// Runs one command.
-pub fn run(cli: cli::Cli, env: &Environment) -> Outcome {
+/// Runs one command. `stdin` is read only by `fn`.
+pub fn run(cli: cli::Cli, env: &Environment, stdin: &mut dyn std::io::Read) -> Outcome {
     match cli.command {
-        Command::Render(args) => {
-            let options = args.input.options(env);
-            match render_stream(&options, args.max_output_bytes) {
-                Ok(stream) if stream.objects == 0 && !args.allow_empty => {
-                    let mut diagnostics = stream.diagnostics;
-                    diagnostics.push(
-                        Diagnostic::error(
-                            "no objects rendered: no KubeDirectorCluster was found below the rendered folder",
-                        )
-                        .help("pass --allow-empty if an empty result is intended (with pruning, a GitOps tool would delete everything it deployed before)"),
-                    );
-                    Outcome {
-                        stdout: Text::default(),
-                        stderr: diagnostics.render(&stream.sources),
-                        code: exit::INVALID_INPUT,
-                    }
-                }
-                Ok(stream) => Outcome {
-                    stdout: stream.yaml,
-                    stderr: stream.diagnostics.render(&stream.sources),
-                    code: exit::SUCCESS,
-                },
-                Err(failure) => Outcome {
+        Command::Fn => {
+            let mut input = String::new();
+            match stdin.read_to_string(&mut input) {
+                Ok(_) => krm::run(&input, env),
+                Err(e) => Outcome {
                     stdout: Text::default(),
-                    stderr: failure.report(),
+                    stderr: format!("error: cannot read a ResourceList from stdin: {e}\n"),
                     code: exit::INVALID_INPUT,
                 },
             }
         }
+        Command::Render(args) => {
+            let options = args.input.options(env);
+            match &args.output {
+                Some(dir) => render_to_folder(&options, dir, args.allow_empty),
+                None => render_command(&options, args.allow_empty, args.max_output_bytes),
+            }
+        }
+        Command::Argocd {
+            command: ArgocdCommand::Generate { path },
+        } => match argocd::parse(env.argocd_app_parameters.as_deref(), &env.argocd_env) {
+            Ok(parameters) => render_command(
+                &InputOptions::for_argocd(&path, env, &parameters),
+                parameters.allow_empty,
+                emit::MAX_OUTPUT_BYTES,
+            ),
+            Err(message) => Outcome {
+                stdout: Text::default(),
+                stderr: format!("error: {message}\n"),
+                code: exit::INVALID_INPUT,
+            },
+        },
+        Command::Argocd {
+            command: ArgocdCommand::Parameters,
+        } => Outcome {
+            stdout: Text::from(format!("{:#}\n", argocd::announcements())),
+            stderr: String::new(),
+            code: exit::SUCCESS,
+        },
         Command::Validate(args) => validate_command(&args.options(env)),
         Command::Schema { kind } => match SchemaKind::from_name(&kind) {
             Some(kind) => Outcome {
@@ -159,6 +172,79 @@ pub fn run(cli: cli::Cli, env: &Environment) -> Outcome {
                 code: exit::USAGE,
             },
         },
+    }
+}
+
+/// The error for a render that produced nothing, unless that was asked for.
+fn nothing_rendered() -> Diagnostic {
+    Diagnostic::error("no objects rendered: no KubeDirectorCluster was found below the rendered folder")
+        .help("pass --allow-empty if an empty result is intended (with pruning, a GitOps tool would delete everything it deployed before)")
+}
+
+/// `render` to stdout, as a YAML stream.
+fn render_command(options: &InputOptions, allow_empty: bool, max_output_bytes: usize) -> Outcome {
+    match render_stream(options, max_output_bytes) {
+        Ok(stream) if stream.objects == 0 && !allow_empty => {
+            let mut diagnostics = stream.diagnostics;
+            diagnostics.push(nothing_rendered());
+            Outcome {
+                stdout: Text::default(),
+                stderr: diagnostics.render(&stream.sources),
+                code: exit::INVALID_INPUT,
+            }
+        }
+        Ok(stream) => Outcome {
+            stdout: stream.yaml,
+            stderr: stream.diagnostics.render(&stream.sources),
+            code: exit::SUCCESS,
+        },
+        Err(failure) => Outcome {
+            stdout: Text::default(),
+            stderr: failure.report(),
+            code: exit::INVALID_INPUT,
+        },
+    }
+}
+
+/// `render -o DIR`: replace DIR with one file per object, or leave it untouched on any error.
+fn render_to_folder(options: &InputOptions, dir: &std::path::Path, allow_empty: bool) -> Outcome {
+    let rendered = match render_objects(options, Scope::UsedApps) {
+        Ok(rendered) => rendered,
+        Err(failure) => {
+            return Outcome {
+                stdout: Text::default(),
+                stderr: failure.report(),
+                code: exit::INVALID_INPUT,
+            };
+        }
+    };
+    let mut diagnostics = rendered.diagnostics;
+    if rendered.objects.is_empty() && !allow_empty {
+        diagnostics.push(nothing_rendered());
+    } else {
+        let written = output_dir::contents(&rendered.objects)
+            .and_then(|files| output_dir::replace(dir, &files).map(|()| files.len()));
+        match written {
+            Ok(files) => {
+                let mut stderr = diagnostics.render(&rendered.sources);
+                stderr.push_str(&format!(
+                    "wrote {} object(s) and kustomization.yaml to {} ({files} files)\n",
+                    rendered.objects.len(),
+                    dir.display()
+                ));
+                return Outcome {
+                    stdout: Text::default(),
+                    stderr,
+                    code: exit::SUCCESS,
+                };
+            }
+            Err(message) => diagnostics.push(Diagnostic::error(message)),
+        }
+    }
+    Outcome {
+        stdout: Text::default(),
+        stderr: diagnostics.render(&rendered.sources),
+        code: exit::INVALID_INPUT,
     }
 }
 

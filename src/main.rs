@@ -10,8 +10,19 @@ use anyhow::Context;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = kdrender::cli::Cli::parse();
-    let outcome = kdrender::run(cli, &kdrender::cli::Environment::from_process());
+    // Invoked as `kdrender-fn` (a link, for kustomize's exec functions, which pass no
+    // arguments), act as `kdrender fn`.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let invoked_as = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    if invoked_as.as_deref() == Some("kdrender-fn") {
+        args.insert(1, "fn".into());
+    }
+    let cli = kdrender::cli::Cli::parse_from(args);
+    let env = kdrender::cli::Environment::from_process();
+    let outcome = kdrender::run(cli, &env, &mut std::io::stdin().lock());
     if let Err(error) = write_all(&outcome) {
         let broken_pipe = error
             .downcast_ref::<std::io::Error>()

@@ -7,77 +7,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use common::*;
-
-const VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
-const PACKAGE: &str = "kubernetes-validate==1.37.0";
-
-fn validator() -> &'static Path {
-    static VALIDATOR: OnceLock<PathBuf> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        if let Ok(path) = std::env::var("KDRENDER_KUBERNETES_VALIDATE") {
-            return PathBuf::from(path);
-        }
-        if Command::new("kubernetes-validate")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return PathBuf::from("kubernetes-validate");
-        }
-        let venv = project_root().join("target/kubernetes-validate");
-        let executable = venv.join("bin/kubernetes-validate");
-        if !executable.exists() {
-            let status = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .expect("python3 runs");
-            assert!(
-                status.success(),
-                "cannot create a virtualenv at {}",
-                venv.display()
-            );
-            let status = Command::new(venv.join("bin/pip"))
-                .args(["install", "--quiet", PACKAGE])
-                .status()
-                .expect("pip runs");
-            assert!(
-                status.success(),
-                "cannot install {PACKAGE} (the test needs PyPI once)"
-            );
-        }
-        executable
-    })
-}
-
-/// Validates rendered streams (name → YAML) against both Kubernetes versions.
-fn assert_valid(streams: &[(String, String)]) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut files = Vec::new();
-    for (name, stream) in streams {
-        let path = dir.path().join(format!("{}.yaml", name.replace('/', "_")));
-        std::fs::write(&path, stream).unwrap();
-        files.push(path);
-    }
-    for version in VERSIONS {
-        let output = Command::new(validator())
-            .args(["--strict", "--quiet", "-k", version])
-            .args(&files)
-            .output()
-            .expect("kubernetes-validate runs");
-        assert!(
-            output.status.success(),
-            "Kubernetes {version} schemas refuse the output:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-}
 
 #[test]
 fn the_validator_really_refuses_invalid_objects() {

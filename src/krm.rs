@@ -1,0 +1,270 @@
+//! KRM function (`kdrender fn`): a `ResourceList` in on stdin, the same list plus every rendered
+//! object out on stdout, so that kustomize (`--enable-alpha-plugins --enable-exec`) and kpt can
+//! run kdrender as a generator.
+//!
+//! The function's settings are its `functionConfig`, a `RenderFunction`
+//! (`kdrender.dev/v1alpha1`) whose `spec.path` names the folder to render, relative to the
+//! directory the tool runs the function in. Input items pass through unchanged (their comments
+//! are not kept); rendered objects get `config.kubernetes.io/path` annotations naming the file
+//! kpt would write them to. Problems go into `results` (severity `error`, with file and line)
+//! and to stderr, with exit code 1.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value, json};
+
+use crate::cli::{Environment, InputOptions};
+use crate::diag::Severity;
+use crate::validate::{Overrides, Scope};
+use crate::{Outcome, Text, exit, output_dir};
+
+pub const FUNCTION_KIND: &str = "RenderFunction";
+pub const FUNCTION_API_VERSION: &str = "kdrender.dev/v1alpha1";
+
+/// What the functionConfig asks for.
+#[derive(Debug)]
+struct FunctionConfig {
+    path: PathBuf,
+    overrides: Overrides,
+    allow_empty: bool,
+}
+
+fn function_config(config: Option<&Value>) -> Result<FunctionConfig, String> {
+    let Some(config) = config.filter(|c| !c.is_null()) else {
+        return Err(format!(
+            "the ResourceList has no functionConfig; give a {FUNCTION_KIND} ({FUNCTION_API_VERSION}) with spec.path"
+        ));
+    };
+    if config["kind"] != FUNCTION_KIND || config["apiVersion"] != FUNCTION_API_VERSION {
+        return Err(format!(
+            "the functionConfig must be a {FUNCTION_KIND} of {FUNCTION_API_VERSION}, not {} {}",
+            config["apiVersion"], config["kind"]
+        ));
+    }
+    let empty = Map::new();
+    let spec = config["spec"].as_object().unwrap_or(&empty);
+    for key in spec.keys() {
+        if !["path", "namespace", "allowEmpty", "clusters", "labels"].contains(&key.as_str()) {
+            return Err(format!(
+                "unknown field spec.{key} in the {FUNCTION_KIND}; known: path, namespace, allowEmpty, clusters, labels"
+            ));
+        }
+    }
+    let path = spec
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("the {FUNCTION_KIND} needs spec.path: the folder to render"))?;
+    let strings = |field: &str| -> Result<Option<Vec<String>>, String> {
+        match spec.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .map(Some)
+                .ok_or_else(|| format!("spec.{field} must be a list of strings")),
+            Some(_) => Err(format!("spec.{field} must be a list of strings")),
+        }
+    };
+    let mut labels = std::collections::BTreeMap::new();
+    if let Some(map) = spec.get("labels") {
+        let map = map
+            .as_object()
+            .ok_or("spec.labels must be a map of strings")?;
+        for (key, value) in map {
+            let value = value
+                .as_str()
+                .ok_or("spec.labels must be a map of strings")?;
+            labels.insert(key.clone(), value.to_string());
+        }
+    }
+    let namespace = match spec.get("namespace") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err("spec.namespace must be a string".to_string()),
+    };
+    let allow_empty = match spec.get("allowEmpty") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("spec.allowEmpty must be true or false".to_string()),
+    };
+    Ok(FunctionConfig {
+        path: PathBuf::from(path),
+        overrides: Overrides {
+            namespace,
+            clusters: strings("clusters")?,
+            labels,
+            ..Overrides::default()
+        },
+        allow_empty,
+    })
+}
+
+/// Runs the function on a ResourceList's text.
+pub fn run(input: &str, env: &Environment) -> Outcome {
+    let list: Value = match serde_saphyr::from_str(input) {
+        Ok(list) => list,
+        Err(e) => {
+            return failure(
+                Vec::new(),
+                vec![result(&format!("stdin is not a ResourceList: {e}"), None)],
+            );
+        }
+    };
+    if list["kind"] != "ResourceList" {
+        return failure(
+            Vec::new(),
+            vec![result(
+                "stdin is not a ResourceList (kind: ResourceList)",
+                None,
+            )],
+        );
+    }
+    let items: Vec<Value> = list["items"].as_array().cloned().unwrap_or_default();
+    let config = match function_config(list.get("functionConfig")) {
+        Ok(config) => config,
+        Err(message) => return failure(items, vec![result(&message, None)]),
+    };
+    let mut options =
+        InputOptions::for_argocd(&config.path, env, &crate::argocd::Parameters::default());
+    options.overrides = Overrides {
+        argocd_namespace: None,
+        ..config.overrides
+    };
+    match crate::render_objects(&options, Scope::UsedApps) {
+        Ok(rendered) => {
+            let mut stderr = rendered.diagnostics.render(&rendered.sources);
+            if rendered.objects.is_empty() && !config.allow_empty {
+                let message = "no objects rendered: no KubeDirectorCluster was found below spec.path (set spec.allowEmpty to allow it)";
+                return failure(items, vec![result(message, None)]);
+            }
+            let mut out = items;
+            for object in &rendered.objects {
+                let mut value = object.value.clone();
+                let path = output_dir::file_name(object);
+                for key in [
+                    "config.kubernetes.io/path",
+                    "internal.config.kubernetes.io/path",
+                ] {
+                    value["metadata"]["annotations"][key] = json!(path);
+                }
+                for key in [
+                    "config.kubernetes.io/index",
+                    "internal.config.kubernetes.io/index",
+                ] {
+                    value["metadata"]["annotations"][key] = json!("0");
+                }
+                out.push(value);
+            }
+            let warnings: Vec<Value> = rendered
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+                .map(|d| {
+                    let mut r = result(
+                        &d.message,
+                        d.origin.map(|o| rendered.sources.describe(o).to_string()),
+                    );
+                    r["severity"] = json!("warning");
+                    r
+                })
+                .collect();
+            match resource_list(out, warnings) {
+                Ok(text) => Outcome {
+                    stdout: Text::from(text),
+                    stderr: std::mem::take(&mut stderr),
+                    code: exit::SUCCESS,
+                },
+                Err(message) => failure(Vec::new(), vec![result(&message, None)]),
+            }
+        }
+        Err(report) => {
+            let results = report
+                .diagnostics
+                .sorted()
+                .into_iter()
+                .filter(|d| d.is_error())
+                .map(|d| {
+                    result(
+                        &d.message,
+                        d.origin.map(|o| report.sources.describe(o).to_string()),
+                    )
+                })
+                .collect();
+            let mut outcome = failure(items, results);
+            outcome.stderr = report.report();
+            outcome
+        }
+    }
+}
+
+/// A KRM result; `at` is `path:line:column`.
+fn result(message: &str, at: Option<String>) -> Value {
+    let mut result = json!({"message": message, "severity": "error"});
+    if let Some(at) = at {
+        let path = at.split(':').next().unwrap_or_default().to_string();
+        result["message"] = json!(format!("{at}: {message}"));
+        result["file"] = json!({"path": path});
+    }
+    result
+}
+
+fn resource_list(items: Vec<Value>, results: Vec<Value>) -> Result<String, String> {
+    let mut list = json!({
+        "apiVersion": "config.kubernetes.io/v1",
+        "kind": "ResourceList",
+        "items": items,
+    });
+    if !results.is_empty() {
+        list["results"] = Value::Array(results);
+    }
+    crate::emit::to_yaml(&list)
+}
+
+fn failure(items: Vec<Value>, results: Vec<Value>) -> Outcome {
+    let stderr: String = results
+        .iter()
+        .map(|r| format!("error: {}\n", r["message"].as_str().unwrap_or_default()))
+        .collect();
+    Outcome {
+        stdout: resource_list(items, results)
+            .map(Text::from)
+            .unwrap_or_default(),
+        stderr,
+        code: exit::INVALID_INPUT,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_config_is_checked() {
+        let ok = function_config(Some(&json!({
+            "apiVersion": FUNCTION_API_VERSION, "kind": FUNCTION_KIND,
+            "spec": {"path": "clusters", "allowEmpty": true, "clusters": ["a"], "labels": {"t": "x"}},
+        })))
+        .unwrap();
+        assert_eq!(ok.path, PathBuf::from("clusters"));
+        assert!(ok.allow_empty);
+        assert_eq!(ok.overrides.clusters, Some(vec!["a".to_string()]));
+        assert!(
+            function_config(None)
+                .unwrap_err()
+                .contains("no functionConfig")
+        );
+        let wrong_kind = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {}});
+        assert!(
+            function_config(Some(&wrong_kind))
+                .unwrap_err()
+                .contains("must be a RenderFunction")
+        );
+        let typo = json!({"apiVersion": FUNCTION_API_VERSION, "kind": FUNCTION_KIND, "spec": {"pth": "x"}});
+        assert!(
+            function_config(Some(&typo))
+                .unwrap_err()
+                .contains("unknown field spec.pth")
+        );
+    }
+}

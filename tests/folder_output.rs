@@ -1,0 +1,158 @@
+//! `render -o DIR`: one file per object and a kustomization.yaml, built by the real
+//! `kubectl kustomize` into exactly the stream's objects; replaced atomically, pruned of stale
+//! files, and left untouched by a failed render.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn sorted(mut docs: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    docs.sort_by_key(|d| {
+        (
+            d["kind"].to_string(),
+            d["metadata"]["namespace"].to_string(),
+            d["metadata"]["name"].to_string(),
+        )
+    });
+    docs
+}
+
+fn kustomize_build(dir: &std::path::Path) -> String {
+    let output = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((
+                    path.strip_prefix(dir).unwrap().display().to_string(),
+                    std::fs::read(&path).unwrap(),
+                ));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn kustomize_builds_the_folder_into_the_streams_objects() {
+    for example in ["kafka", "hdfs"] {
+        let source = project_root().join("examples").join(example);
+        let out = tempfile::tempdir().unwrap();
+        let dir = out.path().join("rendered");
+        let result = run(
+            &[
+                "render",
+                &source.to_string_lossy(),
+                "-o",
+                &dir.to_string_lossy(),
+            ],
+            &project_root(),
+        );
+        assert_eq!(result.code, 0, "{}", result.stderr);
+        assert!(result.stdout.is_empty());
+        let stream = render(&source);
+        assert_eq!(
+            sorted(documents(&kustomize_build(&dir))),
+            sorted(documents(&stream)),
+            "{example}"
+        );
+    }
+}
+
+#[test]
+fn files_have_stable_readable_names_and_flux_protection() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("rendered");
+    run(
+        &["render", "examples/hdfs", "-o", &dir.to_string_lossy()],
+        &project_root(),
+    )
+    .ok();
+    let configmap =
+        std::fs::read_to_string(dir.join("storage/hdfs/configmap-hdfs-namenode-files.yaml"))
+            .unwrap();
+    assert!(configmap.contains("kustomize.toolkit.fluxcd.io/substitute: disabled"));
+    assert!(
+        dir.join("storage/hdfs/statefulset-hdfs-datanode.yaml")
+            .exists()
+    );
+    let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    assert!(kustomization.starts_with("# Written by kdrender"));
+    let listed: Vec<&str> = kustomization
+        .lines()
+        .filter_map(|l| l.strip_prefix("- "))
+        .collect();
+    let mut sorted_listed = listed.clone();
+    sorted_listed.sort();
+    assert_eq!(listed, sorted_listed);
+    assert_eq!(listed.len() + 1, snapshot(&dir).len());
+}
+
+#[test]
+fn a_new_render_prunes_stale_files_and_a_failed_one_changes_nothing() {
+    let repo = two_role_repo();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("rendered");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
+    assert!(dir.join("default/demo/service-demo-worker-1.yaml").exists());
+
+    // Scale the workers down: the second worker's Service file disappears.
+    let cluster = repo.path().join("cluster.yaml");
+    let text = std::fs::read_to_string(&cluster).unwrap();
+    std::fs::write(&cluster, text.replace("members: 2", "members: 1")).unwrap();
+    run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
+    assert!(!dir.join("default/demo/service-demo-worker-1.yaml").exists());
+    assert!(dir.join("default/demo/service-demo-worker-0.yaml").exists());
+
+    // A broken input: exit 1 and the folder exactly as it was.
+    let before = snapshot(&dir);
+    std::fs::write(&cluster, text.replace("id: worker", "id: workr")).unwrap();
+    let stderr = run(&["render", ".", "-o", &dir_arg], repo.path()).invalid();
+    assert!(stderr.starts_with("error: cluster.yaml:"), "{stderr}");
+    assert_eq!(snapshot(&dir), before);
+    // Nothing was left beside it either.
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_folder_kdrender_did_not_write_is_never_replaced() {
+    let repo = two_role_repo();
+    let out = tempfile::tempdir().unwrap();
+    write(out.path(), "important/notes.txt", "do not delete");
+    let stderr = run(
+        &[
+            "render",
+            ".",
+            "-o",
+            &out.path().join("important").to_string_lossy(),
+        ],
+        repo.path(),
+    )
+    .invalid();
+    assert!(stderr.contains("was not written by kdrender"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("important/notes.txt")).unwrap(),
+        "do not delete"
+    );
+}
