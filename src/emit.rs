@@ -21,6 +21,9 @@ pub const FLUX_SUBSTITUTE: &str = "kustomize.toolkit.fluxcd.io/substitute";
 /// Default cap on the size of the output, well below Argo CD's 100 MiB gRPC limit.
 pub const MAX_OUTPUT_BYTES: usize = 64 << 20;
 
+/// Above this size, a successful render warns: Argo CD holds every render in memory and Redis.
+pub const WARN_OUTPUT_BYTES: usize = 10 << 20;
+
 fn kind_rank(kind: &str) -> u8 {
     match kind {
         "PodDisruptionBudget" => 0,

@@ -193,11 +193,20 @@ fn render_command(options: &InputOptions, allow_empty: bool, max_output_bytes: u
                 code: exit::INVALID_INPUT,
             }
         }
-        Ok(stream) => Outcome {
-            stdout: stream.yaml,
-            stderr: stream.diagnostics.render(&stream.sources),
-            code: exit::SUCCESS,
-        },
+        Ok(stream) => {
+            let mut diagnostics = stream.diagnostics;
+            let size = stream.yaml.len();
+            if size > emit::WARN_OUTPUT_BYTES {
+                diagnostics.push(Diagnostic::warning(format!(
+                    "the output is {size} bytes; Argo CD keeps every render in memory and in Redis, so consider splitting this folder into several Applications"
+                )));
+            }
+            Outcome {
+                stdout: stream.yaml,
+                stderr: diagnostics.render(&stream.sources),
+                code: exit::SUCCESS,
+            }
+        }
         Err(failure) => Outcome {
             stdout: Text::default(),
             stderr: failure.report(),

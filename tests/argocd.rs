@@ -253,6 +253,11 @@ fn output_does_not_vary_between_replicas_or_revisions() {
         &second_root,
         &Request {
             revision: "0123456789abcdef0123456789abcdef01234567",
+            extra_env: &[
+                ("KUBE_VERSION", "1.37.0"),
+                ("ARGOCD_APP_NAME", "other"),
+                ("HOME", "/nonexistent"),
+            ],
             ..REQUEST
         },
     )
@@ -411,6 +416,22 @@ fn the_catalog_may_not_leave_the_repository() {
         ),
         "{stderr}"
     );
+}
+
+#[test]
+fn the_installable_configmap_carries_the_same_plugin() {
+    let configmap: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(project_root().join("examples/argocd/plugin-configmap.yaml"))
+            .unwrap(),
+    )
+    .unwrap();
+    let embedded: serde_json::Value =
+        serde_saphyr::from_str(configmap["data"]["plugin.yaml"].as_str().unwrap()).unwrap();
+    let root: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(project_root().join("plugin.yaml")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(embedded, root);
 }
 
 #[test]
