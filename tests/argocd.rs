@@ -132,7 +132,8 @@ fn generate(root: &Path, request: &Request<'_>) -> Run {
     command
         .current_dir(root.join(request.app_path))
         .env_clear()
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.path().display()))
+        // Only kdrender is on PATH: no git, no shell, no other tool.
+        .env("PATH", bin.path())
         .env("ARGOCD_APP_NAME", "data_kafka-prod")
         .env("ARGOCD_APP_NAMESPACE", "kafka-prod")
         .env("ARGOCD_APP_PROJECT_NAME", "data")
