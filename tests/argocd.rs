@@ -113,10 +113,10 @@ fn generate(root: &Path, request: &Request<'_>) -> Run {
         ancestor = dir.parent();
     }
     let mut command = if unprivileged_runner_works() {
-        let mut c = Command::new("unshare");
+        let mut c = Command::new("/usr/bin/unshare");
         c.args([
             "--net",
-            "setpriv",
+            "/usr/bin/setpriv",
             "--reuid=999",
             "--regid=999",
             "--clear-groups",
@@ -164,10 +164,10 @@ fn generate(root: &Path, request: &Request<'_>) -> Run {
 /// Root can drop to uid 999 and a private network namespace; elsewhere the test runs as the
 /// current user (and says so).
 fn unprivileged_runner_works() -> bool {
-    let works = Command::new("unshare")
+    let works = Command::new("/usr/bin/unshare")
         .args([
             "--net",
-            "setpriv",
+            "/usr/bin/setpriv",
             "--reuid=999",
             "--regid=999",
             "--clear-groups",

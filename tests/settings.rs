@@ -141,7 +141,9 @@ fn an_invalid_namespace_is_refused() {
     )
     .invalid();
     assert!(
-        stderr.starts_with("error: namespace from --namespace or the namespace parameter is not valid"),
+        stderr.starts_with(
+            "error: namespace from --namespace or the namespace parameter is not valid"
+        ),
         "{stderr}"
     );
 }
