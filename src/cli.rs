@@ -30,6 +30,27 @@ pub enum Command {
         /// app, cluster or settings
         kind: String,
     },
+    /// Show what a change does: objects added, removed and changed, the rollout plan (which
+    /// StatefulSets restart and why), and warnings; compares a base revision with the working tree.
+    Diff {
+        /// Folder to render, inside a Git working tree.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The revision to compare with.
+        #[arg(long, default_value = "HEAD")]
+        base: String,
+        /// Namespace for clusters that name none, on both sides.
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        #[arg(long, value_enum, default_value_t = crate::diff::Format::Text)]
+        format: crate::diff::Format,
+        /// Colour the text on a terminal (auto), always or never.
+        #[arg(long, value_enum, default_value_t = crate::diff::Color::Auto)]
+        color: crate::diff::Color,
+        /// Exit with code 3 when anything changes (0 when nothing does).
+        #[arg(long)]
+        exit_code: bool,
+    },
     /// Run as a KRM function: read a ResourceList on stdin, write it back with the rendered
     /// objects added (for kustomize and kpt). Also what `kdrender-fn` (a link to kdrender) does.
     Fn,
@@ -94,6 +115,10 @@ pub struct Environment {
     pub argocd_app_parameters: Option<String>,
     /// Argo CD's `plugin.env` entries, by name without the `ARGOCD_ENV_` prefix.
     pub argocd_env: std::collections::BTreeMap<String, String>,
+    /// Whether stdout is a terminal (for colour in `diff`).
+    pub stdout_is_terminal: bool,
+    /// `NO_COLOR` is set.
+    pub no_color: bool,
 }
 
 impl Environment {
@@ -109,6 +134,8 @@ impl Environment {
                         .map(|name| (name.to_string(), value))
                 })
                 .collect(),
+            stdout_is_terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         }
     }
 }

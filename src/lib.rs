@@ -15,6 +15,7 @@
 pub mod argocd;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod document;
 pub mod emit;
 pub mod hash;
@@ -48,6 +49,8 @@ pub mod exit {
     pub const INVALID_INPUT: i32 = 1;
     /// The command line is wrong (clap uses this code too).
     pub const USAGE: i32 = 2;
+    /// `diff --exit-code`: the change does something.
+    pub const CHANGES_FOUND: i32 = crate::diff::CHANGES_FOUND;
 }
 
 /// Text for stdout, kept in the pieces it was made in: a large render is never copied into one
@@ -157,6 +160,24 @@ pub fn run(cli: cli::Cli, env: &Environment, stdin: &mut dyn std::io::Read) -> O
             code: exit::SUCCESS,
         },
         Command::Validate(args) => validate_command(&args.options(env)),
+        Command::Diff {
+            path,
+            base,
+            namespace,
+            format,
+            color,
+            exit_code,
+        } => diff::run(
+            &diff::DiffOptions {
+                path: &path,
+                base: &base,
+                format,
+                color,
+                exit_code,
+                namespace,
+            },
+            env,
+        ),
         Command::Schema { kind } => match SchemaKind::from_name(&kind) {
             Some(kind) => Outcome {
                 stdout: kind.text().to_string().into(),

@@ -38,6 +38,25 @@ pub struct Object {
     pub role: Option<String>,
     /// The cluster document, for messages about the object.
     pub origin: Origin,
+    /// For StatefulSets: what explains a rollout in a reviewer's terms (`kdrender diff`).
+    pub rollout: Option<Box<RolloutFacts>>,
+}
+
+/// What a role's StatefulSet consumes beyond its own spec, for explaining why it rolls.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RolloutFacts {
+    /// Whether membership changes roll the role (it takes addnodes/delnodes).
+    pub takes_membership: bool,
+    /// The role's config files: ConfigMap key, path in the container, template, per member.
+    pub files: Vec<FileFact>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileFact {
+    pub key: String,
+    pub target: String,
+    pub template: String,
+    pub per_member: bool,
 }
 
 /// Labels and annotations shared by one cluster's objects.
@@ -177,25 +196,24 @@ pub fn render_cluster(
     let meta = Meta { topology, settings };
     let cluster = topology.cluster;
     let mut objects = Vec::new();
-    let mut push =
-        |value: Value, kind: &'static str, name: String, role: Option<&RoleTopology<'_>>| {
-            objects.push(Object {
-                value,
-                kind,
-                name,
-                namespace: topology.namespace.clone(),
-                cluster: cluster.name.clone(),
-                role: role.map(|r| r.app_role.id.clone()),
-                origin: cluster.origin,
-            });
+    let object =
+        |value: Value, kind: &'static str, name: String, role: Option<&RoleTopology<'_>>| Object {
+            value,
+            kind,
+            name,
+            namespace: topology.namespace.clone(),
+            cluster: cluster.name.clone(),
+            role: role.map(|r| r.app_role.id.clone()),
+            origin: cluster.origin,
+            rollout: None,
         };
 
-    push(
+    objects.push(object(
         services::headless(topology, &meta),
         "Service",
         topology.headless.clone(),
         None,
-    );
+    ));
 
     // configmeta: the shared document, each member's node section, and the setup runner.
     let mut data = Map::new();
@@ -224,12 +242,12 @@ pub fn render_cluster(
     if let Some(diagnostic) = too_big(&configmeta_name, &data, cluster.origin) {
         diagnostics.push(diagnostic);
     }
-    push(
+    objects.push(object(
         configmap(&meta, &configmeta_name, None, data),
         "ConfigMap",
         configmeta_name,
         None,
-    );
+    ));
 
     let context = templates.map(|_| files::Context::new(topology, all));
     let app_inputs = workload::app_inputs(topology.app);
@@ -289,32 +307,45 @@ pub fn render_cluster(
             if let Some(diagnostic) = too_big(&files_name, &files_data, cluster_role.origin) {
                 diagnostics.push(diagnostic);
             }
-            push(
+            objects.push(object(
                 configmap(&meta, &files_name, Some(role), files_data),
                 "ConfigMap",
                 files_name,
                 Some(role),
-            );
+            ));
         }
-        push(statefulset, "StatefulSet", role.name.clone(), Some(role));
+        let mut workload = object(statefulset, "StatefulSet", role.name.clone(), Some(role));
+        workload.rollout = Some(Box::new(RolloutFacts {
+            takes_membership: role.app_role.events.takes_membership(),
+            files: files
+                .iter()
+                .map(|f| FileFact {
+                    key: f.key.clone(),
+                    target: f.target.clone(),
+                    template: f.template.clone(),
+                    per_member: matches!(f.content, files::Content::PerMember(_)),
+                })
+                .collect(),
+        }));
+        objects.push(workload);
         let ports = services::member_ports(topology.app, role);
         if !ports.is_empty() {
             for member in &role.members {
-                push(
+                objects.push(object(
                     services::member(topology, role, member, &ports, &meta),
                     "Service",
                     member.name.clone(),
                     Some(role),
-                );
+                ));
             }
         }
         if role.members.len() > 1 {
-            push(
+            objects.push(object(
                 workload::disruption_budget(role, &meta),
                 "PodDisruptionBudget",
                 role.name.clone(),
                 Some(role),
-            );
+            ));
         }
     }
     objects
