@@ -199,6 +199,13 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &SourceMap) {
     let location = sources.describe(origin);
     let _ = writeln!(out, "{kind}: {location}: {}", diagnostic.message);
     let file = sources.get(origin.file);
+    if longest_line_around(&file.text, origin.span) > MAX_SNIPPET_LINE {
+        // A snippet of a minified or generated line would bury the message.
+        if let Some(help) = &diagnostic.help {
+            let _ = writeln!(out, "  help: {help}");
+        }
+        return;
+    }
     let snippet = Snippet {
         source: NamedSource::new(file.path.clone(), file.text.clone()),
         span: SourceSpan::new(origin.span.start.into(), origin.span.len()),
@@ -215,6 +222,30 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &SourceMap) {
         out.push_str(body.trim_end_matches('\n'));
         out.push('\n');
     }
+}
+
+/// Lines longer than this are not drawn in snippets.
+const MAX_SNIPPET_LINE: usize = 200;
+
+/// The longest line a snippet around `span` would draw (the span's lines and one on each side).
+fn longest_line_around(text: &str, span: crate::source::Span) -> usize {
+    let start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let before = text[..start.saturating_sub(1)]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let end = text[span.end.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |i| span.end + i);
+    let after = text[(end + 1).min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |i| end + 1 + i);
+    text[before..after.max(before)]
+        .lines()
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
 }
 
 /// A message-less miette diagnostic that only draws the snippet, label and help.
@@ -267,23 +298,28 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| format!("did you mean \"{c}\"?"))
 }
 
+/// Edit distance counting a swap of two neighbouring letters as one edit (`cahce` → `cache`).
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let current = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                previous
-            } else {
-                1 + previous.min(row[j]).min(current)
-            };
-            previous = current;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -327,5 +363,9 @@ mod tests {
             Some("did you mean \"broker\"?")
         );
         assert_eq!(did_you_mean("xyz", ["broker", "zookeeper"]), None);
+        assert_eq!(
+            did_you_mean("cahce", ["cache", "frontend"]).as_deref(),
+            Some("did you mean \"cache\"?")
+        );
     }
 }

@@ -133,6 +133,13 @@ impl Reader {
     /// Resolves `relative` (from the folder `from`) to a canonical path inside the root.
     pub fn confine(&self, from: &Path, relative: &str) -> Result<PathBuf, String> {
         let joined = from.join(relative);
+        let outside =
+            || format!("{relative} leads outside the repository root, which kdrender never reads");
+        // Judged by the path as written first, so that a folder outside the repository is
+        // refused whether or not it exists; then by where symlinks really lead.
+        if !normalize(&joined).starts_with(&self.root) {
+            return Err(outside());
+        }
         let resolved = fs::canonicalize(&joined).map_err(|e| {
             format!(
                 "cannot read {}: {e}",
@@ -140,9 +147,7 @@ impl Reader {
             )
         })?;
         if !resolved.starts_with(&self.root) {
-            return Err(format!(
-                "{relative} leads outside the repository root, which kdrender never reads"
-            ));
+            return Err(outside());
         }
         Ok(resolved)
     }

@@ -98,10 +98,11 @@ pub fn resolve<'m>(
             .unwrap_or_else(|| settings.namespace.clone());
         let headless = names::munge(&cluster.name);
         let name_error = |message: String| Diagnostic::error(message).at(cluster.origin);
+        let headless_ok = names::check_dns1035_label(&headless).is_ok();
         if let Err(message) = names::check_dns1035_label(&headless) {
             diagnostics.push(
                 name_error(format!(
-                    "cluster \"{}\" gives the Service name {message} (DNS-1035)",
+                    "cluster name \"{}\" cannot name its Service: {message} (DNS-1035)",
                     cluster.name
                 ))
                 .help("Service names are at most 63 characters and begin with a letter; rename the cluster"),
@@ -142,7 +143,8 @@ pub fn resolve<'m>(
                     );
                 }
                 let pod = format!("{name}-{}", count - 1);
-                if let Err(message) = names::check_dns1035_label(&pod) {
+                // A cluster name that cannot name a Service was reported above.
+                if headless_ok && let Err(message) = names::check_dns1035_label(&pod) {
                     diagnostics.push(name_error(format!("member Service name {message}")));
                 }
             }

@@ -165,7 +165,9 @@ fn kubernetes_name_budgets_are_enforced_at_render_time() {
     assert!(report.contains("controller-revision-hash"), "{report}");
     let (first, _) = first_error("cluster.yaml", &cluster_with("name: demo", "name: 9lives"));
     assert!(
-        first.contains("gives the Service name \"9lives\" must begin with a letter"),
+        first.contains(
+            "cluster name \"9lives\" cannot name its Service: \"9lives\" must begin with a letter"
+        ),
         "{first}"
     );
 }

