@@ -15,6 +15,7 @@
 //! file's mode. See the README for the variables a template sees.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
 use serde_json::{Map, Value, json};
@@ -25,8 +26,10 @@ use crate::model::App;
 use crate::resolve::{RoleTopology, Topology};
 use crate::source::{FileId, Origin, SourceMap, Span};
 
-/// Template execution budget per file (minijinja fuel: roughly one unit per instruction).
+/// Template execution budget per rendering (minijinja fuel: roughly one unit per instruction).
 pub const TEMPLATE_FUEL: u64 = 20_000_000;
+/// Budget for all renderings of one app's templates in one run (about a second or two).
+pub const TOTAL_TEMPLATE_FUEL: u64 = 200_000_000;
 /// Mount points the renderer owns, where config files may not go.
 const RESERVED_PATHS: [&str; 2] = ["/etc/guestconfig", "/etc/kdrender"];
 
@@ -53,6 +56,8 @@ pub struct TemplateSet {
     environment: Environment<'static>,
     templates: Vec<Template>,
     files: BTreeMap<String, FileId>,
+    /// Fuel spent by all renderings so far (clusters render in parallel).
+    spent: AtomicU64,
 }
 
 impl std::fmt::Debug for TemplateSet {
@@ -109,6 +114,7 @@ pub fn load(
         environment: environment(),
         templates: Vec::new(),
         files: BTreeMap::new(),
+        spent: AtomicU64::new(0),
     };
     let role_ids: Vec<&str> = app.roles.iter().map(|r| r.id.as_str()).collect();
     for path in reader.walk(&folder, diagnostics) {
@@ -508,14 +514,31 @@ impl TemplateSet {
             .environment
             .get_template(&template.name)
             .map_err(|e| template_diagnostic(&e, template.file, sources))?;
-        compiled.render(variables).map_err(|e| {
+        let captured = compiled.render_captured(variables).map_err(|e| {
             let file = e
                 .name()
                 .and_then(|n| self.files.get(n))
                 .copied()
                 .unwrap_or(template.file);
             template_diagnostic(&e, file, sources)
-        })
+        })?;
+        // Fuel bounds one rendering; this bounds all of an app's renderings together, which a
+        // large cluster multiplies.
+        let consumed = captured
+            .state()
+            .fuel_levels()
+            .map_or(0, |(consumed, _)| consumed);
+        let total = self.spent.fetch_add(consumed, Ordering::Relaxed) + consumed;
+        if total > TOTAL_TEMPLATE_FUEL {
+            return Err(Diagnostic::error(format!(
+                "the app's templates ran more than {TOTAL_TEMPLATE_FUEL} steps in all (reached while rendering this one)"
+            ))
+            .at(Origin {
+                file: template.file,
+                span: Span::new(0, 0),
+            }));
+        }
+        Ok(captured.into_output())
     }
 }
 
@@ -597,6 +620,54 @@ mod tests {
         assert_eq!(directive_mode("{# just a comment #}"), Ok(None));
         assert!(directive_mode("{# kdrender: mode=0999 #}").is_err());
         assert!(directive_mode("{# kdrender: owner=root #}").is_err());
+    }
+
+    #[test]
+    fn all_renderings_of_an_app_share_one_fuel_budget() {
+        let mut sources = SourceMap::default();
+        let file = sources.add(
+            "files/roles/r/etc/x.j2".into(),
+            "{% for i in range(100) %}{{ i }}{% endfor %}".into(),
+        );
+        let mut environment = environment();
+        environment
+            .add_template_owned(
+                "roles/r/etc/x.j2".to_string(),
+                sources.get(file).text.clone(),
+            )
+            .unwrap();
+        let set = TemplateSet {
+            environment,
+            templates: Vec::new(),
+            files: BTreeMap::new(),
+            spent: AtomicU64::new(0),
+        };
+        let template = Template {
+            name: "roles/r/etc/x.j2".into(),
+            scope: Scope::Role("r".into()),
+            target: "/etc/x".into(),
+            mode: None,
+            file,
+        };
+        assert!(
+            set.render_one(&template, minijinja::Value::from(()), &sources)
+                .is_ok()
+        );
+        let one = set.spent.load(Ordering::Relaxed);
+        assert!(one > 100, "{one}");
+        // Near the end of the budget, the next rendering is refused.
+        set.spent
+            .store(TOTAL_TEMPLATE_FUEL - one / 2, Ordering::Relaxed);
+        let error = set
+            .render_one(&template, minijinja::Value::from(()), &sources)
+            .unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("ran more than 200000000 steps in all"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
