@@ -238,12 +238,15 @@ pub fn load(reader: &mut Reader, diagnostics: &mut Diagnostics) -> Inputs {
     let mut inputs = Inputs::default();
     let base = reader.base.clone();
     let settings_path = base.join(SETTINGS_FILE);
-    for path in reader.walk(&base, diagnostics) {
-        if !is_input_file(&path) {
-            continue;
-        }
+    let paths: Vec<PathBuf> = reader
+        .walk(&base, diagnostics)
+        .into_iter()
+        .filter(|path| is_input_file(path))
+        .collect();
+    for (path, documents) in read_documents(reader, paths, false, &mut inputs.sources, diagnostics)
+    {
         let is_settings = path == settings_path;
-        for document in read_documents(reader, &path, false, &mut inputs.sources, diagnostics) {
+        for document in documents {
             classify(&mut inputs, document, is_settings, diagnostics);
         }
     }
@@ -269,11 +272,16 @@ pub fn load(reader: &mut Reader, diagnostics: &mut Diagnostics) -> Inputs {
                 continue;
             }
             seen.push(folder.clone());
-            for path in reader.walk(&folder, diagnostics) {
-                if is_input_file(&path) {
-                    for document in
-                        read_documents(reader, &path, true, &mut inputs.sources, diagnostics)
-                    {
+            let paths: Vec<PathBuf> = reader
+                .walk(&folder, diagnostics)
+                .into_iter()
+                .filter(|path| is_input_file(path))
+                .collect();
+            for (_, documents) in
+                read_documents(reader, paths, true, &mut inputs.sources, diagnostics)
+            {
+                {
+                    for document in documents {
                         classify(&mut inputs, document, false, diagnostics);
                     }
                 }
@@ -302,46 +310,56 @@ fn catalog_folders(inputs: &Inputs) -> Option<Vec<(String, Origin)>> {
     )
 }
 
+/// Reads the files (one after the other) and parses them (on every core), keeping their order.
 fn read_documents(
     reader: &mut Reader,
-    path: &Path,
+    paths: Vec<PathBuf>,
     from_catalog: bool,
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
-) -> Vec<Document> {
-    let text = match reader.read(path) {
-        Ok(text) => text,
-        Err(message) => {
-            diagnostics.push(Diagnostic::error(message));
-            return Vec::new();
-        }
-    };
-    let is_json = path.extension().and_then(|e| e.to_str()) == Some("json");
-    let file = sources.add(reader.display_path(path), text);
-    let text = &sources.get(file).text;
-    let parsed = if is_json {
-        document::parse_json(text, reader.limits.document).map(|node| vec![node])
-    } else {
-        document::parse_yaml(text, reader.limits.document)
-    };
-    match parsed {
-        Ok(nodes) => nodes
-            .into_iter()
-            .map(|root| Document {
-                file,
-                root,
-                folder: path.parent().map(Path::to_path_buf).unwrap_or_default(),
-                from_catalog,
-            })
-            .collect(),
-        Err(error) => {
-            diagnostics.push(Diagnostic::error(error.message).at(Origin {
-                file,
-                span: error.span,
-            }));
-            Vec::new()
+) -> Vec<(PathBuf, Vec<Document>)> {
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        match reader.read(&path) {
+            Ok(text) => files.push((sources.add(reader.display_path(&path), text), path)),
+            Err(message) => diagnostics.push(Diagnostic::error(message)),
         }
     }
+    let limits = reader.limits.document;
+    let shared: &SourceMap = sources;
+    let parsed = crate::parallel::map(&files, |(file, path)| {
+        let text = &shared.get(*file).text;
+        if path.extension().and_then(|e| e.to_str()) == Some("json") {
+            document::parse_json(text, limits).map(|node| vec![node])
+        } else {
+            document::parse_yaml(text, limits)
+        }
+    });
+    files
+        .into_iter()
+        .zip(parsed)
+        .map(|((file, path), parsed)| {
+            let documents = match parsed {
+                Ok(nodes) => nodes
+                    .into_iter()
+                    .map(|root| Document {
+                        file,
+                        root,
+                        folder: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+                        from_catalog,
+                    })
+                    .collect(),
+                Err(error) => {
+                    diagnostics.push(Diagnostic::error(error.message).at(Origin {
+                        file,
+                        span: error.span,
+                    }));
+                    Vec::new()
+                }
+            };
+            (path, documents)
+        })
+        .collect()
 }
 
 fn classify(

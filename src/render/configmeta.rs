@@ -211,26 +211,48 @@ pub fn to_text(value: &Value) -> String {
 
 const INLINE_WIDTH: usize = 96;
 
-fn inline(value: &Value) -> String {
+/// The value on one line, if that fits in `budget` characters; stops as soon as it does not,
+/// so that each level of a deep document is measured in time proportional to the budget.
+fn inline(value: &Value, budget: usize) -> Option<String> {
+    let mut out = String::new();
+    inline_into(value, budget, &mut out).then_some(out)
+}
+
+fn inline_into(value: &Value, budget: usize, out: &mut String) -> bool {
     match value {
         Value::Array(items) => {
-            let parts: Vec<String> = items.iter().map(inline).collect();
-            format!("[{}]", parts.join(", "))
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if out.len() > budget || !inline_into(item, budget, out) {
+                    return false;
+                }
+            }
+            out.push(']');
         }
         Value::Object(map) => {
-            let parts: Vec<String> = map
-                .iter()
-                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), inline(v)))
-                .collect();
-            format!("{{{}}}", parts.join(", "))
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push_str(": ");
+                if out.len() > budget || !inline_into(item, budget, out) {
+                    return false;
+                }
+            }
+            out.push('}');
         }
-        scalar => scalar.to_string(),
+        scalar => out.push_str(&scalar.to_string()),
     }
+    out.len() <= budget
 }
 
 fn write_value(value: &Value, indent: usize, out: &mut String) {
-    let short = inline(value);
-    if short.len() + indent * 2 <= INLINE_WIDTH {
+    if let Some(short) = inline(value, INLINE_WIDTH.saturating_sub(indent * 2)) {
         out.push_str(&short);
         return;
     }

@@ -114,18 +114,31 @@ pub fn validate(
             }
         }
     }
-    for document in &inputs.clusters {
-        if let Some(wanted) = &overrides.clusters
-            && !wanted.contains(&cluster_name(document))
-        {
-            continue;
-        }
+    let wanted: Vec<&Document> = inputs
+        .clusters
+        .iter()
+        .filter(|document| {
+            overrides
+                .clusters
+                .as_ref()
+                .is_none_or(|wanted| wanted.contains(&cluster_name(document)))
+        })
+        .collect();
+    // Schema checks and decoding are independent per document: run them on every core.
+    let decoded = crate::parallel::map(&wanted, |document| {
+        let mut local = Diagnostics::default();
+        local.enter(crate::diag::Stage::Validate);
+        let raw = decode::<crate::raw::Cluster>(SchemaKind::Cluster, document, &mut local);
+        (raw, local)
+    });
+    for (document, (raw, local)) in wanted.into_iter().zip(decoded) {
+        diagnostics.extend(local);
         // The app a cluster names is checked even when the cluster itself is broken, so that
         // one run reports the problems of both.
         if let Some(key) = named_app(document, &known_apps) {
             used.insert(key, ());
         }
-        if let Some(raw) = decode::<crate::raw::Cluster>(SchemaKind::Cluster, document, diagnostics)
+        if let Some(raw) = raw
             && let Some(key) = cluster::find_app(&raw, document, &known_apps, diagnostics)
         {
             used.insert(key.clone(), ());
