@@ -7,13 +7,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Upper bound on worker threads; rendering is CPU-bound and Argo CD runs many renders at once.
 const MAX_THREADS: usize = 8;
+/// Below this many items, starting threads (and the allocator arenas they bring) costs more
+/// than it saves.
+const MIN_ITEMS: usize = 8;
 
 pub fn map<I: Sync, R: Send>(items: &[I], f: impl Fn(&I) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(MAX_THREADS)
         .min(items.len());
-    if threads <= 1 {
+    if threads <= 1 || items.len() < MIN_ITEMS {
         return items.iter().map(f).collect();
     }
     let next = AtomicUsize::new(0);

