@@ -219,3 +219,48 @@ fn the_init_step_seeds_each_persisted_directory_once() {
         "changed by the member\n"
     );
 }
+
+#[test]
+fn a_persisted_directory_the_image_lacks_is_given_to_the_apps_user() {
+    let repo = two_role_repo();
+    let app = std::fs::read_to_string(repo.path().join("app.yaml")).unwrap();
+    write(
+        repo.path(),
+        "app.yaml",
+        &app.replace(
+            "    configFiles: files\n",
+            "    configFiles: files\n    roles:\n      coordinator:\n        podSecurityContext: {runAsUser: 4242, runAsGroup: 4343}\n",
+        ),
+    );
+    let docs = documents(&render(repo.path()));
+    let init = &object(&docs, "StatefulSet", "demo-coordinator")["spec"]["template"]["spec"]["initContainers"]
+        [0];
+    assert_eq!(
+        init["securityContext"],
+        serde_json::json!({"runAsUser": 0, "runAsGroup": 0})
+    );
+    let script = init["command"][2].as_str().unwrap();
+    assert!(script.contains("owner='4242:4343'"), "{script}");
+
+    // Run the seeding against a directory missing from the "image" (the test runs as root,
+    // like the init step; elsewhere chown is not allowed and the check is skipped).
+    let sandbox = tempfile::tempdir().unwrap();
+    let volume = sandbox.path().join("volume");
+    let missing = sandbox.path().join("image/var/lib/missing");
+    let seeding = &script[script.find("owner=").unwrap()..script.find("seed '/").unwrap()];
+    let shell = format!(
+        "set -eu\n{}seed '{}'\n",
+        seeding.replace("/mnt", &volume.to_string_lossy()),
+        missing.display()
+    );
+    let status = Command::new("sh").args(["-c", &shell]).status().unwrap();
+    let created = volume.join(missing.strip_prefix("/").unwrap());
+    assert!(created.is_dir());
+    use std::os::unix::fs::MetadataExt;
+    if status.success() {
+        let meta = std::fs::metadata(&created).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (4242, 4343));
+    } else {
+        eprintln!("note: chown is not permitted here; ownership not checked");
+    }
+}

@@ -423,6 +423,23 @@ fn differences(
                 differences(&join(&format!("[{i}]")), x, y, out);
             }
         }
+        (Value::String(b), Value::String(a)) if b.contains('\n') || a.contains('\n') => {
+            // A script or file: name the first line that differs, not the first 120 characters.
+            let (old, new): (Vec<&str>, Vec<&str>) = (b.lines().collect(), a.lines().collect());
+            let line = (0..old.len().max(new.len()))
+                .find(|&i| old.get(i) != new.get(i))
+                .unwrap_or(0);
+            let pick = |lines: &[&str]| {
+                lines
+                    .get(line)
+                    .map(|l| brief(&Value::String(l.to_string())).unwrap_or_default())
+            };
+            out.push((
+                format!("{path} (line {})", line + 1),
+                pick(&old),
+                pick(&new),
+            ));
+        }
         _ => out.push((path.to_string(), brief(before), brief(after))),
     }
 }
@@ -699,5 +716,21 @@ mod tests {
         );
         assert_eq!(out[2].1.as_deref(), Some("a:1"));
         assert_eq!(out[2].2.as_deref(), Some("a:2"));
+
+        let mut out = Vec::new();
+        differences(
+            "script",
+            &json!("set -eu\nseed '/a'\nseed '/b'\n"),
+            &json!("set -eu\nseed '/a'\nseed '/c'\n"),
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            [(
+                "script (line 3)".to_string(),
+                Some("seed '/b'".to_string()),
+                Some("seed '/c'".to_string())
+            )]
+        );
     }
 }

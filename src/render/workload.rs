@@ -50,7 +50,9 @@ pub fn persisted_dirs(app_role: &AppRole) -> Vec<String> {
 }
 
 /// The init step: assemble configmeta.json; seed persisted directories on first start.
-fn init_script(persisted: &[String]) -> String {
+/// The init step's script. `owner` (`uid:gid`) receives the persisted directories that the image
+/// does not have, so that an app running as a non-root user can write to them.
+fn init_script(persisted: &[String], owner: Option<&str>) -> String {
     let mut script = String::from(
         "set -eu\n\
          # This member's configmeta.json: the cluster's document plus this member's node section.\n\
@@ -62,6 +64,7 @@ fn init_script(persisted: &[String]) -> String {
          } >/kdrender/guestconfig/configmeta.json\n",
     );
     if !persisted.is_empty() {
+        script.push_str(&format!("owner={}\n", shell_quote(owner.unwrap_or(""))));
         script.push_str(
             "# Seed each persisted directory from the image once; a marker per directory records it.\n\
              seed() {\n\
@@ -70,6 +73,8 @@ fn init_script(persisted: &[String]) -> String {
              \x20 mkdir -p \"/mnt$1\"\n\
              \x20 if [ -d \"$1\" ]; then\n\
              \x20   cp -a \"$1/.\" \"/mnt$1/\" || { echo \"kdrender-init: copying $1 to the volume failed (is it big enough?)\" >&2; exit 1; }\n\
+             \x20 elif [ -n \"$owner\" ]; then\n\
+             \x20   chown \"$owner\" \"/mnt$1\"\n\
              \x20 fi\n\
              \x20 mkdir -p /mnt/.kdrender-seeded && touch \"$marker\"\n\
              }\n",
@@ -79,6 +84,18 @@ fn init_script(persisted: &[String]) -> String {
         }
     }
     script
+}
+
+/// `uid:gid` of the app's user, from the role's pod security context: `runAsUser`, and
+/// `runAsGroup`, else `fsGroup`, else the user's id.
+fn volume_owner(context: Option<&Value>) -> Option<String> {
+    let context = context?;
+    let user = context["runAsUser"].as_u64()?;
+    let group = context["runAsGroup"]
+        .as_u64()
+        .or_else(|| context["fsGroup"].as_u64())
+        .unwrap_or(user);
+    Some(format!("{user}:{group}"))
 }
 
 fn shell_quote(text: &str) -> String {
@@ -188,14 +205,14 @@ pub fn statefulset(
     let mut init = json!({
         "name": "kdrender-init",
         "image": app_role.image,
-        "command": ["/bin/sh", "-c", init_script(&persisted)],
+        "command": ["/bin/sh", "-c", init_script(&persisted, volume_owner(app_role.container.pod_security_context.as_ref()).as_deref())],
         "env": [pod_name.clone()],
         "resources": resources.clone(),
         "volumeMounts": init_mounts,
     });
     if !persisted.is_empty() {
         // Copying the image's directories keeps their owners only when done as root.
-        init["securityContext"] = json!({"runAsUser": 0});
+        init["securityContext"] = json!({"runAsUser": 0, "runAsGroup": 0});
     }
 
     let extension = &app_role.container;
@@ -479,7 +496,10 @@ mod tests {
 
     #[test]
     fn init_script_is_valid_posix_shell() {
-        let script = init_script(&["/etc".to_string(), "/var/lib/it's".to_string()]);
+        let script = init_script(
+            &["/etc".to_string(), "/var/lib/it's".to_string()],
+            Some("1000:100"),
+        );
         let status = std::process::Command::new("sh")
             .arg("-n")
             .arg("-c")
@@ -488,5 +508,11 @@ mod tests {
             .unwrap();
         assert!(status.success(), "{script}");
         assert!(script.contains("seed '/var/lib/it'\\''s'"));
+        assert!(script.contains("owner='1000:100'"));
+        assert_eq!(
+            volume_owner(Some(&json!({"runAsUser": 185, "fsGroup": 2000}))).as_deref(),
+            Some("185:2000")
+        );
+        assert_eq!(volume_owner(Some(&json!({"fsGroup": 2000}))), None);
     }
 }
