@@ -36,15 +36,16 @@ pub enum Command {
         /// Folder to render, inside a Git working tree.
         #[arg(default_value = ".")]
         path: PathBuf,
-        /// The revision to compare with.
+        /// The revision to compare with: a branch, tag or commit (in CI, `origin/main`).
         #[arg(long, default_value = "HEAD")]
         base: String,
         /// Namespace for clusters that name none, on both sides.
         #[arg(short = 'n', long)]
         namespace: Option<String>,
+        /// Text for reviewers, or JSON for bots (documented in the README, versioned).
         #[arg(long, value_enum, default_value_t = crate::diff::Format::Text)]
         format: crate::diff::Format,
-        /// Colour the text on a terminal (auto), always or never.
+        /// Colour the text on a terminal (auto, unless NO_COLOR is set), always or never.
         #[arg(long, value_enum, default_value_t = crate::diff::Color::Auto)]
         color: crate::diff::Color,
         /// Exit with code 3 when anything changes (0 when nothing does).

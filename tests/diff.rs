@@ -1,5 +1,6 @@
-//! `kdrender diff` on temporary Git repositories: the rollout plan names what restarts and why,
-//! warns about what Kubernetes refuses or what loses data, and never touches the working tree or
+//! `kdrender diff` on temporary Git repositories (made with the git CLI): the rollout plan names
+//! what restarts and why, warns about what Kubernetes refuses or what loses data, speaks a
+//! stable JSON format, exits with 3 on changes when asked, and never touches the working tree or
 //! the index.
 
 mod common;
@@ -8,6 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::*;
+use serde_json::{Value, json};
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
@@ -18,6 +20,8 @@ fn git(dir: &Path, args: &[&str]) -> String {
             "user.name=test",
             "-c",
             "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
         ])
         .args(args)
         .current_dir(dir)
@@ -31,12 +35,16 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// The two-role repository, committed.
+fn commit_all(dir: &Path, message: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", message]);
+}
+
+/// The two-role repository (tests/common), committed: app, cluster and three templates.
 fn committed() -> tempfile::TempDir {
     let repo = two_role_repo();
-    git(repo.path(), &["init", "-q", "-b", "main"]);
-    git(repo.path(), &["add", "-A"]);
-    git(repo.path(), &["commit", "-q", "-m", "base"]);
+    git(repo.path(), &["init", "-q"]);
+    commit_all(repo.path(), "base");
     repo
 }
 
@@ -47,22 +55,39 @@ fn edit(root: &Path, path: &str, from: &str, to: &str) {
     std::fs::write(full, text.replacen(from, to, 1)).unwrap();
 }
 
-/// The plan as JSON.
-fn plan(repo: &Path) -> serde_json::Value {
+/// The plan of PATH `.` as JSON.
+fn plan(repo: &Path) -> Value {
     let stdout = run(&["diff", "--format", "json", "."], repo).ok();
     serde_json::from_str(&stdout).unwrap()
 }
 
-fn restarted(plan: &serde_json::Value) -> Vec<String> {
-    plan["rollout"]["restarts"]
-        .as_array()
+fn text(repo: &Path) -> String {
+    run(&["diff", "--color", "never", "."], repo).ok()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
         .unwrap()
         .iter()
-        .map(|r| r["name"].as_str().unwrap().to_string())
+        .map(|o| o["name"].as_str().unwrap().to_string())
         .collect()
 }
 
-fn warnings(plan: &serde_json::Value) -> Vec<String> {
+fn restarted(plan: &Value) -> Vec<String> {
+    names(&plan["rollout"]["restarts"])
+}
+
+/// The reasons of one restart.
+fn reasons<'a>(plan: &'a Value, statefulset: &str) -> &'a Value {
+    &plan["rollout"]["restarts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == statefulset)
+        .unwrap_or_else(|| panic!("{statefulset} does not restart: {plan:#}"))["reasons"]
+}
+
+fn warnings(plan: &Value) -> Vec<String> {
     plan["warnings"]
         .as_array()
         .unwrap()
@@ -88,12 +113,26 @@ fn a_one_role_edit_restarts_that_role_for_that_setting() {
     );
     let plan = plan(repo.path());
     assert_eq!(restarted(&plan), ["demo-worker"]);
+    // One reason: the init step's copy of the resources follows the app container's.
     assert_eq!(
-        plan["rollout"]["restarts"][0]["reasons"],
-        serde_json::json!([{"kind": "setting", "field": "containers[app].resources.limits.cpu", "from": "2", "to": "3"}])
+        reasons(&plan, "demo-worker"),
+        &json!([{"kind": "setting", "setting": "resources", "field": "containers[app].resources.limits.cpu", "from": "2", "to": "3", "lines": null}])
     );
+    assert!(plan["rollout"]["scales"].as_array().unwrap().is_empty());
     assert!(warnings(&plan).is_empty());
     assert_eq!(plan["changed"], true);
+    // The worker's flavor in configmeta.json changes in place: the coordinator does not restart.
+    assert_eq!(
+        names(&plan["objects"]["changed"]),
+        ["demo-configmeta", "demo-worker"]
+    );
+    let text = text(repo.path());
+    assert!(
+        text.contains(
+            "  restart  default/demo-worker (cluster demo, role worker)\n           - resources: containers[app].resources.limits.cpu: 2 → 3\n"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -101,29 +140,25 @@ fn a_scale_out_scales_and_restarts_the_roles_that_take_membership_events() {
     let repo = committed();
     edit(repo.path(), "cluster.yaml", "members: 2", "members: 3");
     let plan = plan(repo.path());
-    assert_eq!(plan["rollout"]["scales"][0]["name"], "demo-worker");
     assert_eq!(
-        (
-            plan["rollout"]["scales"][0]["from"].as_u64(),
-            plan["rollout"]["scales"][0]["to"].as_u64()
-        ),
-        (Some(2), Some(3))
+        plan["rollout"]["scales"],
+        json!([{"namespace": "default", "cluster": "demo", "kind": "StatefulSet", "name": "demo-worker", "from": 2, "to": 3}])
     );
+    // The coordinator takes every event (the app gives it no eventList); the worker takes only
+    // `configure`, so its own new member restarts nobody.
     assert_eq!(restarted(&plan), ["demo-coordinator"]);
     assert_eq!(
-        plan["rollout"]["restarts"][0]["reasons"],
-        serde_json::json!([{
+        reasons(&plan, "demo-coordinator"),
+        &json!([{
             "kind": "membership", "cluster": "demo", "role": "worker", "from": 2, "to": 3,
             "added": ["demo-worker-2.demo.default.svc.cluster.local"], "removed": []
         }])
     );
-    let added: Vec<&str> = plan["objects"]["added"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(added, ["demo-worker-2"]);
+    assert_eq!(names(&plan["objects"]["added"]), ["demo-worker-2"]);
+    assert!(warnings(&plan).is_empty(), "a scale-out loses nothing");
+    assert!(text(repo.path()).contains(
+        "- members of demo/worker: 2 → 3; added demo-worker-2.demo.default.svc.cluster.local\n"
+    ));
 }
 
 #[test]
@@ -138,12 +173,129 @@ fn a_template_edit_names_the_file_and_the_template() {
     let plan = plan(repo.path());
     assert_eq!(restarted(&plan), ["demo-worker"]);
     assert_eq!(
-        plan["rollout"]["restarts"][0]["reasons"],
-        serde_json::json!([{"kind": "file", "path": "/etc/worker/worker.conf", "template": "files/roles/worker/etc/worker/worker.conf.j2", "change": "changed"}])
+        reasons(&plan, "demo-worker"),
+        &json!([{
+            "kind": "file", "path": "/etc/worker/worker.conf",
+            "template": "files/roles/worker/etc/worker/worker.conf.j2", "change": "changed",
+            "members": null, "from": null, "to": null,
+            "lines": {"removed": ["threads=4"], "added": ["threads=8"]}
+        }])
     );
-    let text = run(&["diff", "--color", "never", "."], repo.path()).ok();
-    assert!(text.contains("config file /etc/worker/worker.conf changed (template files/roles/worker/etc/worker/worker.conf.j2)"), "{text}");
+    let text = text(repo.path());
+    assert!(
+        text.contains("- config file /etc/worker/worker.conf changed (template files/roles/worker/etc/worker/worker.conf.j2): lines -threads=4 | +threads=8\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--- base/default/ConfigMap/demo-worker-files\n+++ working-tree/default/ConfigMap/demo-worker-files\n"),
+        "{text}"
+    );
     assert!(text.contains("-    threads=4\n+    threads=8"), "{text}");
+}
+
+#[test]
+fn a_per_member_template_edit_names_the_members_and_a_mode_change_the_modes() {
+    let repo = committed();
+    edit(
+        repo.path(),
+        "files/members/coordinator/var/lib/coord/myid.j2",
+        "{{ member.ordinal + 1 }}",
+        "{{ member.ordinal + 10 }}",
+    );
+    edit(
+        repo.path(),
+        "files/roles/worker/etc/worker/worker.conf.j2",
+        "coordinators=",
+        "{# kdrender: mode=0600 #}\ncoordinators=",
+    );
+    let plan = plan(repo.path());
+    assert_eq!(
+        reasons(&plan, "demo-coordinator"),
+        &json!([{
+            "kind": "file", "path": "/var/lib/coord/myid",
+            "template": "files/members/coordinator/var/lib/coord/myid.j2", "change": "changed",
+            "members": [0, 1, 2], "from": null, "to": null, "lines": null
+        }])
+    );
+    // The mount moves to the volume of mode 0600: explained by the file, not as a volume change.
+    assert_eq!(
+        reasons(&plan, "demo-worker"),
+        &json!([{
+            "kind": "file", "path": "/etc/worker/worker.conf",
+            "template": "files/roles/worker/etc/worker/worker.conf.j2", "change": "mode",
+            "members": null, "from": "0644", "to": "0600", "lines": null
+        }])
+    );
+}
+
+#[test]
+fn every_input_of_the_hash_is_named_and_nothing_is_left_unexplained() {
+    let repo = committed();
+    // The app's version and configMeta reach every role; the worker's endpoint reaches the
+    // coordinator, which takes membership events; moving the worker first in the app renumbers
+    // every member; an eventList change puts membership into the worker's hash.
+    edit(
+        repo.path(),
+        "app.yaml",
+        "version: \"1.0\"",
+        "version: \"1.1\"",
+    );
+    edit(repo.path(), "app.yaml", "tuning: standard", "tuning: fast");
+    edit(repo.path(), "app.yaml", "port: 8080", "port: 8081");
+    edit(
+        repo.path(),
+        "app.yaml",
+        "  - id: coordinator\n    cardinality: \"3\"\n  - id: worker\n    cardinality: \"1+\"\n    eventList: [configure]\n",
+        "  - id: worker\n    cardinality: \"1+\"\n    eventList: [configure, addnodes]\n  - id: coordinator\n    cardinality: \"3\"\n",
+    );
+    let plan = plan(repo.path());
+    assert_eq!(restarted(&plan), ["demo-coordinator", "demo-worker"]);
+    let kinds = |statefulset: &str| -> Vec<String> {
+        reasons(&plan, statefulset)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let detail = r["field"]
+                    .as_str()
+                    .or(r["role"].as_str())
+                    .unwrap_or_default();
+                format!("{} {detail}", r["kind"].as_str().unwrap())
+            })
+            .collect()
+    };
+    assert_eq!(
+        kinds("demo-coordinator"),
+        [
+            "app configMeta.tuning",
+            "app version",
+            "node-ids coordinator",
+            "node-ids worker",
+            "endpoint worker",
+        ]
+    );
+    assert_eq!(
+        kinds("demo-worker"),
+        [
+            "setting containers[app].ports[web].containerPort",
+            "app configMeta.tuning",
+            "app version",
+            "events ",
+        ]
+    );
+    let coordinator = reasons(&plan, "demo-coordinator");
+    assert_eq!(
+        coordinator[4],
+        json!({"kind": "endpoint", "cluster": "demo", "role": "worker", "service": "web", "from": "http, port 8080", "to": "http, port 8081"})
+    );
+    assert_eq!(
+        coordinator[2],
+        json!({"kind": "node-ids", "cluster": "demo", "role": "coordinator", "from": ["1", "2", "3"], "to": ["1001", "1002", "1003"]})
+    );
+    assert_eq!(
+        reasons(&plan, "demo-worker")[3],
+        json!({"kind": "events", "membership": true})
+    );
 }
 
 #[test]
@@ -152,22 +304,21 @@ fn a_storage_change_warns_that_kubernetes_refuses_it() {
     edit(repo.path(), "cluster.yaml", "size: 5Gi", "size: 10Gi");
     let plan = plan(repo.path());
     assert_eq!(restarted(&plan), ["demo-coordinator"]);
-    let reasons = plan["rollout"]["restarts"][0]["reasons"]
-        .as_array()
-        .unwrap();
-    assert!(
-        reasons.iter().any(|r| r["field"]
-            == "volumeClaimTemplates[p].spec.resources.requests.storage"
-            && r["to"] == "10Gi"),
-        "{reasons:?}"
+    assert_eq!(
+        reasons(&plan, "demo-coordinator"),
+        &json!([{"kind": "setting", "setting": "storage", "field": "volumeClaimTemplates[p].spec.resources.requests.storage", "from": "5Gi", "to": "10Gi", "lines": null}])
     );
     assert_eq!(warnings(&plan), ["demo-coordinator immutable-field"]);
+    let warning = &plan["warnings"][0];
+    assert_eq!(warning["field"], "spec.volumeClaimTemplates");
     assert!(
-        plan["warnings"][0]["message"]
+        warning["message"]
             .as_str()
             .unwrap()
-            .contains("--cascade=orphan")
+            .contains("kubectl delete statefulset demo-coordinator -n default --cascade=orphan"),
+        "{warning}"
     );
+    assert!(text(repo.path()).contains("\nWarnings\n  ! default/StatefulSet demo-coordinator: spec.volumeClaimTemplates changes, which Kubernetes refuses for a StatefulSet"));
 }
 
 #[test]
@@ -176,38 +327,46 @@ fn scaling_down_a_role_with_storage_warns_of_data_loss() {
     edit(
         repo.path(),
         "cluster.yaml",
-        "    members: 2\n    resources:",
-        "    members: 1\n    resources:",
-    );
-    edit(
-        repo.path(),
-        "cluster.yaml",
         "        memory: 2Gi\n",
         "        memory: 2Gi\n    storage:\n      size: 1Gi\n",
     );
-    git(repo.path(), &["commit", "-qam", "storage for workers"]);
-    edit(
-        repo.path(),
-        "cluster.yaml",
-        "    members: 1\n    resources:",
-        "    members: 2\n    resources:",
-    );
+    commit_all(repo.path(), "storage for workers");
+    edit(repo.path(), "cluster.yaml", "members: 2", "members: 3");
     let up = plan(repo.path());
-    assert!(
-        !warnings(&up).iter().any(|w| w.contains("scale-down")),
-        "{up}"
-    );
-    git(repo.path(), &["commit", "-qam", "two workers"]);
-    edit(
-        repo.path(),
-        "cluster.yaml",
-        "    members: 2\n    resources:",
-        "    members: 1\n    resources:",
-    );
+    assert!(warnings(&up).is_empty(), "{up:#}");
+    commit_all(repo.path(), "three workers");
+    edit(repo.path(), "cluster.yaml", "members: 3", "members: 1");
     let down = plan(repo.path());
+    assert_eq!(
+        warnings(&down),
+        ["demo-worker scale-down-deletes-volumes"],
+        "{down:#}"
+    );
+    let message = down["warnings"][0]["message"].as_str().unwrap();
     assert!(
-        warnings(&down).contains(&"demo-worker scale-down-deletes-volumes".to_string()),
-        "{down}"
+        message.contains("the volumes of p-demo-worker-1, p-demo-worker-2 are deleted"),
+        "{message}"
+    );
+    // The members' Services go, and the disruption budget of a role left with one member.
+    let pruned: Vec<String> = down["rollout"]["prunes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["kind"].as_str().unwrap(),
+                p["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        pruned,
+        [
+            "PodDisruptionBudget demo-worker",
+            "Service demo-worker-1",
+            "Service demo-worker-2"
+        ]
     );
 }
 
@@ -222,28 +381,195 @@ fn a_removed_cluster_is_pruned_with_warnings() {
     );
     let plan = plan(repo.path());
     let prunes = plan["rollout"]["prunes"].as_array().unwrap();
+    let pruned: Vec<String> = prunes
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["kind"].as_str().unwrap(),
+                p["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        pruned,
+        [
+            "ConfigMap demo-configmeta",
+            "ConfigMap demo-coordinator-files",
+            "ConfigMap demo-worker-files",
+            "PodDisruptionBudget demo-coordinator",
+            "PodDisruptionBudget demo-worker",
+            "Service demo",
+            "Service demo-coordinator-0",
+            "Service demo-coordinator-1",
+            "Service demo-coordinator-2",
+            "Service demo-worker-0",
+            "Service demo-worker-1",
+            "StatefulSet demo-coordinator",
+            "StatefulSet demo-worker",
+        ]
+    );
     assert!(prunes.iter().all(|p| p["cluster"] == "demo"));
-    assert!(
-        prunes
-            .iter()
-            .any(|p| p["kind"] == "StatefulSet" && p["name"] == "demo-coordinator")
-    );
-    let warnings = warnings(&plan);
-    assert!(
-        warnings.contains(&"demo cluster-removed".to_string()),
-        "{warnings:?}"
+    // Only the coordinator has volumes; the cluster as a whole is named once.
+    assert_eq!(
+        warnings(&plan),
+        [
+            "demo cluster-removed",
+            "demo-coordinator statefulset-removed"
+        ]
     );
     assert!(
-        warnings.contains(&"demo-coordinator statefulset-removed".to_string()),
-        "{warnings:?}"
-    );
-    assert!(
-        plan["rollout"]["creates"]
-            .as_array()
+        plan["warnings"][0]["message"]
+            .as_str()
             .unwrap()
-            .iter()
-            .any(|c| c["name"] == "other-worker")
+            .starts_with("cluster demo is removed: its 13 objects will be pruned")
     );
+    assert_eq!(
+        names(&plan["rollout"]["creates"]),
+        ["other-coordinator", "other-worker"]
+    );
+    assert!(restarted(&plan).is_empty());
+    let text = text(repo.path());
+    assert!(
+        text.contains("  prune    default/StatefulSet demo-coordinator\n"),
+        "{text}"
+    );
+    assert!(text.contains("  create   default/other-worker (cluster other)\n"));
+}
+
+#[test]
+fn a_catalog_outside_path_is_read_at_both_revisions() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    write(root, "catalog/twotier/app.yaml", TWO_ROLE_APP);
+    for (path, text) in [
+        (
+            "roles/coordinator/etc/coord/coord.conf.j2",
+            COORDINATOR_CONFIG,
+        ),
+        ("members/coordinator/var/lib/coord/myid.j2", COORDINATOR_ID),
+        ("roles/worker/etc/worker/worker.conf.j2", WORKER_CONFIG),
+    ] {
+        write(root, &format!("catalog/twotier/files/{path}"), text);
+    }
+    write(root, "envs/prod/cluster.yaml", TWO_ROLE_CLUSTER);
+    write(
+        root,
+        "envs/prod/kdrender.yaml",
+        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  namespace: prod\n  catalog: [../../catalog]\n",
+    );
+    git(root, &["init", "-q"]);
+    commit_all(root, "base");
+    edit(
+        root,
+        "catalog/twotier/app.yaml",
+        "tuning: standard",
+        "tuning: fast",
+    );
+    // Run from inside the environment folder: PATH is relative to the repository root there.
+    let stdout = run(&["diff", "--format", "json"], &root.join("envs/prod")).ok();
+    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(plan["path"], "envs/prod");
+    assert_eq!(restarted(&plan), ["demo-coordinator", "demo-worker"]);
+    for statefulset in ["demo-coordinator", "demo-worker"] {
+        assert_eq!(
+            reasons(&plan, statefulset),
+            &json!([{"kind": "app", "field": "configMeta.tuning", "from": "standard", "to": "fast", "lines": null}])
+        );
+    }
+    assert!(plan["objects"]["added"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn the_json_format_is_versioned_sorted_and_stable() {
+    let repo = committed();
+    edit(repo.path(), "cluster.yaml", "members: 2", "members: 3");
+    edit(
+        repo.path(),
+        "files/roles/worker/etc/worker/worker.conf.j2",
+        "threads=4",
+        "threads=8",
+    );
+    let stdout = run(&["diff", "--format", "json", "."], repo.path()).ok();
+    let plan: Value = serde_json::from_str(&stdout).unwrap();
+    // Keys sorted at every level, two-space indentation, a final newline: reserialising the
+    // parsed (ordered) value gives the same bytes.
+    assert_eq!(
+        format!("{}\n", serde_json::to_string_pretty(&plan).unwrap()),
+        stdout
+    );
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(&plan),
+        [
+            "base", "changed", "objects", "path", "rollout", "version", "warnings"
+        ]
+    );
+    assert_eq!(plan["version"], 1);
+    assert_eq!(plan["path"], ".");
+    assert_eq!(plan["base"]["revision"], "HEAD");
+    let head = git(repo.path(), &["rev-parse", "HEAD"]);
+    assert_eq!(plan["base"]["commit"], head.trim());
+    assert_eq!(
+        keys(&plan["rollout"]),
+        ["creates", "prunes", "restarts", "scales"]
+    );
+    assert_eq!(keys(&plan["objects"]), ["added", "changed", "removed"]);
+    assert_eq!(
+        keys(&plan["rollout"]["restarts"][0]),
+        ["cluster", "kind", "name", "namespace", "reasons", "role"]
+    );
+    assert_eq!(
+        keys(&plan["objects"]["changed"][0]),
+        ["cluster", "diff", "kind", "name", "namespace"]
+    );
+    assert_eq!(
+        plan["objects"]["added"],
+        json!([{"namespace": "default", "cluster": "demo", "kind": "Service", "name": "demo-worker-2"}])
+    );
+    // Plan order: namespace, cluster, kind, name.
+    let changed: Vec<String> = plan["objects"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {}",
+                o["kind"].as_str().unwrap(),
+                o["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "ConfigMap demo-configmeta",
+            "ConfigMap demo-worker-files",
+            "StatefulSet demo-coordinator",
+            "StatefulSet demo-worker",
+        ]
+    );
+    assert!(
+        plan["objects"]["changed"][1]["diff"]
+            .as_str()
+            .unwrap()
+            .contains("-    threads=4\n+    threads=8\n")
+    );
+    // The same bytes again, and nothing of the machine in them.
+    let again = run(&["diff", "--format", "json", "."], repo.path()).ok();
+    assert_eq!(again, stdout);
+    let text = text(repo.path());
+    for output in [&stdout, &text] {
+        assert!(!output.contains("kdrender-diff-"), "{output}");
+        assert!(
+            !output.contains(&*repo.path().to_string_lossy()),
+            "{output}"
+        );
+        assert!(
+            !output.contains(&*std::env::temp_dir().to_string_lossy()),
+            "{output}"
+        );
+    }
 }
 
 #[test]
@@ -252,6 +578,17 @@ fn exit_codes_tell_whether_anything_changes() {
     let unchanged = run(&["diff", "--exit-code", "."], repo.path());
     assert_eq!(unchanged.code, 0, "{}", unchanged.stderr);
     assert!(unchanged.stdout.contains("No changes"));
+    let unchanged = run(
+        &["diff", "--exit-code", "--format", "json", "."],
+        repo.path(),
+    );
+    assert_eq!(unchanged.code, 0);
+    assert!(unchanged.stdout.contains("\"changed\": false"));
+
+    // Reformatting an input changes no object: still nothing to do.
+    edit(repo.path(), "cluster.yaml", "members: 2", "members: 0002");
+    assert_eq!(run(&["diff", "--exit-code", "."], repo.path()).code, 0);
+
     edit(repo.path(), "app.yaml", "tuning: standard", "tuning: fast");
     let changed = run(&["diff", "--exit-code", "."], repo.path());
     assert_eq!(changed.code, 3, "{}", changed.stderr);
@@ -262,30 +599,74 @@ fn exit_codes_tell_whether_anything_changes() {
         "{}",
         changed.stdout
     );
+    // Without --exit-code, a change is a success.
+    assert_eq!(run(&["diff", "."], repo.path()).code, 0);
+
+    // A working tree that does not render is invalid input, --exit-code or not.
+    edit(
+        repo.path(),
+        "cluster.yaml",
+        "app: twotier",
+        "app: nosuchapp",
+    );
+    let stderr = run(&["diff", "--exit-code", "."], repo.path()).invalid();
+    assert!(stderr.contains("cluster.yaml"), "{stderr}");
+
+    let usage = run(&["diff", "--format", "yaml", "."], repo.path());
+    assert_eq!(usage.code, 2);
 }
 
 #[test]
-fn a_missing_revision_is_a_clear_error_and_a_new_repository_compares_with_nothing() {
+fn a_missing_revision_is_a_clear_error() {
     let repo = committed();
-    let stderr = run(&["diff", "--base", "no-such-branch", "."], repo.path()).invalid();
-    assert!(
-        stderr.starts_with("error: the base revision \"no-such-branch\" does not exist"),
-        "{stderr}"
+    for revision in ["no-such-branch", "0123456789abcdef", "--output=x"] {
+        let stderr = run(&["diff", &format!("--base={revision}"), "."], repo.path()).invalid();
+        assert_eq!(
+            stderr.lines().next().unwrap(),
+            format!(
+                "error: the base revision \"{revision}\" does not exist in this repository (a branch, tag or commit is needed; in CI, fetch it first)"
+            )
+        );
+    }
+    assert!(!repo.path().join("x").exists());
+    // A base that does not render is named too.
+    edit(
+        repo.path(),
+        "cluster.yaml",
+        "app: twotier",
+        "app: nosuchapp",
     );
+    commit_all(repo.path(), "broken");
+    edit(
+        repo.path(),
+        "cluster.yaml",
+        "app: nosuchapp",
+        "app: twotier",
+    );
+    let stderr = run(&["diff", "."], repo.path()).invalid();
+    assert!(stderr.contains("the base revision \"HEAD\" ("), "{stderr}");
+    assert!(stderr.contains("does not render"), "{stderr}");
+    assert_eq!(run(&["diff", "--base", "HEAD~1", "."], repo.path()).code, 0);
+}
 
+#[test]
+fn a_new_repository_compares_with_nothing() {
     let fresh = two_role_repo();
     git(fresh.path(), &["init", "-q"]);
     let plan = plan(fresh.path());
     assert!(plan["base"]["commit"].is_null());
     assert!(plan["objects"]["removed"].as_array().unwrap().is_empty());
-    assert_eq!(plan["rollout"]["creates"].as_array().unwrap().len(), 2);
-
-    let outside = two_role_repo();
-    let stderr = run(&["diff", "."], outside.path()).invalid();
-    assert!(
-        stderr.contains("is not inside a Git working tree"),
-        "{stderr}"
+    assert!(plan["objects"]["changed"].as_array().unwrap().is_empty());
+    assert_eq!(plan["objects"]["added"].as_array().unwrap().len(), 13);
+    assert_eq!(
+        names(&plan["rollout"]["creates"]),
+        ["demo-coordinator", "demo-worker"]
     );
+    assert!(
+        text(fresh.path()).starts_with("kdrender diff: HEAD (no commits yet) → working tree, .\n")
+    );
+    // In a new repository only HEAD is known to be empty; another revision does not exist.
+    run(&["diff", "--base", "main", "."], fresh.path()).invalid();
 }
 
 #[test]
@@ -293,13 +674,33 @@ fn the_path_may_be_new_at_the_base_revision() {
     let repo = tempfile::tempdir().unwrap();
     write(repo.path(), "README.md", "docs\n");
     git(repo.path(), &["init", "-q"]);
-    git(repo.path(), &["add", "-A"]);
-    git(repo.path(), &["commit", "-q", "-m", "docs only"]);
+    commit_all(repo.path(), "docs only");
     copy_tree(two_role_repo().path(), &repo.path().join("envs/prod"));
     let stdout = run(&["diff", "--format", "json", "envs/prod"], repo.path()).ok();
-    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let plan: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(plan["path"], "envs/prod");
-    assert!(plan["objects"]["added"].as_array().unwrap().len() > 5);
+    assert_eq!(plan["objects"]["added"].as_array().unwrap().len(), 13);
+    assert!(plan["objects"]["removed"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn the_base_is_what_was_committed_whatever_the_export_attributes_say() {
+    let repo = committed();
+    // `git archive` would leave the cluster out of the base and rewrite the app.
+    write(
+        repo.path(),
+        ".gitattributes",
+        "cluster.yaml export-ignore\napp.yaml export-subst\n",
+    );
+    edit(
+        repo.path(),
+        "app.yaml",
+        "name: Two tiers",
+        "name: Two tiers $Format:%H$",
+    );
+    commit_all(repo.path(), "attributes");
+    let run = run(&["diff", "--exit-code", "."], repo.path());
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
 #[test]
@@ -308,13 +709,91 @@ fn the_working_tree_and_the_index_are_untouched() {
     edit(repo.path(), "cluster.yaml", "members: 2", "members: 3");
     git(repo.path(), &["add", "cluster.yaml"]);
     edit(repo.path(), "app.yaml", "tuning: standard", "tuning: fast");
+    write(repo.path(), "notes.txt", "untracked\n");
+    // `git status` may refresh the index, so it runs before the index is read, and after the
+    // index is read again.
     let status = git(repo.path(), &["status", "--porcelain"]);
+    assert_eq!(status, " M app.yaml\nM  cluster.yaml\n?? notes.txt\n");
     let index = std::fs::read(repo.path().join(".git/index")).unwrap();
+    let files = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for entry in walkdir(dir) {
+            out.push((
+                entry
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                std::fs::read(&entry).unwrap(),
+            ));
+        }
+        out
+    };
+    let tree = files(repo.path());
+
     run(&["diff", "."], repo.path()).ok();
-    assert_eq!(git(repo.path(), &["status", "--porcelain"]), status);
+    run(
+        &["diff", "--base", "HEAD", "--format", "json", "."],
+        repo.path(),
+    )
+    .ok();
+
     assert_eq!(
         std::fs::read(repo.path().join(".git/index")).unwrap(),
         index
+    );
+    assert_eq!(files(repo.path()), tree);
+    assert_eq!(git(repo.path(), &["status", "--porcelain"]), status);
+}
+
+/// Every file below `dir` except under `.git`, sorted.
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != ".git"))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            out.extend(walkdir(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn git_is_needed_by_diff_only_and_a_path_outside_a_repository_is_named() {
+    let repo = committed();
+    let empty = tempfile::tempdir().unwrap();
+    let without_git = |args: &[&str]| {
+        run_with(
+            kdrender()
+                .args(args)
+                .current_dir(repo.path())
+                .env("PATH", empty.path()),
+        )
+    };
+    let stderr = without_git(&["diff", "."]).invalid();
+    assert_eq!(
+        stderr,
+        "error: kdrender diff needs the git command, which is not installed or not on PATH (render and validate do not need it)\n"
+    );
+    assert!(
+        without_git(&["render", "."])
+            .ok()
+            .contains("kind: StatefulSet")
+    );
+    assert_eq!(without_git(&["validate", "."]).code, 0);
+
+    let outside = two_role_repo();
+    let stderr = run(&["diff", "."], outside.path()).invalid();
+    assert!(
+        stderr.starts_with("error: . is not inside a Git working tree, which kdrender diff needs"),
+        "{stderr}"
     );
 }
 
@@ -327,4 +806,111 @@ fn the_text_plan_is_plain_when_not_on_a_terminal_and_coloured_when_asked() {
     assert!(plain.starts_with("kdrender diff: HEAD ("), "{plain}");
     let coloured = run(&["diff", "--color", "always", "."], repo.path()).ok();
     assert!(coloured.contains("\u{1b}[33mrestart\u{1b}[0m"));
+    assert!(
+        coloured.contains("\u{1b}[32m+  replicas: 3\u{1b}[0m"),
+        "{coloured}"
+    );
+    let no_color = run_with(
+        kdrender()
+            .args(["diff", "--color", "never", "."])
+            .current_dir(repo.path()),
+    );
+    assert_eq!(no_color.stdout, plain);
+}
+
+/// Every restart the examples (and the KubeDirector-format fixtures, whose roles take
+/// membership events) can see, one edit at a time, has a reason the plan names: the reasons
+/// cover every input of the rollout hash.
+#[test]
+fn no_restart_of_the_examples_goes_unexplained() {
+    let mut restarts = 0;
+    let mut kinds = std::collections::BTreeSet::new();
+    for example in [
+        "examples/cassandra",
+        "examples/hdfs",
+        "examples/kafka",
+        "examples/spark",
+        "tests/fixtures/compat",
+    ] {
+        let repo = tempfile::tempdir().unwrap();
+        copy_tree(&project_root().join(example), repo.path());
+        git(repo.path(), &["init", "-q"]);
+        commit_all(repo.path(), "example");
+        let files: Vec<String> = walkdir(repo.path())
+            .iter()
+            .map(|p| {
+                p.strip_prefix(repo.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        // (file, text to find, replacement): settings of clusters and apps, and every template.
+        let mut edits: Vec<(String, String, String)> = Vec::new();
+        for file in &files {
+            let text = std::fs::read_to_string(repo.path().join(file)).unwrap();
+            if file.ends_with(".j2") {
+                edits.push((file.clone(), String::new(), "{# #}\nedited\n".into()));
+                continue;
+            }
+            for (find, replace) in [
+                ("members: 2", "members: 3"),
+                ("members: 3", "members: 4"),
+                ("members: 4", "members: 2"),
+                ("members: 1\n", "members: 2\n"),
+                ("size: 100Gi", "size: 150Gi"),
+                ("cpu: \"2\"", "cpu: \"3\""),
+                ("size: 50Gi", "size: 60Gi"),
+                ("size: 20Gi", "size: 30Gi"),
+                ("version: \"", "version: \"1"),
+                (
+                    "imageRepoTag: docker.io/",
+                    "imageRepoTag: mirror.example.com/",
+                ),
+                ("persistDirs: [", "persistDirs: [/extra, "),
+                ("configMeta:\n", "configMeta:\n      added: \"yes\"\n"),
+                ("periodSeconds: 5", "periodSeconds: 7"),
+            ] {
+                if text.contains(find) {
+                    edits.push((file.clone(), find.into(), replace.into()));
+                }
+            }
+        }
+        for (file, find, replace) in &edits {
+            git(repo.path(), &["checkout", "-q", "--", "."]);
+            let full = repo.path().join(file);
+            let text = std::fs::read_to_string(&full).unwrap();
+            let edited = if find.is_empty() {
+                format!("{replace}{text}")
+            } else {
+                text.replacen(find.as_str(), replace, 1)
+            };
+            std::fs::write(&full, edited).unwrap();
+            let result = run(&["diff", "--format", "json", "."], repo.path());
+            if result.code == 1 {
+                continue; // the edit breaks a rule of the app (an exact cardinality, a minimum)
+            }
+            let plan: Value = serde_json::from_str(&result.ok()).unwrap();
+            for restart in plan["rollout"]["restarts"].as_array().unwrap() {
+                restarts += 1;
+                let reasons = restart["reasons"].as_array().unwrap();
+                assert!(
+                    !reasons.is_empty(),
+                    "{example} {file} {find:?}: {restart:#}"
+                );
+                for reason in reasons {
+                    assert_ne!(
+                        reason["kind"], "other",
+                        "{example} {file} {find:?}: {restart:#}"
+                    );
+                    kinds.insert(reason["kind"].as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    assert!(restarts > 40, "only {restarts} restarts were seen");
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["app", "file", "membership", "setting"]
+    );
 }

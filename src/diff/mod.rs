@@ -1,16 +1,20 @@
 //! `kdrender diff`: what a change does to running systems, before it merges.
 //!
-//! The repository is rendered twice: at a base revision (exported with `git archive` into a
-//! temporary folder) and as it is in the working tree. The two sets of objects are compared into
-//! a [`plan::Plan`] — objects added, removed and changed, the StatefulSets that restart and why,
-//! scales, prunes, and warnings for changes Kubernetes refuses in place or that lose data — and
-//! printed as text or JSON ([`report`]).
+//! The repository is rendered twice: as it is in the working tree, and at a base revision,
+//! whose whole tree is written into a private temporary folder ([`git`]) and rendered there with
+//! the same PATH relative to the repository root (so catalogs outside PATH are found on both
+//! sides). The working tree and the index are never touched. The two sets of objects are
+//! compared into a [`plan::Plan`] — objects added, removed and changed, the StatefulSets that
+//! restart and why ([`reasons`]), scales, prunes, and warnings for changes Kubernetes refuses in
+//! place or that lose data — and printed as text ([`text`]) or JSON ([`json`]).
 
 pub mod git;
+pub mod json;
 pub mod plan;
-pub mod report;
+pub mod reasons;
+pub mod text;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{Environment, InputOptions};
 use crate::diag::Diagnostic;
@@ -19,6 +23,9 @@ use crate::{Outcome, Text, exit};
 
 /// Exit code of `diff --exit-code` when the change does something.
 pub const CHANGES_FOUND: i32 = 3;
+/// Exit code when the machine fails us (a temporary folder cannot be written): sysexits' EX_IOERR,
+/// as `main` uses for output errors.
+const IO_ERROR: i32 = 74;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -42,22 +49,46 @@ pub struct DiffOptions<'a> {
     pub namespace: Option<String>,
 }
 
-fn error(message: String) -> Outcome {
+/// Where the comparison starts from, for the report's header.
+pub struct Base<'a> {
+    /// The revision as given (`HEAD`, `origin/main`).
+    pub revision: &'a str,
+    /// The commit it names; `None` in a repository without commits.
+    pub commit: Option<&'a str>,
+    /// PATH relative to the repository root, `/`-separated (`""` for the root).
+    pub path: &'a str,
+}
+
+impl Base<'_> {
+    /// PATH as shown: relative to the repository root, `.` for the root itself.
+    pub fn shown_path(&self) -> &str {
+        if self.path.is_empty() { "." } else { self.path }
+    }
+}
+
+fn error(message: String, code: i32) -> Outcome {
     Outcome {
         stdout: Text::default(),
         stderr: format!("error: {message}\n"),
-        code: exit::INVALID_INPUT,
+        code,
+    }
+}
+
+fn git_error(error: git::GitError) -> Outcome {
+    match error {
+        git::GitError::Input(message) => self::error(message, exit::INVALID_INPUT),
+        git::GitError::Io(message) => self::error(message, IO_ERROR),
     }
 }
 
 pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
     let repository = match git::open(options.path) {
         Ok(repository) => repository,
-        Err(message) => return error(message),
+        Err(e) => return git_error(e),
     };
     let commit = match git::resolve(&repository, options.base) {
         Ok(commit) => commit,
-        Err(message) => return error(message),
+        Err(e) => return git_error(e),
     };
     let overrides = Overrides {
         namespace: options.namespace.clone(),
@@ -65,49 +96,11 @@ pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
         ..Overrides::default()
     };
 
-    // The base: the same folder in the exported tree (absent there: nothing to compare with).
-    let export = match tempfile_dir() {
-        Ok(dir) => dir,
-        Err(message) => return error(message),
-    };
-    let base_objects = match &commit {
-        None => Vec::new(),
-        Some(commit) => {
-            if let Err(message) = git::export(&repository, commit, export.path()) {
-                return error(message);
-            }
-            let base_path = export.path().join(&repository.prefix);
-            if base_path.is_dir() {
-                let base_options = InputOptions {
-                    path: base_path,
-                    root: export.path().to_path_buf(),
-                    overrides: overrides.clone(),
-                };
-                match crate::render_objects(&base_options, Scope::UsedApps) {
-                    Ok(rendered) => rendered.objects,
-                    Err(failure) => {
-                        let mut diagnostics = failure.diagnostics;
-                        diagnostics.push(Diagnostic::error(format!(
-                            "the base revision {} does not render, so there is nothing sound to compare with",
-                            options.base
-                        )));
-                        return Outcome {
-                            stdout: Text::default(),
-                            stderr: diagnostics.render(&failure.sources),
-                            code: exit::INVALID_INPUT,
-                        };
-                    }
-                }
-            } else {
-                Vec::new()
-            }
-        }
-    };
-
+    // The working tree first: its problems are the ones the author is fixing.
     let head_options = InputOptions {
         path: options.path.to_path_buf(),
         root: repository.root.clone(),
-        overrides,
+        overrides: overrides.clone(),
     };
     let head = match crate::render_objects(&head_options, Scope::UsedApps) {
         Ok(rendered) => rendered,
@@ -119,8 +112,48 @@ pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
             };
         }
     };
+
+    // The base: PATH in the exported tree; absent there, or no commit yet, it renders nothing.
+    let mut base_objects = Vec::new();
+    if let Some(commit) = &commit {
+        let export = match TempDir::new() {
+            Ok(dir) => dir,
+            Err(message) => return error(message, IO_ERROR),
+        };
+        if let Err(e) = git::export(&repository, commit, export.path()) {
+            return git_error(e);
+        }
+        let base_path = export.path().join(&repository.prefix);
+        if base_path.is_dir() {
+            let base_options = InputOptions {
+                path: base_path,
+                root: export.path().to_path_buf(),
+                overrides,
+            };
+            match crate::render_objects(&base_options, Scope::UsedApps) {
+                Ok(rendered) => base_objects = rendered.objects,
+                Err(failure) => {
+                    let mut diagnostics = failure.diagnostics;
+                    diagnostics.push(
+                        Diagnostic::error(format!(
+                            "the base revision \"{}\" ({}) does not render, so there is nothing sound to compare with",
+                            options.base,
+                            git::short(commit)
+                        ))
+                        .help("the files named above are as they are at the base revision; pass another --base"),
+                    );
+                    return Outcome {
+                        stdout: Text::default(),
+                        stderr: diagnostics.render(&failure.sources),
+                        code: exit::INVALID_INPUT,
+                    };
+                }
+            }
+        }
+    }
+
     let plan = plan::plan(&base_objects, &head.objects);
-    let base = report::Base {
+    let base = Base {
         revision: options.base,
         commit: commit.as_deref(),
         path: &repository.prefix,
@@ -131,8 +164,8 @@ pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
         Color::Auto => env.stdout_is_terminal && !env.no_color,
     };
     let stdout = match options.format {
-        Format::Text => report::text(&plan, &base, color),
-        Format::Json => report::json(&plan, &base),
+        Format::Text => text::render(&plan, &base, color),
+        Format::Json => json::render(&plan, &base),
     };
     Outcome {
         stdout: Text::from(stdout),
@@ -145,10 +178,36 @@ pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
     }
 }
 
-/// A private temporary folder, removed when dropped.
-struct TempDir(std::path::PathBuf);
+/// A private temporary folder (mode 0700 on Unix), removed when dropped. Its name never reaches
+/// the output: the base is rendered with the folder as its repository root, and every file is
+/// named relative to that root.
+struct TempDir(PathBuf);
 
 impl TempDir {
+    fn new() -> Result<TempDir, String> {
+        let base = std::env::temp_dir();
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        for attempt in 0..1000u32 {
+            let dir = base.join(format!("kdrender-diff-{}-{attempt}", std::process::id()));
+            match builder.create(&dir) {
+                Ok(()) => return Ok(TempDir(dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(format!(
+                        "cannot create a temporary folder for the base revision in {}: {e}",
+                        base.display()
+                    ));
+                }
+            }
+        }
+        Err(format!(
+            "cannot create a temporary folder for the base revision in {}",
+            base.display()
+        ))
+    }
+
     fn path(&self) -> &Path {
         &self.0
     }
@@ -158,25 +217,4 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn tempfile_dir() -> Result<TempDir, String> {
-    let base = std::env::temp_dir();
-    for attempt in 0..100u32 {
-        let dir = base.join(format!("kdrender-diff-{}-{attempt}", std::process::id()));
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(TempDir(dir)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(format!(
-                    "cannot create a temporary folder in {}: {e}",
-                    base.display()
-                ));
-            }
-        }
-    }
-    Err(format!(
-        "cannot create a temporary folder in {}",
-        base.display()
-    ))
 }

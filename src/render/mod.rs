@@ -12,6 +12,7 @@ mod services;
 pub mod workload;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -42,21 +43,30 @@ pub struct Object {
     pub rollout: Option<Box<RolloutFacts>>,
 }
 
-/// What a role's StatefulSet consumes beyond its own spec, for explaining why it rolls.
+/// What a role's StatefulSet consumes beyond its own spec, for explaining why it rolls: the
+/// rollout hash's inputs other than the pod and claim templates, which the object itself holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RolloutFacts {
-    /// Whether membership changes roll the role (it takes addnodes/delnodes).
-    pub takes_membership: bool,
-    /// The role's config files: ConfigMap key, path in the container, template, per member.
+    /// The app-wide input, exactly as hashed (`configMeta`, `version`, `distroID`).
+    pub app: Arc<Value>,
+    /// The membership input, exactly as hashed ([`hash::membership`]); `None` for roles that
+    /// take no addnodes/delnodes events, whose hash leaves membership out.
+    pub membership: Option<Arc<Value>>,
+    /// The role's config files, in the role's files ConfigMap.
     pub files: Vec<FileFact>,
 }
 
+/// One config file of a role, as `kdrender diff` names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileFact {
+    /// Key in the files ConfigMap (per member: `<pod>.<key>`).
     pub key: String,
+    /// Path inside the container.
     pub target: String,
+    /// The template it is rendered from, relative to the repository root.
     pub template: String,
     pub per_member: bool,
+    pub mode: Option<u32>,
 }
 
 /// Labels and annotations shared by one cluster's objects.
@@ -250,8 +260,8 @@ pub fn render_cluster(
     ));
 
     let context = templates.map(|_| files::Context::new(topology, all));
-    let app_inputs = workload::app_inputs(topology.app);
-    let membership = hash::membership(topology, all);
+    let app_inputs = Arc::new(workload::app_inputs(topology.app));
+    let membership = Arc::new(hash::membership(topology, all));
     for role in topology.active_roles() {
         let Some(cluster_role) = role.cluster_role else {
             continue;
@@ -287,6 +297,7 @@ pub fn render_cluster(
             &meta,
         );
         let files_value = consumed_files(&files, role);
+        let takes_membership = role.app_role.events.takes_membership();
         let null = Value::Null;
         let rollout = hash::rollout_hash(&hash::RolloutInputs {
             pod_template: &statefulset["spec"]["template"],
@@ -295,11 +306,7 @@ pub fn render_cluster(
                 .unwrap_or(&null),
             files: &files_value,
             app: &app_inputs,
-            membership: role
-                .app_role
-                .events
-                .takes_membership()
-                .then_some(&membership),
+            membership: takes_membership.then_some(&*membership),
         });
         statefulset["spec"]["template"]["metadata"]["annotations"][hash::ANNOTATION] =
             json!(rollout);
@@ -316,7 +323,8 @@ pub fn render_cluster(
         }
         let mut workload = object(statefulset, "StatefulSet", role.name.clone(), Some(role));
         workload.rollout = Some(Box::new(RolloutFacts {
-            takes_membership: role.app_role.events.takes_membership(),
+            app: Arc::clone(&app_inputs),
+            membership: takes_membership.then(|| Arc::clone(&membership)),
             files: files
                 .iter()
                 .map(|f| FileFact {
@@ -324,6 +332,7 @@ pub fn render_cluster(
                     target: f.target.clone(),
                     template: f.template.clone(),
                     per_member: matches!(f.content, files::Content::PerMember(_)),
+                    mode: f.mode,
                 })
                 .collect(),
         }));

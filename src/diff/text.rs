@@ -1,58 +1,12 @@
-//! The plan as text for reviewers (optionally coloured) and as JSON for bots.
-//!
-//! JSON format (`version` 1; keys sorted; lists in plan order):
-//!
-//! ```text
-//! { "version": 1, "changed": bool,
-//!   "base": {"revision": "HEAD", "commit": "<sha>" | null}, "path": "<PATH in the repository>",
-//!   "rollout": { "restarts": [{namespace, cluster, kind, name, role, reasons: [...]}],
-//!                "scales": [{namespace, cluster, kind, name, from, to}],
-//!                "creates": [object], "prunes": [object] },
-//!   "warnings": [{namespace, cluster, kind, name, warning, message}],
-//!   "objects": { "added": [object], "removed": [object], "changed": [{..object, diff}] } }
-//! ```
-//!
-//! A reason is `{"kind": "file", path, template, change, members?}`, `{"kind": "setting",
-//! field, from, to}`, `{"kind": "app", field, from, to}`, `{"kind": "membership", cluster, role,
-//! from, to, added, removed}` or `{"kind": "other", detail}`.
+//! The plan as text, for reviewers: the rollout plan first (what restarts and why, what scales,
+//! starts and is pruned), then warnings, then every object added, removed or changed, with a
+//! unified diff per changed object. ANSI colour only when asked for (or on a terminal).
 
 use std::fmt::Write as _;
 
-use serde_json::json;
-
-use super::plan::{Plan, Reason};
-
-/// Where the comparison starts from, for the header.
-pub struct Base<'a> {
-    pub revision: &'a str,
-    pub commit: Option<&'a str>,
-    pub path: &'a str,
-}
-
-pub fn json(plan: &Plan, base: &Base<'_>) -> String {
-    let value = json!({
-        "version": 1,
-        "changed": !plan.is_empty(),
-        "base": {"revision": base.revision, "commit": base.commit},
-        "path": base.path,
-        "rollout": {
-            "restarts": plan.restarts,
-            "scales": plan.scales,
-            "creates": plan.creates,
-            "prunes": plan.removed,
-        },
-        "warnings": plan.warnings,
-        "objects": {
-            "added": plan.added,
-            "removed": plan.removed,
-            "changed": plan.changed,
-        },
-    });
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&value).unwrap_or_default()
-    )
-}
+use super::Base;
+use super::plan::Plan;
+use super::reasons::{Lines, Reason};
 
 struct Paint {
     on: bool,
@@ -68,35 +22,81 @@ impl Paint {
     }
 }
 
-fn reason_text(reason: &Reason) -> String {
-    let values = |from: &Option<String>, to: &Option<String>| match (from, to) {
+fn values(from: Option<&String>, to: Option<&String>, lines: Option<&Lines>) -> String {
+    if let Some(lines) = lines {
+        let mut shown: Vec<String> = lines.removed.iter().map(|l| format!("-{l}")).collect();
+        shown.extend(lines.added.iter().map(|l| format!("+{l}")));
+        return if shown.is_empty() {
+            "changed".to_string()
+        } else {
+            format!("lines {}", shown.join(" | "))
+        };
+    }
+    match (from, to) {
         (Some(f), Some(t)) => format!("{f} → {t}"),
-        (None, Some(t)) => format!("added: {t}"),
+        (None, Some(t)) => format!("added ({t})"),
         (Some(f), None) => format!("removed (was {f})"),
         (None, None) => "changed".to_string(),
-    };
+    }
+}
+
+/// One reason as a line of text.
+pub fn reason(reason: &Reason) -> String {
     match reason {
         Reason::File {
             path,
             template,
             change,
             members,
+            from,
+            to,
+            lines,
         } => {
-            let whom = match members {
-                Some(list) => format!(
-                    " for member{} {}",
+            let what = match (*change, members) {
+                ("mode", _) => format!("mode {}", values(from.as_ref(), to.as_ref(), None)),
+                (change, Some(list)) => format!(
+                    "{change} for member{} {}",
                     if list.len() == 1 { "" } else { "s" },
                     list.iter()
                         .map(usize::to_string)
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-                None => String::new(),
+                (change, None) => change.to_string(),
             };
-            format!("config file {path} {change}{whom} (template {template})")
+            match lines {
+                Some(lines) => format!(
+                    "config file {path} {what} (template {template}): {}",
+                    values(None, None, Some(lines))
+                ),
+                None => format!("config file {path} {what} (template {template})"),
+            }
         }
-        Reason::Setting { field, from, to } => format!("{field}: {}", values(from, to)),
-        Reason::App { field, from, to } => format!("app {field}: {}", values(from, to)),
+        Reason::Setting {
+            setting,
+            field,
+            from,
+            to,
+            lines,
+        } => format!(
+            "{setting}: {field}: {}",
+            values(from.as_ref(), to.as_ref(), lines.as_ref())
+        ),
+        Reason::App {
+            field,
+            from,
+            to,
+            lines,
+        } => format!(
+            "app {field}: {}",
+            values(from.as_ref(), to.as_ref(), lines.as_ref())
+        ),
+        Reason::Events { membership: true } => {
+            "the role now takes addnodes/delnodes events: membership changes restart it".into()
+        }
+        Reason::Events { membership: false } => {
+            "the role no longer takes addnodes/delnodes events: membership changes no longer restart it".into()
+        }
         Reason::Membership {
             cluster,
             role,
@@ -114,19 +114,42 @@ fn reason_text(reason: &Reason) -> String {
             }
             text
         }
+        Reason::NodeIds {
+            cluster,
+            role,
+            from,
+            to,
+        } => format!(
+            "node ids of {cluster}/{role}: {} → {}",
+            from.join(", "),
+            to.join(", ")
+        ),
+        Reason::Endpoint {
+            cluster,
+            role,
+            service,
+            from,
+            to,
+        } => format!(
+            "endpoint {service} of {cluster}/{role}: {}",
+            values(from.as_ref(), to.as_ref(), None)
+        ),
         Reason::Other { detail } => detail.clone(),
     }
 }
 
-pub fn text(plan: &Plan, base: &Base<'_>, color: bool) -> String {
+pub fn render(plan: &Plan, base: &Base<'_>, color: bool) -> String {
     let paint = Paint { on: color };
     let mut out = String::new();
     let from = match base.commit {
         Some(commit) => format!("{} ({})", base.revision, super::git::short(commit)),
         None => format!("{} (no commits yet)", base.revision),
     };
-    let shown_path = if base.path.is_empty() { "." } else { base.path };
-    let _ = writeln!(out, "kdrender diff: {from} → working tree, {shown_path}");
+    let _ = writeln!(
+        out,
+        "kdrender diff: {from} → working tree, {}",
+        base.shown_path()
+    );
     if plan.is_empty() {
         let _ = writeln!(
             out,
@@ -153,8 +176,8 @@ pub fn text(plan: &Plan, base: &Base<'_>, color: bool) -> String {
             restart.object.cluster,
             restart.role
         );
-        for reason in &restart.reasons {
-            let _ = writeln!(out, "           - {}", reason_text(reason));
+        for r in &restart.reasons {
+            let _ = writeln!(out, "           - {}", reason(r));
         }
     }
     for scale in &plan.scales {
