@@ -214,7 +214,8 @@ fn a_per_member_template_edit_names_the_members_and_a_mode_change_the_modes() {
         &json!([{
             "kind": "file", "path": "/var/lib/coord/myid",
             "template": "files/members/coordinator/var/lib/coord/myid.j2", "change": "changed",
-            "members": [0, 1, 2], "from": null, "to": null, "lines": null
+            "members": [0, 1, 2], "from": null, "to": null,
+            "lines": {"removed": ["1"], "added": ["10"]}
         }])
     );
     // The mount moves to the volume of mode 0600: explained by the file, not as a volume change.

@@ -38,7 +38,8 @@ pub enum Reason {
         members: Option<Vec<usize>>,
         from: Option<String>,
         to: Option<String>,
-        /// For a shared file whose content changed: the lines removed and added.
+        /// For a content change: the lines removed and added (of the first member listed, for
+        /// per-member files).
         lines: Option<Lines>,
     },
     /// A field of the pod template or of the volume claim templates, with the setting of the
@@ -462,23 +463,6 @@ fn file_reasons(
         };
         if previous.per_member != fact.per_member {
             reasons.push(reason(fact, "changed", FileDetail::default()));
-        } else if fact.per_member {
-            let key = |o: &Object, i: usize, k: &str| format!("{}-{i}.{k}", o.name);
-            let changed: Vec<usize> = (0..both)
-                .filter(|&i| {
-                    old.get(&key(before, i, &previous.key)) != new.get(&key(after, i, &fact.key))
-                })
-                .collect();
-            if !changed.is_empty() {
-                reasons.push(reason(
-                    fact,
-                    "changed",
-                    FileDetail {
-                        members: Some(changed),
-                        ..FileDetail::default()
-                    },
-                ));
-            }
         } else {
             let text = |data: &serde_json::Map<String, Value>, key: &str| {
                 data.get(key)
@@ -486,16 +470,44 @@ fn file_reasons(
                     .unwrap_or_default()
                     .to_string()
             };
-            let (b, a) = (text(old, &previous.key), text(new, &fact.key));
-            if b != a {
-                reasons.push(reason(
-                    fact,
-                    "changed",
-                    FileDetail {
-                        lines: Some(Lines::between(&b, &a)),
-                        ..FileDetail::default()
-                    },
-                ));
+            if fact.per_member {
+                let key = |o: &Object, i: usize, k: &str| format!("{}-{i}.{k}", o.name);
+                let copies = |i: usize| {
+                    (
+                        text(old, &key(before, i, &previous.key)),
+                        text(new, &key(after, i, &fact.key)),
+                    )
+                };
+                let changed: Vec<usize> = (0..both)
+                    .filter(|&i| {
+                        let (b, a) = copies(i);
+                        b != a
+                    })
+                    .collect();
+                if let Some(&first) = changed.first() {
+                    let (b, a) = copies(first);
+                    reasons.push(reason(
+                        fact,
+                        "changed",
+                        FileDetail {
+                            members: Some(changed),
+                            lines: Some(Lines::between(&b, &a)),
+                            ..FileDetail::default()
+                        },
+                    ));
+                }
+            } else {
+                let (b, a) = (text(old, &previous.key), text(new, &fact.key));
+                if b != a {
+                    reasons.push(reason(
+                        fact,
+                        "changed",
+                        FileDetail {
+                            lines: Some(Lines::between(&b, &a)),
+                            ..FileDetail::default()
+                        },
+                    ));
+                }
             }
         }
         if previous.mode != fact.mode {
