@@ -63,7 +63,7 @@ pub struct FileFact {
     pub key: String,
     /// Path inside the container.
     pub target: String,
-    /// The template it is rendered from, relative to the repository root.
+    /// The template it is rendered from, named as in messages (relative to the rendered folder).
     pub template: String,
     pub per_member: bool,
     pub mode: Option<u32>,
