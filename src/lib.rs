@@ -390,7 +390,6 @@ fn pipeline<T: Send>(
     scope: Scope,
     convert: &(dyn Fn(Vec<Object>) -> Result<T, Diagnostic> + Sync),
 ) -> Result<(Batches<T>, Counts), (Failure, Counts)> {
-    SchemaKind::warm_up();
     let mut diagnostics = Diagnostics::default();
     let mut reader = match Reader::new(&options.path, &options.root, InputLimits::default()) {
         Ok(reader) => reader,

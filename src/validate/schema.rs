@@ -54,24 +54,6 @@ impl SchemaKind {
         }
     }
 
-    /// Compiles the schemas in the background, on other cores, while the inputs are read: for a
-    /// small repository, compiling them is most of the work.
-    pub fn warm_up() {
-        for kind in [] as [SchemaKind; 0] {
-            if kind.slot().get().is_none() {
-                std::thread::spawn(move || {
-                    kind.compiled();
-                });
-            }
-        }
-    }
-
-    fn slot(self) -> &'static OnceLock<Compiled> {
-        static COMPILED: [OnceLock<Compiled>; 3] =
-            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-        &COMPILED[self as usize]
-    }
-
     fn compiled(self) -> &'static Compiled {
         static COMPILED: [OnceLock<Compiled>; 3] =
             [OnceLock::new(), OnceLock::new(), OnceLock::new()];
