@@ -238,7 +238,7 @@ fn inline_into(value: &Value, budget: usize, out: &mut String) -> bool {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
+                push_json_string(key, out);
                 out.push_str(": ");
                 if out.len() > budget || !inline_into(item, budget, out) {
                     return false;
@@ -246,9 +246,45 @@ fn inline_into(value: &Value, budget: usize, out: &mut String) -> bool {
             }
             out.push('}');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => push_json_scalar(scalar, out),
     }
     out.len() <= budget
+}
+
+fn push_json_scalar(scalar: &Value, out: &mut String) {
+    match scalar {
+        Value::String(text) => push_json_string(text, out),
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A JSON string literal, escaped exactly as serde_json escapes it, without the allocations
+/// of going through `Value`: this printer runs for every cluster.
+fn push_json_string(text: &str, out: &mut String) {
+    out.push('"');
+    let mut clean_from = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[clean_from..at]);
+        if escape.is_empty() {
+            out.push_str(&format!("\\u{byte:04x}"));
+        } else {
+            out.push_str(escape);
+        }
+        clean_from = at + 1;
+    }
+    out.push_str(&text[clean_from..]);
+    out.push('"');
 }
 
 fn write_value(value: &Value, indent: usize, out: &mut String) {
@@ -272,7 +308,7 @@ fn write_value(value: &Value, indent: usize, out: &mut String) {
             out.push_str("{\n");
             for (i, (key, item)) in map.iter().enumerate() {
                 out.push_str(&pad);
-                out.push_str(&Value::String(key.clone()).to_string());
+                push_json_string(key, out);
                 out.push_str(": ");
                 write_value(item, indent + 1, out);
                 out.push_str(if i + 1 < map.len() { ",\n" } else { "\n" });
@@ -280,13 +316,29 @@ fn write_value(value: &Value, indent: usize, out: &mut String) {
             out.push_str(&"  ".repeat(indent));
             out.push('}');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => push_json_scalar(scalar, out),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let every_control: String = (0u8..0x20).map(char::from).collect();
+        for text in [
+            "plain",
+            "",
+            "a \"quoted\" \\ path\u{7f}",
+            "ünïcode ✓ \u{1f600}",
+            every_control.as_str(),
+        ] {
+            let mut ours = String::new();
+            push_json_string(text, &mut ours);
+            assert_eq!(ours, serde_json::to_string(text).unwrap());
+        }
+    }
 
     #[test]
     fn text_is_json_that_keeps_short_parts_on_one_line() {
