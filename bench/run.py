@@ -19,7 +19,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SIZES = [1, 10, 100, 1000, 5000]
-KDRENDER = os.path.join(ROOT, "target", "release", "kdrender")
+KDRENDER = os.environ.get("KDRENDER") or os.path.join(ROOT, "target", "release", "kdrender")
 
 
 def runs_for(tool, n):

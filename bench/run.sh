@@ -7,5 +7,6 @@
 # bench/.cache with npm). A missing peer is reported and skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked --quiet
+# The binary as it ships (tools/build-static); KDRENDER=path measures another build instead.
+export KDRENDER="${KDRENDER:-$(tools/build-static | tail -n 1)}"
 exec python3 bench/run.py "$@"
