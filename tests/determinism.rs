@@ -198,3 +198,49 @@ fn kubedirectors_tab_indented_json_renders_like_its_yaml_form() {
     .unwrap();
     assert_eq!(reference, render(converted.path()));
 }
+
+#[test]
+fn many_clusters_render_in_parallel_as_each_would_alone() {
+    // Enough clusters for the parallel path (8 and up), written so that the walk meets them in
+    // the opposite of their output order (by name).
+    const COUNT: usize = 24;
+    let named = |i: usize| TWO_ROLE_CLUSTER.replace("name: demo", &format!("name: demo-{i:02}"));
+    let mut files: Vec<(String, String)> = vec![
+        ("app.yaml".into(), TWO_ROLE_APP.into()),
+        (
+            "files/roles/coordinator/etc/coord/coord.conf.j2".into(),
+            COORDINATOR_CONFIG.into(),
+        ),
+        (
+            "files/members/coordinator/var/lib/coord/myid.j2".into(),
+            COORDINATOR_ID.into(),
+        ),
+        (
+            "files/roles/worker/etc/worker/worker.conf.j2".into(),
+            WORKER_CONFIG.into(),
+        ),
+    ];
+    let base = files.clone();
+    for i in 0..COUNT {
+        files.push((format!("clusters/{:02}.yaml", COUNT - i), named(i)));
+    }
+    let all = repo_owned(&files);
+    let together = render(all.path());
+    assert_eq!(together, render(all.path()), "two runs differ");
+
+    let mut one_by_one = String::new();
+    for i in 0..COUNT {
+        let mut single = base.clone();
+        single.push(("cluster.yaml".into(), named(i)));
+        one_by_one.push_str(&render(repo_owned(&single).path()));
+    }
+    assert_eq!(together, one_by_one);
+}
+
+fn repo_owned(files: &[(String, String)]) -> tempfile::TempDir {
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(path, text)| (path.as_str(), text.as_str()))
+        .collect();
+    repo(&borrowed)
+}
