@@ -445,3 +445,56 @@ fn announced_parameters_match_what_generate_applies() {
         serde_json::from_str(&run(&["argocd", "parameters"], &project_root()).ok()).unwrap();
     assert_eq!(plugin["spec"]["parameters"]["static"], printed);
 }
+
+#[test]
+fn sigterm_ends_a_render_with_nothing_on_stdout() {
+    // Argo CD sends SIGTERM to a render that runs over its timeout (and kills the process group
+    // 5 s later). A render killed part-way must not leave half a stream on stdout for cmp-server.
+    let repo = repo(&[
+        ("app.yaml", TWO_ROLE_APP),
+        (
+            "files/roles/coordinator/etc/coord/coord.conf.j2",
+            COORDINATOR_CONFIG,
+        ),
+        (
+            "files/members/coordinator/var/lib/coord/myid.j2",
+            COORDINATOR_ID,
+        ),
+        (
+            "files/roles/worker/etc/worker/worker.conf.j2",
+            WORKER_CONFIG,
+        ),
+    ]);
+    // Large enough that the render is still running when the signal comes.
+    for i in 0..3000 {
+        let cluster = TWO_ROLE_CLUSTER.replace("name: demo", &format!("name: demo-{i:04}"));
+        write(repo.path(), &format!("clusters/{i:04}.yaml"), &cluster);
+    }
+    let child = kdrender()
+        .args(["argocd", "generate", "."])
+        .current_dir(repo.path())
+        .env("ARGOCD_APP_NAMESPACE", "data")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        output.status.signal(),
+        Some(15),
+        "the render should have been running, and end by the signal: {:?}",
+        output.status
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "{} bytes on stdout",
+        output.stdout.len()
+    );
+}
