@@ -8,5 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The binary as it ships (tools/build-static); KDRENDER=path measures another build instead.
-export KDRENDER="${KDRENDER:-$(tools/build-static | tail -n 1)}"
+if [ -z "${KDRENDER:-}" ]; then
+    KDRENDER=$(tools/build-static)
+fi
+export KDRENDER
 exec python3 bench/run.py "$@"
