@@ -181,6 +181,8 @@ pub struct AppRole {
     pub services: Vec<String>,
     /// What `spec.kdrender.roles.<id>` adds to the app container.
     pub container: ContainerExtension,
+    /// `spec.kdrender.roles.<id>.syncWave`: the Argo CD sync wave of the role's objects.
+    pub sync_wave: Option<i32>,
     pub origin: Origin,
 }
 

@@ -84,6 +84,7 @@ pub struct RoleExtension {
     pub liveness_probe: Option<serde_json::Value>,
     pub working_dir: Option<String>,
     pub pod_security_context: Option<serde_json::Value>,
+    pub sync_wave: Option<i32>,
 }
 
 #[derive(Debug, Deserialize)]

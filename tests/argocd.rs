@@ -498,3 +498,69 @@ fn sigterm_ends_a_render_with_nothing_on_stdout() {
         output.stdout.len()
     );
 }
+
+/// The two-role app with `syncWave` for its workers.
+fn app_with_worker_wave(wave: &str) -> String {
+    TWO_ROLE_APP.replace(
+        "    configFiles: files\n",
+        &format!("    configFiles: files\n    roles:\n      worker:\n        syncWave: {wave}\n"),
+    )
+}
+
+#[test]
+fn a_roles_sync_wave_marks_its_objects_and_restarts_nothing() {
+    let repo = two_role_repo();
+    let without = render(repo.path());
+    write(repo.path(), "app.yaml", &app_with_worker_wave("1"));
+    let with = render(repo.path());
+
+    let waves: Vec<(String, String, Option<String>)> = documents(&with)
+        .iter()
+        .map(|doc| {
+            (
+                doc["kind"].as_str().unwrap().to_string(),
+                doc["metadata"]["name"].as_str().unwrap().to_string(),
+                doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+                    .as_str()
+                    .map(String::from),
+            )
+        })
+        .collect();
+    for (kind, name, wave) in &waves {
+        let is_worker = name.starts_with("demo-worker");
+        assert_eq!(
+            wave.as_deref(),
+            is_worker.then_some("1"),
+            "{kind} {name}: the wave belongs on the worker role's objects only, as a string"
+        );
+    }
+    let worker_kinds: std::collections::BTreeSet<&str> = waves
+        .iter()
+        .filter(|(_, _, wave)| wave.is_some())
+        .map(|(kind, _, _)| kind.as_str())
+        .collect();
+    assert_eq!(
+        worker_kinds,
+        ["ConfigMap", "PodDisruptionBudget", "Service", "StatefulSet"]
+            .into_iter()
+            .collect()
+    );
+    // The pods do not carry it: giving a role a wave restarts nothing.
+    assert_eq!(rollout_hashes(&without), rollout_hashes(&with));
+    assert!(!documents(&with).iter().any(|doc| {
+        doc["spec"]["template"]["metadata"]["annotations"]
+            .get("argocd.argoproj.io/sync-wave")
+            .is_some()
+    }));
+
+    write(repo.path(), "app.yaml", &app_with_worker_wave("\"1\""));
+    let refused = run(&["render", "."], repo.path());
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stdout.is_empty());
+    let first_line = refused.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first_line.contains("app.yaml:") && refused.stderr.contains("syncWave"),
+        "{}",
+        refused.stderr
+    );
+}

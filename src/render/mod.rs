@@ -24,6 +24,9 @@ use crate::source::{Origin, SourceMap};
 
 pub use files::TemplateSet;
 
+/// Argo CD's sync-wave annotation, set on a role's objects when the app gives the role a wave.
+pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
+
 /// Kubernetes refuses ConfigMaps whose data exceeds 1 MiB.
 pub const MAX_CONFIGMAP_BYTES: usize = 1 << 20;
 
@@ -117,12 +120,17 @@ impl Meta<'_> {
         out
     }
 
-    fn pretty_name(&self) -> Map<String, Value> {
+    /// The annotations kdrender sets itself; they win over the settings' and the cluster's.
+    fn our_annotations(&self, role: Option<&RoleTopology<'_>>) -> Map<String, Value> {
         let mut annotations = Map::new();
         annotations.insert(
             "kubedirector.hpe.com/kdapp-prettyName".into(),
             json!(self.topology.app.pretty_name),
         );
+        if let Some(wave) = role.and_then(|r| r.app_role.sync_wave) {
+            // Argo CD reads the wave as a string.
+            annotations.insert(SYNC_WAVE.into(), json!(wave.to_string()));
+        }
         annotations
     }
 
@@ -132,7 +140,7 @@ impl Meta<'_> {
             "name": name,
             "namespace": self.topology.namespace,
             "labels": Self::merged(&[&self.settings.labels], self.ours(role)),
-            "annotations": Self::merged(&[&self.settings.annotations], self.pretty_name()),
+            "annotations": Self::merged(&[&self.settings.annotations], self.our_annotations(role)),
         })
     }
 
@@ -153,7 +161,7 @@ impl Meta<'_> {
             "labels": Self::merged(&[&self.settings.labels, labels, &self.settings.service_labels], self.ours(Some(role))),
             "annotations": Self::merged(
                 &[&self.settings.annotations, annotations, &self.settings.service_annotations],
-                self.pretty_name(),
+                self.our_annotations(Some(role)),
             ),
         })
     }
@@ -189,7 +197,8 @@ impl Meta<'_> {
                 &cluster_role.pod_annotations,
                 &self.settings.pod_annotations,
             ],
-            self.pretty_name(),
+            // Never the sync wave: a change of wave must not roll the pods.
+            self.our_annotations(None),
         ))
     }
 }

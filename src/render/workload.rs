@@ -452,6 +452,7 @@ mod tests {
             tty: false,
             services: vec![],
             container: Default::default(),
+            sync_wave: None,
             origin: Origin {
                 file: FileId(0),
                 span: Span::default(),
