@@ -13,13 +13,14 @@ const MIN_ITEMS: usize = 8;
 
 pub fn map<I: Sync, R: Send>(items: &[I], f: impl Fn(&I) -> R + Sync) -> Vec<R> {
     // Asking for the core count reads cgroup files: not worth it for a small repository.
-    if items.len() < MIN_ITEMS {
-        return items.iter().map(f).collect();
-    }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_THREADS)
-        .min(items.len());
+    let threads = if items.len() < MIN_ITEMS {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS)
+            .min(items.len())
+    };
     if threads <= 1 {
         return items.iter().map(f).collect();
     }

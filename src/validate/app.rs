@@ -291,10 +291,9 @@ pub fn validate(
             working_dir: extension.working_dir,
             pod_security_context: extension.pod_security_context,
         };
-        let sync_wave = extension.sync_wave;
         roles.push(AppRole {
             container,
-            sync_wave,
+            sync_wave: extension.sync_wave,
             services: exposed_services(&role_services, &role.id, &service_ids),
             id: role.id,
             cardinality,
