@@ -450,24 +450,11 @@ fn announced_parameters_match_what_generate_applies() {
 fn sigterm_ends_a_render_with_nothing_on_stdout() {
     // Argo CD sends SIGTERM to a render that runs over its timeout (and kills the process group
     // 5 s later). A render killed part-way must not leave half a stream on stdout for cmp-server.
-    let repo = repo(&[
-        ("app.yaml", TWO_ROLE_APP),
-        (
-            "files/roles/coordinator/etc/coord/coord.conf.j2",
-            COORDINATOR_CONFIG,
-        ),
-        (
-            "files/members/coordinator/var/lib/coord/myid.j2",
-            COORDINATOR_ID,
-        ),
-        (
-            "files/roles/worker/etc/worker/worker.conf.j2",
-            WORKER_CONFIG,
-        ),
-    ]);
+    let repo = repo(&[("app.yaml", TWO_ROLE_APP)]);
+    write_two_role_templates(repo.path(), "files");
     // Large enough that the render is still running when the signal comes.
     for i in 0..3000 {
-        let cluster = TWO_ROLE_CLUSTER.replace("name: demo", &format!("name: demo-{i:04}"));
+        let cluster = two_role_cluster_named(&format!("demo-{i:04}"));
         write(repo.path(), &format!("clusters/{i:04}.yaml"), &cluster);
     }
     let child = kdrender()

@@ -40,38 +40,14 @@ fn file_names_order_and_grouping_do_not_matter() {
     let renamed = repo(&[
         ("zz/late-app.yml", TWO_ROLE_APP),
         ("aa/early-cluster.yaml", TWO_ROLE_CLUSTER),
-        (
-            "zz/files/roles/coordinator/etc/coord/coord.conf.j2",
-            COORDINATOR_CONFIG,
-        ),
-        (
-            "zz/files/members/coordinator/var/lib/coord/myid.j2",
-            COORDINATOR_ID,
-        ),
-        (
-            "zz/files/roles/worker/etc/worker/worker.conf.j2",
-            WORKER_CONFIG,
-        ),
     ]);
+    write_two_role_templates(renamed.path(), "zz/files");
     assert_eq!(reference, render(renamed.path()));
-    let grouped = repo(&[
-        (
-            "all.yaml",
-            &format!("{TWO_ROLE_CLUSTER}---\n{TWO_ROLE_APP}"),
-        ),
-        (
-            "files/roles/coordinator/etc/coord/coord.conf.j2",
-            COORDINATOR_CONFIG,
-        ),
-        (
-            "files/members/coordinator/var/lib/coord/myid.j2",
-            COORDINATOR_ID,
-        ),
-        (
-            "files/roles/worker/etc/worker/worker.conf.j2",
-            WORKER_CONFIG,
-        ),
-    ]);
+    let grouped = repo(&[(
+        "all.yaml",
+        &format!("{TWO_ROLE_CLUSTER}---\n{TWO_ROLE_APP}"),
+    )]);
+    write_two_role_templates(grouped.path(), "files");
     assert_eq!(reference, render(grouped.path()));
 }
 
@@ -163,22 +139,8 @@ spec:
     app: twotier
 metadata: {name: demo}
 "#;
-    let reformatted = repo(&[
-        ("app.json", &app_json),
-        ("cluster.yml", cluster),
-        (
-            "files/roles/coordinator/etc/coord/coord.conf.j2",
-            COORDINATOR_CONFIG,
-        ),
-        (
-            "files/members/coordinator/var/lib/coord/myid.j2",
-            COORDINATOR_ID,
-        ),
-        (
-            "files/roles/worker/etc/worker/worker.conf.j2",
-            WORKER_CONFIG,
-        ),
-    ]);
+    let reformatted = repo(&[("app.json", &app_json), ("cluster.yml", cluster)]);
+    write_two_role_templates(reformatted.path(), "files");
     assert_eq!(reference, render(reformatted.path()));
 }
 
@@ -204,43 +166,24 @@ fn many_clusters_render_in_parallel_as_each_would_alone() {
     // Enough clusters for the parallel path (8 and up), written so that the walk meets them in
     // the opposite of their output order (by name).
     const COUNT: usize = 24;
-    let named = |i: usize| TWO_ROLE_CLUSTER.replace("name: demo", &format!("name: demo-{i:02}"));
-    let mut files: Vec<(String, String)> = vec![
-        ("app.yaml".into(), TWO_ROLE_APP.into()),
-        (
-            "files/roles/coordinator/etc/coord/coord.conf.j2".into(),
-            COORDINATOR_CONFIG.into(),
-        ),
-        (
-            "files/members/coordinator/var/lib/coord/myid.j2".into(),
-            COORDINATOR_ID.into(),
-        ),
-        (
-            "files/roles/worker/etc/worker/worker.conf.j2".into(),
-            WORKER_CONFIG.into(),
-        ),
-    ];
-    let base = files.clone();
+    let named = |i: usize| two_role_cluster_named(&format!("demo-{i:02}"));
+    let all = repo(&[("app.yaml", TWO_ROLE_APP)]);
+    write_two_role_templates(all.path(), "files");
     for i in 0..COUNT {
-        files.push((format!("clusters/{:02}.yaml", COUNT - i), named(i)));
+        write(
+            all.path(),
+            &format!("clusters/{:02}.yaml", COUNT - i),
+            &named(i),
+        );
     }
-    let all = repo_owned(&files);
     let together = render(all.path());
     assert_eq!(together, render(all.path()), "two runs differ");
 
     let mut one_by_one = String::new();
     for i in 0..COUNT {
-        let mut single = base.clone();
-        single.push(("cluster.yaml".into(), named(i)));
-        one_by_one.push_str(&render(repo_owned(&single).path()));
+        let single = repo(&[("app.yaml", TWO_ROLE_APP), ("cluster.yaml", &named(i))]);
+        write_two_role_templates(single.path(), "files");
+        one_by_one.push_str(&render(single.path()));
     }
     assert_eq!(together, one_by_one);
-}
-
-fn repo_owned(files: &[(String, String)]) -> tempfile::TempDir {
-    let borrowed: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(path, text)| (path.as_str(), text.as_str()))
-        .collect();
-    repo(&borrowed)
 }

@@ -443,16 +443,7 @@ fn a_catalog_outside_path_is_read_at_both_revisions() {
     let repo = tempfile::tempdir().unwrap();
     let root = repo.path();
     write(root, "catalog/twotier/app.yaml", TWO_ROLE_APP);
-    for (path, text) in [
-        (
-            "roles/coordinator/etc/coord/coord.conf.j2",
-            COORDINATOR_CONFIG,
-        ),
-        ("members/coordinator/var/lib/coord/myid.j2", COORDINATOR_ID),
-        ("roles/worker/etc/worker/worker.conf.j2", WORKER_CONFIG),
-    ] {
-        write(root, &format!("catalog/twotier/files/{path}"), text);
-    }
+    write_two_role_templates(root, "catalog/twotier/files");
     write(root, "envs/prod/cluster.yaml", TWO_ROLE_CLUSTER);
     write(
         root,

@@ -231,23 +231,35 @@ pub const WORKER_CONFIG: &str =
     "coordinators={{ roles.coordinator.fqdns | join(',') }}\nthreads=4\n";
 
 /// The two-role repository: app, cluster and three templates.
+/// The two-role app's config-file templates, by path inside its `configFiles` folder.
+pub const TWO_ROLE_TEMPLATES: [(&str, &str); 3] = [
+    (
+        "roles/coordinator/etc/coord/coord.conf.j2",
+        COORDINATOR_CONFIG,
+    ),
+    ("members/coordinator/var/lib/coord/myid.j2", COORDINATOR_ID),
+    ("roles/worker/etc/worker/worker.conf.j2", WORKER_CONFIG),
+];
+
+/// Writes `TWO_ROLE_TEMPLATES` into `files_dir` (relative to `root`).
+pub fn write_two_role_templates(root: &Path, files_dir: &str) {
+    for (path, text) in TWO_ROLE_TEMPLATES {
+        write(root, &format!("{files_dir}/{path}"), text);
+    }
+}
+
+/// `TWO_ROLE_CLUSTER` under another name.
+pub fn two_role_cluster_named(name: &str) -> String {
+    TWO_ROLE_CLUSTER.replace("name: demo", &format!("name: {name}"))
+}
+
 pub fn two_role_repo() -> tempfile::TempDir {
-    repo(&[
+    let repo = repo(&[
         ("app.yaml", TWO_ROLE_APP),
         ("cluster.yaml", TWO_ROLE_CLUSTER),
-        (
-            "files/roles/coordinator/etc/coord/coord.conf.j2",
-            COORDINATOR_CONFIG,
-        ),
-        (
-            "files/members/coordinator/var/lib/coord/myid.j2",
-            COORDINATOR_ID,
-        ),
-        (
-            "files/roles/worker/etc/worker/worker.conf.j2",
-            WORKER_CONFIG,
-        ),
-    ])
+    ]);
+    write_two_role_templates(repo.path(), "files");
+    repo
 }
 
 // --- The official Kubernetes schemas, through kubernetes-validate (PyPI) ---------------------
