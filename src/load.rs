@@ -6,7 +6,8 @@
 //! sorted into apps, clusters and the settings file by their `kind`; other documents are noted
 //! and left alone. Catalog folders named by the settings contribute apps only.
 //!
-//! Nothing outside the repository root is read: a symlink that leads out of it is an error.
+//! Nothing outside the repository root is read, nor anything inside a dot-folder (`.git`): a
+//! symlink that leads there is an error, wherever it is met ([`Reader`] judges every path).
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -84,6 +85,12 @@ pub struct Inputs {
 }
 
 /// Reads files below the repository root, and nowhere else.
+///
+/// Every read goes through here, and every path is judged by where it really leads (symlinks
+/// resolved): it must lie inside the root, and no component of it below the root may begin with
+/// a dot (`.git`, `.github`, `.env`). A walk from the root never enters dot-folders, and a link
+/// may not reach what the walk would not. Only regular files are opened: a FIFO, socket or
+/// device is an error that names it, and is never opened.
 pub struct Reader {
     /// The rendered folder (absolute, canonical).
     pub base: PathBuf,
@@ -93,8 +100,34 @@ pub struct Reader {
     total_bytes: u64,
 }
 
+/// Why a path may not be read: where it really leads.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Escape {
+    /// Outside the repository root.
+    Outside,
+    /// Into a folder whose name begins with a dot (`.git`), or to a dot-file.
+    Hidden { name: String, is_folder: bool },
+}
+
+impl std::fmt::Display for Escape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Escape::Outside => f.write_str("leads outside the repository root"),
+            Escape::Hidden {
+                name,
+                is_folder: true,
+            } => write!(f, "leads into {name}"),
+            Escape::Hidden {
+                name,
+                is_folder: false,
+            } => write!(f, "leads to {name}"),
+        }
+    }
+}
+
 impl Reader {
     pub fn new(base: &Path, root: &Path, limits: InputLimits) -> Result<Reader, Diagnostic> {
+        let shown = base.display().to_string();
         let base = fs::canonicalize(base).map_err(|e| {
             Diagnostic::error(format!("cannot read the folder {}: {e}", base.display()))
         })?;
@@ -110,19 +143,42 @@ impl Reader {
                 root.display()
             ))
         })?;
-        if !base.starts_with(&root) {
-            return Err(Diagnostic::error(format!(
-                "the rendered folder {} is not inside the repository root {}",
-                base.display(),
-                root.display()
-            )));
-        }
-        Ok(Reader {
+        let reader = Reader {
             base,
             root,
             limits,
             total_bytes: 0,
-        })
+        };
+        match reader.admit(&reader.base) {
+            Ok(()) => Ok(reader),
+            Err(Escape::Outside) => Err(Diagnostic::error(format!(
+                "the rendered folder {shown} {}, which kdrender never reads",
+                Escape::Outside
+            ))
+            .help("the root is decided from the path as given; symlinks in it are followed to read the folder, never to widen the root")),
+            Err(escape) => Err(Diagnostic::error(format!(
+                "the rendered folder {shown} {escape}, which kdrender never reads"
+            ))),
+        }
+    }
+
+    /// Whether a canonical path may be read: inside the root, and through no dot-folder below it.
+    pub fn admit(&self, real: &Path) -> Result<(), Escape> {
+        let inside = real.strip_prefix(&self.root).map_err(|_| Escape::Outside)?;
+        let count = inside.components().count();
+        for (index, component) in inside.components().enumerate() {
+            let Component::Normal(name) = component else {
+                return Err(Escape::Outside);
+            };
+            let name = name.to_string_lossy();
+            if name.starts_with('.') {
+                return Err(Escape::Hidden {
+                    name: name.into_owned(),
+                    is_folder: index + 1 < count || real.is_dir(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The path as shown in messages: relative to the rendered folder, `/`-separated.
@@ -133,12 +189,11 @@ impl Reader {
     /// Resolves `relative` (from the folder `from`) to a canonical path inside the root.
     pub fn confine(&self, from: &Path, relative: &str) -> Result<PathBuf, String> {
         let joined = from.join(relative);
-        let outside =
-            || format!("{relative} leads outside the repository root, which kdrender never reads");
+        let refused = |escape: Escape| format!("{relative} {escape}, which kdrender never reads");
         // Judged by the path as written first, so that a folder outside the repository is
         // refused whether or not it exists; then by where symlinks really lead.
         if !normalize(&joined).starts_with(&self.root) {
-            return Err(outside());
+            return Err(refused(Escape::Outside));
         }
         let resolved = fs::canonicalize(&joined).map_err(|e| {
             format!(
@@ -146,14 +201,14 @@ impl Reader {
                 self.display_path(&normalize(&joined))
             )
         })?;
-        if !resolved.starts_with(&self.root) {
-            return Err(outside());
-        }
+        self.admit(&resolved).map_err(refused)?;
         Ok(resolved)
     }
 
     /// Lists the files below `dir` in a deterministic order, skipping dot-folders and dot-files,
-    /// and refusing symlinks that lead out of the repository.
+    /// and refusing symlinks that lead out of the repository or into a dot-folder. Files that
+    /// are not regular (FIFOs, sockets, devices) are listed too: [`Reader::read`] refuses them
+    /// by name, so that none is skipped silently.
     pub fn walk(&self, dir: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
         let mut files = Vec::new();
         let walker = walkdir::WalkDir::new(dir)
@@ -172,50 +227,76 @@ impl Reader {
             };
             let path = entry.path();
             if entry.path_is_symlink() {
-                match fs::canonicalize(path) {
-                    Ok(target) if !target.starts_with(&self.root) => {
-                        diagnostics.push(Diagnostic::error(format!(
-                            "{} is a symlink that leads outside the repository root; kdrender never reads there",
-                            self.display_path(path)
-                        )));
-                    }
-                    Ok(target) if target.is_file() => files.push(path.to_path_buf()),
-                    Ok(_) => diagnostics.push(Diagnostic::warning(format!(
-                        "{} is a symlink to a folder; symlinked folders are not followed",
-                        self.display_path(path)
-                    ))),
-                    Err(e) => diagnostics.push(Diagnostic::error(format!(
-                        "{} is a broken symlink: {e}",
-                        self.display_path(path)
-                    ))),
+                if let Some(file) = self.symlinked_file(path, diagnostics) {
+                    files.push(file);
                 }
-            } else if entry.file_type().is_file() {
+            } else if !entry.file_type().is_dir() {
                 files.push(path.to_path_buf());
             }
         }
         files
     }
 
-    /// Reads one file as UTF-8 text within the size limits.
+    /// A symlink met by the walk: the link itself when it leads to a file inside the root.
+    fn symlinked_file(&self, path: &Path, diagnostics: &mut Diagnostics) -> Option<PathBuf> {
+        let shown = self.display_path(path);
+        let target = match fs::canonicalize(path) {
+            Ok(target) => target,
+            Err(e) => {
+                diagnostics.push(Diagnostic::error(format!(
+                    "{shown} is a broken symlink: {e}"
+                )));
+                return None;
+            }
+        };
+        if let Err(escape) = self.admit(&target) {
+            diagnostics.push(Diagnostic::error(format!(
+                "{shown} is a symlink that {escape}, which kdrender never reads"
+            )));
+            return None;
+        }
+        if target.is_dir() {
+            diagnostics.push(Diagnostic::warning(format!(
+                "{shown} is a symlink to a folder; symlinked folders are not followed"
+            )));
+            return None;
+        }
+        Some(path.to_path_buf())
+    }
+
+    /// Reads one file as UTF-8 text within the size limits: a regular file inside the root,
+    /// wherever the path's symlinks lead.
     pub fn read(&mut self, path: &Path) -> Result<String, String> {
         let shown = self.display_path(path);
-        let size = fs::metadata(path)
-            .map_err(|e| format!("cannot read {shown}: {e}"))?
-            .len();
-        if size > self.limits.max_file_bytes {
+        let real = fs::canonicalize(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        self.admit(&real)
+            .map_err(|escape| format!("{shown} {escape}, which kdrender never reads"))?;
+        let metadata = fs::metadata(&real).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        if let Some(kind) = not_regular(&metadata.file_type()) {
             return Err(format!(
-                "{shown} is {size} bytes, more than the limit of {} bytes per file",
-                self.limits.max_file_bytes
+                "{shown} is {kind}, not a regular file; kdrender reads only regular files"
             ));
         }
-        self.total_bytes += size;
+        let size = metadata.len();
+        if size > self.limits.max_file_bytes {
+            return Err(self.too_large(&shown, size));
+        }
+        let bytes = read_regular_file(&real, self.limits.max_file_bytes)
+            .map_err(|e| format!("cannot read {shown}: {e}"))?
+            .map_err(|kind| {
+                format!("{shown} is {kind}, not a regular file; kdrender reads only regular files")
+            })?;
+        let size = bytes.len() as u64;
+        if size > self.limits.max_file_bytes {
+            return Err(self.too_large(&shown, size));
+        }
+        self.total_bytes = self.total_bytes.saturating_add(size);
         if self.total_bytes > self.limits.max_total_bytes {
             return Err(format!(
                 "the inputs exceed {} bytes in all (reached at {shown})",
                 self.limits.max_total_bytes
             ));
         }
-        let bytes = fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
         String::from_utf8(bytes).map_err(|e| {
             format!(
                 "{shown} is not valid UTF-8 (at byte {})",
@@ -223,6 +304,59 @@ impl Reader {
             )
         })
     }
+
+    fn too_large(&self, shown: &str, size: u64) -> String {
+        format!(
+            "{shown} is {size} bytes, more than the limit of {} bytes per file",
+            self.limits.max_file_bytes
+        )
+    }
+}
+
+/// What a file is when it is not a regular file, in words for messages.
+fn not_regular(file_type: &fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+        if file_type.is_char_device() || file_type.is_block_device() {
+            return Some("a device");
+        }
+    }
+    if file_type.is_dir() {
+        Some("a folder")
+    } else if file_type.is_file() {
+        None
+    } else {
+        Some("not a regular file")
+    }
+}
+
+/// Reads at most `limit + 1` bytes of a file known to be regular. It is opened without
+/// following a final symlink and without blocking (a FIFO swapped in since it was looked at
+/// would otherwise block forever), and checked again once open: the inner error names what it
+/// is instead.
+fn read_regular_file(path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, &'static str>> {
+    use std::io::Read;
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NONBLOCK | libc::O_NOFOLLOW,
+    );
+    let file = options.open(path)?;
+    if let Some(kind) = not_regular(&file.metadata()?.file_type()) {
+        return Ok(Err(kind));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok(Ok(bytes))
 }
 
 fn is_input_file(path: &Path) -> bool {
