@@ -1,10 +1,11 @@
 //! The command line: a plain clap image of the arguments, turned into resolved options in one
 //! place ([`InputArgs::options`]).
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::diag::Diagnostic;
 use crate::validate::Overrides;
 
 #[derive(Debug, Parser)]
@@ -110,7 +111,8 @@ pub struct RenderArgs {
 pub struct Environment {
     /// Argo CD's destination namespace for the Application.
     pub argocd_app_namespace: Option<String>,
-    /// Argo CD's `spec.source.path`: the app folder relative to the repository root.
+    /// Argo CD's `spec.source.path`: the app folder relative to the repository root (kept when
+    /// empty: the repository root itself).
     pub argocd_app_source_path: Option<String>,
     /// Argo CD's plugin parameters, as JSON.
     pub argocd_app_parameters: Option<String>,
@@ -120,6 +122,9 @@ pub struct Environment {
     pub stdout_is_terminal: bool,
     /// `NO_COLOR` is set.
     pub no_color: bool,
+    /// The process's current directory, as the kernel reports it (no symlinks); `None` reads it
+    /// when needed.
+    pub current_dir: Option<PathBuf>,
 }
 
 impl Environment {
@@ -127,7 +132,7 @@ impl Environment {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Environment {
             argocd_app_namespace: var("ARGOCD_APP_NAMESPACE"),
-            argocd_app_source_path: var("ARGOCD_APP_SOURCE_PATH"),
+            argocd_app_source_path: std::env::var("ARGOCD_APP_SOURCE_PATH").ok(),
             argocd_app_parameters: var("ARGOCD_APP_PARAMETERS"),
             argocd_env: std::env::vars()
                 .filter_map(|(key, value)| {
@@ -137,6 +142,16 @@ impl Environment {
                 .collect(),
             stdout_is_terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            current_dir: std::env::current_dir().ok(),
+        }
+    }
+
+    /// The current directory: where relative paths start, and where the user stands.
+    pub fn working_directory(&self) -> Result<PathBuf, Diagnostic> {
+        match &self.current_dir {
+            Some(dir) => Ok(dir.clone()),
+            None => std::env::current_dir()
+                .map_err(|e| Diagnostic::error(format!("cannot tell the current directory: {e}"))),
         }
     }
 }
@@ -150,16 +165,16 @@ pub struct InputOptions {
 }
 
 impl InputArgs {
-    pub fn options(&self, env: &Environment) -> InputOptions {
-        InputOptions {
+    pub fn options(&self, env: &Environment) -> Result<InputOptions, Diagnostic> {
+        Ok(InputOptions {
             path: self.path.clone(),
-            root: repository_root(&self.path, self.root.as_deref(), env),
+            root: repository_root(&self.path, self.root.as_deref(), env)?,
             overrides: Overrides {
                 namespace: self.namespace.clone(),
                 argocd_namespace: env.argocd_app_namespace.clone(),
                 ..Overrides::default()
             },
-        }
+        })
     }
 }
 
@@ -170,70 +185,227 @@ impl InputOptions {
         path: &Path,
         env: &Environment,
         parameters: &crate::argocd::Parameters,
-    ) -> InputOptions {
-        InputOptions {
+    ) -> Result<InputOptions, Diagnostic> {
+        Ok(InputOptions {
             path: path.to_path_buf(),
-            root: repository_root(path, None, env),
+            root: repository_root(path, None, env)?,
             overrides: Overrides {
                 namespace: parameters.namespace.clone(),
                 argocd_namespace: env.argocd_app_namespace.clone(),
                 clusters: parameters.clusters.clone(),
                 labels: parameters.labels.clone(),
             },
-        }
+        })
     }
 }
 
-/// Where confinement ends: `--root`; else, under Argo CD, the folder that `ARGOCD_APP_SOURCE_PATH`
-/// is relative to; else the nearest folder above PATH holding `.git`; else PATH.
-fn repository_root(path: &Path, explicit: Option<&Path>, env: &Environment) -> PathBuf {
+/// Where confinement ends: `--root` (made absolute from the current directory; symlinks in it
+/// are the user's choice); else, under Argo CD, PATH without `ARGOCD_APP_SOURCE_PATH` at its
+/// end; else the nearest folder above PATH that holds `.git`; else PATH.
+///
+/// The root is decided from PATH as given, made absolute from the current directory and folded
+/// lexically, never from where PATH's symlinks lead: a pull request that turns `envs/prod` into
+/// a link to a folder above the checkout must not make that folder the root. A root found this
+/// way must be reached from the current directory without a symlink (the kernel has resolved
+/// the current directory itself; links below it belong to the repository). Whether PATH really
+/// lies inside the root, links followed, is checked when reading starts ([`crate::load::Reader`]).
+pub fn repository_root(
+    path: &Path,
+    explicit: Option<&Path>,
+    env: &Environment,
+) -> Result<PathBuf, Diagnostic> {
+    let cwd = env.working_directory()?;
     if let Some(root) = explicit {
-        return root.to_path_buf();
+        return Ok(cwd.join(root));
     }
-    let Ok(base) = std::fs::canonicalize(path) else {
-        return path.to_path_buf();
+    let path = normalize(&cwd.join(path));
+    let root = match &env.argocd_app_source_path {
+        Some(source_path) => argocd_root(&path, source_path)?,
+        None => git_root(&path, &cwd).unwrap_or_else(|| path.clone()),
     };
-    if let Some(source_path) = &env.argocd_app_source_path {
-        let relative: Vec<_> = Path::new(source_path)
-            .components()
-            .filter(|c| matches!(c, std::path::Component::Normal(_)))
-            .collect();
-        let mut root = base.clone();
-        let mut matched = true;
-        for component in relative.iter().rev() {
-            if root.file_name() == Some(component.as_os_str()) {
-                root.pop();
-            } else {
-                matched = false;
-                break;
-            }
+    match first_link_below(&root, &cwd) {
+        None => Ok(root),
+        Some(link) => Err(Diagnostic::error(format!(
+            "{} passes through the symlink {}, so kdrender cannot tell where the repository begins, and reads nothing",
+            path.display(),
+            link.display()
+        ))
+        .help("run kdrender from inside the repository, or name it with --root")),
+    }
+}
+
+/// Under Argo CD, cmp-server runs the plugin in `<repository>/<ARGOCD_APP_SOURCE_PATH>`: the
+/// root is PATH with the source path taken off its end. A PATH that does not end in it is
+/// refused rather than guessed at.
+fn argocd_root(path: &Path, source_path: &str) -> Result<PathBuf, Diagnostic> {
+    let source = Path::new(source_path);
+    let folded = normalize(source);
+    if source.is_absolute() || folded.starts_with("..") {
+        return Err(Diagnostic::error(format!(
+            "ARGOCD_APP_SOURCE_PATH {source_path:?} is not a path inside the repository"
+        )));
+    }
+    let mut root = path.to_path_buf();
+    for component in folded.components().rev() {
+        if root.file_name() != Some(component.as_os_str()) {
+            return Err(Diagnostic::error(format!(
+                "the folder {} does not end in ARGOCD_APP_SOURCE_PATH ({source_path}), so the repository root cannot be told from it; kdrender refuses to guess",
+                path.display()
+            ))
+            .help("Argo CD runs the plugin in <repository>/<source path>; when the repo-server sends only part of the repository (reposerver.plugin.use.manifest.generate.paths), the Application's argocd.argoproj.io/manifest-generate-paths must reach the repository root, for example \".;/catalog\""));
         }
-        if matched {
-            return root;
+        root.pop();
+    }
+    Ok(root)
+}
+
+/// The nearest folder at or above `path` that holds `.git`, among those reached from the current
+/// directory without a symlink.
+fn git_root(path: &Path, cwd: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .filter(|dir| std::fs::symlink_metadata(dir.join(".git")).is_ok())
+        .find(|dir| first_link_below(dir, cwd).is_none())
+        .map(Path::to_path_buf)
+}
+
+/// The first component of `path` below the folder it shares with `cwd` that is a symlink.
+/// The shared folder and those above it are real: the kernel reports the current directory
+/// with every link resolved.
+fn first_link_below(path: &Path, cwd: &Path) -> Option<PathBuf> {
+    let shared = path
+        .components()
+        .zip(cwd.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut prefix = PathBuf::new();
+    for (index, component) in path.components().enumerate() {
+        prefix.push(component);
+        if index >= shared
+            && std::fs::symlink_metadata(&prefix).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Some(prefix);
         }
     }
-    base.ancestors()
-        .find(|dir| dir.join(".git").exists())
-        .map_or(base.clone(), Path::to_path_buf)
+    None
+}
+
+/// Removes `.` and folds `..` lexically, as the path is written, never as links lead.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                // `/..` is `/`.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn env_at(cwd: &Path, source_path: Option<&str>) -> Environment {
+        Environment {
+            argocd_app_source_path: source_path.map(str::to_string),
+            current_dir: Some(std::fs::canonicalize(cwd).unwrap()),
+            ..Environment::default()
+        }
+    }
+
+    fn real(path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap()
+    }
+
     #[test]
-    fn argo_source_path_gives_the_root_above_the_app_folder() {
+    fn under_argo_cd_the_root_is_the_folder_without_the_source_path() {
         let dir = tempfile::tempdir().unwrap();
         let app = dir.path().join("envs/prod");
         std::fs::create_dir_all(&app).unwrap();
-        let env = Environment {
-            argocd_app_source_path: Some("envs/prod".into()),
-            ..Environment::default()
-        };
-        let root = repository_root(&app, None, &env);
-        assert_eq!(root, std::fs::canonicalize(dir.path()).unwrap());
-        // A path that does not end in the source path falls back to PATH.
-        let other = repository_root(dir.path(), None, &env);
-        assert_eq!(other, std::fs::canonicalize(dir.path()).unwrap());
+        for source in [
+            "envs/prod",
+            "./envs/prod/",
+            "envs//prod",
+            "envs/staging/../prod",
+        ] {
+            let root = repository_root(Path::new("."), None, &env_at(&app, Some(source)));
+            assert_eq!(root.unwrap(), real(dir.path()), "{source}");
+        }
+        // The repository root itself is the Application's path.
+        let root = repository_root(Path::new("."), None, &env_at(dir.path(), Some("")));
+        assert_eq!(root.unwrap(), real(dir.path()));
+    }
+
+    #[test]
+    fn under_argo_cd_a_folder_that_does_not_end_in_the_source_path_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("envs/staging");
+        std::fs::create_dir_all(&other).unwrap();
+        let refused =
+            repository_root(Path::new("."), None, &env_at(&other, Some("envs/prod"))).unwrap_err();
+        assert!(
+            refused
+                .message
+                .contains("does not end in ARGOCD_APP_SOURCE_PATH (envs/prod)"),
+            "{}",
+            refused.message
+        );
+        for source in ["../envs/prod", "/envs/prod"] {
+            let refused =
+                repository_root(Path::new("."), None, &env_at(&other, Some(source))).unwrap_err();
+            assert!(
+                refused
+                    .message
+                    .contains("is not a path inside the repository"),
+                "{}",
+                refused.message
+            );
+        }
+    }
+
+    #[test]
+    fn the_nearest_git_folder_reached_without_a_link_is_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        let foreign = dir.path().join("foreign");
+        for folder in [repo.join(".git"), repo.join("envs"), foreign.join(".git")] {
+            std::fs::create_dir_all(folder).unwrap();
+        }
+        std::fs::create_dir_all(repo.join("envs/staging")).unwrap();
+        // A pull request turns envs/prod into a link to another checkout.
+        std::os::unix::fs::symlink("../../foreign", repo.join("envs/prod")).unwrap();
+        let env = env_at(dir.path(), None);
+        let root = repository_root(Path::new("repo/envs/prod"), None, &env).unwrap();
+        assert_eq!(root, real(&repo));
+        let root = repository_root(Path::new("repo/envs/prod/../staging"), None, &env).unwrap();
+        assert_eq!(root, real(&repo));
+
+        // Without a repository around it, a PATH through a link has no root kdrender can tell.
+        std::fs::remove_dir(repo.join(".git")).unwrap();
+        let refused = repository_root(Path::new("repo/envs/prod"), None, &env).unwrap_err();
+        assert!(
+            refused.message.contains("passes through the symlink"),
+            "{}",
+            refused.message
+        );
+        // Unless the user names the root: --root may be a link, the user chose it.
+        let root = repository_root(Path::new("repo/envs/prod"), Some(Path::new("repo")), &env);
+        assert_eq!(root.unwrap(), real(dir.path()).join("repo"));
+    }
+
+    #[test]
+    fn paths_fold_lexically() {
+        assert_eq!(normalize(Path::new("a/./b/../c")), Path::new("a/c"));
+        assert_eq!(normalize(Path::new("../../a")), Path::new("../../a"));
+        assert_eq!(normalize(Path::new("/../a")), Path::new("/a"));
+        assert_eq!(normalize(Path::new("a/../..")), Path::new(".."));
     }
 }

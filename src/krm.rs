@@ -126,7 +126,10 @@ pub fn run(input: &str, env: &Environment) -> Outcome {
         Err(message) => return failure(items, vec![result(&message, None)]),
     };
     let mut options =
-        InputOptions::for_argocd(&config.path, env, &crate::argocd::Parameters::default());
+        match InputOptions::for_argocd(&config.path, env, &crate::argocd::Parameters::default()) {
+            Ok(options) => options,
+            Err(diagnostic) => return failure(items, vec![result(&diagnostic.message, None)]),
+        };
     options.overrides = Overrides {
         argocd_namespace: None,
         ..config.overrides

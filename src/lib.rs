@@ -131,21 +131,22 @@ pub fn run(cli: cli::Cli, env: &Environment, stdin: &mut dyn std::io::Read) -> O
                 },
             }
         }
-        Command::Render(args) => {
-            let options = args.input.options(env);
-            match &args.output {
+        Command::Render(args) => match args.input.options(env) {
+            Ok(options) => match &args.output {
                 Some(dir) => render_to_folder(&options, dir, args.allow_empty),
                 None => render_command(&options, args.allow_empty, args.max_output_bytes),
-            }
-        }
+            },
+            Err(diagnostic) => refused(diagnostic),
+        },
         Command::Argocd {
             command: ArgocdCommand::Generate { path },
         } => match argocd::parse(env.argocd_app_parameters.as_deref(), &env.argocd_env) {
-            Ok(parameters) => render_command(
-                &InputOptions::for_argocd(&path, env, &parameters),
-                parameters.allow_empty,
-                emit::MAX_OUTPUT_BYTES,
-            ),
+            Ok(parameters) => match InputOptions::for_argocd(&path, env, &parameters) {
+                Ok(options) => {
+                    render_command(&options, parameters.allow_empty, emit::MAX_OUTPUT_BYTES)
+                }
+                Err(diagnostic) => refused(diagnostic),
+            },
             Err(message) => Outcome {
                 stdout: Text::default(),
                 stderr: format!("error: {message}\n"),
@@ -159,7 +160,10 @@ pub fn run(cli: cli::Cli, env: &Environment, stdin: &mut dyn std::io::Read) -> O
             stderr: String::new(),
             code: exit::SUCCESS,
         },
-        Command::Validate(args) => validate_command(&args.options(env)),
+        Command::Validate(args) => match args.options(env) {
+            Ok(options) => validate_command(&options),
+            Err(diagnostic) => refused(diagnostic),
+        },
         Command::Diff {
             path,
             base,
@@ -193,6 +197,17 @@ pub fn run(cli: cli::Cli, env: &Environment, stdin: &mut dyn std::io::Read) -> O
                 code: exit::USAGE,
             },
         },
+    }
+}
+
+/// A run refused before anything is read (the repository root cannot be decided safely).
+fn refused(diagnostic: Diagnostic) -> Outcome {
+    let mut diagnostics = Diagnostics::default();
+    diagnostics.push(diagnostic);
+    Outcome {
+        stdout: Text::default(),
+        stderr: diagnostics.render(&SourceMap::default()),
+        code: exit::INVALID_INPUT,
     }
 }
 

@@ -204,6 +204,126 @@ fn diff_never_prints_what_a_link_into_git_holds() {
     );
 }
 
+// --- 2. The root is decided from PATH as given ------------------------------------------------
+
+/// Another tenant's files beside the checkout: a cluster that must never be rendered.
+fn other_tenant(dir: &Path) {
+    write(dir, "app.yaml", TWO_ROLE_APP);
+    write(dir, "cluster.yaml", &two_role_cluster_named("other-tenant"));
+    write_two_role_templates(dir, "files");
+}
+
+#[test]
+fn a_path_that_is_a_link_never_widens_the_root() {
+    let outside = "the rendered folder envs/prod leads outside the repository root, which kdrender never reads";
+    for (layout, refusal) in [
+        ("a checkout, and files above it", outside),
+        ("a checkout, and another checkout above it", outside),
+        (
+            "a tarball (no .git), and files above it",
+            "envs/prod passes through the symlink",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        other_tenant(&dir.path().join("elsewhere"));
+        write(&repo, "README.md", "the repository\n");
+        if !layout.starts_with("a tarball") {
+            git(&repo, &["init", "-q"]);
+        }
+        if layout.contains("another checkout") {
+            git(&dir.path().join("elsewhere"), &["init", "-q"]);
+        }
+        // The pull request turns envs/prod into a link to a folder above the checkout.
+        symlink("../../elsewhere", &repo.join("envs/prod"));
+        for command in ["render", "validate"] {
+            let stderr = assert_refused(run(&[command, "envs/prod"], &repo), "error: …");
+            let first = stderr.lines().next().unwrap();
+            assert!(first.contains(refusal), "{layout}, {command}: {stderr}");
+            assert!(!stderr.contains("other-tenant"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn the_root_may_be_named_through_a_link_and_paths_may_climb_inside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    let repo = real.join("repo");
+    for env in ["envs/prod", "envs/staging"] {
+        other_tenant(&repo.join(env));
+    }
+    git(&repo, &["init", "-q"]);
+    // The checkout lies below a symlinked folder (a symlinked /tmp).
+    symlink("real", &dir.path().join("link"));
+    let linked = dir.path().join("link/repo");
+
+    // From inside the checkout, reached through the link: the kernel resolved it already.
+    assert!(
+        run(&["render", "envs/prod"], &linked)
+            .ok()
+            .contains("kind: StatefulSet")
+    );
+    assert!(
+        run(&["render", "envs/staging/../prod"], &linked)
+            .ok()
+            .contains("kind: StatefulSet")
+    );
+    // --root is the user's choice, links and all.
+    let named = run(
+        &["render", "--root", "link/repo", "link/repo/envs/prod"],
+        dir.path(),
+    );
+    assert!(named.ok().contains("kind: StatefulSet"));
+    // Found by kdrender itself, a root is never reached through a link: it says what to do.
+    let stderr = run(&["render", "link/repo/envs/prod"], dir.path()).invalid();
+    assert!(stderr.contains("passes through the symlink"), "{stderr}");
+    assert!(stderr.contains("name it with --root"), "{stderr}");
+}
+
+/// Runs `kdrender argocd generate .` as cmp-server does: in `dir`, with the source path set.
+fn argocd_generate(dir: &Path, source_path: &str) -> Run {
+    run_with(
+        kdrender()
+            .args(["argocd", "generate", "."])
+            .current_dir(dir)
+            .env("ARGOCD_APP_SOURCE_PATH", source_path)
+            .env("ARGOCD_APP_NAMESPACE", "tenant"),
+    )
+}
+
+#[test]
+fn under_argo_cd_a_folder_that_is_not_the_source_path_is_refused() {
+    let unpacked = tempfile::tempdir().unwrap();
+    other_tenant(&unpacked.path().join("envs/prod"));
+    other_tenant(&unpacked.path().join("shared/prod"));
+    assert_eq!(
+        argocd_generate(&unpacked.path().join("envs/prod"), "envs/prod").code,
+        0
+    );
+
+    let first_line = "error: the folder …does not end in ARGOCD_APP_SOURCE_PATH (envs/prod), so the repository root cannot be told from it; kdrender refuses to guess";
+    let (prefix, suffix) = first_line.split_once('…').unwrap();
+    for cwd in ["shared/prod", "."] {
+        let stderr = argocd_generate(&unpacked.path().join(cwd), "envs/prod").invalid();
+        let line = stderr.lines().next().unwrap();
+        assert!(
+            line.starts_with(prefix) && line.ends_with(suffix),
+            "{stderr}"
+        );
+        assert!(stderr.contains("manifest-generate-paths"), "{stderr}");
+    }
+    // An Application path that is a link: cmp-server's directory change resolves it, and the
+    // folder kdrender is started in no longer says where the repository begins.
+    std::fs::remove_dir_all(unpacked.path().join("envs/prod")).unwrap();
+    symlink("../shared/prod", &unpacked.path().join("envs/prod"));
+    let stderr = argocd_generate(&unpacked.path().join("envs/prod"), "envs/prod").invalid();
+    assert!(
+        stderr.contains("does not end in ARGOCD_APP_SOURCE_PATH"),
+        "{stderr}"
+    );
+}
+
 // --- 5. FIFOs, sockets and devices are errors, and never opened -------------------------------
 
 /// Runs kdrender, failing the test instead of hanging if it ever opens a FIFO (which blocks
