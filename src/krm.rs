@@ -4,12 +4,13 @@
 //!
 //! The function's settings are its `functionConfig`, a `RenderFunction`
 //! (`kdrender.dev/v1alpha1`) whose `spec.path` names the folder to render, relative to the
-//! directory the tool runs the function in. Input items pass through unchanged (their comments
+//! directory the tool runs the function in, which is the root of what the function may read
+//! (the same confinement as `render`). Input items pass through unchanged (their comments
 //! are not kept); rendered objects get `config.kubernetes.io/path` annotations naming the file
 //! kpt would write them to. Problems go into `results` (severity `error`, with file and line)
 //! and to stderr, with exit code 1.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
@@ -54,6 +55,7 @@ fn function_config(config: Option<&Value>) -> Result<FunctionConfig, String> {
         .get("path")
         .and_then(Value::as_str)
         .ok_or_else(|| format!("the {FUNCTION_KIND} needs spec.path: the folder to render"))?;
+    let path = confined_path(path)?;
     let strings = |field: &str| -> Result<Option<Vec<String>>, String> {
         match spec.get(field) {
             None | Some(Value::Null) => Ok(None),
@@ -89,7 +91,7 @@ fn function_config(config: Option<&Value>) -> Result<FunctionConfig, String> {
         Some(_) => return Err("spec.allowEmpty must be true or false".to_string()),
     };
     Ok(FunctionConfig {
-        path: PathBuf::from(path),
+        path,
         overrides: Overrides {
             namespace,
             clusters: strings("clusters")?,
@@ -98,6 +100,23 @@ fn function_config(config: Option<&Value>) -> Result<FunctionConfig, String> {
         },
         allow_empty,
     })
+}
+
+/// `spec.path` as a path below the folder the function runs in: relative, and not leaving it
+/// (where its symlinks lead is judged when reading starts, as for `render`).
+fn confined_path(path: &str) -> Result<PathBuf, String> {
+    let folded = crate::cli::normalize(Path::new(path));
+    if Path::new(path).is_absolute() {
+        return Err(format!(
+            "spec.path {path} is absolute; it must be relative to the folder the function runs in, which is all the function reads"
+        ));
+    }
+    if folded.starts_with("..") {
+        return Err(format!(
+            "spec.path {path} leads outside the folder the function runs in, which is all the function reads"
+        ));
+    }
+    Ok(folded)
 }
 
 /// Runs the function on a ResourceList's text.
@@ -125,14 +144,18 @@ pub fn run(input: &str, env: &Environment) -> Outcome {
         Ok(config) => config,
         Err(message) => return failure(items, vec![result(&message, None)]),
     };
-    let mut options =
-        match InputOptions::for_argocd(&config.path, env, &crate::argocd::Parameters::default()) {
-            Ok(options) => options,
-            Err(diagnostic) => return failure(items, vec![result(&diagnostic.message, None)]),
-        };
-    options.overrides = Overrides {
-        argocd_namespace: None,
-        ..config.overrides
+    // The folder kustomize or kpt runs the function in is the root: nothing outside it is read.
+    let root = match env.working_directory() {
+        Ok(root) => root,
+        Err(diagnostic) => return failure(items, vec![result(&diagnostic.message, None)]),
+    };
+    let options = InputOptions {
+        path: root.join(&config.path),
+        root,
+        overrides: Overrides {
+            argocd_namespace: None,
+            ..config.overrides
+        },
     };
     match crate::render_objects(&options, Scope::UsedApps) {
         Ok(rendered) => {

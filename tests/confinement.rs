@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -321,6 +322,89 @@ fn under_argo_cd_a_folder_that_is_not_the_source_path_is_refused() {
     assert!(
         stderr.contains("does not end in ARGOCD_APP_SOURCE_PATH"),
         "{stderr}"
+    );
+}
+
+// --- 3. `kdrender fn`: spec.path stays in the folder the function runs in --------------------
+
+/// Runs `kdrender fn` in `dir` with a RenderFunction for `path`; the output ResourceList.
+fn function(dir: &Path, path: &str) -> (Run, serde_json::Value) {
+    let list = format!(
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: passthrough\nfunctionConfig:\n  apiVersion: kdrender.dev/v1alpha1\n  kind: RenderFunction\n  metadata:\n    name: render\n  spec:\n    path: {path:?}\n"
+    );
+    let mut child = kdrender()
+        .arg("fn")
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(list.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    };
+    let list = serde_saphyr::from_str(&run.stdout).unwrap();
+    (run, list)
+}
+
+#[test]
+fn the_function_reads_only_the_folder_it_runs_in() {
+    let dir = tempfile::tempdir().unwrap();
+    // A monorepo: this package, and another tenant's files next to it.
+    git(dir.path(), &["init", "-q"]);
+    let package = dir.path().join("team-a");
+    other_tenant(&dir.path().join("team-b"));
+    write(&package, "inputs/app.yaml", TWO_ROLE_APP);
+    write(&package, "inputs/cluster.yaml", TWO_ROLE_CLUSTER);
+    write_two_role_templates(&package.join("inputs"), "files");
+    let (ok, list) = function(&package, "inputs");
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(list["items"].as_array().unwrap().len() > 1);
+
+    symlink("../team-b", &package.join("linked"));
+    let team_b = dir.path().join("team-b").to_string_lossy().into_owned();
+    for (path, message) in [
+        (
+            team_b.as_str(),
+            "is absolute; it must be relative to the folder the function runs in",
+        ),
+        ("../team-b", "leads outside the folder the function runs in"),
+        (
+            "inputs/../../team-b",
+            "leads outside the folder the function runs in",
+        ),
+        ("linked", "the rendered folder"),
+    ] {
+        let (result, list) = function(&package, path);
+        assert_eq!(result.code, 1, "{path}: {}", result.stderr);
+        assert!(!result.stdout.contains("other-tenant"), "{path}");
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{path}: only the input item passes");
+        let first = list["results"][0]["message"].as_str().unwrap();
+        assert!(first.contains(message), "{path}: {first}");
+    }
+
+    // The .git above the package does not make the monorepo the function's root.
+    write(
+        &package,
+        "inputs/kdrender.yaml",
+        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  catalog: [../../team-b]\n",
+    );
+    let (result, list) = function(&package, "inputs");
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    let first = list["results"][0]["message"].as_str().unwrap();
+    assert!(
+        first.starts_with("kdrender.yaml:4:13: ../../team-b leads outside the repository root"),
+        "{first}"
     );
 }
 

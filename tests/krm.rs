@@ -126,7 +126,7 @@ fn kpt_render_runs_it_from_a_kptfile_pipeline() {
         &package,
         "fn-config.yaml",
         &format!(
-            "{FUNCTION_CONFIG}  annotations:\n    config.kubernetes.io/local-config: \"true\"\nspec:\n  path: ../inputs\n"
+            "{FUNCTION_CONFIG}  annotations:\n    config.kubernetes.io/local-config: \"true\"\nspec:\n  path: inputs\n"
         ),
     );
     write(
@@ -137,10 +137,11 @@ fn kpt_render_runs_it_from_a_kptfile_pipeline() {
             env!("CARGO_BIN_EXE_kdrender")
         ),
     );
+    // kpt runs exec functions in its own working directory, which is all the function reads:
+    // spec.path is relative to it.
     let output = Command::new("kpt")
-        .args(["fn", "render", "--allow-exec"])
-        .arg(&package)
-        .current_dir(&package)
+        .args(["fn", "render", "--allow-exec", "package"])
+        .current_dir(dir.path())
         .output()
         .expect("kpt runs");
     assert!(
@@ -162,12 +163,10 @@ fn problems_go_to_results_and_fail_the_function() {
     let cluster = repo.path().join("cluster.yaml");
     let text = std::fs::read_to_string(&cluster).unwrap();
     std::fs::write(&cluster, text.replace("id: worker", "id: workr")).unwrap();
-    let list = format!(
-        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: passthrough\nfunctionConfig:\n  apiVersion: kdrender.dev/v1alpha1\n  kind: RenderFunction\n  metadata:\n    name: render\n  spec:\n    path: {}\n",
-        repo.path().display()
-    );
+    let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: passthrough\nfunctionConfig:\n  apiVersion: kdrender.dev/v1alpha1\n  kind: RenderFunction\n  metadata:\n    name: render\n  spec:\n    path: .\n";
     let mut child = kdrender()
         .arg("fn")
+        .current_dir(repo.path())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
