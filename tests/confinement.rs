@@ -408,6 +408,121 @@ fn the_function_reads_only_the_folder_it_runs_in() {
     );
 }
 
+// --- 4. `diff` never writes outside its temporary folder -------------------------------------
+
+#[test]
+fn diff_refuses_a_base_tree_that_would_write_through_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    write(&repo, "app.yaml", TWO_ROLE_APP);
+    write(&repo, "cluster.yaml", TWO_ROLE_CLUSTER);
+    write_two_role_templates(&repo, "files");
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    let victim = dir.path().join("victim");
+    write(&victim, "cluster.yaml", "original\n");
+
+    // A tree git never checks out: a link `a` to the victim folder, and a folder `a/` whose
+    // file would land in it through the link.
+    let blob = |text: &str| {
+        let mut child = Command::new("git")
+            .args(["hash-object", "-w", "--stdin"])
+            .current_dir(&repo)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap().trim().to_string()
+    };
+    let mktree = |listing: &str| {
+        let mut child = Command::new("git")
+            .arg("mktree")
+            .current_dir(&repo)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(listing.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap().trim().to_string()
+    };
+    let link = blob(&victim.to_string_lossy());
+    let payload = blob("overwritten\n");
+    let folder = mktree(&format!("100644 blob {payload}\tcluster.yaml\n"));
+    let head = git(&repo, &["ls-tree", "HEAD"]);
+    let tree = mktree(&format!(
+        "{head}120000 blob {link}\ta\n040000 tree {folder}\ta\n"
+    ));
+    let commit = git(
+        &repo,
+        &["commit-tree", "-p", "HEAD", "-m", "crafted", &tree],
+    );
+    let listing = git(&repo, &["ls-tree", "-r", "--name-only", commit.trim()]);
+    assert!(listing.starts_with("a\na/cluster.yaml\n"), "{listing}");
+
+    let temporary = dir.path().join("tmp");
+    std::fs::create_dir(&temporary).unwrap();
+    let result = run_with(
+        kdrender()
+            .args(["diff", "--base", commit.trim(), "."])
+            .current_dir(&repo)
+            .env("TMPDIR", &temporary),
+    );
+    let stderr = result.invalid();
+    assert!(
+        stderr.starts_with("error: the tree of ")
+            && stderr.contains("\"a/cluster.yaml\" lies below \"a\", which is a symbolic link"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(victim.join("cluster.yaml")).unwrap(),
+        "original\n"
+    );
+    let left: Vec<_> = std::fs::read_dir(&temporary).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "the temporary folder stays behind: {left:?}"
+    );
+}
+
+#[test]
+fn diff_compares_the_repository_path_lies_in_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let foreign = dir.path().join("foreign");
+    other_tenant(&foreign);
+    write(&repo, "README.md", "the repository\n");
+    for checkout in [&repo, &foreign] {
+        git(checkout, &["init", "-q"]);
+        git(checkout, &["add", "-A"]);
+        git(checkout, &["commit", "-q", "-m", "base"]);
+    }
+    // The pull request links envs/prod to another checkout, whose history git would find.
+    symlink("../../foreign", &repo.join("envs/prod"));
+    let result = run(&["diff", "envs/prod"], &repo);
+    assert!(!result.stdout.contains("other-tenant"));
+    let stderr = assert_refused(
+        result,
+        "error: the rendered folder envs/prod leads outside the repository root, which kdrender never reads",
+    );
+    assert!(!stderr.contains("other-tenant"), "{stderr}");
+}
+
 // --- 5. FIFOs, sockets and devices are errors, and never opened -------------------------------
 
 /// Runs kdrender, failing the test instead of hanging if it ever opens a FIFO (which blocks

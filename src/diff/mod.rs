@@ -3,10 +3,12 @@
 //! The repository is rendered twice: as it is in the working tree, and at a base revision,
 //! whose whole tree is written into a private temporary folder ([`git`]) and rendered there with
 //! the same PATH relative to the repository root (so catalogs outside PATH are found on both
-//! sides). The working tree and the index are never touched. The two sets of objects are
-//! compared into a [`plan::Plan`] — objects added, removed and changed, the StatefulSets that
-//! restart and why ([`reasons`]), scales, prunes, and warnings for changes Kubernetes refuses in
-//! place or that lose data — and printed as text ([`text`]) or JSON ([`json`]).
+//! sides). The repository is the one PATH lies in as written, found as `render` finds its root,
+//! never the one PATH's symlinks lead into. The working tree and the index are never touched.
+//! The two sets of objects are compared into a [`plan::Plan`] — objects added, removed and
+//! changed, the StatefulSets that restart and why ([`reasons`]), scales, prunes, and warnings
+//! for changes Kubernetes refuses in place or that lose data — and printed as text ([`text`])
+//! or JSON ([`json`]).
 
 pub mod git;
 pub mod json;
@@ -14,7 +16,7 @@ pub mod plan;
 pub mod reasons;
 pub mod text;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cli::{Environment, InputOptions};
 use crate::diag::Diagnostic;
@@ -82,9 +84,9 @@ fn git_error(error: git::GitError) -> Outcome {
 }
 
 pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
-    let repository = match git::open(options.path) {
+    let repository = match repository(options.path, env) {
         Ok(repository) => repository,
-        Err(e) => return git_error(e),
+        Err(outcome) => return outcome,
     };
     let commit = match git::resolve(&repository, options.base) {
         Ok(commit) => commit,
@@ -114,43 +116,13 @@ pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
     };
 
     // The base: PATH in the exported tree; absent there, or no commit yet, it renders nothing.
-    let mut base_objects = Vec::new();
-    if let Some(commit) = &commit {
-        let export = match TempDir::new() {
-            Ok(dir) => dir,
-            Err(message) => return error(message, IO_ERROR),
-        };
-        if let Err(e) = git::export(&repository, commit, export.path()) {
-            return git_error(e);
-        }
-        let base_path = export.path().join(&repository.prefix);
-        if base_path.is_dir() {
-            let base_options = InputOptions {
-                path: base_path,
-                root: export.path().to_path_buf(),
-                overrides,
-            };
-            match crate::render_objects(&base_options, Scope::UsedApps) {
-                Ok(rendered) => base_objects = rendered.objects,
-                Err(failure) => {
-                    let mut diagnostics = failure.diagnostics;
-                    diagnostics.push(
-                        Diagnostic::error(format!(
-                            "the base revision \"{}\" ({}) does not render, so there is nothing sound to compare with",
-                            options.base,
-                            git::short(commit)
-                        ))
-                        .help("the files named above are as they are at the base revision; pass another --base"),
-                    );
-                    return Outcome {
-                        stdout: Text::default(),
-                        stderr: diagnostics.render(&failure.sources),
-                        code: exit::INVALID_INPUT,
-                    };
-                }
-            }
-        }
-    }
+    let base_objects = match &commit {
+        Some(commit) => match render_base(options, &repository, commit, overrides) {
+            Ok(objects) => objects,
+            Err(outcome) => return outcome,
+        },
+        None => Vec::new(),
+    };
 
     let plan = plan::plan(&base_objects, &head.objects);
     let base = Base {
@@ -178,43 +150,89 @@ pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
     }
 }
 
-/// A private temporary folder (mode 0700 on Unix), removed when dropped. Its name never reaches
-/// the output: the base is rendered with the folder as its repository root, and every file is
-/// named relative to that root.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Result<TempDir, String> {
-        let base = std::env::temp_dir();
-        let mut builder = std::fs::DirBuilder::new();
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        for attempt in 0..1000u32 {
-            let dir = base.join(format!("kdrender-diff-{}-{attempt}", std::process::id()));
-            match builder.create(&dir) {
-                Ok(()) => return Ok(TempDir(dir)),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(format!(
-                        "cannot create a temporary folder for the base revision in {}: {e}",
-                        base.display()
-                    ));
-                }
-            }
-        }
-        Err(format!(
-            "cannot create a temporary folder for the base revision in {}",
-            base.display()
-        ))
+/// The objects PATH renders at the base commit, whose tree is written into a private folder
+/// (mode 0700 on Unix, removed when dropped). The folder's name never reaches the output: the
+/// base is rendered with it as the repository root, and every file is named relative to that
+/// root.
+fn render_base(
+    options: &DiffOptions<'_>,
+    repository: &git::Repository,
+    commit: &str,
+    overrides: Overrides,
+) -> Result<Vec<crate::render::Object>, Outcome> {
+    let export = tempfile::Builder::new()
+        .prefix("kdrender-diff-")
+        .tempdir()
+        .map_err(|e| {
+            error(
+                format!(
+                    "cannot create a temporary folder for the base revision in {}: {e}",
+                    std::env::temp_dir().display()
+                ),
+                IO_ERROR,
+            )
+        })?;
+    git::export(repository, commit, export.path()).map_err(git_error)?;
+    let base_path = export.path().join(&repository.prefix);
+    if !base_path.is_dir() {
+        return Ok(Vec::new());
     }
-
-    fn path(&self) -> &Path {
-        &self.0
+    let base_options = InputOptions {
+        path: base_path,
+        root: export.path().to_path_buf(),
+        overrides,
+    };
+    match crate::render_objects(&base_options, Scope::UsedApps) {
+        Ok(rendered) => Ok(rendered.objects),
+        Err(failure) => {
+            let mut diagnostics = failure.diagnostics;
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "the base revision \"{}\" ({}) does not render, so there is nothing sound to compare with",
+                    options.base,
+                    git::short(commit)
+                ))
+                .help("the files named above are as they are at the base revision; pass another --base"),
+            );
+            Err(Outcome {
+                stdout: Text::default(),
+                stderr: diagnostics.render(&failure.sources),
+                code: exit::INVALID_INPUT,
+            })
+        }
     }
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+/// The repository that holds PATH, found from PATH as given (never from where its symlinks
+/// lead), and PATH's place in it.
+fn repository(path: &Path, env: &Environment) -> Result<git::Repository, Outcome> {
+    if !path.is_dir() {
+        return Err(error(
+            format!("{} is not a folder", path.display()),
+            exit::INVALID_INPUT,
+        ));
     }
+    let refused = |diagnostic: Diagnostic| {
+        let mut diagnostics = crate::diag::Diagnostics::default();
+        diagnostics.push(diagnostic);
+        Outcome {
+            stdout: Text::default(),
+            stderr: diagnostics.render(&crate::source::SourceMap::default()),
+            code: exit::INVALID_INPUT,
+        }
+    };
+    // Argo CD's variables do not apply: diff runs in a checkout, never in cmp-server.
+    let checkout = Environment {
+        argocd_app_source_path: None,
+        ..env.clone()
+    };
+    let root = crate::cli::repository_root(path, None, &checkout).map_err(refused)?;
+    let cwd = env.working_directory().map_err(refused)?;
+    let absolute = crate::cli::normalize(&cwd.join(path));
+    let prefix = match absolute.strip_prefix(&root) {
+        Ok(inside) => crate::load::relative_path(Path::new(""), inside),
+        Err(_) => String::new(),
+    };
+    let prefix = if prefix == "." { String::new() } else { prefix };
+    git::open(&root, prefix, path).map_err(git_error)
 }
