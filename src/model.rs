@@ -28,6 +28,8 @@ pub struct Settings {
     pub service_labels: StringMap,
     pub service_annotations: StringMap,
     pub native_systemd_support: bool,
+    /// Names of catalog apps that an app below the rendered folder may replace.
+    pub catalog_overrides: std::collections::BTreeSet<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -637,3 +637,59 @@ fn fifos_sockets_and_devices_are_errors_that_name_them() {
         "{stderr}"
     );
 }
+
+// --- 6. A local app may not silently shadow a catalog app --------------------------------------
+
+/// envs/prod with a cluster and its own `twotier`, and a catalog at the root with the vetted one.
+fn shadowing_repo(overrides: &str) -> tempfile::TempDir {
+    let repo = repo(&[
+        ("catalog/app.yaml", TWO_ROLE_APP),
+        ("envs/prod/cluster.yaml", TWO_ROLE_CLUSTER),
+        (
+            "envs/prod/app.yaml",
+            &TWO_ROLE_APP.replace("twotier:1.0", "twotier:unvetted"),
+        ),
+        (
+            "envs/prod/kdrender.yaml",
+            &format!(
+                "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  catalog: [../../catalog]\n{overrides}"
+            ),
+        ),
+    ]);
+    write_two_role_templates(&repo.path().join("catalog"), "files");
+    write_two_role_templates(&repo.path().join("envs/prod"), "files");
+    repo
+}
+
+fn render_prod(repo: &Path) -> Run {
+    run(&["render", "envs/prod", "--root", "."], repo)
+}
+
+#[test]
+fn a_local_app_that_shadows_a_catalog_app_is_an_error_unless_allowed() {
+    let repo = shadowing_repo("");
+    let stderr = render_prod(repo.path()).invalid();
+    let mut lines = stderr.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "error: app.yaml:4:9: app \"twotier\" has the name of an app in the catalog (../../catalog/app.yaml:4:9), which it would silently replace"
+    );
+    assert!(stderr.contains("catalogOverrides"), "{stderr}");
+
+    let allowed = shadowing_repo("  catalogOverrides: [twotier]\n");
+    let stream = render_prod(allowed.path()).ok();
+    assert!(stream.contains("registry.example.com/twotier:unvetted"));
+    assert!(!stream.contains("registry.example.com/twotier:1.0"));
+
+    let stale = shadowing_repo("  catalogOverrides: [kafka]\n");
+    std::fs::remove_file(stale.path().join("envs/prod/app.yaml")).unwrap();
+    let run = render_prod(stale.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "warning: kdrender.yaml:5:22: catalogOverrides names \"kafka\", but no app below the rendered folder replaces a catalog app of that name"
+        ),
+        "{}",
+        run.stderr
+    );
+}

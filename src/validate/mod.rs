@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::document::pointer_escape;
 use crate::load::{Document, Inputs};
-use crate::model::{AppSource, Model};
+use crate::model::{AppSource, Model, Settings};
 use crate::names;
 
 pub use schema::SchemaKind;
@@ -84,6 +84,7 @@ pub fn validate(
         }
         app_documents.insert((source, name), document);
     }
+    check_shadowing(&app_documents, &settings, inputs, diagnostics);
     let known_apps: Vec<(AppSource, String)> = app_documents.keys().cloned().collect();
 
     let mut clusters = Vec::new();
@@ -171,6 +172,64 @@ pub fn validate(
         settings,
         apps,
         clusters,
+    }
+}
+
+/// An app below the rendered folder with the name of a catalog app would silently replace the
+/// vetted one for every cluster that names it without `appCatalog: system`: an error naming
+/// both files, unless the settings' `catalogOverrides` lists the name. A name listed there that
+/// replaces nothing is a warning, so that stale allowances do not pile up.
+fn check_shadowing(
+    apps: &BTreeMap<(AppSource, String), &Document>,
+    settings: &Settings,
+    inputs: &Inputs,
+    diagnostics: &mut Diagnostics,
+) {
+    let shadowed = |name: &str| {
+        apps.get(&(AppSource::Local, name.to_string()))
+            .zip(apps.get(&(AppSource::Catalog, name.to_string())))
+    };
+    for (_, name) in apps
+        .keys()
+        .filter(|(source, _)| *source == AppSource::Local)
+    {
+        let Some((local, vetted)) = shadowed(name) else {
+            continue;
+        };
+        if settings.catalog_overrides.contains(name) {
+            continue;
+        }
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "app \"{name}\" has the name of an app in the catalog ({}), which it would silently replace",
+                inputs.sources.describe(vetted.origin("/metadata/name"))
+            ))
+            .at(local.origin("/metadata/name"))
+            .help(format!(
+                "rename one of them, or list \"{name}\" in kdrender.yaml's catalogOverrides to replace the catalog's app on purpose"
+            )),
+        );
+    }
+    let Some(document) = &inputs.settings else {
+        return;
+    };
+    let listed = document
+        .root
+        .get("spec")
+        .and_then(|spec| spec.get("catalogOverrides"));
+    let Some(crate::document::Value::Seq(items)) = listed.map(|node| &node.value) else {
+        return;
+    };
+    for (index, item) in items.iter().enumerate() {
+        let Some(name) = item.as_str() else { continue };
+        if shadowed(name).is_none() {
+            diagnostics.push(
+                Diagnostic::warning(format!(
+                    "catalogOverrides names \"{name}\", but no app below the rendered folder replaces a catalog app of that name"
+                ))
+                .at(document.origin(&format!("/spec/catalogOverrides/{index}"))),
+            );
+        }
     }
 }
 

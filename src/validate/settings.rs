@@ -108,5 +108,6 @@ pub fn validate(
         service_labels: spec.service_labels,
         service_annotations: spec.service_annotations,
         native_systemd_support: spec.native_systemd_support,
+        catalog_overrides: spec.catalog_overrides.into_iter().collect(),
     }
 }
