@@ -83,8 +83,9 @@ pub struct InputArgs {
     /// Namespace for clusters that name none (overrides ARGOCD_APP_NAMESPACE and kdrender.yaml).
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
-    /// Repository root: nothing outside it is read. Default: the nearest folder above PATH that
-    /// holds .git (under Argo CD: derived from ARGOCD_APP_SOURCE_PATH), else PATH itself.
+    /// Repository root: nothing outside it is read. Default, found from PATH as written and never
+    /// through a symlink: the nearest folder above PATH that holds .git (under Argo CD: PATH
+    /// without ARGOCD_APP_SOURCE_PATH at its end), else PATH itself.
     #[arg(long)]
     pub root: Option<PathBuf>,
 }
