@@ -281,7 +281,7 @@ impl Reader {
         if size > self.limits.max_file_bytes {
             return Err(self.too_large(&shown, size));
         }
-        let bytes = read_regular_file(&real, self.limits.max_file_bytes)
+        let bytes = read_regular_file(&real, size, self.limits.max_file_bytes)
             .map_err(|e| format!("cannot read {shown}: {e}"))?
             .map_err(|kind| {
                 format!("{shown} is {kind}, not a regular file; kdrender reads only regular files")
@@ -337,11 +337,16 @@ fn not_regular(file_type: &fs::FileType) -> Option<&'static str> {
     }
 }
 
-/// Reads at most `limit + 1` bytes of a file known to be regular. It is opened without
+/// Reads at most `limit + 1` bytes of a file known to be regular (of `size` bytes when it was
+/// looked at, which sizes the buffer). It is opened without
 /// following a final symlink and without blocking (a FIFO swapped in since it was looked at
 /// would otherwise block forever), and checked again once open: the inner error names what it
 /// is instead.
-fn read_regular_file(path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>, &'static str>> {
+fn read_regular_file(
+    path: &Path,
+    size: u64,
+    limit: u64,
+) -> std::io::Result<Result<Vec<u8>, &'static str>> {
     use std::io::Read;
     let mut options = fs::OpenOptions::new();
     options.read(true);
@@ -354,7 +359,7 @@ fn read_regular_file(path: &Path, limit: u64) -> std::io::Result<Result<Vec<u8>,
     if let Some(kind) = not_regular(&file.metadata()?.file_type()) {
         return Ok(Err(kind));
     }
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(size.min(limit)).unwrap_or(0));
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     Ok(Ok(bytes))
 }
