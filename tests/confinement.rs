@@ -483,15 +483,16 @@ fn diff_refuses_a_base_tree_that_would_write_through_a_link() {
             .current_dir(&repo)
             .env("TMPDIR", &temporary),
     );
+    assert_eq!(
+        std::fs::read_to_string(victim.join("cluster.yaml")).unwrap(),
+        "original\n",
+        "the base tree was written through the link, outside the temporary folder"
+    );
     let stderr = result.invalid();
     assert!(
         stderr.starts_with("error: the tree of ")
             && stderr.contains("\"a/cluster.yaml\" lies below \"a\", which is a symbolic link"),
         "{stderr}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(victim.join("cluster.yaml")).unwrap(),
-        "original\n"
     );
     let left: Vec<_> = std::fs::read_dir(&temporary).unwrap().collect();
     assert!(
