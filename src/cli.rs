@@ -235,9 +235,13 @@ pub fn repository_root(
     }
 }
 
-/// Under Argo CD, cmp-server runs the plugin in `<repository>/<ARGOCD_APP_SOURCE_PATH>`: the
-/// root is PATH with the source path taken off its end. A PATH that does not end in it is
-/// refused rather than guessed at.
+/// Under Argo CD, cmp-server runs the plugin in `<sent root>/<app path>`. The sent root is the
+/// repository root, or, when the repo-server sends only part of the repository
+/// (`reposerver.plugin.use.manifest.generate.paths`), the nearest folder above every path the
+/// Application names; either way the folder the plugin starts in ends in a tail of
+/// `ARGOCD_APP_SOURCE_PATH`. The root is PATH without the longest such tail: the whole source
+/// path for a whole repository, a part of it (or nothing) for a part. The folders above the sent
+/// root have names Argo CD makes up, which no repository chooses.
 fn argocd_root(path: &Path, source_path: &str) -> Result<PathBuf, Diagnostic> {
     let source = Path::new(source_path);
     let folded = normalize(source);
@@ -249,11 +253,7 @@ fn argocd_root(path: &Path, source_path: &str) -> Result<PathBuf, Diagnostic> {
     let mut root = path.to_path_buf();
     for component in folded.components().rev() {
         if root.file_name() != Some(component.as_os_str()) {
-            return Err(Diagnostic::error(format!(
-                "the folder {} does not end in ARGOCD_APP_SOURCE_PATH ({source_path}), so the repository root cannot be told from it; kdrender refuses to guess",
-                path.display()
-            ))
-            .help("Argo CD runs the plugin in <repository>/<source path>; when the repo-server sends only part of the repository (reposerver.plugin.use.manifest.generate.paths), the Application's argocd.argoproj.io/manifest-generate-paths must reach the repository root, for example \".;/catalog\""));
+            break;
         }
         root.pop();
     }
@@ -346,19 +346,22 @@ mod tests {
     }
 
     #[test]
-    fn under_argo_cd_a_folder_that_does_not_end_in_the_source_path_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let other = dir.path().join("envs/staging");
-        std::fs::create_dir_all(&other).unwrap();
-        let refused =
-            repository_root(Path::new("."), None, &env_at(&other, Some("envs/prod"))).unwrap_err();
-        assert!(
-            refused
-                .message
-                .contains("does not end in ARGOCD_APP_SOURCE_PATH (envs/prod)"),
-            "{}",
-            refused.message
+    fn under_argo_cd_a_partial_tree_is_rooted_where_the_repo_server_sent_it() {
+        // With manifest-generate-paths, the repo-server sends the nearest folder above the paths
+        // the Application names: the plugin starts in a tail of the source path, or at the top.
+        let sent = tempfile::tempdir().unwrap();
+        let app = sent.path().join("prod");
+        std::fs::create_dir_all(&app).unwrap();
+        let root = repository_root(Path::new("."), None, &env_at(&app, Some("envs/prod")));
+        assert_eq!(root.unwrap(), real(sent.path()));
+        let root = repository_root(
+            Path::new("."),
+            None,
+            &env_at(sent.path(), Some("envs/prod")),
         );
+        assert_eq!(root.unwrap(), real(sent.path()));
+        let other = sent.path().join("envs/staging");
+        std::fs::create_dir_all(&other).unwrap();
         for source in ["../envs/prod", "/envs/prod"] {
             let refused =
                 repository_root(Path::new("."), None, &env_at(&other, Some(source))).unwrap_err();

@@ -294,35 +294,54 @@ fn argocd_generate(dir: &Path, source_path: &str) -> Run {
 }
 
 #[test]
-fn under_argo_cd_a_folder_that_is_not_the_source_path_is_refused() {
+fn under_argo_cd_the_root_is_what_the_repo_server_sent() {
+    // A whole repository: the root is above envs/prod, so the catalog of the settings is read.
     let unpacked = tempfile::tempdir().unwrap();
-    other_tenant(&unpacked.path().join("envs/prod"));
-    other_tenant(&unpacked.path().join("shared/prod"));
-    assert_eq!(
-        argocd_generate(&unpacked.path().join("envs/prod"), "envs/prod").code,
-        0
+    let prod = unpacked.path().join("envs/prod");
+    write(&prod, "cluster.yaml", &two_role_cluster_named("ours"));
+    write(
+        &prod,
+        "kdrender.yaml",
+        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  catalog: [../../catalog]\n",
     );
+    write(&unpacked.path().join("catalog"), "app.yaml", TWO_ROLE_APP);
+    write_two_role_templates(&unpacked.path().join("catalog"), "files");
+    let stdout = argocd_generate(&prod, "envs/prod").ok();
+    assert!(stdout.contains("name: ours-"), "{stdout}");
 
-    let first_line = "error: the folder …does not end in ARGOCD_APP_SOURCE_PATH (envs/prod), so the repository root cannot be told from it; kdrender refuses to guess";
-    let (prefix, suffix) = first_line.split_once('…').unwrap();
-    for cwd in ["shared/prod", "."] {
-        let stderr = argocd_generate(&unpacked.path().join(cwd), "envs/prod").invalid();
-        let line = stderr.lines().next().unwrap();
-        assert!(
-            line.starts_with(prefix) && line.ends_with(suffix),
-            "{stderr}"
-        );
-        assert!(stderr.contains("manifest-generate-paths"), "{stderr}");
-    }
-    // An Application path that is a link: cmp-server's directory change resolves it, and the
-    // folder kdrender is started in no longer says where the repository begins.
-    std::fs::remove_dir_all(unpacked.path().join("envs/prod")).unwrap();
-    symlink("../shared/prod", &unpacked.path().join("envs/prod"));
-    let stderr = argocd_generate(&unpacked.path().join("envs/prod"), "envs/prod").invalid();
+    // Only the app folder was sent (manifest-generate-paths `.`): the plugin starts at the top
+    // of what was sent, and the catalog above it is refused, never looked for beside it.
+    let sent = tempfile::tempdir().unwrap();
+    let beside = tempfile::tempdir_in(sent.path()).unwrap();
+    other_tenant(beside.path());
+    let only = sent.path().join("repo");
+    write(&only, "cluster.yaml", &two_role_cluster_named("ours"));
+    write(
+        &only,
+        "kdrender.yaml",
+        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  catalog: [../../catalog]\n",
+    );
+    let stderr = argocd_generate(&only, "envs/prod").invalid();
     assert!(
-        stderr.contains("does not end in ARGOCD_APP_SOURCE_PATH"),
+        stderr.contains("leads outside the repository root"),
         "{stderr}"
     );
+    assert!(!stderr.contains("other-tenant"), "{stderr}");
+
+    // The parent of the app folder was sent: the plugin starts in `prod`, the tail of the
+    // source path, and the root is what was sent.
+    let parent = tempfile::tempdir().unwrap();
+    let app = parent.path().join("prod");
+    write(&app, "cluster.yaml", &two_role_cluster_named("ours"));
+    write(
+        &app,
+        "kdrender.yaml",
+        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  catalog: [../catalog]\n",
+    );
+    write(&parent.path().join("catalog"), "app.yaml", TWO_ROLE_APP);
+    write_two_role_templates(&parent.path().join("catalog"), "files");
+    let stdout = argocd_generate(&app, "envs/prod").ok();
+    assert!(stdout.contains("name: ours-"), "{stdout}");
 }
 
 // --- 3. `kdrender fn`: spec.path stays in the folder the function runs in --------------------
