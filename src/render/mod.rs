@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::hash;
 use crate::model::{ClusterRole, Settings};
+use crate::names::MAX_DNS_NAME;
 use crate::resolve::{RoleTopology, Topology};
 use crate::source::{Origin, SourceMap};
 
@@ -227,6 +228,9 @@ pub fn render_cluster(
             rollout: None,
         };
 
+    if let Some(diagnostic) = fqdn_too_long(topology) {
+        diagnostics.push(diagnostic);
+    }
     objects.push(object(
         services::headless(topology, &meta),
         "Service",
@@ -422,5 +426,23 @@ fn too_big(name: &str, data: &Map<String, Value>, origin: Origin) -> Option<Diag
         ))
         .at(origin)
         .help("fewer members, or smaller per-member config files")
+    })
+}
+
+/// Members' FQDNs are DNS names: at most 253 characters (each part is checked on its own, the
+/// cluster domain by the settings, names and namespaces where they are resolved).
+fn fqdn_too_long(topology: &Topology<'_>) -> Option<Diagnostic> {
+    let longest = topology
+        .active_roles()
+        .flat_map(|role| &role.members)
+        .map(|member| member.fqdn.as_str())
+        .max_by_key(|fqdn| fqdn.len())?;
+    (longest.len() > MAX_DNS_NAME).then(|| {
+        Diagnostic::error(format!(
+            "member FQDN \"{longest}\" is {} characters long; DNS names have at most {MAX_DNS_NAME}",
+            longest.len()
+        ))
+        .at(topology.cluster.origin)
+        .help("shorten the cluster's name, its namespace or the settings' clusterDomain")
     })
 }
