@@ -4,10 +4,11 @@
 //! apps with a setup package); and for each role with members a StatefulSet, a ConfigMap of its
 //! config files, a Service per member when the role has endpoints, and a PodDisruptionBudget when
 //! it has more than one member. Each StatefulSet's pod template gets its rollout hash last
-//! ([`crate::hash`]).
+//! ([`crate::hash`]); its security contexts come from [`security`].
 
 pub mod configmeta;
 pub mod files;
+mod security;
 mod services;
 pub mod workload;
 
