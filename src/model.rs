@@ -28,6 +28,8 @@ pub struct Settings {
     pub service_labels: StringMap,
     pub service_annotations: StringMap,
     pub native_systemd_support: bool,
+    /// Render a NetworkPolicy for each role (`spec.networkPolicy`).
+    pub network_policy: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

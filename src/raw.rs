@@ -327,4 +327,6 @@ pub struct SettingsSpec {
     pub catalog: Vec<String>,
     #[serde(default)]
     pub native_systemd_support: bool,
+    #[serde(default)]
+    pub network_policy: bool,
 }

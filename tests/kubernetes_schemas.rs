@@ -78,8 +78,8 @@ fn the_examples_and_fixtures_render_valid_objects() {
     assert_valid(&streams);
 }
 
-/// The two-role repository with what shapes the pods' security otherwise: declared
-/// capabilities, a systemd app, and an app user (so that the init step seeds as that
+/// The two-role repository with what shapes the pods' security otherwise: NetworkPolicies,
+/// declared capabilities, a systemd app, and an app user (so that the init step seeds as that
 /// user, with an fsGroup).
 fn two_role_variants() -> tempfile::TempDir {
     let repo = two_role_repo();
@@ -91,6 +91,11 @@ fn two_role_variants() -> tempfile::TempDir {
         repo.path(),
         "app.yaml",
         &format!("{app}  capabilities: [IPC_LOCK]\n  systemdRequired: true\n"),
+    );
+    write(
+        repo.path(),
+        "kdrender.yaml",
+        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  networkPolicy: true\n",
     );
     repo
 }

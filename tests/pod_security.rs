@@ -1,5 +1,6 @@
 //! Pod security: rendered pods pass the checks a platform team's admission policy makes where
-//! kdrender decides (checkov's Kubernetes checks, from PyPI).
+//! kdrender decides (checkov's Kubernetes checks, from PyPI), and the optional NetworkPolicies
+//! let in exactly the cluster's own pods and the declared service ports.
 //!
 //! checkov is found as `$KDRENDER_CHECKOV`, which `.ci/run` sets after installing a pinned
 //! version into `target/checkov`; the tests that need it are ignored by a plain `cargo test` and
@@ -189,5 +190,51 @@ fn systemd_apps_keep_the_runtimes_capabilities_and_the_app_wins_on_seccomp() {
     assert_eq!(
         coordinator["securityContext"]["seccompProfile"],
         json!({"type": "RuntimeDefault"})
+    );
+}
+
+#[test]
+fn network_policies_are_off_by_default_and_let_in_the_cluster_and_the_declared_ports() {
+    let repo = two_role_repo();
+    let docs = documents(&render(repo.path()));
+    assert!(!docs.iter().any(|d| d["kind"] == "NetworkPolicy"));
+
+    write(
+        repo.path(),
+        "kdrender.yaml",
+        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  networkPolicy: true\n",
+    );
+    let docs = documents(&render(repo.path()));
+    let policies: Vec<&str> = docs
+        .iter()
+        .filter(|d| d["kind"] == "NetworkPolicy")
+        .map(|d| d["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(policies, ["demo-coordinator", "demo-worker"]);
+    let coordinator = object(&docs, "NetworkPolicy", "demo-coordinator");
+    assert_eq!(
+        coordinator["spec"],
+        json!({
+            "podSelector": {"matchLabels": {
+                "kubedirector.hpe.com/kdcluster": "demo",
+                "kubedirector.hpe.com/role": "coordinator",
+            }},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {"from": [{"podSelector": {"matchLabels": {"kubedirector.hpe.com/kdcluster": "demo"}}}]},
+                {"ports": [{"port": 2181, "protocol": "TCP"}]},
+            ],
+        })
+    );
+    let worker = object(&docs, "NetworkPolicy", "demo-worker");
+    assert_eq!(
+        worker["spec"]["ingress"][1],
+        json!({"ports": [{"port": 8080, "protocol": "TCP"}]})
+    );
+    // The policies select exactly the pods of their role.
+    let statefulset = object(&docs, "StatefulSet", "demo-worker");
+    assert_eq!(
+        worker["spec"]["podSelector"]["matchLabels"],
+        statefulset["spec"]["selector"]["matchLabels"]
     );
 }

@@ -2,12 +2,14 @@
 //!
 //! Per cluster: a headless Service; a ConfigMap with `configmeta.json` (and the setup runner for
 //! apps with a setup package); and for each role with members a StatefulSet, a ConfigMap of its
-//! config files, a Service per member when the role has endpoints, and a PodDisruptionBudget when
-//! it has more than one member. Each StatefulSet's pod template gets its rollout hash last
-//! ([`crate::hash`]); its security contexts come from [`security`].
+//! config files, a Service per member when the role has endpoints, a PodDisruptionBudget when
+//! it has more than one member, and a NetworkPolicy when the settings ask for one. Each
+//! StatefulSet's pod template gets its rollout hash last ([`crate::hash`]); its security
+//! contexts come from [`security`].
 
 pub mod configmeta;
 pub mod files;
+mod network;
 mod security;
 mod services;
 pub mod workload;
@@ -366,6 +368,14 @@ pub fn render_cluster(
             objects.push(object(
                 workload::disruption_budget(role, &meta),
                 "PodDisruptionBudget",
+                role.name.clone(),
+                Some(role),
+            ));
+        }
+        if settings.network_policy {
+            objects.push(object(
+                network::role_policy(topology.app, role, &meta),
+                "NetworkPolicy",
                 role.name.clone(),
                 Some(role),
             ));

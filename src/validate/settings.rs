@@ -109,6 +109,7 @@ pub fn validate(
         service_labels: spec.service_labels,
         service_annotations: spec.service_annotations,
         native_systemd_support: spec.native_systemd_support,
+        network_policy: spec.network_policy,
     }
 }
 
