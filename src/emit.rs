@@ -1,9 +1,9 @@
 //! Emit: the rendered objects as one deterministic YAML stream.
 //!
-//! Objects are ordered by namespace, cluster, kind (in install order: PodDisruptionBudgets,
-//! ConfigMaps, Services, StatefulSets) and name; keys are sorted; strings that a YAML 1.1 reader
-//! (Argo CD's Go YAML) would take for a boolean, number or date are quoted. Two objects with the
-//! same kind, namespace and name are an error. An object whose content holds `${` is marked
+//! Objects are ordered by namespace, cluster, kind (in install order: NetworkPolicies and
+//! PodDisruptionBudgets, ConfigMaps, Services, StatefulSets) and name; keys are sorted; strings
+//! that a YAML 1.1 reader (Argo CD's Go YAML) would take for a boolean, number or date are
+//! quoted. Two objects with the same kind, namespace and name are an error. An object whose content holds `${` is marked
 //! `kustomize.toolkit.fluxcd.io/substitute: disabled`, so that Flux's post-build substitution
 //! leaves config files and scripts alone.
 
@@ -26,7 +26,7 @@ pub const WARN_OUTPUT_BYTES: usize = 10 << 20;
 
 fn kind_rank(kind: &str) -> u8 {
     match kind {
-        "PodDisruptionBudget" => 0,
+        "NetworkPolicy" | "PodDisruptionBudget" => 0,
         "ConfigMap" => 1,
         "Service" => 2,
         "StatefulSet" => 3,

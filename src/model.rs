@@ -30,6 +30,8 @@ pub struct Settings {
     pub native_systemd_support: bool,
     /// Names of catalog apps that an app below the rendered folder may replace.
     pub catalog_overrides: std::collections::BTreeSet<String>,
+    /// Render a NetworkPolicy for each role (`spec.networkPolicy`).
+    pub network_policy: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

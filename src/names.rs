@@ -61,6 +61,28 @@ pub fn check_dns1123_subdomain(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// DNS limits: a name has at most 253 characters, each of its labels at most 63.
+pub const MAX_DNS_NAME: usize = 253;
+pub const MAX_DNS_LABEL: usize = 63;
+
+/// A DNS name's lengths (its characters are the schema's business): labels of at most 63
+/// characters, at most 253 in all. The cluster domain ends every member's FQDN.
+pub fn check_dns_name(name: &str) -> Result<(), String> {
+    if let Some(label) = name.split('.').find(|l| l.len() > MAX_DNS_LABEL) {
+        return Err(format!(
+            "has a part of {} characters (\"{label}\"); DNS allows at most {MAX_DNS_LABEL}",
+            label.len()
+        ));
+    }
+    if name.len() > MAX_DNS_NAME {
+        return Err(format!(
+            "is {} characters long; DNS names have at most {MAX_DNS_NAME}",
+            name.len()
+        ));
+    }
+    Ok(())
+}
+
 fn is_name_part(value: &str) -> bool {
     value
         .chars()

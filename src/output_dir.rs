@@ -2,12 +2,24 @@
 //! for Flux and for review.
 //!
 //! Files are named `<namespace>/<cluster>/<kind>-<name>.yaml`. The folder is replaced as a whole:
-//! everything is rendered in memory first, written into a fresh folder beside `DIR`, and swapped
-//! in with renames, so a failed render or write leaves `DIR` exactly as it was, and files of
-//! objects that no longer exist disappear. A folder that is not kdrender's output (no marker in
-//! its `kustomization.yaml`) is never replaced, so a typo cannot wipe an unrelated folder.
+//! everything is rendered in memory first, written into a staging folder beside `DIR`
+//! (`.DIR.kdrender-new-<pid>`), and exchanged with `DIR` in one step (Linux's `renameat2` with
+//! `RENAME_EXCHANGE`), so that `DIR` always holds either the previous output or the new one, even
+//! if the process is killed; the previous output, now under the staging name, is removed last.
+//! Where the exchange is not available (other systems, some file systems), `DIR` is first renamed
+//! to `.DIR.kdrender-old-<pid>` and the staging folder then renamed to `DIR`; a run killed between
+//! the two leaves the previous output under that name, and the next run puts it back first.
+//!
+//! Runs that write beside the same folder take turns through an exclusive lock on the parent
+//! folder, released by the system when a process dies however it dies. Holding it, a run
+//! removes what killed runs left (their staging and old folders): no live run can own them. If
+//! the file system cannot lock, nothing of other runs is touched.
+//!
+//! A folder that is not kdrender's output (no marker in its `kustomization.yaml`) is never
+//! replaced, so a typo cannot wipe an unrelated folder.
 
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::emit;
@@ -50,6 +62,14 @@ pub fn contents(objects: &[Object]) -> Result<Vec<(String, String)>, String> {
 
 /// Replaces `dir` with the given files.
 pub fn replace(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+    let target = Target::of(dir)?;
+    fs::create_dir_all(&target.parent)
+        .map_err(|e| format!("cannot create {}: {e}", target.parent.display()))?;
+    // Held until the end of the run; `None` where the file system cannot lock.
+    let lock = Lock::acquire(&target.parent).ok();
+    if let Some(lock) = &lock {
+        target.recover(lock)?;
+    }
     let shown = dir.display();
     if dir.exists() {
         if !dir.is_dir() {
@@ -61,36 +81,187 @@ pub fn replace(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
             ));
         }
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| format!("{shown} names no folder"))?;
-    let staging = parent.join(format!(".{base}.kdrender-new-{}", std::process::id()));
-    let retired = parent.join(format!(".{base}.kdrender-old-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&staging);
+    let staging = target.new_staging()?;
     if let Err(error) = write_all(&staging, files) {
         let _ = fs::remove_dir_all(&staging);
         return Err(error);
     }
-    if dir.exists() {
-        fs::rename(dir, &retired).map_err(|e| {
-            let _ = fs::remove_dir_all(&staging);
-            format!("cannot move {shown} aside: {e}")
-        })?;
+    target.swap_in(&staging)
+}
+
+/// The output folder, its parent, and the names of the folders kdrender keeps beside it.
+struct Target {
+    dir: PathBuf,
+    parent: PathBuf,
+    /// `.<name>.kdrender-`: the start of every staging and old folder's name.
+    prefix: String,
+}
+
+/// The kinds of folder a run keeps beside the output folder.
+const STAGING: &str = "new";
+const RETIRED: &str = "old";
+
+impl Target {
+    fn of(dir: &Path) -> Result<Target, String> {
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let base = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| format!("{} names no folder", dir.display()))?;
+        Ok(Target {
+            dir: dir.to_path_buf(),
+            parent,
+            prefix: format!(".{base}.kdrender-"),
+        })
     }
-    if let Err(e) = fs::rename(&staging, dir) {
-        // Put the previous folder back.
-        let _ = fs::rename(&retired, dir);
-        let _ = fs::remove_dir_all(&staging);
-        return Err(format!("cannot move the new output into {shown}: {e}"));
+
+    /// `.<name>.kdrender-<kind>-<pid>`.
+    fn beside(&self, kind: &str, id: &str) -> PathBuf {
+        self.parent.join(format!("{}{kind}-{id}", self.prefix))
     }
-    let _ = fs::remove_dir_all(&retired);
-    Ok(())
+
+    /// What runs left beside the folder, by kind: real folders whose names are ours, sorted.
+    fn leftovers(&self, kind: &str) -> Result<Vec<PathBuf>, String> {
+        let start = format!("{}{kind}-", self.prefix);
+        let entries = fs::read_dir(&self.parent)
+            .map_err(|e| format!("cannot read {}: {e}", self.parent.display()))?;
+        let mut found = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = name
+                .strip_prefix(&start)
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+            if ours && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                found.push(entry.path());
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// Undoes what killed runs left: puts back a previous output that a run killed between the
+    /// fallback's two renames left under its old name, then removes every staging and old
+    /// folder. Only with the lock, which no live run then holds.
+    fn recover(&self, _lock: &Lock) -> Result<(), String> {
+        let retired = self.leftovers(RETIRED)?;
+        if let (Err(_), Some(previous)) = (fs::symlink_metadata(&self.dir), retired.first()) {
+            fs::rename(previous, &self.dir).map_err(|e| {
+                format!(
+                    "cannot put the previous output back from {} to {}: {e}",
+                    previous.display(),
+                    self.dir.display()
+                )
+            })?;
+        }
+        for stale in self
+            .leftovers(RETIRED)?
+            .iter()
+            .chain(&self.leftovers(STAGING)?)
+        {
+            fs::remove_dir_all(stale).map_err(|e| {
+                format!(
+                    "cannot remove {}, left by an earlier run: {e}",
+                    stale.display()
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A fresh, empty staging folder of this process.
+    fn new_staging(&self) -> Result<PathBuf, String> {
+        let staging = self.beside(STAGING, &std::process::id().to_string());
+        fs::create_dir(&staging)
+            .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
+        Ok(staging)
+    }
+
+    /// Puts the staging folder in the output folder's place, atomically where the system can.
+    fn swap_in(&self, staging: &Path) -> Result<(), String> {
+        let shown = self.dir.display();
+        let result = if fs::symlink_metadata(&self.dir).is_err() {
+            fs::rename(staging, &self.dir)
+                .map_err(|e| format!("cannot move the new output into {shown}: {e}"))
+        } else {
+            match exchange(staging, &self.dir) {
+                // The staging name now holds the previous output.
+                Ok(()) => return remove_previous(staging),
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => self.swap_in_two_steps(staging),
+                Err(e) => Err(format!("cannot exchange {shown} with the new output: {e}")),
+            }
+        };
+        if result.is_err() {
+            let _ = fs::remove_dir_all(staging);
+        }
+        result
+    }
+
+    /// The fallback: the output folder aside, then the staging folder into its place. A run
+    /// killed in between leaves the previous output under its old name, for the next run.
+    fn swap_in_two_steps(&self, staging: &Path) -> Result<(), String> {
+        let shown = self.dir.display();
+        let retired = self.beside(RETIRED, &std::process::id().to_string());
+        fs::rename(&self.dir, &retired).map_err(|e| format!("cannot move {shown} aside: {e}"))?;
+        if let Err(e) = fs::rename(staging, &self.dir) {
+            let _ = fs::rename(&retired, &self.dir);
+            return Err(format!("cannot move the new output into {shown}: {e}"));
+        }
+        remove_previous(&retired)
+    }
+}
+
+fn remove_previous(previous: &Path) -> Result<(), String> {
+    fs::remove_dir_all(previous).map_err(|e| {
+        format!(
+            "cannot remove the previous output at {}: {e}",
+            previous.display()
+        )
+    })
+}
+
+/// Exchanges two folders' names in one step; `Unsupported` where the system or the file system
+/// cannot (EINVAL: the file system refuses the flag; ENOSYS: a kernel older than 3.15).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+        result => result.map_err(io::Error::from),
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn exchange(_: &Path, _: &Path) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+/// An exclusive lock on the output folder's parent, released when dropped or when the process
+/// ends, however it ends.
+struct Lock {
+    _file: fs::File,
+}
+
+impl Lock {
+    /// Waits for the lock.
+    fn acquire(parent: &Path) -> io::Result<Lock> {
+        let file = fs::File::open(parent)?;
+        file.lock()?;
+        Ok(Lock { _file: file })
+    }
+
+    /// The lock if no one holds it.
+    #[cfg(test)]
+    fn try_acquire(parent: &Path) -> Option<Lock> {
+        let file = fs::File::open(parent).ok()?;
+        file.try_lock().ok()?;
+        Some(Lock { _file: file })
+    }
 }
 
 /// An empty folder, or one whose kustomization.yaml starts with the marker.
@@ -130,6 +301,150 @@ mod tests {
             format!("{MARKER}\nkind: Kustomization\n"),
         ));
         files
+    }
+
+    fn read(dir: &Path, file: &str) -> String {
+        fs::read_to_string(dir.join(file)).unwrap()
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A rendered folder holding `a.yaml` with the given text.
+    fn output(text: &str) -> Vec<(String, String)> {
+        let mut files = files(&[]);
+        files.push(("a.yaml".into(), text.into()));
+        files
+    }
+
+    #[test]
+    fn the_exchange_swaps_two_folders_in_one_step() {
+        let root = tempfile::tempdir().unwrap();
+        let (a, b) = (root.path().join("a"), root.path().join("b"));
+        fs::create_dir(&a).unwrap();
+        fs::create_dir(&b).unwrap();
+        fs::write(a.join("f"), "a").unwrap();
+        fs::write(b.join("f"), "b").unwrap();
+        exchange(&a, &b).unwrap();
+        assert_eq!((read(&a, "f"), read(&b, "f")), ("b".into(), "a".into()));
+    }
+
+    #[test]
+    fn a_run_killed_at_any_point_leaves_the_old_or_the_new_folder_and_the_next_run_cleans_up() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("rendered");
+        replace(&out, &output("first\n")).unwrap();
+        let target = Target::of(&out).unwrap();
+
+        // Killed while writing: a partial staging folder; the folder is the previous output.
+        let partial = target.beside(STAGING, "4001");
+        fs::create_dir(&partial).unwrap();
+        fs::write(partial.join("a.yaml"), "half").unwrap();
+        assert_eq!(read(&out, "a.yaml"), "first\n");
+
+        // Killed right after the exchange, before removing the previous output: the folder is
+        // already the new one, and the previous output waits under the staging name.
+        let swapped = target.beside(STAGING, "4002");
+        write_all(&swapped, &output("second\n")).unwrap();
+        exchange(&swapped, &out).unwrap();
+        assert_eq!(read(&out, "a.yaml"), "second\n");
+        assert_eq!(read(&swapped, "a.yaml"), "first\n");
+
+        // The next run removes both leftovers and replaces the folder.
+        replace(&out, &output("third\n")).unwrap();
+        assert_eq!(read(&out, "a.yaml"), "third\n");
+        assert_eq!(names(root.path()), ["rendered"]);
+    }
+
+    #[test]
+    fn without_the_exchange_a_run_killed_between_the_renames_is_undone_by_the_next() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("rendered");
+        replace(&out, &output("first\n")).unwrap();
+        let target = Target::of(&out).unwrap();
+
+        // The fallback's whole path: the folder is replaced, nothing is left beside it.
+        let staging = target.new_staging().unwrap();
+        write_all(&staging, &output("second\n")).unwrap();
+        target.swap_in_two_steps(&staging).unwrap();
+        assert_eq!(read(&out, "a.yaml"), "second\n");
+        assert_eq!(names(root.path()), ["rendered"]);
+
+        // Killed after moving the folder aside: the folder is missing, the previous output is
+        // under its old name. The next run puts it back before anything else.
+        let retired = target.beside(RETIRED, "4003");
+        fs::rename(&out, &retired).unwrap();
+        let lock = Lock::acquire(root.path()).unwrap();
+        target.recover(&lock).unwrap();
+        drop(lock);
+        assert_eq!(read(&out, "a.yaml"), "second\n");
+        assert_eq!(names(root.path()), ["rendered"]);
+    }
+
+    #[test]
+    fn what_a_live_run_holds_is_never_cleaned_up() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("rendered");
+        // Another run holds the lock: this one cannot take it, so it cannot clean up (cleaning
+        // needs the lock) but waits, in `replace`, until the other is done.
+        let other = Lock::acquire(root.path()).unwrap();
+        assert!(Lock::try_acquire(root.path()).is_none());
+        drop(other);
+        assert!(Lock::try_acquire(root.path()).is_some());
+
+        // Folders beside the output whose names are not exactly a staging or old folder's are
+        // not kdrender's: never removed.
+        for name in [
+            ".rendered.kdrender-new-notes",
+            ".rendered.kdrender-new-",
+            ".other.kdrender-new-1",
+        ] {
+            fs::create_dir(root.path().join(name)).unwrap();
+        }
+        fs::write(root.path().join(".rendered.kdrender-old-7"), "a file").unwrap();
+        replace(&out, &output("x\n")).unwrap();
+        assert_eq!(
+            names(root.path()),
+            [
+                ".other.kdrender-new-1",
+                ".rendered.kdrender-new-",
+                ".rendered.kdrender-new-notes",
+                ".rendered.kdrender-old-7",
+                "rendered",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_killed_process_releases_the_lock() {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let root = tempfile::tempdir().unwrap();
+        // flock(1) takes the same kind of lock; `-o` keeps it in the flock process alone.
+        let mut holder = Command::new("flock")
+            .arg("-o")
+            .arg(root.path())
+            .args(["sh", "-c", "echo locked; exec cat"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("flock (util-linux) runs");
+        let mut line = String::new();
+        BufReader::new(holder.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "locked\n");
+        assert!(Lock::try_acquire(root.path()).is_none());
+        holder.kill().unwrap(); // SIGKILL
+        holder.wait().unwrap();
+        drop(holder.stdin.take()); // ends the command's `cat`
+        assert!(Lock::try_acquire(root.path()).is_some());
     }
 
     #[test]

@@ -329,4 +329,6 @@ pub struct SettingsSpec {
     pub native_systemd_support: bool,
     #[serde(default)]
     pub catalog_overrides: Vec<String>,
+    #[serde(default)]
+    pub network_policy: bool,
 }

@@ -156,3 +156,37 @@ fn a_folder_kdrender_did_not_write_is_never_replaced() {
         "do not delete"
     );
 }
+
+#[test]
+fn the_next_run_cleans_up_after_killed_runs_and_restores_a_missing_folder() {
+    let repo = two_role_repo();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("rendered");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
+    let rendered = snapshot(&dir);
+
+    // What killed runs leave: a half-written staging folder, and the previous output under a
+    // staging name (killed right after the exchange).
+    write(
+        out.path(),
+        ".rendered.kdrender-new-4001/default/demo/half.yaml",
+        "half",
+    );
+    copy_tree(&dir, &out.path().join(".rendered.kdrender-new-4002"));
+    run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
+    assert_eq!(snapshot(&dir), rendered);
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
+
+    // Where the system cannot exchange folders, a run killed between its two renames leaves
+    // the folder missing and the previous output aside; the next run that writes the folder
+    // puts it back first (src/output_dir.rs tests that step alone), then replaces it.
+    std::fs::rename(&dir, out.path().join(".rendered.kdrender-old-4003")).unwrap();
+    let cluster = repo.path().join("cluster.yaml");
+    let text = std::fs::read_to_string(&cluster).unwrap();
+    std::fs::write(&cluster, text.replace("members: 2", "members: 1")).unwrap();
+    run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
+    assert!(dir.join("default/demo/service-demo-worker-0.yaml").exists());
+    assert!(!dir.join("default/demo/service-demo-worker-1.yaml").exists());
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
+}

@@ -71,5 +71,31 @@ fn the_examples_and_fixtures_render_valid_objects() {
         ));
     }
     streams.push(("two-role".to_string(), render(two_role_repo().path())));
+    streams.push((
+        "two-role-variants".to_string(),
+        render(two_role_variants().path()),
+    ));
     assert_valid(&streams);
+}
+
+/// The two-role repository with what shapes the pods' security otherwise: NetworkPolicies,
+/// declared capabilities, a systemd app, and an app user (so that the init step seeds as that
+/// user, with an fsGroup).
+fn two_role_variants() -> tempfile::TempDir {
+    let repo = two_role_repo();
+    let app = TWO_ROLE_APP.replace(
+        "    configFiles: files\n",
+        "    configFiles: files\n    roles:\n      coordinator:\n        podSecurityContext: {runAsUser: 1000, runAsGroup: 1000}\n",
+    );
+    write(
+        repo.path(),
+        "app.yaml",
+        &format!("{app}  capabilities: [IPC_LOCK]\n  systemdRequired: true\n"),
+    );
+    write(
+        repo.path(),
+        "kdrender.yaml",
+        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  networkPolicy: true\n",
+    );
+    repo
 }

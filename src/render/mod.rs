@@ -2,12 +2,15 @@
 //!
 //! Per cluster: a headless Service; a ConfigMap with `configmeta.json` (and the setup runner for
 //! apps with a setup package); and for each role with members a StatefulSet, a ConfigMap of its
-//! config files, a Service per member when the role has endpoints, and a PodDisruptionBudget when
-//! it has more than one member. Each StatefulSet's pod template gets its rollout hash last
-//! ([`crate::hash`]).
+//! config files, a Service per member when the role has endpoints, a PodDisruptionBudget when
+//! it has more than one member, and a NetworkPolicy when the settings ask for one. Each
+//! StatefulSet's pod template gets its rollout hash last ([`crate::hash`]); its security
+//! contexts come from [`security`].
 
 pub mod configmeta;
 pub mod files;
+mod network;
+mod security;
 mod services;
 pub mod workload;
 
@@ -19,6 +22,7 @@ use serde_json::{Map, Value, json};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::hash;
 use crate::model::{ClusterRole, Settings};
+use crate::names::MAX_DNS_NAME;
 use crate::resolve::{RoleTopology, Topology};
 use crate::source::{Origin, SourceMap};
 
@@ -227,6 +231,9 @@ pub fn render_cluster(
             rollout: None,
         };
 
+    if let Some(diagnostic) = fqdn_too_long(topology) {
+        diagnostics.push(diagnostic);
+    }
     objects.push(object(
         services::headless(topology, &meta),
         "Service",
@@ -365,6 +372,14 @@ pub fn render_cluster(
                 Some(role),
             ));
         }
+        if settings.network_policy {
+            objects.push(object(
+                network::role_policy(topology.app, role, &meta),
+                "NetworkPolicy",
+                role.name.clone(),
+                Some(role),
+            ));
+        }
     }
     objects
 }
@@ -422,5 +437,23 @@ fn too_big(name: &str, data: &Map<String, Value>, origin: Origin) -> Option<Diag
         ))
         .at(origin)
         .help("fewer members, or smaller per-member config files")
+    })
+}
+
+/// Members' FQDNs are DNS names: at most 253 characters (each part is checked on its own, the
+/// cluster domain by the settings, names and namespaces where they are resolved).
+fn fqdn_too_long(topology: &Topology<'_>) -> Option<Diagnostic> {
+    let longest = topology
+        .active_roles()
+        .flat_map(|role| &role.members)
+        .map(|member| member.fqdn.as_str())
+        .max_by_key(|fqdn| fqdn.len())?;
+    (longest.len() > MAX_DNS_NAME).then(|| {
+        Diagnostic::error(format!(
+            "member FQDN \"{longest}\" is {} characters long; DNS names have at most {MAX_DNS_NAME}",
+            longest.len()
+        ))
+        .at(topology.cluster.origin)
+        .help("shorten the cluster's name, its namespace or the settings' clusterDomain")
     })
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::Meta;
 use super::files::{ConfigFile, Content};
+use super::security::{self, InitUser};
 use crate::model::{App, AppRole, ClusterRole, Settings};
 use crate::resolve::{RoleTopology, Topology};
 
@@ -49,10 +50,11 @@ pub fn persisted_dirs(app_role: &AppRole) -> Vec<String> {
     dirs
 }
 
-/// The init step: assemble configmeta.json; seed persisted directories on first start.
-/// The init step's script. `owner` (`uid:gid`) receives the persisted directories that the image
-/// does not have, so that an app running as a non-root user can write to them.
-fn init_script(persisted: &[String], owner: Option<&str>) -> String {
+/// The init step's script: assemble configmeta.json; seed persisted directories on first start.
+/// As root, the copy keeps the image's owners, modes and file capabilities, and any error stops
+/// the pod. As the app's user, what that user cannot read (or own) is left out, with a note: it
+/// could not read it in the image either; any other error (a full volume) stops the pod.
+fn init_script(persisted: &[String], init: InitUser) -> String {
     let mut script = String::from(
         "set -eu\n\
          # This member's configmeta.json: the cluster's document plus this member's node section.\n\
@@ -63,43 +65,66 @@ fn init_script(persisted: &[String], owner: Option<&str>) -> String {
          \x20 printf '}\\n'\n\
          } >/kdrender/guestconfig/configmeta.json\n",
     );
-    if !persisted.is_empty() {
-        script.push_str(&format!("owner={}\n", shell_quote(owner.unwrap_or(""))));
-        script.push_str(
-            "# Seed each persisted directory from the image once; a marker per directory records it.\n\
-             seed() {\n\
-             \x20 marker=\"/mnt/.kdrender-seeded/$(printf '%s' \"$1\" | tr / _)\"\n\
-             \x20 [ -e \"$marker\" ] && return 0\n\
-             \x20 mkdir -p \"/mnt$1\"\n\
-             \x20 if [ -d \"$1\" ]; then\n\
-             \x20   cp -a \"$1/.\" \"/mnt$1/\" || { echo \"kdrender-init: copying $1 to the volume failed (is it big enough?)\" >&2; exit 1; }\n\
-             \x20 elif [ -n \"$owner\" ]; then\n\
-             \x20   chown \"$owner\" \"/mnt$1\"\n\
-             \x20 fi\n\
-             \x20 mkdir -p /mnt/.kdrender-seeded && touch \"$marker\"\n\
-             }\n",
-        );
-        for dir in persisted {
-            script.push_str(&format!("seed {}\n", shell_quote(dir)));
+    if persisted.is_empty() {
+        return script;
+    }
+    script.push_str(match init {
+        InitUser::Root => "copy() { cp -a \"$1/.\" \"/mnt$1/\"; }\n",
+        InitUser::App => {
+            "copy() {\n\
+             \x20 errors=$(LC_ALL=C cp -a \"$1/.\" \"/mnt$1/\" 2>&1) && return 0\n\
+             \x20 printf '%s\\n' \"$errors\" | while IFS= read -r line; do\n\
+             \x20   case $line in\n\
+             \x20     *'Permission denied'|*'Operation not permitted') echo \"kdrender-init: not copied as this user: $line\" >&2 ;;\n\
+             \x20     *) echo \"$line\" >&2; exit 1 ;;\n\
+             \x20   esac\n\
+             \x20 done\n\
+             }\n"
         }
+    });
+    script.push_str(
+        "# Seed each persisted directory from the image once; a marker per directory records it.\n\
+         seed() {\n\
+         \x20 marker=\"/mnt/.kdrender-seeded/$(printf '%s' \"$1\" | tr / _)\"\n\
+         \x20 [ -e \"$marker\" ] && return 0\n\
+         \x20 mkdir -p \"/mnt$1\" || { echo \"kdrender-init: cannot create $1 on the volume (is it writable by the pod's user or fsGroup?)\" >&2; exit 1; }\n\
+         \x20 if [ -d \"$1\" ]; then\n\
+         \x20   copy \"$1\" || { echo \"kdrender-init: copying $1 to the volume failed (is it big enough?)\" >&2; exit 1; }\n\
+         \x20 fi\n\
+         \x20 mkdir -p /mnt/.kdrender-seeded && touch \"$marker\"\n\
+         }\n",
+    );
+    for dir in persisted {
+        script.push_str(&format!("seed {}\n", shell_quote(dir)));
     }
     script
 }
 
-/// `uid:gid` of the app's user, from the role's pod security context: `runAsUser`, and
-/// `runAsGroup`, else `fsGroup`, else the user's id.
-fn volume_owner(context: Option<&Value>) -> Option<String> {
-    let context = context?;
-    let user = context["runAsUser"].as_u64()?;
-    let group = context["runAsGroup"]
-        .as_u64()
-        .or_else(|| context["fsGroup"].as_u64())
-        .unwrap_or(user);
-    Some(format!("{user}:{group}"))
-}
-
 fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// The init step: the role's image and resources, the script, and its security context.
+fn init_container(
+    image: &str,
+    persisted: &[String],
+    init: InitUser,
+    resources: &Value,
+    mounts: Vec<Value>,
+) -> Value {
+    json!({
+        "name": "kdrender-init",
+        "image": image,
+        "command": ["/bin/sh", "-c", init_script(persisted, init)],
+        "env": [pod_name_env()],
+        "resources": resources,
+        "securityContext": security::init_container_context(init),
+        "volumeMounts": mounts,
+    })
+}
+
+fn pod_name_env() -> Value {
+    json!({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
 }
 
 /// A role's StatefulSet, without its rollout hash (the caller adds it).
@@ -200,23 +225,17 @@ pub fn statefulset(
     }
 
     let resources = resources(cluster_role);
-    let pod_name =
-        json!({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}});
-    let mut init = json!({
-        "name": "kdrender-init",
-        "image": app_role.image,
-        "command": ["/bin/sh", "-c", init_script(&persisted, volume_owner(app_role.container.pod_security_context.as_ref()).as_deref())],
-        "env": [pod_name.clone()],
-        "resources": resources.clone(),
-        "volumeMounts": init_mounts,
-    });
-    if !persisted.is_empty() {
-        // Copying the image's directories keeps their owners only when done as root.
-        init["securityContext"] = json!({"runAsUser": 0, "runAsGroup": 0});
-    }
-
     let extension = &app_role.container;
-    let mut env = vec![pod_name];
+    let init_user = InitUser::of(&persisted, extension.pod_security_context.as_ref());
+    let init = init_container(
+        &app_role.image,
+        &persisted,
+        init_user,
+        &resources,
+        init_mounts,
+    );
+
+    let mut env = vec![pod_name_env()];
     env.extend(
         extension
             .env
@@ -276,8 +295,8 @@ pub fn statefulset(
     if let Some(probe) = &extension.liveness_probe {
         container["livenessProbe"] = probe.clone();
     }
-    if !app.capabilities.is_empty() {
-        container["securityContext"] = json!({"capabilities": {"add": app.capabilities}});
+    if let Some(context) = security::app_container_context(app) {
+        container["securityContext"] = context;
     }
     if app_role.stdin {
         container["stdin"] = json!(true);
@@ -320,9 +339,11 @@ pub fn statefulset(
     if let Some(affinity) = &cluster_role.affinity {
         pod_spec["affinity"] = affinity.clone();
     }
-    if let Some(context) = &extension.pod_security_context {
-        pod_spec["securityContext"] = context.clone();
-    }
+    pod_spec["securityContext"] = security::pod_context(
+        extension.pod_security_context.as_ref(),
+        init_user,
+        !persisted.is_empty(),
+    );
 
     let mut claims = Vec::new();
     if let Some(storage) = &cluster_role.storage {
@@ -497,23 +518,18 @@ mod tests {
 
     #[test]
     fn init_script_is_valid_posix_shell() {
-        let script = init_script(
-            &["/etc".to_string(), "/var/lib/it's".to_string()],
-            Some("1000:100"),
-        );
-        let status = std::process::Command::new("sh")
-            .arg("-n")
-            .arg("-c")
-            .arg(&script)
-            .status()
-            .unwrap();
-        assert!(status.success(), "{script}");
-        assert!(script.contains("seed '/var/lib/it'\\''s'"));
-        assert!(script.contains("owner='1000:100'"));
-        assert_eq!(
-            volume_owner(Some(&json!({"runAsUser": 185, "fsGroup": 2000}))).as_deref(),
-            Some("185:2000")
-        );
-        assert_eq!(volume_owner(Some(&json!({"fsGroup": 2000}))), None);
+        for init in [InitUser::Root, InitUser::App] {
+            let script = init_script(&["/etc".to_string(), "/var/lib/it's".to_string()], init);
+            let status = std::process::Command::new("sh")
+                .arg("-n")
+                .arg("-c")
+                .arg(&script)
+                .status()
+                .unwrap();
+            assert!(status.success(), "{script}");
+            assert!(script.contains("seed '/var/lib/it'\\''s'"));
+        }
+        let without = init_script(&[], InitUser::Root);
+        assert!(!without.contains("seed"), "{without}");
     }
 }

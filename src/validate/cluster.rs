@@ -32,6 +32,42 @@ pub const MAX_MEMBERS: u32 = 1000;
 /// Mount paths the renderer itself uses in every container.
 const RESERVED_MOUNTS: [&str; 4] = ["/etc/guestconfig", "/etc/kdrender", "/tmp", "/run"];
 
+/// Storage class names, which Kubernetes refuses at apply time unless they are DNS-1123
+/// subdomains.
+fn check_storage_classes(
+    role: &raw::ClusterRole,
+    at: &dyn Fn(&str) -> crate::source::Origin,
+    diagnostics: &mut Diagnostics,
+) {
+    let classes = [
+        (
+            "storage",
+            role.storage
+                .as_ref()
+                .and_then(|s| s.storage_class_name.as_deref()),
+        ),
+        (
+            "blockStorage",
+            role.block_storage
+                .as_ref()
+                .and_then(|b| b.storage_class_name.as_deref()),
+        ),
+    ];
+    for (field, class) in classes {
+        if let Some(class) = class
+            && let Err(problem) = names::check_dns1123_subdomain(class)
+        {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "role \"{}\": storage class name {problem} (a DNS-1123 subdomain)",
+                    role.id
+                ))
+                .at(at(&format!("{field}/storageClassName"))),
+            );
+        }
+    }
+}
+
 /// Finds the cluster's app, honouring `appCatalog`: `local` looks below the rendered folder,
 /// `system` in the catalog folders, and no value looks locally first.
 pub fn find_app(
@@ -237,6 +273,7 @@ pub fn validate(
             }
         }
 
+        check_storage_classes(&role, &at, diagnostics);
         let storage = role.storage.as_ref().and_then(|s| {
             let size = quantity(
                 document,

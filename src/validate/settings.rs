@@ -36,6 +36,7 @@ pub fn validate(
                 diagnostics,
             );
         }
+        check_names(document, &spec, diagnostics);
         for reserved in [
             "app.kubernetes.io/instance",
             "argocd.argoproj.io/tracking-id",
@@ -109,5 +110,34 @@ pub fn validate(
         service_annotations: spec.service_annotations,
         native_systemd_support: spec.native_systemd_support,
         catalog_overrides: spec.catalog_overrides.into_iter().collect(),
+        network_policy: spec.network_policy,
+    }
+}
+
+/// Names that Kubernetes or DNS would refuse only after the render: the cluster domain, which
+/// ends every member's FQDN, and the default storage class.
+fn check_names(
+    document: &Document,
+    spec: &crate::raw::SettingsSpec,
+    diagnostics: &mut Diagnostics,
+) {
+    if let Some(domain) = &spec.cluster_domain
+        && let Err(problem) = names::check_dns_name(domain)
+    {
+        diagnostics.push(
+            Diagnostic::error(format!("clusterDomain {problem}"))
+                .at(document.origin("/spec/clusterDomain"))
+                .help("it ends every member's FQDN (<pod>.<cluster>.<namespace>.svc.<clusterDomain>), which DNS limits to 253 characters"),
+        );
+    }
+    if let Some(class) = &spec.default_storage_class_name
+        && let Err(problem) = names::check_dns1123_subdomain(class)
+    {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "defaultStorageClassName {problem} (a DNS-1123 subdomain)"
+            ))
+            .at(document.origin("/spec/defaultStorageClassName")),
+        );
     }
 }
