@@ -242,8 +242,8 @@ pub fn render_cluster(
         json!(configmeta::to_text(&document)),
     );
     for role in topology.active_roles() {
-        for (ordinal, member) in role.members.iter().enumerate() {
-            let node = configmeta::node_section(topology, role, ordinal);
+        for member in &role.members {
+            let node = configmeta::node_section(topology, role, member);
             data.insert(
                 format!("node-{}.json", member.name),
                 json!(configmeta::to_text(&node)),
