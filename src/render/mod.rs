@@ -8,6 +8,8 @@
 
 pub mod configmeta;
 pub mod files;
+mod nesting;
+pub mod sandbox;
 mod services;
 pub mod workload;
 
@@ -281,7 +283,7 @@ pub fn render_cluster(
             }
             _ => Vec::new(),
         };
-        let files_name = format!("{}-files", role.name);
+        let files_name = files::configmap_name(role);
         let mut files_data = Map::new();
         for file in &files {
             match &file.content {
@@ -290,7 +292,7 @@ pub fn render_cluster(
                 }
                 files::Content::PerMember(texts) => {
                     for (member, text) in role.members.iter().zip(texts) {
-                        files_data.insert(format!("{}.{}", member.name, file.key), json!(text));
+                        files_data.insert(files::member_key(&member.name, &file.key), json!(text));
                     }
                 }
             }
