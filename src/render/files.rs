@@ -71,7 +71,7 @@ impl FuelBudget {
             Some("not rendered: kdrender gave up on another template of this run".to_string())
         } else if self.spent.load(Ordering::Relaxed) > TOTAL_TEMPLATE_FUEL {
             Some(format!(
-                "templates ran more than {TOTAL_TEMPLATE_FUEL} steps in all (reached while rendering this one)"
+                "templates ran more than {TOTAL_TEMPLATE_FUEL} steps in all in this run; this one is not rendered"
             ))
         } else {
             None
