@@ -433,10 +433,15 @@ fn pipeline<T: Send>(
     diagnostics.enter(Stage::Render);
 
     let mut templates: BTreeMap<(AppSource, String), TemplateSet> = BTreeMap::new();
+    let fuel = std::sync::Arc::new(render::files::FuelBudget::default());
     for (key, app) in &model.apps {
-        if let Some(set) =
-            render::files::load(app, &mut reader, &mut inputs.sources, &mut diagnostics)
-        {
+        if let Some(set) = render::files::load(
+            app,
+            &fuel,
+            &mut reader,
+            &mut inputs.sources,
+            &mut diagnostics,
+        ) {
             templates.insert(key.clone(), set);
         }
     }

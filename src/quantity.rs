@@ -2,7 +2,11 @@
 //! them, for the comparisons KubeDirector makes (requests against `minResources`, storage against
 //! `minStorage`) and for the `flavor` figures in `configmeta.json`.
 //!
-//! Values are held as an integer count of nano-units, which is exact for every suffix.
+//! Values are held as an integer count of nano-units, which is exact for every suffix; precision
+//! below a nano-unit rounds up, as Kubernetes rounds. Kubernetes caps quantities at 2^63-1 of
+//! the unit; kdrender refuses larger ones instead, so every figure computed from a quantity
+//! is exact and no arithmetic on one can overflow.
+#![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -12,6 +16,7 @@ use std::fmt;
 pub struct Quantity {
     /// The text as written (numbers as JSON printed them); this is what the output carries.
     pub text: String,
+    /// At most [`MAX_NANOS`] in magnitude.
     nanos: i128,
 }
 
@@ -42,6 +47,17 @@ impl fmt::Display for Quantity {
 }
 
 const NANO: i128 = 1_000_000_000;
+/// A mebibyte in nano-units.
+const MEBI_NANOS: i128 = 1_048_576_000_000_000;
+/// Kubernetes' cap, 2^63-1 units, in nano-units.
+const MAX_NANOS: u128 = 9_223_372_036_854_775_807_000_000_000;
+/// The largest quantity, as messages spell it.
+pub const MAX_TEXT: &str = "9223372036854775807 (2^63-1)";
+/// Significant digits read exactly; more would not fit the arithmetic below (10^38 < 2^127).
+const MAX_DIGITS: usize = 38;
+/// 2^60 (`Ei`) < 10^19: a number scaled down by more than its digits and this many places is
+/// below one nano-unit.
+const BINARY_DIGITS: i64 = 19;
 
 impl Quantity {
     /// Parses a quantity given as a JSON string or number.
@@ -55,11 +71,12 @@ impl Quantity {
 
     pub fn parse(text: &str) -> Result<Quantity, String> {
         let bad = || format!("\"{text}\" is not a Kubernetes quantity (for example 2, 500m, 4Gi)");
-        let too_big = || format!("\"{text}\" is too large a quantity");
-        let (negative, rest) = match text.as_bytes().first() {
-            Some(b'-') => (true, &text[1..]),
-            Some(b'+') => (false, &text[1..]),
-            _ => (false, text),
+        let too_big =
+            || format!("\"{text}\" is out of range: Kubernetes quantities go up to {MAX_TEXT}");
+        let (negative, rest) = match (text.strip_prefix('-'), text.strip_prefix('+')) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            (None, None) => (false, text),
         };
         let number_end = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -69,55 +86,45 @@ impl Quantity {
         if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
             return Err(bad());
         }
-        // multiplier as a power of ten (for decimal suffixes and exponents) or of two (binary).
-        let (ten_power, two_power): (i32, u32) = match suffix {
-            "" => (0, 0),
-            "n" => (-9, 0),
-            "u" => (-6, 0),
-            "m" => (-3, 0),
-            "k" => (3, 0),
-            "M" => (6, 0),
-            "G" => (9, 0),
-            "T" => (12, 0),
-            "P" => (15, 0),
-            "E" => (18, 0),
-            "Ki" => (0, 10),
-            "Mi" => (0, 20),
-            "Gi" => (0, 30),
-            "Ti" => (0, 40),
-            "Pi" => (0, 50),
-            "Ei" => (0, 60),
-            exponent if exponent.starts_with(['e', 'E']) => {
-                let power: i32 = exponent[1..].parse().map_err(|_| bad())?;
-                if !(-30..=30).contains(&power) {
-                    return Err(too_big());
-                }
-                (power, 0)
-            }
-            _ => return Err(bad()),
-        };
-        // value = (whole.fraction) * 10^ten_power * 2^two_power, in nano-units.
-        let digits: String = format!("{whole}{fraction}");
-        let mantissa: i128 = if digits.is_empty() {
+        let (ten_power, two_power) = multiplier(suffix).ok_or_else(bad)?;
+        // The number as an integer of significant digits times a power of ten.
+        let fraction = fraction.trim_end_matches('0');
+        let digits = format!("{whole}{fraction}");
+        let significant = digits.trim_start_matches('0');
+        // Digits before the decimal point of the value (binary suffixes only add to them).
+        let integer_digits = i64::try_from(significant.len()).ok().and_then(|n| {
+            n.checked_add(ten_power)?
+                .checked_sub(i64::try_from(fraction.len()).ok()?)
+        });
+        if !significant.is_empty() && integer_digits.is_none_or(|n| n > 19) {
+            return Err(too_big());
+        }
+        if significant.len() > MAX_DIGITS {
+            return Err(format!(
+                "\"{text}\" has more than {MAX_DIGITS} significant digits"
+            ));
+        }
+        let mantissa: u128 = if significant.is_empty() {
             0
         } else {
-            digits.parse().map_err(|_| too_big())?
+            significant.parse().map_err(|_| bad())?
         };
-        let scale = 9 + ten_power - fraction.len() as i32;
-        let mut nanos = mantissa
-            .checked_mul(1i128 << two_power)
+        // value = mantissa × 10^scale × 2^two_power nano-units.
+        let scale = i64::try_from(fraction.len())
+            .ok()
+            .and_then(|places| ten_power.checked_add(9)?.checked_sub(places))
             .ok_or_else(too_big)?;
-        if scale >= 0 {
-            let factor = 10i128.checked_pow(scale as u32).ok_or_else(too_big)?;
-            nanos = nanos.checked_mul(factor).ok_or_else(too_big)?;
-        } else {
-            let divisor = 10i128.checked_pow((-scale) as u32).ok_or_else(too_big)?;
-            // Like Kubernetes, precision below a nano-unit rounds up.
-            nanos = (nanos + divisor - 1) / divisor;
-        }
+        let magnitude = nanos(mantissa, scale, two_power)
+            .filter(|n| *n <= MAX_NANOS)
+            .ok_or_else(too_big)?;
+        let magnitude = i128::try_from(magnitude).map_err(|_| too_big())?;
         Ok(Quantity {
             text: text.to_string(),
-            nanos: if negative { -nanos } else { nanos },
+            nanos: if negative {
+                magnitude.checked_neg().ok_or_else(too_big)?
+            } else {
+                magnitude
+            },
         })
     }
 
@@ -129,23 +136,115 @@ impl Quantity {
         self.nanos == 0
     }
 
+    pub fn is_negative(&self) -> bool {
+        self.nanos < 0
+    }
+
     /// Whole units, rounded up (KubeDirector's `cores` figure).
     pub fn ceil_units(&self) -> i128 {
-        (self.nanos + NANO - 1).div_euclid(NANO)
+        // The magnitude is bounded, so neither step can fail.
+        let whole = self.nanos.checked_div_euclid(NANO).unwrap_or_default();
+        let partial = self.nanos.checked_rem_euclid(NANO).unwrap_or_default() != 0;
+        whole.saturating_add(i128::from(partial))
     }
 
     /// Bytes as whole mebibytes, rounded down (KubeDirector's `memory` figure).
     pub fn mebibytes(&self) -> i128 {
-        self.nanos.div_euclid(NANO) >> 20
+        self.nanos
+            .checked_div_euclid(MEBI_NANOS)
+            .unwrap_or_default()
     }
 }
 
+/// A suffix as a power of ten (decimal suffixes and exponents) and a power of two (binary).
+fn multiplier(suffix: &str) -> Option<(i64, u32)> {
+    Some(match suffix {
+        "" => (0, 0),
+        "n" => (-9, 0),
+        "u" => (-6, 0),
+        "m" => (-3, 0),
+        "k" => (3, 0),
+        "M" => (6, 0),
+        "G" => (9, 0),
+        "T" => (12, 0),
+        "P" => (15, 0),
+        "E" => (18, 0),
+        "Ki" => (0, 10),
+        "Mi" => (0, 20),
+        "Gi" => (0, 30),
+        "Ti" => (0, 40),
+        "Pi" => (0, 50),
+        "Ei" => (0, 60),
+        exponent => {
+            let power = exponent.strip_prefix(['e', 'E'])?;
+            let digits = power.strip_prefix(['+', '-']).unwrap_or(power);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            // Any exponent is well-formed; one beyond i64 is far out of range either way.
+            let huge = if power.starts_with('-') {
+                -1_000_000_000_000
+            } else {
+                1_000_000_000_000
+            };
+            (power.parse().unwrap_or(huge), 0)
+        }
+    })
+}
+
+/// `mantissa × 10^scale × 2^two_power`, rounded up to a whole number; `None` if it does not fit.
+fn nanos(mantissa: u128, scale: i64, two_power: u32) -> Option<u128> {
+    if mantissa == 0 {
+        return Some(0);
+    }
+    if let Ok(up) = u32::try_from(scale) {
+        return mantissa
+            .checked_mul(10u128.checked_pow(up)?)?
+            .checked_mul(1u128.checked_shl(two_power)?);
+    }
+    // Dividing by 10^down: beyond the mantissa's digits and 2^60's, the value is below one.
+    let down = scale.checked_neg()?;
+    let digits = i64::from(mantissa.checked_ilog10()?).checked_add(1)?;
+    if down > digits.checked_add(BINARY_DIGITS)? {
+        return Some(1);
+    }
+    // 10^down in at most two factors, each of which fits.
+    let first = u32::try_from(down.min(MAX_DIGITS as i64)).ok()?;
+    let second = u32::try_from(down.checked_sub(i64::from(first))?).ok()?;
+    let once = ceil_scaled(mantissa, two_power, 10u128.checked_pow(first)?)?;
+    ceil_scaled(once, 0, 10u128.checked_pow(second)?)
+}
+
+/// `⌈value × 2^two_power / divisor⌉` by long division, one bit at a time, so that no
+/// intermediate exceeds the result or twice the divisor; `None` if the result does not fit.
+fn ceil_scaled(value: u128, two_power: u32, divisor: u128) -> Option<u128> {
+    let mut quotient = value.checked_div(divisor)?;
+    let mut remainder = value.checked_rem(divisor)?;
+    for _ in 0..two_power {
+        quotient = quotient.checked_mul(2)?;
+        remainder = remainder.checked_mul(2)?;
+        if remainder >= divisor {
+            remainder = remainder.checked_sub(divisor)?;
+            quotient = quotient.checked_add(1)?;
+        }
+    }
+    if remainder > 0 {
+        quotient = quotient.checked_add(1)?;
+    }
+    Some(quotient)
+}
+
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
     fn q(s: &str) -> Quantity {
         Quantity::parse(s).unwrap()
+    }
+
+    fn nanos_of(s: &str) -> i128 {
+        q(s).nanos
     }
 
     #[test]
@@ -161,29 +260,153 @@ mod tests {
     }
 
     #[test]
+    fn every_suffix_has_its_exact_value() {
+        let cases: [(&str, i128); 17] = [
+            ("3", 3_000_000_000),
+            ("3n", 3),
+            ("3u", 3_000),
+            ("3m", 3_000_000),
+            ("3k", 3_000_000_000_000),
+            ("3M", 3_000_000_000_000_000),
+            ("3G", 3_000_000_000_000_000_000),
+            ("3T", 3_000_000_000_000_000_000_000),
+            ("3P", 3_000_000_000_000_000_000_000_000),
+            ("3E", 3_000_000_000_000_000_000_000_000_000),
+            ("3Ki", 3 * 1024 * 1_000_000_000),
+            ("3Mi", 3 * (1 << 20) * 1_000_000_000),
+            ("3Gi", 3 * (1 << 30) * 1_000_000_000),
+            ("3Ti", 3 * (1 << 40) * 1_000_000_000),
+            ("3Pi", 3 * (1 << 50) * 1_000_000_000),
+            ("7Ei", 7 * (1 << 60) * 1_000_000_000),
+            ("3e2", 300_000_000_000),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(nanos_of(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn exponents_and_fractions_round_up_below_a_nano_unit() {
+        assert_eq!(nanos_of("1E-9"), 1);
+        assert_eq!(nanos_of("1e-9"), 1);
+        assert_eq!(nanos_of("1.5e-9"), 2);
+        assert_eq!(nanos_of("1e-30"), 1);
+        assert_eq!(nanos_of("1e-99999999999999999999"), 1);
+        assert_eq!(nanos_of("0.1n"), 1);
+        assert_eq!(nanos_of("-0.1n"), -1);
+        assert_eq!(nanos_of("0.0000000001Ki"), 103); // 102.4 nano-units
+        assert_eq!(nanos_of("0.000000000000000000000000000000001Ei"), 1); // 1.15e-6
+        // 10^41 divides in two steps; checked against exact integer arithmetic.
+        let many = format!(
+            "0.{}12345678901234567890123456789012345678Ei",
+            "0".repeat(12)
+        );
+        assert_eq!(nanos_of(&many), 142_335_986_942_044);
+        assert_eq!(nanos_of("0e99999"), 0);
+        assert_eq!(
+            nanos_of("000000000000000000000000000000000000000000001"),
+            NANO
+        );
+        assert_eq!(
+            nanos_of("1.000000000000000000000000000000000000000000"),
+            NANO
+        );
+        assert_eq!(nanos_of("+2"), 2 * NANO);
+    }
+
+    #[test]
+    fn the_range_ends_at_kubernetes_cap() {
+        let largest = 9_223_372_036_854_775_807 * NANO;
+        assert_eq!(nanos_of("9223372036854775807"), largest);
+        assert_eq!(nanos_of("-9223372036854775807"), -largest);
+        assert_eq!(
+            q("9223372036854775807").ceil_units(),
+            9_223_372_036_854_775_807
+        );
+        for huge in [
+            "9223372036854775808",
+            "9223372036854775807.000000001",
+            "8Ei",
+            "9224P",
+            "1e19",
+            "1e30",
+            "1E30",
+            "-1e30",
+            "1e99999999999999999999",
+            "170141183460469231731687303715884105727e-10",
+            "170141183460469231731687303715.884105727",
+        ] {
+            let error = Quantity::parse(huge).unwrap_err();
+            assert!(error.contains("out of range"), "{huge}: {error}");
+        }
+        let error = Quantity::parse(&format!("1{}", "0".repeat(40))).unwrap_err();
+        assert!(error.contains("out of range"), "{error}");
+        let error = Quantity::parse(&format!("0.{}1", "3".repeat(40))).unwrap_err();
+        assert!(error.contains("more than 38 significant digits"), "{error}");
+    }
+
+    #[test]
     fn flavor_figures_round_like_kubedirector() {
         assert_eq!(q("4Gi").mebibytes(), 4096);
         assert_eq!(q("1500M").mebibytes(), 1430);
         assert_eq!(q("2").ceil_units(), 2);
         assert_eq!(q("2500m").ceil_units(), 3);
         assert_eq!(q("100m").ceil_units(), 1);
+        assert_eq!(q("1n").ceil_units(), 1);
+        assert_eq!(q("0").ceil_units(), 0);
+        assert_eq!(q("7Ei").mebibytes(), 7 << 40);
+    }
+
+    proptest::proptest! {
+        /// Whole numbers with a suffix: exactly their value when Kubernetes' range holds it,
+        /// an error otherwise; never a wrapped figure or a panic.
+        #[test]
+        fn whole_numbers_scale_exactly_or_are_refused(
+            whole in proptest::prelude::any::<u64>(),
+            suffix in 0usize..16,
+            negative in proptest::prelude::any::<bool>(),
+        ) {
+            let names = ["", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+            let name = names.get(suffix).copied().unwrap_or_default();
+            let (ten, two) = multiplier(name).unwrap();
+            let sign = if negative { "-" } else { "" };
+            let parsed = Quantity::parse(&format!("{sign}{whole}{name}"));
+            // Computed in another order: whole × 2^two × 10^(9 + ten).
+            let exact = i128::from(whole)
+                .checked_mul(1i128 << two)
+                .and_then(|n| n.checked_mul(10i128.pow(u32::try_from(9 + ten).unwrap())))
+                .filter(|n| *n <= MAX_NANOS as i128);
+            match (parsed, exact) {
+                (Ok(q), Some(n)) => proptest::prop_assert_eq!(q.nanos, if negative { -n } else { n }),
+                (Err(e), None) => proptest::prop_assert!(e.contains("out of range"), "{}", e),
+                (parsed, exact) => proptest::prop_assert!(false, "{:?} vs {:?}", parsed, exact),
+            }
+        }
+
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(text in "[-+0-9.eEnumkMGTPi]{0,60}") {
+            if let Ok(q) = Quantity::parse(&text) {
+                proptest::prop_assert!(q.nanos.unsigned_abs() <= MAX_NANOS);
+                let _ = (q.ceil_units(), q.mebibytes());
+            }
+        }
     }
 
     #[test]
-    fn malformed_and_huge_quantities_are_refused() {
+    fn malformed_quantities_are_refused() {
         for bad in [
-            "",
-            "Gi",
-            "1.2.3",
-            "1Gb",
-            "1 Gi",
-            "0x10",
-            "1e99",
-            "99999999999999999999999999999999999Ei",
+            "", "Gi", "1.2.3", "1Gb", "1 Gi", "0x10", "1e", "1e+", "1e1.5", "1ee3", "e3", "--1",
+            "+-1", "1Ki3", ".",
         ] {
-            assert!(Quantity::parse(bad).is_err(), "{bad}");
+            let error = Quantity::parse(bad).unwrap_err();
+            assert!(
+                error.contains("is not a Kubernetes quantity"),
+                "{bad}: {error}"
+            );
         }
         let number = serde_json::json!(2);
         assert_eq!(Quantity::from_json(&number).unwrap().text, "2");
+        let float = serde_json::json!(1e300);
+        assert!(Quantity::from_json(&float).is_err());
     }
 }

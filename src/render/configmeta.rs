@@ -10,9 +10,11 @@
 //! only from `nodegroups`, so no reference dangles), `cluster.id` is derived from namespace and
 //! name, `authToken` and `secret_keys` are always empty.
 
+#![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
 use serde_json::{Map, Value, json};
 
-use crate::resolve::{RoleTopology, Topology};
+use crate::resolve::{Member, RoleTopology, Topology};
 
 /// The shared document (no `node` section). `prefix` roots the `bdvlibrefkey` paths, for
 /// embedding a connected cluster under `connections.clusters.<name>`.
@@ -75,19 +77,23 @@ pub fn cluster_document(topology: &Topology<'_>, all: &[Topology<'_>], prefix: &
     });
     if prefix.is_empty() {
         let mut clusters = Map::new();
-        for &i in &topology.connections {
-            let other = &all[i];
+        for other in topology.connections.iter().filter_map(|&i| all.get(i)) {
             let name = other.cluster.name.as_str();
             clusters.insert(
                 name.to_string(),
                 cluster_document(other, all, &["connections", "clusters", name]),
             );
         }
-        document["connections"] = json!({
-            "clusters": clusters,
-            "configmaps": {},
-            "secrets": {},
-        });
+        if let Some(document) = document.as_object_mut() {
+            document.insert(
+                "connections".into(),
+                json!({
+                    "clusters": clusters,
+                    "configmaps": {},
+                    "secrets": {},
+                }),
+            );
+        }
     }
     document
 }
@@ -160,8 +166,7 @@ fn flavor(role: &RoleTopology<'_>) -> Value {
 }
 
 /// One member's `node` section.
-pub fn node_section(topology: &Topology<'_>, role: &RoleTopology<'_>, ordinal: usize) -> Value {
-    let member = &role.members[ordinal];
+pub fn node_section(topology: &Topology<'_>, role: &RoleTopology<'_>, member: &Member) -> Value {
     let block_devices: Vec<String> = role
         .cluster_role
         .and_then(|r| r.block_storage.as_ref())
@@ -281,25 +286,30 @@ fn push_json_string(text: &str, out: &mut String) {
         } else {
             out.push_str(escape);
         }
-        clean_from = at + 1;
+        clean_from = at.saturating_add(1);
     }
     out.push_str(&text[clean_from..]);
     out.push('"');
 }
 
 fn write_value(value: &Value, indent: usize, out: &mut String) {
-    if let Some(short) = inline(value, INLINE_WIDTH.saturating_sub(indent * 2)) {
+    if let Some(short) = inline(value, INLINE_WIDTH.saturating_sub(indent.saturating_mul(2))) {
         out.push_str(&short);
         return;
     }
-    let pad = "  ".repeat(indent + 1);
+    let inner = indent.saturating_add(1);
+    let pad = "  ".repeat(inner);
     match value {
         Value::Array(items) => {
             out.push_str("[\n");
             for (i, item) in items.iter().enumerate() {
                 out.push_str(&pad);
-                write_value(item, indent + 1, out);
-                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+                write_value(item, inner, out);
+                out.push_str(if i.saturating_add(1) < items.len() {
+                    ",\n"
+                } else {
+                    "\n"
+                });
             }
             out.push_str(&"  ".repeat(indent));
             out.push(']');
@@ -310,8 +320,12 @@ fn write_value(value: &Value, indent: usize, out: &mut String) {
                 out.push_str(&pad);
                 push_json_string(key, out);
                 out.push_str(": ");
-                write_value(item, indent + 1, out);
-                out.push_str(if i + 1 < map.len() { ",\n" } else { "\n" });
+                write_value(item, inner, out);
+                out.push_str(if i.saturating_add(1) < map.len() {
+                    ",\n"
+                } else {
+                    "\n"
+                });
             }
             out.push_str(&"  ".repeat(indent));
             out.push('}');

@@ -13,25 +13,71 @@
 //! `lstrip_blocks`, no auto-escaping, no access to the environment, the clock, randomness or
 //! files, and a fuel limit. A template may start with `{# kdrender: mode=0755 #}` to set the
 //! file's mode. See the README for the variables a template sees.
+//!
+//! Bounds: minijinja's fuel charges every instruction and every 64 bytes of data a template
+//! creates, and checks sizes before it allocates, so [`TEMPLATE_FUEL`] bounds both the time and
+//! the memory of one rendering, and [`FuelBudget`] the time of a whole run. The deepest value a
+//! rendering can build is bounded by its fuel too, which sizes the stack of the threads that
+//! render ([`crate::parallel`]). Expressions nested deeper than the compiler's stack allows
+//! are refused before minijinja parses them ([`super::nesting`]). Each role's files ConfigMap
+//! is checked as it fills: valid keys, one file per key, at most 1 MiB.
+#![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
 use serde_json::{Map, Value, json};
 
+use super::MAX_CONFIGMAP_BYTES;
+use super::{nesting, sandbox};
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::load::Reader;
 use crate::model::App;
 use crate::resolve::{RoleTopology, Topology};
 use crate::source::{FileId, Origin, SourceMap, Span};
 
-/// Template execution budget per rendering (minijinja fuel: roughly one unit per instruction).
-pub const TEMPLATE_FUEL: u64 = 20_000_000;
-/// Budget for all renderings of one app's templates in one run (about a second or two).
+/// Fuel for one rendering: 131,072 instructions, or 8 MiB of strings and lists (minijinja
+/// charges one fuel per 64 bytes), eight times what a ConfigMap can hold. The largest example
+/// template uses under 200.
+pub const TEMPLATE_FUEL: u64 = 131_072;
+/// Fuel for every rendering of one run together, across apps and clusters (a few seconds).
 pub const TOTAL_TEMPLATE_FUEL: u64 = 200_000_000;
+/// Kubernetes' limit on the length of a ConfigMap key.
+pub const MAX_KEY_BYTES: usize = 253;
 /// Mount points the renderer owns, where config files may not go.
 const RESERVED_PATHS: [&str; 2] = ["/etc/guestconfig", "/etc/kdrender"];
+
+/// The fuel spent by every rendering of one run; shared by all apps' template sets, whose
+/// clusters render in parallel.
+#[derive(Debug, Default)]
+pub struct FuelBudget {
+    spent: AtomicU64,
+    /// A rendering was given up on ([`sandbox`]): nothing more renders in this run.
+    given_up: AtomicBool,
+}
+
+impl FuelBudget {
+    /// Charges one rendering's fuel; `false` once the run has spent more than its budget.
+    fn charge(&self, fuel: u64) -> bool {
+        let before = self.spent.fetch_add(fuel, Ordering::Relaxed);
+        before.saturating_add(fuel) <= TOTAL_TEMPLATE_FUEL
+    }
+
+    /// Why no more renderings may run, if that is so.
+    fn refusal(&self) -> Option<String> {
+        if self.given_up.load(Ordering::Relaxed) {
+            Some("not rendered: kdrender gave up on another template of this run".to_string())
+        } else if self.spent.load(Ordering::Relaxed) > TOTAL_TEMPLATE_FUEL {
+            Some(format!(
+                "templates ran more than {TOTAL_TEMPLATE_FUEL} steps in all in this run; this one is not rendered"
+            ))
+        } else {
+            None
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -53,11 +99,12 @@ struct Template {
 
 /// An app's compiled templates.
 pub struct TemplateSet {
-    environment: Environment<'static>,
+    /// Shared with the worker threads that render ([`sandbox`]).
+    environment: Arc<Environment<'static>>,
     templates: Vec<Template>,
     files: BTreeMap<String, FileId>,
-    /// Fuel spent by all renderings so far (clusters render in parallel).
-    spent: AtomicU64,
+    /// Fuel spent by all renderings of the run so far.
+    budget: Arc<FuelBudget>,
 }
 
 impl std::fmt::Debug for TemplateSet {
@@ -88,9 +135,10 @@ pub enum Content {
     PerMember(Vec<String>),
 }
 
-/// Loads and compiles the template folder of an app.
+/// Loads and compiles the template folder of an app. Its renderings charge `budget`.
 pub fn load(
     app: &App,
+    budget: &Arc<FuelBudget>,
     reader: &mut Reader,
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
@@ -111,12 +159,11 @@ pub fn load(
         }
     };
     let mut set = TemplateSet {
-        environment: environment(),
+        environment: Arc::new(environment()),
         templates: Vec::new(),
         files: BTreeMap::new(),
-        spent: AtomicU64::new(0),
+        budget: Arc::clone(budget),
     };
-    let role_ids: Vec<&str> = app.roles.iter().map(|r| r.id.as_str()).collect();
     for path in reader.walk(&folder, diagnostics) {
         let name = crate::load::relative_path(&folder, &path);
         let text = match reader.read(&path) {
@@ -127,91 +174,69 @@ pub fn load(
             }
         };
         let file = sources.add(reader.display_path(&path), text);
-        let whole = Origin {
-            file,
-            span: Span::new(0, 0),
-        };
-        let Some(stem) = name.strip_suffix(".j2") else {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "{name} in the config-file folder is not a template: template names end in .j2"
-                ))
-                .at(whole),
-            );
-            continue;
-        };
-        let mut parts = stem.splitn(2, '/');
-        let top = parts.next().unwrap_or_default();
-        let rest = parts.next().unwrap_or_default();
-        let (scope, target) = match top {
-            "include" => (None, String::new()),
-            "all" => (Some(Scope::AllRoles), format!("/{rest}")),
-            "roles" | "members" => {
-                let (role, path) = rest.split_once('/').unwrap_or((rest, ""));
-                if !role_ids.contains(&role) {
-                    let mut diagnostic = Diagnostic::error(format!(
-                        "{name}: \"{role}\" is not a role of app \"{}\"",
-                        app.name
-                    ))
-                    .at(whole);
-                    if let Some(help) = did_you_mean(role, role_ids.iter().copied()) {
-                        diagnostic = diagnostic.help(help);
-                    }
-                    diagnostics.push(diagnostic);
-                    continue;
-                }
-                let scope = if top == "roles" {
-                    Scope::Role(role.to_string())
-                } else {
-                    Scope::Member(role.to_string())
-                };
-                (Some(scope), format!("/{path}"))
-            }
-            _ => {
-                diagnostics.push(
-                    Diagnostic::error(format!(
-                        "{name}: templates go under all/, roles/<role>/, members/<role>/ or include/"
-                    ))
-                    .at(whole),
-                );
+        let placed = match place(app, &name) {
+            Ok(placed) => placed,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic.at(Origin {
+                    file,
+                    span: Span::new(0, 0),
+                }));
                 continue;
             }
         };
-        if scope.is_some()
-            && let Err(message) = check_target(&target)
-        {
-            diagnostics.push(Diagnostic::error(format!("{name}: {message}")).at(whole));
-            continue;
-        }
-        let source_text = sources.get(file).text.clone();
-        let mode = match directive_mode(&source_text) {
-            Ok(mode) => mode,
-            Err((message, span)) => {
-                diagnostics.push(Diagnostic::error(message).at(Origin { file, span }));
-                continue;
-            }
-        };
-        if let Err(error) = set
-            .environment
-            .add_template_owned(name.clone(), source_text)
-        {
-            diagnostics.push(template_diagnostic(&error, file, sources));
-            continue;
-        }
-        set.files.insert(name.clone(), file);
-        if let Some(scope) = scope {
-            set.templates.push(Template {
-                name,
-                scope,
-                target,
-                mode,
-                file,
-            });
+        if let Err(diagnostic) = set.compile(&name, file, placed, sources) {
+            diagnostics.push(diagnostic);
         }
     }
-    // Two templates may not write the same file of a role.
-    for (i, a) in set.templates.iter().enumerate() {
-        for b in &set.templates[..i] {
+    overlapping_targets(&set.templates, diagnostics);
+    Some(set)
+}
+
+/// Where a template's file goes, from its name in the folder: its scope and its path in the
+/// container (`None` for `include/`).
+fn place(app: &App, name: &str) -> Result<Option<(Scope, String)>, Diagnostic> {
+    let Some(stem) = name.strip_suffix(".j2") else {
+        return Err(Diagnostic::error(format!(
+            "{name} in the config-file folder is not a template: template names end in .j2"
+        )));
+    };
+    let (top, rest) = stem.split_once('/').unwrap_or((stem, ""));
+    let (scope, target) = match top {
+        "include" => return Ok(None),
+        "all" => (Scope::AllRoles, format!("/{rest}")),
+        "roles" | "members" => {
+            let (role, path) = rest.split_once('/').unwrap_or((rest, ""));
+            if app.role(role).is_none() {
+                let mut diagnostic = Diagnostic::error(format!(
+                    "{name}: \"{role}\" is not a role of app \"{}\"",
+                    app.name
+                ));
+                if let Some(help) = did_you_mean(role, app.roles.iter().map(|r| r.id.as_str())) {
+                    diagnostic = diagnostic.help(help);
+                }
+                return Err(diagnostic);
+            }
+            let scope = if top == "roles" {
+                Scope::Role(role.to_string())
+            } else {
+                Scope::Member(role.to_string())
+            };
+            (scope, format!("/{path}"))
+        }
+        _ => {
+            return Err(Diagnostic::error(format!(
+                "{name}: templates go under all/, roles/<role>/, members/<role>/ or include/"
+            )));
+        }
+    };
+    check_target(&target).map_err(|message| Diagnostic::error(format!("{name}: {message}")))?;
+    Ok(Some((scope, target)))
+}
+
+/// Two templates may not write the same file of a role, nor one file inside another.
+fn overlapping_targets(templates: &[Template], diagnostics: &mut Diagnostics) {
+    for (i, a) in templates.iter().enumerate() {
+        for b in templates.iter().take(i) {
             let overlap = a.scope == Scope::AllRoles
                 || b.scope == Scope::AllRoles
                 || scope_role(&a.scope) == scope_role(&b.scope);
@@ -232,41 +257,153 @@ pub fn load(
             }
         }
     }
-    Some(set)
+}
+
+impl TemplateSet {
+    /// Reads a template's mode directive, checks its nesting and compiles it.
+    fn compile(
+        &mut self,
+        name: &str,
+        file: FileId,
+        placed: Option<(Scope, String)>,
+        sources: &SourceMap,
+    ) -> Result<(), Diagnostic> {
+        let source_text = sources.get(file).text.clone();
+        let mode = directive_mode(&source_text)
+            .map_err(|(message, span)| Diagnostic::error(message).at(Origin { file, span }))?;
+        check_nesting(&source_text)
+            .map_err(|(message, span)| Diagnostic::error(message).at(Origin { file, span }))?;
+        Arc::get_mut(&mut self.environment)
+            .ok_or_else(|| Diagnostic::error("templates are compiled before any renders"))?
+            .add_template_owned(name.to_string(), source_text)
+            .map_err(|error| template_diagnostic(&error.into(), file, sources))?;
+        self.files.insert(name.to_string(), file);
+        if let Some((scope, target)) = placed {
+            self.templates.push(Template {
+                name: name.to_string(),
+                scope,
+                target,
+                mode,
+                file,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The syntax every template is read with: Jinja2's `trim_blocks` and `lstrip_blocks`.
+fn syntax() -> SyntaxConfig {
+    SyntaxConfig::builder()
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build()
+        .unwrap_or_default()
+}
+
+/// Refuses expressions nested deeper than the compiler's recursion can take.
+fn check_nesting(source: &str) -> Result<(), (String, Span)> {
+    nesting::check(source, syntax()).map_err(|too_deep| {
+        (
+            format!(
+                "template error: expression nested more than {} levels deep (chained operators, filters or brackets); split it with {{% set %}}",
+                nesting::MAX_NESTING
+            ),
+            Span::new(too_deep.start, too_deep.end),
+        )
+    })
 }
 
 /// The sandbox every template runs in: strict undefined variables, no auto-escaping, a fuel
 /// budget, Jinja2's `trim_blocks` and `lstrip_blocks`, and no loader: templates come only from
 /// the app's folder, registered in memory, so an include cannot reach any other file. The
-/// enabled built-ins read no clock, randomness or environment.
+/// enabled built-ins read no clock, randomness or environment. `namespace()` is replaced by an
+/// error: a namespace is the one value a template can change, so it can be made to hold
+/// itself, and printing, comparing or serialising it would then recurse until the stack
+/// overflows.
 fn environment() -> Environment<'static> {
     let mut environment = Environment::new();
     environment.set_undefined_behavior(UndefinedBehavior::Strict);
     environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     environment.set_fuel(Some(TEMPLATE_FUEL));
     environment.set_debug(true);
-    if let Ok(syntax) = SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .keep_trailing_newline(true)
-        .build()
-    {
-        environment.set_syntax(syntax);
-    }
+    environment.set_syntax(syntax());
+    environment.set_formatter(format_value);
+    environment.add_function(
+        "namespace",
+        |_: minijinja::value::Rest<minijinja::Value>,
+         _: minijinja::value::Kwargs|
+         -> Result<minijinja::Value, minijinja::Error> {
+            Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                "namespace() is not available in kdrender templates: a namespace can be made to contain itself, which would crash the renderer; use loop variables, filters (select, map, join, sum) or macros",
+            ))
+        },
+    );
     environment
+}
+
+/// Prints a value into a template's output: strings and numbers as minijinja does, lists and
+/// maps only as far as the remaining fuel pays for. minijinja charges what an expression
+/// prints only after printing it, and a list that holds the same list many times over prints
+/// to far more text than its making cost.
+fn format_value(
+    out: &mut minijinja::Output<'_>,
+    state: &mut minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    if value.as_object().is_none() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let fuel = state.fuel_levels().map_or(0, |(_, remaining)| remaining);
+    let mut bounded = Bounded {
+        out,
+        left: usize::try_from(fuel.saturating_mul(BYTES_PER_FUEL)).unwrap_or(usize::MAX),
+    };
+    std::fmt::Write::write_fmt(&mut bounded, format_args!("{value}")).map_err(|_| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::OutOfFuel,
+            "printing this value takes more than the remaining fuel",
+        )
+    })
+}
+
+/// minijinja charges one fuel for this many bytes of data.
+const BYTES_PER_FUEL: u64 = 64;
+
+/// A writer that refuses to write more than `left` bytes.
+struct Bounded<'a, 'o> {
+    out: &'a mut minijinja::Output<'o>,
+    left: usize,
+}
+
+impl std::fmt::Write for Bounded<'_, '_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.left = self.left.checked_sub(s.len()).ok_or(std::fmt::Error)?;
+        self.out.write_str(s)
+    }
 }
 
 /// Renders one template source in the same sandbox, with `variables` as its context (for
 /// property tests and fuzzing).
 pub fn render_source(source: &str, variables: &Value) -> Result<String, String> {
+    check_nesting(source).map_err(|(message, _)| message)?;
     let mut environment = environment();
     environment
         .add_template_owned("template.j2".to_string(), source.to_string())
         .map_err(|e| e.to_string())?;
-    let template = environment
-        .get_template("template.j2")
-        .map_err(|e| e.to_string())?;
-    template.render(value(variables)).map_err(|e| e.to_string())
+    let variables = value(variables);
+    let outcome = sandbox::run(move || {
+        let text = environment
+            .get_template("template.j2")
+            .and_then(|template| template.render(variables))?;
+        Ok((text, 0))
+    });
+    match outcome {
+        Ok(Ok((text, _))) => Ok(text),
+        Ok(Err(failure)) => Err(failure.message),
+        Err(overrun) => Err(overrun_message(&overrun)),
+    }
 }
 
 fn scope_role(scope: &Scope) -> Option<&str> {
@@ -311,10 +448,10 @@ fn directive_mode(source: &str) -> Result<Option<u32>, (String, Span)> {
     let Some(rest) = source.strip_prefix("{#") else {
         return Ok(None);
     };
-    let Some(end) = rest.find("#}") else {
+    let Some((comment, _)) = rest.split_once("#}") else {
         return Ok(None);
     };
-    let body = rest[..end]
+    let body = comment
         .trim()
         .trim_start_matches('-')
         .trim_end_matches('-')
@@ -322,7 +459,7 @@ fn directive_mode(source: &str) -> Result<Option<u32>, (String, Span)> {
     let Some(settings) = body.strip_prefix("kdrender:") else {
         return Ok(None);
     };
-    let span = Span::new(0, end + 4);
+    let span = Span::new(0, comment.len().saturating_add(4));
     let mut mode = None;
     for setting in settings.split_whitespace() {
         match setting.split_once('=') {
@@ -353,17 +490,12 @@ fn directive_mode(source: &str) -> Result<Option<u32>, (String, Span)> {
 
 /// A minijinja error as a diagnostic at the template line it names.
 fn template_diagnostic(
-    error: &minijinja::Error,
-    fallback: FileId,
+    failure: &sandbox::Failure,
+    file: FileId,
     sources: &SourceMap,
 ) -> Diagnostic {
-    let message = match error.detail() {
-        Some(detail) => format!("template error: {detail}"),
-        None => format!("template error: {}", error.kind()),
-    };
-    let file = fallback;
     let text = &sources.get(file).text;
-    let span = match (error.range(), error.line()) {
+    let span = match (&failure.range, failure.line) {
         (Some(range), _) => Span::new(range.start, range.end),
         (None, Some(line)) => {
             let start: usize = text
@@ -371,12 +503,15 @@ fn template_diagnostic(
                 .take(line.saturating_sub(1))
                 .map(str::len)
                 .sum();
-            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            let end = text
+                .get(start..)
+                .and_then(|rest| rest.find('\n'))
+                .map_or(text.len(), |i| start.saturating_add(i));
             Span::new(start, end)
         }
         (None, None) => Span::new(0, 0),
     };
-    Diagnostic::error(message).at(Origin { file, span })
+    Diagnostic::error(failure.message.clone()).at(Origin { file, span })
 }
 
 /// The variables every template of a cluster sees, built once per cluster (the README lists
@@ -395,8 +530,7 @@ fn value(json: &Value) -> minijinja::Value {
 impl Context {
     pub fn new(topology: &Topology<'_>, all: &[Topology<'_>]) -> Context {
         let mut connections = Map::new();
-        for &i in &topology.connections {
-            let other = &all[i];
+        for other in topology.connections.iter().filter_map(|&i| all.get(i)) {
             connections.insert(
                 other.cluster.name.clone(),
                 json!({
@@ -428,6 +562,103 @@ impl Context {
     }
 }
 
+/// The name of a role's files ConfigMap.
+pub fn configmap_name(role: &RoleTopology<'_>) -> String {
+    format!("{}-files", role.name)
+}
+
+/// The ConfigMap key of a member's own copy of a per-member file.
+pub fn member_key(pod: &str, key: &str) -> String {
+    format!("{pod}.{key}")
+}
+
+/// The ConfigMap key of a file: its path in the container, `/` turned into `_`.
+fn file_key(target: &str) -> String {
+    target.trim_start_matches('/').replace('/', "_")
+}
+
+/// Kubernetes' rule for ConfigMap keys.
+fn check_key(key: &str) -> Result<(), String> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(format!(
+            "is {} characters long; Kubernetes allows at most {MAX_KEY_BYTES}",
+            key.len()
+        ));
+    }
+    if key.is_empty()
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err("may hold only letters, digits, '-', '_' and '.'".to_string());
+    }
+    if key == "." || key.starts_with("..") {
+        return Err("may not be \".\" or begin with \"..\"".to_string());
+    }
+    Ok(())
+}
+
+/// A role's files ConfigMap as it fills: the template behind each key, so that two files under
+/// one key are refused rather than one silently getting the other's content, and the size so
+/// far, so that more than Kubernetes takes is refused as soon as it is reached, naming the
+/// template that reached it.
+struct ConfigMapData<'t> {
+    name: String,
+    keys: BTreeMap<String, &'t Template>,
+    bytes: usize,
+}
+
+impl<'t> ConfigMapData<'t> {
+    fn add(
+        &mut self,
+        key: String,
+        text: &str,
+        template: &'t Template,
+        sources: &SourceMap,
+    ) -> Result<(), Diagnostic> {
+        let path = sources.path(template.file);
+        let at = Origin {
+            file: template.file,
+            span: Span::new(0, 0),
+        };
+        if let Err(problem) = check_key(&key) {
+            return Err(Diagnostic::error(format!(
+                "{path} writes key \"{key}\" of ConfigMap {}, which {problem}",
+                self.name
+            ))
+            .at(at));
+        }
+        if let Some(other) = self.keys.get(&key) {
+            return Err(Diagnostic::error(format!(
+                "{} and {path} both write key \"{key}\" of ConfigMap {}: one file would get the other's content",
+                sources.path(other.file),
+                self.name
+            ))
+            .at(at)
+            .help("a file's key is its path with '/' turned into '_' (per-member files: <pod>.<key>); rename one of them"));
+        }
+        self.bytes = self
+            .bytes
+            .saturating_add(key.len())
+            .saturating_add(text.len());
+        if self.bytes > MAX_CONFIGMAP_BYTES {
+            return Err(Diagnostic::error(format!(
+                "ConfigMap {} would hold more than {MAX_CONFIGMAP_BYTES} bytes with {path} ({} bytes for key \"{key}\"); Kubernetes refuses more",
+                self.name,
+                text.len()
+            ))
+            .at(at)
+            .help("smaller config files, or fewer members for per-member files"));
+        }
+        self.keys.insert(key, template);
+        Ok(())
+    }
+
+    fn is_full(&self) -> bool {
+        self.bytes > MAX_CONFIGMAP_BYTES
+    }
+}
+
 impl TemplateSet {
     /// Renders the files of one role, for its members.
     pub fn render(
@@ -450,55 +681,29 @@ impl TemplateSet {
             .roles
             .get_attr(role_id)
             .unwrap_or(minijinja::Value::UNDEFINED);
-        let variables = |member: Option<minijinja::Value>| {
-            let mut map = std::collections::BTreeMap::new();
-            map.insert("cluster", context.cluster.clone());
-            map.insert("app", context.app.clone());
-            map.insert("roles", context.roles.clone());
-            map.insert("role", role_value.clone());
-            map.insert("connections", context.connections.clone());
-            if let Some(member) = member {
-                map.insert("member", member);
-            }
-            minijinja::Value::from(map)
+        let mut data = ConfigMapData {
+            name: configmap_name(role),
+            keys: BTreeMap::new(),
+            bytes: 0,
         };
         let mut out = Vec::new();
         for template in templates {
-            let key = template.target.trim_start_matches('/').replace('/', "_");
-            let content = if let Scope::Member(_) = template.scope {
-                let mut texts = Vec::with_capacity(role.members.len());
-                let members = role_value.get_attr("members").unwrap_or_default();
-                for ordinal in 0..role.members.len() {
-                    // The same member value that `roles.<role>.members` holds.
-                    let member = members.get_item_by_index(ordinal).unwrap_or_default();
-                    match self.render_one(template, variables(Some(member)), sources) {
-                        Ok(text) => texts.push(text),
-                        Err(diagnostic) => {
-                            diagnostics.push(diagnostic);
-                            break;
-                        }
-                    }
-                }
-                if texts.len() != role.members.len() {
-                    continue;
-                }
-                Content::PerMember(texts)
-            } else {
-                match self.render_one(template, variables(None), sources) {
-                    Ok(text) => Content::Shared(text),
-                    Err(diagnostic) => {
-                        diagnostics.push(diagnostic);
-                        continue;
-                    }
-                }
-            };
-            out.push(ConfigFile {
-                target: template.target.clone(),
-                key,
-                mode: template.mode,
-                content,
-                template: sources.path(template.file).to_string(),
-            });
+            let rendered = RoleRendering {
+                set: self,
+                context,
+                role,
+                role_value: &role_value,
+                sources,
+            }
+            .file(template, &mut data);
+            match rendered {
+                Ok(file) => out.push(file),
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
+            // The role's ConfigMap is refused already: rendering more would only use memory.
+            if data.is_full() {
+                break;
+            }
         }
         out.sort_by(|a, b| a.target.cmp(&b.target));
         out
@@ -510,35 +715,123 @@ impl TemplateSet {
         variables: minijinja::Value,
         sources: &SourceMap,
     ) -> Result<String, Diagnostic> {
-        let compiled = self
-            .environment
-            .get_template(&template.name)
-            .map_err(|e| template_diagnostic(&e, template.file, sources))?;
-        let captured = compiled.render_captured(variables).map_err(|e| {
-            let file = e
-                .name()
-                .and_then(|n| self.files.get(n))
-                .copied()
-                .unwrap_or(template.file);
-            template_diagnostic(&e, file, sources)
-        })?;
-        // Fuel bounds one rendering; this bounds all of an app's renderings together, which a
-        // large cluster multiplies.
-        let consumed = captured
-            .state()
-            .fuel_levels()
-            .map_or(0, |(consumed, _)| consumed);
-        let total = self.spent.fetch_add(consumed, Ordering::Relaxed) + consumed;
-        if total > TOTAL_TEMPLATE_FUEL {
-            return Err(Diagnostic::error(format!(
-                "the app's templates ran more than {TOTAL_TEMPLATE_FUEL} steps in all (reached while rendering this one)"
-            ))
-            .at(Origin {
-                file: template.file,
-                span: Span::new(0, 0),
-            }));
+        let at = Origin {
+            file: template.file,
+            span: Span::new(0, 0),
+        };
+        if let Some(refusal) = self.budget.refusal() {
+            return Err(Diagnostic::error(refusal).at(at));
         }
-        Ok(captured.into_output())
+        let environment = Arc::clone(&self.environment);
+        let name = template.name.clone();
+        let outcome = sandbox::run(move || {
+            let captured = environment
+                .get_template(&name)
+                .and_then(|compiled| compiled.render_captured(variables))?;
+            let consumed = captured
+                .state()
+                .fuel_levels()
+                .map_or(0, |(consumed, _)| consumed);
+            Ok((captured.into_output(), consumed))
+        });
+        let (text, consumed) = match outcome {
+            Ok(Ok(rendered)) => rendered,
+            Ok(Err(failure)) => {
+                let file = failure
+                    .template
+                    .as_ref()
+                    .and_then(|n| self.files.get(n))
+                    .copied()
+                    .unwrap_or(template.file);
+                return Err(template_diagnostic(&failure, file, sources));
+            }
+            Err(overrun) => {
+                self.budget.given_up.store(true, Ordering::Relaxed);
+                return Err(Diagnostic::error(overrun_message(&overrun))
+                    .at(at)
+                    .help("minijinja does this work inside one step, where fuel does not reach: printing, comparing or serialising a value that holds the same lists many times over, or a list repeated with `*`"));
+            }
+        };
+        // Fuel bounds one rendering; the budget bounds all renderings of the run together,
+        // which many apps, clusters and members multiply.
+        if !self.budget.charge(consumed) {
+            return Err(Diagnostic::error(self.budget.refusal().unwrap_or_default()).at(at));
+        }
+        Ok(text)
+    }
+}
+
+fn overrun_message(overrun: &sandbox::Overrun) -> String {
+    match overrun {
+        sandbox::Overrun::Time => format!(
+            "template error: rendering did not finish within {} s; kdrender gave up on it",
+            sandbox::DEADLINE.as_secs()
+        ),
+        sandbox::Overrun::Memory => format!(
+            "template error: rendering grew kdrender's memory by more than {} MiB; kdrender gave up on it",
+            sandbox::MEMORY_GROWTH >> 20
+        ),
+    }
+}
+
+/// One role's renderings: the variables its templates see.
+struct RoleRendering<'a> {
+    set: &'a TemplateSet,
+    context: &'a Context,
+    role: &'a RoleTopology<'a>,
+    role_value: &'a minijinja::Value,
+    sources: &'a SourceMap,
+}
+
+impl RoleRendering<'_> {
+    fn variables(&self, member: Option<minijinja::Value>) -> minijinja::Value {
+        let context = self.context;
+        let mut map = BTreeMap::new();
+        map.insert("cluster", context.cluster.clone());
+        map.insert("app", context.app.clone());
+        map.insert("roles", context.roles.clone());
+        map.insert("role", self.role_value.clone());
+        map.insert("connections", context.connections.clone());
+        if let Some(member) = member {
+            map.insert("member", member);
+        }
+        minijinja::Value::from(map)
+    }
+
+    /// Renders one template (once, or once per member) into the role's ConfigMap.
+    fn file<'t>(
+        &self,
+        template: &'t Template,
+        data: &mut ConfigMapData<'t>,
+    ) -> Result<ConfigFile, Diagnostic> {
+        let key = file_key(&template.target);
+        let content = if let Scope::Member(_) = template.scope {
+            let members = self.role_value.get_attr("members").unwrap_or_default();
+            let mut texts = Vec::with_capacity(self.role.members.len());
+            for (ordinal, pod) in self.role.members.iter().enumerate() {
+                // The same member value that `roles.<role>.members` holds.
+                let member = members.get_item_by_index(ordinal).unwrap_or_default();
+                let text =
+                    self.set
+                        .render_one(template, self.variables(Some(member)), self.sources)?;
+                data.add(member_key(&pod.name, &key), &text, template, self.sources)?;
+                texts.push(text);
+            }
+            Content::PerMember(texts)
+        } else {
+            let text = self
+                .set
+                .render_one(template, self.variables(None), self.sources)?;
+            data.add(key.clone(), &text, template, self.sources)?;
+            Content::Shared(text)
+        };
+        Ok(ConfigFile {
+            target: template.target.clone(),
+            key,
+            mode: template.mode,
+            content,
+            template: self.sources.path(template.file).to_string(),
+        })
     }
 }
 
@@ -604,6 +897,7 @@ fn roles_value(topology: &Topology<'_>) -> Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -623,25 +917,27 @@ mod tests {
     }
 
     #[test]
-    fn all_renderings_of_an_app_share_one_fuel_budget() {
+    fn all_renderings_of_a_run_share_one_fuel_budget() {
         let mut sources = SourceMap::default();
         let file = sources.add(
             "files/roles/r/etc/x.j2".into(),
             "{% for i in range(100) %}{{ i }}{% endfor %}".into(),
         );
-        let mut environment = environment();
-        environment
-            .add_template_owned(
-                "roles/r/etc/x.j2".to_string(),
-                sources.get(file).text.clone(),
-            )
-            .unwrap();
-        let set = TemplateSet {
-            environment,
-            templates: Vec::new(),
-            files: BTreeMap::new(),
-            spent: AtomicU64::new(0),
-        };
+        let budget = Arc::new(FuelBudget::default());
+        // Two apps' template sets, as two apps of one run have.
+        let sets: Vec<TemplateSet> = (0..2)
+            .map(|_| {
+                let mut set = TemplateSet {
+                    environment: Arc::new(environment()),
+                    templates: Vec::new(),
+                    files: BTreeMap::new(),
+                    budget: Arc::clone(&budget),
+                };
+                set.compile("roles/r/etc/x.j2", file, None, &sources)
+                    .unwrap();
+                set
+            })
+            .collect();
         let template = Template {
             name: "roles/r/etc/x.j2".into(),
             scope: Scope::Role("r".into()),
@@ -649,25 +945,42 @@ mod tests {
             mode: None,
             file,
         };
-        assert!(
-            set.render_one(&template, minijinja::Value::from(()), &sources)
-                .is_ok()
-        );
-        let one = set.spent.load(Ordering::Relaxed);
+        let render =
+            |set: &TemplateSet| set.render_one(&template, minijinja::Value::from(()), &sources);
+        assert!(render(&sets[0]).is_ok());
+        let one = budget.spent.load(Ordering::Relaxed);
         assert!(one > 100, "{one}");
-        // Near the end of the budget, the next rendering is refused.
-        set.spent
+        // Near the end of the budget, the next rendering is refused, whichever app it is of.
+        budget
+            .spent
             .store(TOTAL_TEMPLATE_FUEL - one / 2, Ordering::Relaxed);
-        let error = set
-            .render_one(&template, minijinja::Value::from(()), &sources)
-            .unwrap_err();
+        let error = render(&sets[1]).unwrap_err();
         assert!(
             error
                 .message
-                .contains("ran more than 200000000 steps in all"),
+                .contains("templates ran more than 200000000 steps in all"),
             "{}",
             error.message
         );
+        // And once it is spent, nothing more runs.
+        assert!(render(&sets[0]).is_err());
+    }
+
+    #[test]
+    fn configmap_keys_follow_kubernetes_rules() {
+        assert!(check_key("etc_kafka_server.properties").is_ok());
+        assert!(check_key("demo-worker-0.etc_x").is_ok());
+        assert!(check_key(&"k".repeat(253)).is_ok());
+        assert!(
+            check_key(&"k".repeat(254))
+                .unwrap_err()
+                .contains("254 characters")
+        );
+        for bad in ["", ".", "..", "..x", "a/b", "a b", "ä"] {
+            assert!(check_key(bad).is_err(), "{bad}");
+        }
+        assert_eq!(file_key("/etc/a/b.conf"), "etc_a_b.conf");
+        assert_eq!(member_key("demo-worker-0", "etc_x"), "demo-worker-0.etc_x");
     }
 
     #[test]

@@ -9,7 +9,9 @@
 
 pub mod configmeta;
 pub mod files;
+mod nesting;
 mod network;
+pub mod sandbox;
 mod security;
 mod services;
 pub mod workload;
@@ -249,8 +251,8 @@ pub fn render_cluster(
         json!(configmeta::to_text(&document)),
     );
     for role in topology.active_roles() {
-        for (ordinal, member) in role.members.iter().enumerate() {
-            let node = configmeta::node_section(topology, role, ordinal);
+        for member in &role.members {
+            let node = configmeta::node_section(topology, role, member);
             data.insert(
                 format!("node-{}.json", member.name),
                 json!(configmeta::to_text(&node)),
@@ -288,7 +290,7 @@ pub fn render_cluster(
             }
             _ => Vec::new(),
         };
-        let files_name = format!("{}-files", role.name);
+        let files_name = files::configmap_name(role);
         let mut files_data = Map::new();
         for file in &files {
             match &file.content {
@@ -297,7 +299,7 @@ pub fn render_cluster(
                 }
                 files::Content::PerMember(texts) => {
                     for (member, text) in role.members.iter().zip(texts) {
-                        files_data.insert(format!("{}.{}", member.name, file.key), json!(text));
+                        files_data.insert(files::member_key(&member.name, &file.key), json!(text));
                     }
                 }
             }

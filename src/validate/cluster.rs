@@ -524,6 +524,7 @@ fn secret(raw: raw::Secret) -> Secret {
     }
 }
 
+/// A quantity, or an error naming the field (malformed, or beyond Kubernetes' range).
 fn quantity(
     document: &Document,
     pointer: &str,
@@ -532,11 +533,16 @@ fn quantity(
 ) -> Option<Quantity> {
     Quantity::from_json(value)
         .map_err(|message| {
-            diagnostics.push(Diagnostic::error(message).at(document.origin(pointer)))
+            diagnostics.push(
+                Diagnostic::error(format!("{}: {message}", super::schema::field_name(pointer)))
+                    .at(document.origin(pointer)),
+            )
         })
         .ok()
 }
 
+/// Requests or limits: Kubernetes refuses negative amounts, and configmeta.json's figures
+/// would come out negative.
 fn quantities(
     document: &Document,
     pointer: &str,
@@ -546,7 +552,18 @@ fn quantities(
     map.iter()
         .filter_map(|(name, value)| {
             let at = format!("{pointer}/{}", crate::document::pointer_escape(name));
-            quantity(document, &at, value, diagnostics).map(|q| (name.clone(), q))
+            let amount = quantity(document, &at, value, diagnostics)?;
+            if amount.is_negative() {
+                diagnostics.push(
+                    Diagnostic::error(format!(
+                        "{}: {amount} is negative; Kubernetes refuses negative resource amounts",
+                        super::schema::field_name(&at)
+                    ))
+                    .at(document.origin(&at)),
+                );
+                return None;
+            }
+            Some((name.clone(), amount))
         })
         .collect()
 }

@@ -1,0 +1,240 @@
+//! The backstop behind template fuel: every rendering runs on a worker thread, and the thread
+//! that asked for it gives up on it once it runs past [`DEADLINE`] or the process's memory grows
+//! by more than [`MEMORY_GROWTH`] while it runs.
+//!
+//! minijinja's fuel charges instructions and the data they create, which bounds everything a
+//! template does step by step. It does not charge minijinja's own walks over a value inside a
+//! single step: printing, comparing or serialising a list that holds the same list twice, built
+//! up forty times over, visits 2^40 items; printing `[s] * 100000000` copies `s` a hundred
+//! million times. Such a step cannot be interrupted, so it is left behind: the worker keeps
+//! running until the process ends, the rendering is refused, and every later one of the run is
+//! refused at once (the caller marks the run's budget spent), so the run ends within seconds.
+//! Workers have [`STACK_BYTES`] of stack, for minijinja's recursion over values as deep as
+//! fuel lets a template nest them.
+#![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
+use std::cell::RefCell;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+/// How long one rendering may take. Fuel-bounded work takes milliseconds.
+pub const DEADLINE: Duration = Duration::from_secs(5);
+/// How much the process may grow while one rendering runs (Linux; elsewhere only the deadline
+/// applies). Fuel-bounded work allocates a few MiB.
+pub const MEMORY_GROWTH: u64 = 512 << 20;
+/// Stack of each worker. minijinja drops, prints, compares and serialises nested values
+/// recursively, and a template can nest a value about one level per 1.5 units of fuel; in a
+/// debug build the costliest of these takes about 1.9 KiB per level, so this covers the
+/// deepest value [`super::files::TEMPLATE_FUEL`] can build with room to spare. Only the pages a
+/// rendering touches are ever backed by memory.
+pub const STACK_BYTES: usize = 256 << 20;
+/// How often a waiting thread looks at the clock and the process's memory.
+const POLL: Duration = Duration::from_millis(5);
+
+/// What a rendering produced: its text and the fuel it used, or what went wrong.
+pub type Outcome = Result<(String, u64), Failure>;
+
+/// A minijinja error as plain data. The error itself may hold the template's values (its debug
+/// information), and those must be dropped on the worker, whose stack fits their depth.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    /// The template it happened in (an included one, perhaps).
+    pub template: Option<String>,
+    pub range: Option<std::ops::Range<usize>>,
+    pub line: Option<usize>,
+}
+
+impl From<minijinja::Error> for Failure {
+    fn from(error: minijinja::Error) -> Failure {
+        Failure {
+            message: match error.detail() {
+                Some(detail) => format!("template error: {detail}"),
+                None => format!("template error: {}", error.kind()),
+            },
+            template: error.name().map(str::to_string),
+            range: error.range(),
+            line: error.line(),
+        }
+    }
+}
+type Job = Box<dyn FnOnce() -> Outcome + Send>;
+
+/// Why a rendering was given up on.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Overrun {
+    Time,
+    Memory,
+}
+
+/// A worker thread and the two ends of its conversation.
+struct Worker {
+    jobs: Sender<Job>,
+    outcomes: Receiver<Outcome>,
+}
+
+impl Worker {
+    fn spawn() -> Option<Worker> {
+        let (jobs, job_receiver) = mpsc::channel::<Job>();
+        let (outcome_sender, outcomes) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("kdrender-template".into())
+            .stack_size(STACK_BYTES)
+            .spawn(move || {
+                while let Ok(job) = job_receiver.recv() {
+                    if outcome_sender.send(job()).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Worker { jobs, outcomes })
+    }
+}
+
+thread_local! {
+    /// Each thread that renders keeps one worker; it ends when that thread does.
+    static WORKER: RefCell<Option<Worker>> = const { RefCell::new(None) };
+}
+
+/// The bounds a waiting thread holds a rendering to.
+struct Limits {
+    deadline: Duration,
+    memory_growth: u64,
+    memory: fn() -> Option<u64>,
+}
+
+const LIMITS: Limits = Limits {
+    deadline: DEADLINE,
+    memory_growth: MEMORY_GROWTH,
+    memory: resident_bytes,
+};
+
+/// Runs `job` on this thread's worker and waits for it within the bounds.
+/// `job` must return no minijinja value: whatever it leaves behind is dropped on the worker.
+pub fn run(job: impl FnOnce() -> Outcome + Send + 'static) -> Result<Outcome, Overrun> {
+    run_within(job, &LIMITS)
+}
+
+fn run_within(
+    job: impl FnOnce() -> Outcome + Send + 'static,
+    limits: &Limits,
+) -> Result<Outcome, Overrun> {
+    WORKER.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let Some(worker) = slot.take().or_else(Worker::spawn) else {
+            // The system gives us no thread: render here, with this thread's stack.
+            return Ok(job());
+        };
+        if let Err(returned) = worker.jobs.send(Box::new(job)) {
+            return Ok((returned.0)());
+        }
+        let outcome = wait(&worker.outcomes, limits);
+        // A worker given up on is left behind; the next rendering gets a new one.
+        if outcome.is_ok() {
+            *slot = Some(worker);
+        }
+        outcome
+    })
+}
+
+fn wait(outcomes: &Receiver<Outcome>, limits: &Limits) -> Result<Outcome, Overrun> {
+    let started = Instant::now();
+    let memory_before = (limits.memory)();
+    loop {
+        match outcomes.recv_timeout(POLL) {
+            Ok(outcome) => return Ok(outcome),
+            Err(RecvTimeoutError::Timeout) => {
+                if started.elapsed() > limits.deadline {
+                    return Err(Overrun::Time);
+                }
+                if let (Some(before), Some(now)) = (memory_before, (limits.memory)())
+                    && now.saturating_sub(before) > limits.memory_growth
+                {
+                    return Err(Overrun::Memory);
+                }
+            }
+            // The worker died: a panic inside minijinja is a bug, and surfaces as one.
+            Err(RecvTimeoutError::Disconnected) => panic!("a template rendering panicked"),
+        }
+    }
+}
+
+/// The process's resident memory, from `/proc/self/status` (Linux).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renderings_run_on_a_worker_with_a_large_stack() {
+        fn depth(n: u64) -> u64 {
+            let frame = std::hint::black_box([n; 64]);
+            if n == 0 {
+                0
+            } else {
+                depth(frame[7].saturating_sub(1)).saturating_add(1)
+            }
+        }
+        // Deeper than a default thread's 2 MiB (or a main thread's 8 MiB) of stack.
+        for _ in 0..2 {
+            let outcome = run(|| Ok((depth(40_000).to_string(), 0))).unwrap();
+            assert_eq!(outcome.unwrap().0, "40000");
+        }
+    }
+
+    #[test]
+    fn memory_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            assert!(resident_bytes().is_some_and(|b| b > 0));
+        }
+    }
+
+    /// A rendering that never finishes (its worker is left parked for the test process).
+    fn stuck() -> Outcome {
+        loop {
+            std::thread::park();
+        }
+    }
+
+    #[test]
+    fn a_rendering_past_its_deadline_is_given_up_and_the_next_gets_a_new_worker() {
+        let limits = Limits {
+            deadline: Duration::from_millis(50),
+            memory_growth: u64::MAX,
+            memory: || None,
+        };
+        assert_eq!(run_within(stuck, &limits).err(), Some(Overrun::Time));
+        let next = run_within(|| Ok(("next".to_string(), 1)), &limits);
+        assert_eq!(next.unwrap().unwrap(), ("next".to_string(), 1));
+    }
+
+    #[test]
+    fn a_rendering_that_grows_memory_is_given_up() {
+        static READS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        // Memory as a growing process would show it: 100 MiB more on every look.
+        let limits = Limits {
+            deadline: Duration::from_secs(3600),
+            memory_growth: 512 << 20,
+            memory: || {
+                let reads = READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Some(reads.saturating_mul(100 << 20))
+            },
+        };
+        assert_eq!(run_within(stuck, &limits).err(), Some(Overrun::Memory));
+        assert!(READS.load(std::sync::atomic::Ordering::Relaxed) >= 6);
+    }
+}
