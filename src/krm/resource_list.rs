@@ -14,10 +14,12 @@
 //!   style: line breaks and leading spaces there only separate tokens, or fold into one space).
 //! - Directives (`%YAML 1.1`, `%TAG`) are copied too, so tags and versions keep their meaning.
 //!
-//! After writing, the output is read back and every passed-through item's events (each scalar's
+//! After writing, the output is read back and the passed-through items' events (each scalar's
 //! text, style and tag; each collection's kind and tag; anchors and aliases, by order of
-//! definition) are compared with the input's, through a SHA-256 digest per item. A difference is
-//! an error, never a silently changed item.
+//! definition; where each item begins and ends) are compared with the input's, through one
+//! SHA-256 digest of them all. A difference is an error, never a silently changed item. Both
+//! readings stream: what is kept of the items is their text and that digest, whatever their
+//! number.
 
 #![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
@@ -34,13 +36,14 @@ use crate::source::Span;
 pub struct ResourceList<'a> {
     /// Directives and the `---` that ends them, when the input has directives.
     prefix: &'a str,
-    /// `kind`, when it is a plain string.
+    /// `kind`, when it is a string.
     pub kind: Option<String>,
-    /// The text of `functionConfig`'s value, when it is a mapping.
+    /// The text of `functionConfig`'s value.
     function_config: Option<&'a str>,
     items: Items<'a>,
-    /// One digest per item, of its events.
-    digests: Vec<[u8; 32]>,
+    /// The number of items, and the digest of their events.
+    count: usize,
+    digest: [u8; 32],
 }
 
 /// The input's items, as text.
@@ -50,57 +53,50 @@ enum Items<'a> {
     None,
     /// A block sequence: its lines, and the column of its `-`.
     Block { lines: &'a str, indent: usize },
-    /// A flow sequence: each item's text.
-    Flow(Vec<&'a str>),
+    /// A flow sequence, as block entries of its items' text.
+    Flow(String),
 }
 
 impl<'a> ResourceList<'a> {
-    /// Reads a ResourceList's structure (nothing of its items but their text and digests).
+    /// Reads a ResourceList's structure (of its items, only their text and digest).
     pub fn read(text: &'a str) -> Result<ResourceList<'a>, String> {
-        let outline = Outline::of(text)?;
-        let items = match outline.items {
-            None => Items::None,
-            Some(Sequence {
-                style: StructureStyle::Block,
-                ref items,
-                end,
-                ..
-            }) => match items.first() {
-                None => Items::None,
-                Some(first) => {
-                    let dash = dash_line(text, first.start)
-                        .ok_or("cannot find where the first item of `items` begins")?;
-                    let end = if end >= text.len() {
-                        text.len()
-                    } else {
-                        line_start(text, end)
-                    };
-                    Items::Block {
-                        lines: text.get(dash..end).unwrap_or_default(),
-                        indent: indentation(text, dash),
-                    }
-                }
-            },
-            Some(Sequence { ref items, .. }) if items.is_empty() => Items::None,
-            Some(Sequence { ref items, .. }) => Items::Flow(
-                items
-                    .iter()
-                    .map(|item| text.get(item.start..item.end).unwrap_or_default())
-                    .collect(),
-            ),
+        let outline = Outline::of(text, usize::MAX, Limits::default().max_nodes)?;
+        let Some(sequence) = outline.items else {
+            return Ok(ResourceList {
+                prefix: outline.prefix,
+                kind: outline.kind,
+                function_config: outline
+                    .function_config
+                    .and_then(|s| text.get(s.start..s.end)),
+                ..ResourceList::default()
+            });
         };
-        let digests = outline
-            .items
-            .map(|seq| seq.items.into_iter().map(|item| item.digest).collect())
-            .unwrap_or_default();
+        let items = match (sequence.style, sequence.first_start) {
+            (_, None) => Items::None,
+            (StructureStyle::Block, Some(first)) => {
+                let dash = dash_line(text, first)
+                    .ok_or("cannot find where the first item of `items` begins")?;
+                let end = if sequence.end >= text.len() {
+                    text.len()
+                } else {
+                    line_start(text, sequence.end)
+                };
+                Items::Block {
+                    lines: text.get(dash..end).unwrap_or_default(),
+                    indent: indentation(text, dash),
+                }
+            }
+            (StructureStyle::Flow, Some(_)) => Items::Flow(sequence.block_entries),
+        };
         Ok(ResourceList {
             prefix: outline.prefix,
             kind: outline.kind,
             function_config: outline
                 .function_config
-                .and_then(|span| text.get(span.start..span.end)),
+                .and_then(|s| text.get(s.start..s.end)),
             items,
-            digests,
+            count: sequence.count,
+            digest: sequence.digest,
         })
     }
 
@@ -119,80 +115,59 @@ impl<'a> ResourceList<'a> {
     /// from kdrender's emitter, at column 0), then `results` (a `results:` block, or nothing).
     /// Fails if reading the output back does not give every item exactly as it came in.
     pub fn write(&self, rendered: &str, results: &str) -> Result<String, String> {
+        let (items, indent) = match &self.items {
+            Items::None => ("", 0),
+            Items::Block { lines, indent } => (*lines, *indent),
+            Items::Flow(entries) => (entries.as_str(), 0),
+        };
         let mut out = String::with_capacity(
-            self.prefix
-                .len()
-                .saturating_add(self.items_len())
-                .saturating_add(rendered.len())
-                .saturating_add(results.len())
-                .saturating_add(80),
+            [
+                self.prefix.len(),
+                items.len(),
+                rendered.len(),
+                results.len(),
+                80,
+            ]
+            .iter()
+            .fold(0usize, |sum, n| sum.saturating_add(*n)),
         );
         if !self.prefix.is_empty() {
             out.push_str(self.prefix);
             out.push('\n');
         }
         out.push_str("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
-        let indent = match &self.items {
-            Items::None => 0,
-            Items::Block { indent, .. } => *indent,
-            Items::Flow(_) => 0,
-        };
-        if matches!(self.items, Items::None) && rendered.is_empty() {
+        if items.is_empty() && rendered.is_empty() {
             out.push_str("items: []\n");
         } else {
             out.push_str("items:\n");
         }
-        match &self.items {
-            Items::None => {}
-            Items::Block { lines, .. } => {
-                out.push_str(lines);
-                if !lines.ends_with('\n') {
-                    out.push('\n');
-                }
-            }
-            Items::Flow(items) => items.iter().for_each(|item| push_flow_item(&mut out, item)),
+        out.push_str(items);
+        if !items.is_empty() && !items.ends_with('\n') {
+            out.push('\n');
         }
         for line in rendered.split_inclusive('\n') {
-            if line.trim_end_matches('\n').is_empty() {
-                out.push_str(line);
-            } else {
+            if !line.trim_end_matches('\n').is_empty() {
                 out.extend(std::iter::repeat_n(' ', indent));
-                out.push_str(line);
             }
+            out.push_str(line);
         }
         out.push_str(results);
         self.check(&out)?;
         Ok(out)
     }
 
-    fn items_len(&self) -> usize {
-        match &self.items {
-            Items::None => 0,
-            Items::Block { lines, .. } => lines.len(),
-            Items::Flow(items) => items.iter().map(|i| i.len().saturating_add(4)).sum(),
-        }
-    }
-
     /// Reads `out` back: the passed-through items must be the input's, event for event.
     fn check(&self, out: &str) -> Result<(), String> {
         let cannot = |why: &str| format!("kdrender cannot pass the items through unchanged: {why}");
-        let back = Outline::of(out).map_err(|e| cannot(&e))?;
-        let digests: Vec<[u8; 32]> = back
-            .items
-            .map(|seq| seq.items.into_iter().map(|item| item.digest).collect())
-            .unwrap_or_default();
-        match digests.get(..self.digests.len()) {
-            Some(passed) if passed == self.digests.as_slice() => Ok(()),
-            Some(passed) => {
-                let index = passed
-                    .iter()
-                    .zip(&self.digests)
-                    .position(|(a, b)| a != b)
-                    .unwrap_or_default();
-                Err(cannot(&format!("items[{index}] would read differently")))
-            }
-            None => Err(cannot("items went missing")),
+        let back = Outline::of(out, self.count, usize::MAX).map_err(|e| cannot(&e))?;
+        let (count, digest) = back.items.map_or((0, [0; 32]), |s| (s.count, s.digest));
+        if count < self.count {
+            return Err(cannot("items went missing"));
         }
+        if digest != self.digest {
+            return Err(cannot("the items would read differently"));
+        }
+        Ok(())
     }
 }
 
@@ -245,19 +220,17 @@ fn dash_line(text: &str, at: usize) -> Option<usize> {
     }
 }
 
-/// One item of the `items` sequence.
-#[derive(Debug)]
-struct Item {
-    start: usize,
-    end: usize,
-    digest: [u8; 32],
-}
-
-/// The `items` sequence.
+/// The `items` sequence, as one walk sees it.
 #[derive(Debug)]
 struct Sequence {
     style: StructureStyle,
-    items: Vec<Item>,
+    /// Where the first item begins (with its anchor and tag).
+    first_start: Option<usize>,
+    count: usize,
+    /// The digest of the events of the first items (as many as the walk was asked to digest).
+    digest: [u8; 32],
+    /// For a flow sequence: its items as block entries.
+    block_entries: String,
     /// Where the sequence ends (its closing event).
     end: usize,
 }
@@ -293,16 +266,21 @@ struct Walk<'a> {
     reading_key: bool,
     section: Section,
     seen: Vec<&'static str>,
-    /// The item being read: its start and its digest so far.
-    item: Option<(usize, Sha256)>,
+    /// Where the item being read begins; whether an `Anchor` event now belongs to it.
+    item_start: Option<usize>,
+    item_just_began: bool,
+    /// How many items to digest, and the digest of those read so far.
+    digest_items: usize,
+    hasher: Sha256,
     /// Anchors defined inside `items`, numbered in order of definition.
     anchors: BTreeMap<usize, u64>,
-    /// Whether an `Anchor` event now belongs to an item that has just begun.
-    item_just_began: bool,
 }
 
 impl<'a> Outline<'a> {
-    fn of(text: &'a str) -> Result<Outline<'a>, String> {
+    /// Walks `text`, digesting the events of its first `digest_items` items, refusing more
+    /// than `max_values` values (the same bound as for the inputs of a render: the walk keeps
+    /// nothing per value, but takes time for each).
+    fn of(text: &'a str, digest_items: usize, max_values: usize) -> Result<Outline<'a>, String> {
         let mut walk = Walk {
             text,
             outline: Outline::default(),
@@ -312,11 +290,14 @@ impl<'a> Outline<'a> {
             reading_key: false,
             section: Section::Other,
             seen: Vec::new(),
-            item: None,
-            anchors: BTreeMap::new(),
+            item_start: None,
             item_just_began: false,
+            digest_items,
+            hasher: Sha256::new(),
+            anchors: BTreeMap::new(),
         };
         let options = granit_parser::options! { emit_anchor_events: true };
+        let mut values = 0usize;
         for event in Parser::new_from_str_with_options(text, options) {
             let (event, span) = event.map_err(|e| {
                 let at = e.marker().byte_offset().unwrap_or(0);
@@ -324,6 +305,20 @@ impl<'a> Outline<'a> {
                     crate::source::SourceFile::new(String::new(), text.to_string()).line_col(at);
                 format!("stdin:{line}:{column}: YAML syntax: {}", e.info())
             })?;
+            if matches!(
+                event,
+                Event::Scalar(..)
+                    | Event::Alias(_)
+                    | Event::SequenceStart(..)
+                    | Event::MappingStart(..)
+            ) {
+                values = values.saturating_add(1);
+                if values > max_values {
+                    return Err(format!(
+                        "it holds more than {max_values} values, the limit for all inputs of a render"
+                    ));
+                }
+            }
             walk.event(&event, &span)?;
         }
         if walk.documents == 0 {
@@ -335,12 +330,6 @@ impl<'a> Outline<'a> {
 
 fn offset(marker: &granit_parser::Marker) -> usize {
     marker.byte_offset().unwrap_or(0)
-}
-
-/// A tag as the full name it resolves to.
-fn tag_name(tag: Option<&granit_parser::Tag>) -> String {
-    tag.map(|t| format!("{}{}", t.handle(), t.suffix()))
-        .unwrap_or_default()
 }
 
 impl Walk<'_> {
@@ -363,7 +352,7 @@ impl Walk<'_> {
             }
             Event::Anchor(..) => {
                 if self.item_just_began
-                    && let Some((item_start, _)) = &mut self.item
+                    && let Some(item_start) = &mut self.item_start
                 {
                     *item_start = (*item_start).min(start);
                 }
@@ -379,18 +368,23 @@ impl Walk<'_> {
             Event::SequenceEnd | Event::MappingEnd => {
                 self.depth = self.depth.saturating_sub(1);
                 self.digest(event)?;
-                if self.depth == 1
-                    && !self.reading_key
-                    && self.section == Section::Items
-                    && let Some(items) = &mut self.outline.items
-                {
-                    items.end = start;
+                if self.depth == 1 && !self.reading_key && self.section == Section::Items {
+                    self.items_end(start);
                 }
                 self.node_end(end);
             }
             _ => {}
         }
         Ok(())
+    }
+
+    /// The `items` sequence closed at `at`.
+    fn items_end(&mut self, at: usize) {
+        let hasher = std::mem::take(&mut self.hasher);
+        if let Some(items) = &mut self.outline.items {
+            items.end = at;
+            items.digest = hasher.finalize().into();
+        }
     }
 
     fn node_start(&mut self, event: &Event<'_>, span: &granit_parser::Span) -> Result<(), String> {
@@ -410,23 +404,30 @@ impl Walk<'_> {
                 self.reading_key = false;
                 self.root_value(event, start)?;
             }
-            2 if self.section == Section::Items => {
-                if matches!(event, Event::Scalar(..) | Event::SequenceStart(..)) {
-                    let index = self.outline.items.as_ref().map_or(0, |s| s.items.len());
-                    return Err(format!(
-                        "items[{index}] is not a Kubernetes object (a mapping)"
-                    ));
-                }
-                let tag_start = span.tag_start.as_ref().map_or(start, offset).min(start);
-                self.item = Some((tag_start, Sha256::new()));
-                self.item_just_began = true;
-            }
+            2 if self.section == Section::Items => self.item_begins(event, span)?,
             _ => {}
         }
         self.digest(event)
     }
 
-    /// A node ended at the current depth.
+    fn item_begins(&mut self, event: &Event<'_>, span: &granit_parser::Span) -> Result<(), String> {
+        let index = self.outline.items.as_ref().map_or(0, |s| s.count);
+        if matches!(event, Event::Scalar(..) | Event::SequenceStart(..)) {
+            return Err(format!(
+                "items[{index}] is not a Kubernetes object (a mapping)"
+            ));
+        }
+        let start = offset(&span.start);
+        let tag_start = span.tag_start.as_ref().map_or(start, offset).min(start);
+        self.item_start = Some(tag_start);
+        self.item_just_began = true;
+        if index < self.digest_items {
+            self.hasher.update(b"item");
+        }
+        Ok(())
+    }
+
+    /// A node ended at the current depth, at `end`.
     fn node_end(&mut self, end: usize) {
         match self.depth {
             1 if !self.reading_key => {
@@ -438,14 +439,14 @@ impl Walk<'_> {
                 self.at_key = true;
             }
             2 if self.section == Section::Items => {
-                if let Some((start, hasher)) = self.item.take()
-                    && let Some(items) = &mut self.outline.items
-                {
-                    items.items.push(Item {
-                        start,
-                        end,
-                        digest: hasher.finalize().into(),
-                    });
+                let start = self.item_start.take().unwrap_or(end);
+                if let Some(items) = &mut self.outline.items {
+                    items.first_start.get_or_insert(start);
+                    items.count = items.count.saturating_add(1);
+                    if items.style == StructureStyle::Flow {
+                        let item = self.text.get(start..end).unwrap_or_default();
+                        push_flow_item(&mut items.block_entries, item);
+                    }
                 }
             }
             _ => {}
@@ -490,7 +491,10 @@ impl Walk<'_> {
             (Section::Items, Event::SequenceStart(style, ..)) => {
                 self.outline.items = Some(Sequence {
                     style: *style,
-                    items: Vec::new(),
+                    first_start: None,
+                    count: 0,
+                    digest: [0; 32],
+                    block_entries: String::new(),
                     end: start,
                 });
             }
@@ -502,56 +506,69 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// Feeds an event inside `items` to the current item's digest.
+    /// Feeds an event of one of the first `digest_items` items to the digest.
     fn digest(&mut self, event: &Event<'_>) -> Result<(), String> {
-        let Some((_, hasher)) = &mut self.item else {
+        let index = self.outline.items.as_ref().map_or(0, |s| s.count);
+        if self.item_start.is_none() || index >= self.digest_items {
             return Ok(());
+        }
+        let hasher = &mut self.hasher;
+        let mut field = |bytes: &[u8]| {
+            hasher.update(u64::try_from(bytes.len()).unwrap_or(u64::MAX).to_le_bytes());
+            hasher.update(bytes);
         };
         let anchors = &mut self.anchors;
-        let mut define = |anchor: usize| -> u64 {
+        let mut define = |anchor: usize| -> [u8; 8] {
             if anchor == 0 {
-                return 0;
+                return [0; 8];
             }
             let ordinal = u64::try_from(anchors.len())
                 .unwrap_or(u64::MAX)
                 .saturating_add(1);
             anchors.insert(anchor, ordinal);
-            ordinal
+            ordinal.to_le_bytes()
         };
-        let fields: Vec<Vec<u8>> = match event {
-            Event::Scalar(value, style, anchor, tag) => vec![
-                b"scalar".to_vec(),
-                style_name(*style).as_bytes().to_vec(),
-                value.as_bytes().to_vec(),
-                tag_name(tag.as_deref()).into_bytes(),
-                define(*anchor).to_le_bytes().to_vec(),
-            ],
-            Event::SequenceStart(_, anchor, tag) => vec![
-                b"sequence".to_vec(),
-                tag_name(tag.as_deref()).into_bytes(),
-                define(*anchor).to_le_bytes().to_vec(),
-            ],
-            Event::MappingStart(_, anchor, tag) => vec![
-                b"mapping".to_vec(),
-                tag_name(tag.as_deref()).into_bytes(),
-                define(*anchor).to_le_bytes().to_vec(),
-            ],
-            Event::SequenceEnd => vec![b"sequence end".to_vec()],
-            Event::MappingEnd => vec![b"mapping end".to_vec()],
+        match event {
+            Event::Scalar(value, style, anchor, scalar_tag) => {
+                field(b"scalar");
+                field(style_name(*style).as_bytes());
+                field(value.as_bytes());
+                tag_parts(scalar_tag.as_deref())
+                    .iter()
+                    .for_each(|t| field(t.as_bytes()));
+                field(&define(*anchor));
+            }
+            Event::SequenceStart(_, anchor, collection_tag)
+            | Event::MappingStart(_, anchor, collection_tag) => {
+                let kind: &[u8] = if matches!(event, Event::SequenceStart(..)) {
+                    b"sequence"
+                } else {
+                    b"mapping"
+                };
+                field(kind);
+                tag_parts(collection_tag.as_deref())
+                    .iter()
+                    .for_each(|t| field(t.as_bytes()));
+                field(&define(*anchor));
+            }
+            Event::SequenceEnd => field(b"sequence end"),
+            Event::MappingEnd => field(b"mapping end"),
             Event::Alias(id) => {
                 let Some(ordinal) = anchors.get(id) else {
                     return Err("an item uses an alias whose anchor is outside the items; kdrender passes items through as written, so every alias must point into them".to_string());
                 };
-                vec![b"alias".to_vec(), ordinal.to_le_bytes().to_vec()]
+                field(b"alias");
+                field(&ordinal.to_le_bytes());
             }
-            _ => Vec::new(),
-        };
-        for field in fields {
-            hasher.update(u64::try_from(field.len()).unwrap_or(u64::MAX).to_le_bytes());
-            hasher.update(&field);
+            _ => {}
         }
         Ok(())
     }
+}
+
+/// A tag as the prefix it resolves to (after `%TAG` directives) and its suffix.
+fn tag_parts(tag: Option<&granit_parser::Tag>) -> [&str; 2] {
+    tag.map(|t| [t.handle(), t.suffix()]).unwrap_or_default()
 }
 
 fn style_name(style: ScalarStyle) -> &'static str {
@@ -714,6 +731,11 @@ mod tests {
             let error = ResourceList::read(input).unwrap_err();
             assert!(error.contains(expected), "{input:?}: {error}");
         }
+        // The value bound, with a small limit (read() uses the render's, 2,000,000).
+        let many = format!("kind: ResourceList\nitems: [{}]\n", "{}, ".repeat(50));
+        let error = Outline::of(&many, usize::MAX, 50).unwrap_err();
+        assert!(error.contains("more than 50 values"), "{error}");
+        assert!(Outline::of(&many, usize::MAX, 60).is_ok());
     }
 
     #[test]
@@ -721,7 +743,10 @@ mod tests {
         let list = ResourceList::read("kind: ResourceList\nitems:\n- kind: A\n  v: 1\n").unwrap();
         // Text that continues the last item instead of starting an entry of its own.
         let error = list.write("  extra: 1\n", "").unwrap_err();
-        assert!(error.contains("items[0] would read differently"), "{error}");
+        assert!(
+            error.contains("the items would read differently"),
+            "{error}"
+        );
     }
 
     proptest::proptest! {
