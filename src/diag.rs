@@ -106,10 +106,43 @@ pub enum Stage {
 }
 
 /// The collector every stage writes into.
+///
+/// However many problems are pushed, it holds at most a few thousand: when it has gathered
+/// [`COMPACT_AT`], it keeps the first [`MAX_SHOWN`] of each severity in report order (which is
+/// all a report draws) and counts the others. The counts stay exact; only repetitions of one
+/// problem among those dropped are no longer recognised as repetitions.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     items: Vec<(Stage, Diagnostic)>,
     stage: Stage,
+    /// Problems pushed, by severity (errors, warnings, notes), repetitions included.
+    pushed: [usize; 3],
+    /// Problems no longer held, by severity.
+    dropped: [usize; 3],
+}
+
+/// Diagnostics held before the collector keeps only those a report draws.
+const COMPACT_AT: usize = 4096;
+
+fn severity_index(severity: Severity) -> usize {
+    match severity {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Note => 2,
+    }
+}
+
+/// Report order: errors first, then warnings, then notes; within each, by stage, then by file
+/// and position, so that the first line of the report is the first cause in reading order.
+fn report_order(
+    (stage_a, a): &(Stage, Diagnostic),
+    (stage_b, b): &(Stage, Diagnostic),
+) -> std::cmp::Ordering {
+    (a.severity, stage_a, a.origin.map(|o| (o.file, o.span))).cmp(&(
+        b.severity,
+        stage_b,
+        b.origin.map(|o| (o.file, o.span)),
+    ))
 }
 
 impl Diagnostics {
@@ -119,49 +152,91 @@ impl Diagnostics {
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
+        let count = self.pushed.get_mut(severity_index(diagnostic.severity));
+        if let Some(count) = count {
+            *count = count.saturating_add(1);
+        }
         self.items.push((self.stage, diagnostic));
+        if self.items.len() >= COMPACT_AT {
+            self.compact();
+        }
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
+        for (mine, theirs) in self.pushed.iter_mut().zip(other.pushed) {
+            *mine = mine.saturating_add(theirs);
+        }
+        for (mine, theirs) in self.dropped.iter_mut().zip(other.dropped) {
+            *mine = mine.saturating_add(theirs);
+        }
         self.items.extend(other.items);
+        if self.items.len() >= COMPACT_AT {
+            self.compact();
+        }
+    }
+
+    /// Keeps the first [`MAX_SHOWN`] distinct diagnostics of each severity, in report order
+    /// (a stable sort: equal places keep the order they were found in), and counts the rest.
+    fn compact(&mut self) {
+        self.items.sort_by(report_order);
+        self.items
+            .dedup_by(|(_, later), (_, earlier)| later == earlier);
+        let mut kept = [0usize; 3];
+        let dropped = &mut self.dropped;
+        self.items.retain(|(_, diagnostic)| {
+            let index = severity_index(diagnostic.severity);
+            match (kept.get_mut(index), dropped.get_mut(index)) {
+                (Some(kept), _) if *kept < MAX_SHOWN => {
+                    *kept = kept.saturating_add(1);
+                    true
+                }
+                (_, Some(dropped)) => {
+                    *dropped = dropped.saturating_add(1);
+                    false
+                }
+                _ => false,
+            }
+        });
     }
 
     pub fn has_errors(&self) -> bool {
-        self.iter().any(Diagnostic::is_error)
+        self.error_count() > 0
     }
 
+    /// Errors pushed so far (repetitions of one problem included).
     pub fn error_count(&self) -> usize {
-        self.iter().filter(|d| d.is_error()).count()
+        self.pushed.first().copied().unwrap_or(0)
     }
 
+    /// Warnings pushed so far (repetitions of one problem included).
     pub fn warning_count(&self) -> usize {
-        self.iter()
-            .filter(|d| d.severity == Severity::Warning)
-            .count()
+        self.pushed.get(1).copied().unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.pushed.iter().all(|count| *count == 0)
     }
 
+    /// The diagnostics held: all of them, up to a few thousand (see [`Diagnostics`]).
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter().map(|(_, d)| d)
     }
 
-    /// Errors first, then warnings, then notes; within each, by stage, then by file and
-    /// position, so that the first line of the report is the first cause in reading order.
+    /// The diagnostics held, in report order, each repetition of one problem left out.
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut items: Vec<&(Stage, Diagnostic)> = self.items.iter().collect();
-        items.sort_by(|(sa, a), (sb, b)| {
-            (a.severity, sa, a.origin.map(|o| (o.file, o.span))).cmp(&(
-                b.severity,
-                sb,
-                b.origin.map(|o| (o.file, o.span)),
-            ))
-        });
+        items.sort_by(|a, b| report_order(a, b));
         let mut items: Vec<&Diagnostic> = items.into_iter().map(|(_, d)| d).collect();
         items.dedup();
         items
+    }
+
+    /// Problems of a severity that are not held any more (all come after those held).
+    pub fn dropped(&self, severity: Severity) -> usize {
+        self.dropped
+            .get(severity_index(severity))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The whole report as text: errors first, each with its snippet. At most [`MAX_SHOWN`]
@@ -176,7 +251,7 @@ impl Diagnostics {
             if current != Some(diagnostic.severity) {
                 write_hidden(&mut out, current, hidden);
                 current = Some(diagnostic.severity);
-                (shown, hidden) = (0, 0);
+                (shown, hidden) = (0, self.dropped(diagnostic.severity));
             }
             if shown < MAX_SHOWN {
                 render_one(&mut out, diagnostic, sources);
@@ -661,6 +736,36 @@ mod tests {
         assert_eq!(edit_distance("abc", ""), 3);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn a_million_problems_are_held_as_fifty_and_counted_exactly() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("many.yaml".into(), "x\n".repeat(1_000_000));
+        let mut diagnostics = Diagnostics::default();
+        // Pushed last-first, and each twice: the report still starts with the first, and the
+        // repetitions held are not counted twice.
+        for i in (0..1_000_000usize).rev() {
+            diagnostics.push(error_at(file, 2 * i, 2 * i + 1));
+            if i < 10 {
+                diagnostics.push(error_at(file, 2 * i, 2 * i + 1));
+            }
+        }
+        diagnostics.push(Diagnostic::warning("one warning"));
+        assert!(diagnostics.items.len() < COMPACT_AT);
+        assert_eq!(diagnostics.error_count(), 1_000_010);
+        assert_eq!(diagnostics.warning_count(), 1);
+        let report = diagnostics.render(&sources);
+        assert!(
+            report.starts_with("error: many.yaml:1:1: bad value\n"),
+            "{report}"
+        );
+        let errors = report.lines().filter(|l| l.starts_with("error: ")).count();
+        assert_eq!(errors, MAX_SHOWN);
+        assert!(
+            report.contains("\n… and 999950 more errors\nwarning: one warning\n"),
+            "{report}"
+        );
     }
 
     proptest::proptest! {

@@ -221,7 +221,10 @@ fn results(
             r
         })
         .collect();
-    let hidden = found.len().saturating_sub(MAX_SHOWN);
+    let hidden = found
+        .len()
+        .saturating_sub(MAX_SHOWN)
+        .saturating_add(diagnostics.dropped(severity));
     if hidden > 0 {
         let plural = if hidden == 1 { "" } else { "s" };
         let mut r = result(&format!("… and {hidden} more {label}{plural}"), None);
