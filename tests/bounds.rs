@@ -129,6 +129,38 @@ fn thousands_of_problems_are_reported_as_fifty_and_a_count() {
     );
 }
 
+#[test]
+fn a_document_of_very_many_wrong_values_reports_its_first_schema_error() {
+    // 150,000 empty roles would be 300,000 schema errors, all gathered at once by the checker.
+    let repo = two_role_repo();
+    let roles = "{}, ".repeat(150_000);
+    write(
+        repo.path(),
+        "cluster.yaml",
+        &format!(
+            "apiVersion: kubedirector.hpe.com/v1beta1\nkind: KubeDirectorCluster\nmetadata:\n  name: demo\nspec:\n  app: twotier\n  roles: [{roles}]\n"
+        ),
+    );
+    let stderr = run(&["validate", "."], repo.path()).invalid();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        lines[0].starts_with("error: cluster.yaml:")
+            && lines[0].ends_with("spec.roles[0] is missing the required field `id`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: the document holds more than 100000 values, so only its first schema error is listed"),
+        "{stderr}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .ends_with(": 1 error(s), 0 warning(s)"),
+        "{stderr}"
+    );
+}
+
 /// Syntax errors placed at multi-byte characters, in JSON (every error path of its parser that
 /// a character can reach) and in YAML, each in a file of its own: one run reports them all,
 /// each with file, line and column.
