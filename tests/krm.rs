@@ -367,3 +367,18 @@ fn a_resource_list_larger_than_all_inputs_of_a_render_may_be_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_list_that_cannot_be_read_still_gets_a_list_with_the_problem() {
+    let (code, stdout, stderr) = run_fn("kind: ResourceList\nitems:\n- just a string\n");
+    assert_eq!(code, 1);
+    assert!(
+        stderr
+            .starts_with("error: stdin is not a ResourceList: items[0] is not a Kubernetes object"),
+        "{stderr}"
+    );
+    let out: serde_json::Value = serde_saphyr::from_str(&stdout).unwrap();
+    assert_eq!(out["kind"], "ResourceList");
+    assert_eq!(out["items"], serde_json::json!([]));
+    assert_eq!(out["results"][0]["severity"], "error");
+}

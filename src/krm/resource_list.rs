@@ -158,6 +158,10 @@ impl<'a> ResourceList<'a> {
 
     /// Reads `out` back: the passed-through items must be the input's, event for event.
     fn check(&self, out: &str) -> Result<(), String> {
+        if self.count == 0 {
+            // Nothing passed through: nothing to compare.
+            return Ok(());
+        }
         let cannot = |why: &str| format!("kdrender cannot pass the items through unchanged: {why}");
         let back = Outline::of(out, self.count, usize::MAX).map_err(|e| cannot(&e))?;
         let (count, digest) = back.items.map_or((0, [0; 32]), |s| (s.count, s.digest));
@@ -736,6 +740,28 @@ mod tests {
         let error = Outline::of(&many, usize::MAX, 50).unwrap_err();
         assert!(error.contains("more than 50 values"), "{error}");
         assert!(Outline::of(&many, usize::MAX, 60).is_ok());
+    }
+
+    #[test]
+    fn a_list_without_items_gets_the_rendered_objects_or_the_results() {
+        for input in [
+            "kind: ResourceList\nfunctionConfig: {kind: RenderFunction}\n",
+            "kind: ResourceList\nitems: []\n",
+            "kind: ResourceList\nitems:\n",
+        ] {
+            let list = ResourceList::read(input).unwrap();
+            let out = list.write(RENDERED, "").unwrap();
+            assert_eq!(items_of(&out).len(), 1, "{out}");
+            let out = list.write("", "results:\n- message: m\n").unwrap();
+            assert!(out.contains("items: []\nresults:\n"), "{out}");
+        }
+        let out = ResourceList::default()
+            .write("", "results:\n- message: m\n")
+            .unwrap();
+        assert_eq!(
+            out,
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nresults:\n- message: m\n"
+        );
     }
 
     #[test]
