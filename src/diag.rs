@@ -6,11 +6,16 @@
 //! (`error: path:line:column: message`, enough for Argo CD's one-line error display) followed by
 //! a source snippet drawn by miette.
 
+#![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceSpan, SpanContents,
+};
 
-use crate::source::{Origin, SourceMap};
+use crate::source::{Origin, SourceFile, SourceMap, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -101,10 +106,43 @@ pub enum Stage {
 }
 
 /// The collector every stage writes into.
+///
+/// However many problems are pushed, it holds at most a few thousand: when it has gathered
+/// [`COMPACT_AT`], it keeps the first [`MAX_SHOWN`] of each severity in report order (which is
+/// all a report draws) and counts the others. The counts stay exact; only repetitions of one
+/// problem among those dropped are no longer recognised as repetitions.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     items: Vec<(Stage, Diagnostic)>,
     stage: Stage,
+    /// Problems pushed, by severity (errors, warnings, notes), repetitions included.
+    pushed: [usize; 3],
+    /// Problems no longer held, by severity.
+    dropped: [usize; 3],
+}
+
+/// Diagnostics held before the collector keeps only those a report draws.
+const COMPACT_AT: usize = 4096;
+
+fn severity_index(severity: Severity) -> usize {
+    match severity {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Note => 2,
+    }
+}
+
+/// Report order: errors first, then warnings, then notes; within each, by stage, then by file
+/// and position, so that the first line of the report is the first cause in reading order.
+fn report_order(
+    (stage_a, a): &(Stage, Diagnostic),
+    (stage_b, b): &(Stage, Diagnostic),
+) -> std::cmp::Ordering {
+    (a.severity, stage_a, a.origin.map(|o| (o.file, o.span))).cmp(&(
+        b.severity,
+        stage_b,
+        b.origin.map(|o| (o.file, o.span)),
+    ))
 }
 
 impl Diagnostics {
@@ -114,59 +152,135 @@ impl Diagnostics {
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
+        let count = self.pushed.get_mut(severity_index(diagnostic.severity));
+        if let Some(count) = count {
+            *count = count.saturating_add(1);
+        }
         self.items.push((self.stage, diagnostic));
+        if self.items.len() >= COMPACT_AT {
+            self.compact();
+        }
     }
 
     pub fn extend(&mut self, other: Diagnostics) {
+        for (mine, theirs) in self.pushed.iter_mut().zip(other.pushed) {
+            *mine = mine.saturating_add(theirs);
+        }
+        for (mine, theirs) in self.dropped.iter_mut().zip(other.dropped) {
+            *mine = mine.saturating_add(theirs);
+        }
         self.items.extend(other.items);
+        if self.items.len() >= COMPACT_AT {
+            self.compact();
+        }
+    }
+
+    /// Keeps the first [`MAX_SHOWN`] distinct diagnostics of each severity, in report order
+    /// (a stable sort: equal places keep the order they were found in), and counts the rest.
+    fn compact(&mut self) {
+        self.items.sort_by(report_order);
+        self.items
+            .dedup_by(|(_, later), (_, earlier)| later == earlier);
+        let mut kept = [0usize; 3];
+        let dropped = &mut self.dropped;
+        self.items.retain(|(_, diagnostic)| {
+            let index = severity_index(diagnostic.severity);
+            match (kept.get_mut(index), dropped.get_mut(index)) {
+                (Some(kept), _) if *kept < MAX_SHOWN => {
+                    *kept = kept.saturating_add(1);
+                    true
+                }
+                (_, Some(dropped)) => {
+                    *dropped = dropped.saturating_add(1);
+                    false
+                }
+                _ => false,
+            }
+        });
     }
 
     pub fn has_errors(&self) -> bool {
-        self.iter().any(Diagnostic::is_error)
+        self.error_count() > 0
     }
 
+    /// Errors pushed so far (repetitions of one problem included).
     pub fn error_count(&self) -> usize {
-        self.iter().filter(|d| d.is_error()).count()
+        self.pushed.first().copied().unwrap_or(0)
     }
 
+    /// Warnings pushed so far (repetitions of one problem included).
     pub fn warning_count(&self) -> usize {
-        self.iter()
-            .filter(|d| d.severity == Severity::Warning)
-            .count()
+        self.pushed.get(1).copied().unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.pushed.iter().all(|count| *count == 0)
     }
 
+    /// The diagnostics held: all of them, up to a few thousand (see [`Diagnostics`]).
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter().map(|(_, d)| d)
     }
 
-    /// Errors first, then warnings, then notes; within each, by stage, then by file and
-    /// position, so that the first line of the report is the first cause in reading order.
+    /// The diagnostics held, in report order, each repetition of one problem left out.
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut items: Vec<&(Stage, Diagnostic)> = self.items.iter().collect();
-        items.sort_by(|(sa, a), (sb, b)| {
-            (a.severity, sa, a.origin.map(|o| (o.file, o.span))).cmp(&(
-                b.severity,
-                sb,
-                b.origin.map(|o| (o.file, o.span)),
-            ))
-        });
+        items.sort_by(|a, b| report_order(a, b));
         let mut items: Vec<&Diagnostic> = items.into_iter().map(|(_, d)| d).collect();
         items.dedup();
         items
     }
 
-    /// The whole report as text: errors first, each with its snippet.
+    /// Problems of a severity that are not held any more (all come after those held).
+    pub fn dropped(&self, severity: Severity) -> usize {
+        self.dropped
+            .get(severity_index(severity))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The whole report as text: errors first, each with its snippet. At most [`MAX_SHOWN`]
+    /// problems of each severity are drawn; a line then counts the rest, so that a report costs
+    /// time in proportion to what it shows, however many problems there are.
     pub fn render(&self, sources: &SourceMap) -> String {
         let mut out = String::new();
+        let mut shown = 0usize;
+        let mut hidden = 0usize;
+        let mut current = None;
         for diagnostic in self.sorted() {
-            render_one(&mut out, diagnostic, sources);
+            if current != Some(diagnostic.severity) {
+                write_hidden(&mut out, current, hidden);
+                current = Some(diagnostic.severity);
+                (shown, hidden) = (0, self.dropped(diagnostic.severity));
+            }
+            if shown < MAX_SHOWN {
+                render_one(&mut out, diagnostic, sources);
+                shown = shown.saturating_add(1);
+            } else {
+                hidden = hidden.saturating_add(1);
+            }
         }
+        write_hidden(&mut out, current, hidden);
         out
     }
+}
+
+/// Problems of one severity drawn in full in a report; the rest are counted.
+pub const MAX_SHOWN: usize = 50;
+
+/// `… and 4950 more errors`, after the last problem of a severity that was drawn.
+fn write_hidden(out: &mut String, severity: Option<Severity>, hidden: usize) {
+    use std::fmt::Write as _;
+    let Some(severity) = severity.filter(|_| hidden > 0) else {
+        return;
+    };
+    let (one, many) = match severity {
+        Severity::Error => ("error", "errors"),
+        Severity::Warning => ("warning", "warnings"),
+        Severity::Note => ("note", "notes"),
+    };
+    let noun = if hidden == 1 { one } else { many };
+    let _ = writeln!(out, "… and {hidden} more {noun}");
 }
 
 fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &SourceMap) {
@@ -176,39 +290,146 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &SourceMap) {
         Severity::Warning => "warning",
         Severity::Note => "note",
     };
-    if diagnostic.severity == Severity::Note || diagnostic.without_snippet {
-        // Notes are one line each: no snippet.
-        let _ = match diagnostic.origin {
-            Some(origin) => writeln!(
-                out,
-                "{kind}: {}: {}",
-                sources.describe(origin),
-                diagnostic.message
-            ),
-            None => writeln!(out, "{kind}: {}", diagnostic.message),
-        };
-        return;
-    }
+    let one_line = diagnostic.severity == Severity::Note || diagnostic.without_snippet;
     let Some(origin) = diagnostic.origin else {
         let _ = writeln!(out, "{kind}: {}", diagnostic.message);
-        if let Some(help) = &diagnostic.help {
-            let _ = writeln!(out, "  help: {help}");
+        if !one_line {
+            write_help(out, diagnostic);
         }
         return;
     };
-    let location = sources.describe(origin);
-    let _ = writeln!(out, "{kind}: {location}: {}", diagnostic.message);
-    let file = sources.get(origin.file);
-    if longest_line_around(&file.text, origin.span) > MAX_SNIPPET_LINE {
-        // A snippet of a minified or generated line would bury the message.
-        if let Some(help) = &diagnostic.help {
-            let _ = writeln!(out, "  help: {help}");
-        }
+    let _ = writeln!(
+        out,
+        "{kind}: {}: {}",
+        sources.describe(origin),
+        diagnostic.message
+    );
+    if one_line {
+        // Notes are one line each; some messages must not show the source around them.
         return;
     }
+    let file = sources.get(origin.file);
+    match Window::around(file, origin.span) {
+        Some(window) => draw(out, &window, diagnostic),
+        // A snippet of a minified or generated line would bury the message.
+        None => write_help(out, diagnostic),
+    }
+}
+
+fn write_help(out: &mut String, diagnostic: &Diagnostic) {
+    use std::fmt::Write as _;
+    if let Some(help) = &diagnostic.help {
+        let _ = writeln!(out, "  help: {help}");
+    }
+}
+
+/// Lines longer than this are not drawn in snippets.
+const MAX_SNIPPET_LINE: usize = 200;
+
+/// A span over more lines than this is drawn as its first line only.
+const MAX_SNIPPET_SPAN_LINES: usize = 8;
+
+/// The lines a snippet draws (the span's lines and one on each side), copied out of the file,
+/// with the span snapped to character boundaries. Finding them reads a few hundred bytes around
+/// the span, never the whole file.
+#[derive(Debug, PartialEq, Eq)]
+struct Window {
+    name: String,
+    text: String,
+    /// Zero-based line of the window's first line in the file.
+    first_line: usize,
+    /// The span, relative to `text`.
+    span: Span,
+}
+
+impl Window {
+    /// `None` when a line the snippet would draw is longer than [`MAX_SNIPPET_LINE`].
+    fn around(file: &SourceFile, span: Span) -> Option<Window> {
+        let text = file.text.as_str();
+        let start = floor_char(text, span.start);
+        let mut end = ceil_char(text, span.end.max(start));
+        let first_line_start = line_start(text, start)?;
+        let first_line_end = line_end(text, start)?;
+        if end > first_line_end && !spans_few_lines(text, first_line_end, end) {
+            end = first_line_end;
+        }
+        let last_line_end = line_end(text, end.saturating_sub(1).max(start))?;
+        let from = match first_line_start.checked_sub(1) {
+            Some(newline) => line_start(text, newline)?,
+            None => 0,
+        };
+        let to = match text.get(last_line_end..) {
+            Some(rest) if !rest.is_empty() => line_end(text, last_line_end.saturating_add(1))?,
+            _ => last_line_end,
+        };
+        Some(Window {
+            name: file.path.clone(),
+            text: text.get(from..to)?.to_string(),
+            first_line: file.line_col(from).0.saturating_sub(1),
+            span: Span::new(start.saturating_sub(from), end.saturating_sub(from)),
+        })
+    }
+}
+
+/// The largest character boundary at or before `at` (and within the text).
+fn floor_char(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at = at.saturating_sub(1);
+    }
+    at
+}
+
+/// The smallest character boundary at or after `at` (and within the text).
+fn ceil_char(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at = at.saturating_add(1);
+    }
+    at
+}
+
+/// The start of the line holding `at`, if that is at most [`MAX_SNIPPET_LINE`] bytes back.
+fn line_start(text: &str, at: usize) -> Option<usize> {
+    let from = at.saturating_sub(MAX_SNIPPET_LINE.saturating_add(1));
+    let before = text.as_bytes().get(from..at)?;
+    match before.iter().rposition(|&b| b == b'\n') {
+        Some(i) => Some(from.saturating_add(i).saturating_add(1)),
+        None if from == 0 => Some(0),
+        None => None,
+    }
+}
+
+/// The end (before the line break) of the line holding `at`, if that is at most
+/// [`MAX_SNIPPET_LINE`] bytes on, and the line is not longer than that.
+fn line_end(text: &str, at: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let to = at.saturating_add(MAX_SNIPPET_LINE).min(bytes.len());
+    let end = match bytes.get(at..to)?.iter().position(|&b| b == b'\n') {
+        Some(i) => at.saturating_add(i),
+        None if to == bytes.len() => to,
+        None => return None,
+    };
+    let start = line_start(text, at)?;
+    (end.saturating_sub(start) <= MAX_SNIPPET_LINE).then_some(end)
+}
+
+/// Whether `from..to` holds at most [`MAX_SNIPPET_SPAN_LINES`] line breaks (reading no more
+/// than that many lines).
+fn spans_few_lines(text: &str, from: usize, to: usize) -> bool {
+    let limit = MAX_SNIPPET_SPAN_LINES.saturating_mul(MAX_SNIPPET_LINE.saturating_add(1));
+    let to = to.min(from.saturating_add(limit));
+    text.as_bytes()
+        .get(from..to)
+        .is_some_and(|bytes| bytes.iter().filter(|&&b| b == b'\n').count() < MAX_SNIPPET_SPAN_LINES)
+        && to.saturating_sub(from) < limit
+}
+
+/// Draws the window's snippet with miette, below the summary line already written.
+fn draw(out: &mut String, window: &Window, diagnostic: &Diagnostic) {
     let snippet = Snippet {
-        source: NamedSource::new(file.path.clone(), file.text.clone()),
-        span: SourceSpan::new(origin.span.start.into(), origin.span.len()),
+        source: WindowSource(window),
+        span: SourceSpan::new(window.span.start.into(), window.span.len()),
         label: diagnostic.label.clone(),
         help: diagnostic.help.clone(),
     };
@@ -221,51 +442,29 @@ fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &SourceMap) {
         let body = drawn.split_once('\n').map_or("", |(_, rest)| rest);
         out.push_str(body.trim_end_matches('\n'));
         out.push('\n');
+    } else {
+        write_help(out, diagnostic);
     }
-}
-
-/// Lines longer than this are not drawn in snippets.
-const MAX_SNIPPET_LINE: usize = 200;
-
-/// The longest line a snippet around `span` would draw (the span's lines and one on each side).
-fn longest_line_around(text: &str, span: crate::source::Span) -> usize {
-    let start = text[..span.start.min(text.len())]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let before = text[..start.saturating_sub(1)]
-        .rfind('\n')
-        .map_or(0, |i| i + 1);
-    let end = text[span.end.min(text.len())..]
-        .find('\n')
-        .map_or(text.len(), |i| span.end + i);
-    let after = text[(end + 1).min(text.len())..]
-        .find('\n')
-        .map_or(text.len(), |i| end + 1 + i);
-    text[before..after.max(before)]
-        .lines()
-        .map(str::len)
-        .max()
-        .unwrap_or(0)
 }
 
 /// A message-less miette diagnostic that only draws the snippet, label and help.
 #[derive(Debug)]
-struct Snippet {
-    source: NamedSource<String>,
+struct Snippet<'a> {
+    source: WindowSource<'a>,
     span: SourceSpan,
     label: Option<String>,
     help: Option<String>,
 }
 
-impl fmt::Display for Snippet {
+impl fmt::Display for Snippet<'_> {
     fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
         Ok(())
     }
 }
 
-impl std::error::Error for Snippet {}
+impl std::error::Error for Snippet<'_> {}
 
-impl miette::Diagnostic for Snippet {
+impl miette::Diagnostic for Snippet<'_> {
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)
     }
@@ -284,45 +483,97 @@ impl miette::Diagnostic for Snippet {
     }
 }
 
+/// The window as miette's source: its lines numbered as in the file, columns in characters
+/// (as in the summary line).
+#[derive(Debug)]
+struct WindowSource<'a>(&'a Window);
+
+impl miette::SourceCode for WindowSource<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let window = self.0;
+        let contents =
+            window
+                .text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        let start = contents.span().offset();
+        let line_start = window
+            .text
+            .get(..start)
+            .and_then(|before| before.rfind('\n'))
+            .map_or(0, |i| i.saturating_add(1));
+        let column = window
+            .text
+            .get(line_start..start)
+            .map_or(contents.column(), |s| s.chars().count());
+        Ok(Box::new(MietteSpanContents::new_named(
+            window.name.clone(),
+            contents.data(),
+            *contents.span(),
+            contents.line().saturating_add(window.first_line),
+            column,
+            contents.line_count(),
+        )))
+    }
+}
+
 /// "did you mean" for a misspelt name: the closest candidate within a small edit distance.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    let limit = (word.chars().count() / 3).max(1);
+    let length = word.chars().count();
+    let limit = (length / 3).max(1);
     candidates
         .into_iter()
+        // Lengths further apart than the limit cannot be close: skip them unmeasured.
+        .filter(|c| c.chars().count().abs_diff(length) <= limit)
         .map(|c| (edit_distance(word, c), c))
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, c)| format!("did you mean \"{c}\"?"))
 }
 
-/// Edit distance counting a swap of two neighbouring letters as one edit (`cahce` → `cache`).
+/// Edit distance counting a swap of two neighbouring letters as one edit (`cahce` → `cache`),
+/// kept row by row: memory in proportion to the candidate, whatever the length of the word.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+    let b: Vec<char> = b.chars().collect();
+    // Rows i-2, i-1 and i of the table; row 0 is the distance from the empty prefix.
+    let mut before: Vec<usize> = Vec::new();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut last_a = None;
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(previous.len());
+        current.push(i.saturating_add(1));
+        for (j, &cb) in b.iter().enumerate() {
+            let at = |row: &[usize], k: usize| row.get(k).copied().unwrap_or(usize::MAX);
+            let substitute = at(&previous, j).saturating_add(usize::from(ca != cb));
+            let delete = at(&previous, j.saturating_add(1)).saturating_add(1);
+            let insert = at(&current, j).saturating_add(1);
+            let mut best = substitute.min(delete).min(insert);
+            let swapped = j
+                .checked_sub(1)
+                .and_then(|k| b.get(k))
+                .is_some_and(|&prev_b| prev_b == ca && last_a == Some(cb));
+            if swapped && let Some(k) = j.checked_sub(1) {
+                best = best.min(at(&before, k).saturating_add(1));
             }
+            current.push(best);
         }
+        before = std::mem::replace(&mut previous, current);
+        last_a = Some(ca);
     }
-    d[a.len()][b.len()]
+    previous.last().copied().unwrap_or(0)
 }
 
 #[cfg(test)]
+// A panic in a test is a failed test: tests may index and add freely.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::source::Span;
@@ -367,5 +618,184 @@ mod tests {
             did_you_mean("cahce", ["cache", "frontend"]).as_deref(),
             Some("did you mean \"cache\"?")
         );
+    }
+
+    fn error_at(file: crate::source::FileId, start: usize, end: usize) -> Diagnostic {
+        Diagnostic::error("bad value").at(Origin {
+            file,
+            span: Span { start, end },
+        })
+    }
+
+    #[test]
+    fn only_the_first_problems_are_drawn_and_the_rest_are_counted() {
+        let mut sources = SourceMap::default();
+        let text: String = (0..200).map(|i| format!("key{i}: value\n")).collect();
+        let file = sources.add("many.yaml".into(), text.clone());
+        let mut diagnostics = Diagnostics::default();
+        for i in (0..120).rev() {
+            let at = text.find(&format!("key{i}:")).unwrap();
+            diagnostics.push(error_at(file, at, at + 3));
+        }
+        for i in 0..3 {
+            diagnostics.push(Diagnostic::warning(format!("warning {i}")));
+        }
+        let report = diagnostics.render(&sources);
+        let lines: Vec<&str> = report.lines().collect();
+        assert_eq!(lines[0], "error: many.yaml:1:1: bad value", "{report}");
+        let errors = lines.iter().filter(|l| l.starts_with("error: ")).count();
+        assert_eq!(errors, MAX_SHOWN);
+        // The 50th error draws key49 and the line after it; nothing later is drawn.
+        assert!(report.contains("key49: value") && !report.contains("key51: value"));
+        let counted = lines
+            .iter()
+            .position(|l| *l == "… and 70 more errors")
+            .unwrap();
+        assert!(lines[counted - 1].contains("╰"), "{report}");
+        assert_eq!(
+            &lines[counted + 1..],
+            [
+                "warning: warning 0",
+                "warning: warning 1",
+                "warning: warning 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn snippets_copy_the_lines_around_the_span_not_the_file() {
+        let text = format!(
+            "{}bad: here\n{}",
+            "ok: 1\n".repeat(100_000),
+            "ok: 2\n".repeat(100_000)
+        );
+        let file = SourceFile::new("big.yaml".into(), text.clone());
+        let at = text.find("bad").unwrap();
+        let window = Window::around(&file, Span::new(at, at + 3)).unwrap();
+        assert_eq!(window.text, "ok: 1\nbad: here\nok: 2");
+        assert_eq!(window.first_line, 99_999);
+        let mut sources = SourceMap::default();
+        let id = sources.add("big.yaml".into(), text);
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(error_at(id, at, at + 3).label("this"));
+        let report = diagnostics.render(&sources);
+        assert!(
+            report.starts_with("error: big.yaml:100001:1: bad value\n"),
+            "{report}"
+        );
+        assert!(report.contains("╭─[big.yaml:100001:1]"), "{report}");
+        assert!(report.contains(" 100001 │ bad: here"), "{report}");
+        assert!(report.contains(" 100002 │ ok: 2"), "{report}");
+    }
+
+    #[test]
+    fn a_span_over_many_lines_is_drawn_as_its_first_line() {
+        let text = format!("a:\n{}b: 1\n", "  x: 1\n".repeat(50));
+        let file = SourceFile::new("f.yaml".into(), text.clone());
+        let short = Window::around(&file, Span::new(0, 3 * 7)).unwrap();
+        assert_eq!(short.text.lines().count(), 5, "{short:?}");
+        let long = Window::around(&file, Span::new(0, text.len())).unwrap();
+        assert_eq!(long.text, "a:\n  x: 1");
+        assert_eq!(long.span, Span::new(0, 2));
+    }
+
+    #[test]
+    fn lines_too_long_to_draw_give_the_summary_and_help_only() {
+        let text = format!("k: {}\n", "x".repeat(5000));
+        let mut sources = SourceMap::default();
+        let file = sources.add("wide.yaml".into(), text);
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(error_at(file, 4000, 4001).help("shorter, please"));
+        assert_eq!(
+            diagnostics.render(&sources),
+            "error: wide.yaml:1:4001: bad value\n  help: shorter, please\n"
+        );
+    }
+
+    #[test]
+    fn spans_inside_multi_byte_characters_are_widened_to_whole_characters() {
+        let text = "k: “v”\n";
+        let mut sources = SourceMap::default();
+        let file = sources.add("q.yaml".into(), text.into());
+        let quote = text.find('“').unwrap();
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(error_at(file, quote + 1, quote + 2).label("here"));
+        let report = diagnostics.render(&sources);
+        assert!(
+            report.starts_with("error: q.yaml:1:4: bad value\n"),
+            "{report}"
+        );
+        assert!(report.contains("╭─[q.yaml:1:4]"), "{report}");
+        assert!(report.contains("1 │ k: “v”"), "{report}");
+    }
+
+    #[test]
+    fn suggestions_cost_nothing_for_words_of_very_different_lengths() {
+        let long = "x".repeat(1 << 20);
+        assert_eq!(did_you_mean(&long, ["x", "xx"]), None);
+        assert_eq!(edit_distance("abc", ""), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn a_million_problems_are_held_as_fifty_and_counted_exactly() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("many.yaml".into(), "x\n".repeat(1_000_000));
+        let mut diagnostics = Diagnostics::default();
+        // Pushed last-first, and each twice: the report still starts with the first, and the
+        // repetitions held are not counted twice.
+        for i in (0..1_000_000usize).rev() {
+            diagnostics.push(error_at(file, 2 * i, 2 * i + 1));
+            if i < 10 {
+                diagnostics.push(error_at(file, 2 * i, 2 * i + 1));
+            }
+        }
+        diagnostics.push(Diagnostic::warning("one warning"));
+        assert!(diagnostics.items.len() < COMPACT_AT);
+        assert_eq!(diagnostics.error_count(), 1_000_010);
+        assert_eq!(diagnostics.warning_count(), 1);
+        let report = diagnostics.render(&sources);
+        assert!(
+            report.starts_with("error: many.yaml:1:1: bad value\n"),
+            "{report}"
+        );
+        let errors = report.lines().filter(|l| l.starts_with("error: ")).count();
+        assert_eq!(errors, MAX_SHOWN);
+        assert!(
+            report.contains("\n… and 999950 more errors\nwarning: one warning\n"),
+            "{report}"
+        );
+    }
+
+    proptest::proptest! {
+        /// Any span, reversed, empty, past the end or cutting a character, into any text, draws
+        /// a report whose first line names the file, line and column.
+        #[test]
+        fn any_span_into_any_text_draws_without_panicking(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "\n", "\r\n", "\r", "\t", "é", "“", "\u{feff}", "😀", "\u{200f}", "key: ", "  ",
+                ]),
+                0..400,
+            ),
+            start in 0usize..2000,
+            end in 0usize..2000,
+            long_line in proptest::bool::ANY,
+        ) {
+            let mut text: String = pieces.concat();
+            if long_line {
+                let middle = (0..=text.len() / 2).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+                text.insert_str(middle, &"é".repeat(150));
+            }
+            let mut sources = SourceMap::default();
+            let file = sources.add("any.yaml".into(), text);
+            let mut diagnostics = Diagnostics::default();
+            diagnostics.push(error_at(file, start, end).label("label").help("help"));
+            let report = diagnostics.render(&sources);
+            let first = report.lines().next().unwrap_or_default();
+            proptest::prop_assert!(first.starts_with("error: any.yaml:"), "{}", report);
+            proptest::prop_assert!(first.ends_with(": bad value"), "{}", report);
+        }
     }
 }

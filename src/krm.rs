@@ -5,19 +5,23 @@
 //! The function's settings are its `functionConfig`, a `RenderFunction`
 //! (`kdrender.dev/v1alpha1`) whose `spec.path` names the folder to render, relative to the
 //! directory the tool runs the function in, which is the root of what the function may read
-//! (the same confinement as `render`). Input items pass through unchanged (their comments
-//! are not kept); rendered objects get `config.kubernetes.io/path` annotations naming the file
-//! kpt would write them to. Problems go into `results` (severity `error`, with file and line)
-//! and to stderr, with exit code 1.
+//! (the same confinement as `render`). Input items pass through unchanged, as the text they
+//! were written in (see [`resource_list`]); rendered objects get `config.kubernetes.io/path`
+//! annotations naming the file kpt would write them to. Problems go into `results` (severity
+//! `error`, with file and line; the first 50, then a count of the rest) and to stderr, with exit
+//! code 1.
+
+mod resource_list;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
 use crate::cli::{Environment, InputOptions};
-use crate::diag::Severity;
+use crate::diag::{MAX_SHOWN, Severity};
 use crate::validate::{Overrides, Scope};
 use crate::{Outcome, Text, exit, output_dir};
+use resource_list::ResourceList;
 
 pub const FUNCTION_KIND: &str = "RenderFunction";
 pub const FUNCTION_API_VERSION: &str = "kdrender.dev/v1alpha1";
@@ -119,35 +123,46 @@ fn confined_path(path: &str) -> Result<PathBuf, String> {
     Ok(folded)
 }
 
+/// Reads the ResourceList from stdin, refusing more than the inputs of a whole run may hold.
+pub fn read_input(stdin: &mut dyn std::io::Read, input: &mut String) -> Result<(), String> {
+    let limit = crate::load::InputLimits::default().max_total_bytes;
+    use std::io::Read as _;
+    let read = stdin
+        .take(limit.saturating_add(1))
+        .read_to_string(input)
+        .map_err(|e| format!("cannot read a ResourceList from stdin: {e}"))?;
+    if u64::try_from(read).unwrap_or(u64::MAX) > limit {
+        return Err(format!(
+            "the ResourceList on stdin is larger than {limit} bytes, the limit for all inputs of a render"
+        ));
+    }
+    Ok(())
+}
+
 /// Runs the function on a ResourceList's text.
 pub fn run(input: &str, env: &Environment) -> Outcome {
-    let list: Value = match serde_saphyr::from_str(input) {
+    let list = match ResourceList::read(input) {
         Ok(list) => list,
-        Err(e) => {
-            return failure(
-                Vec::new(),
-                vec![result(&format!("stdin is not a ResourceList: {e}"), None)],
-            );
+        Err(message) => {
+            let message = format!("stdin is not a ResourceList: {message}");
+            return failure(&ResourceList::default(), vec![result(&message, None)]);
         }
     };
-    if list["kind"] != "ResourceList" {
-        return failure(
-            Vec::new(),
-            vec![result(
-                "stdin is not a ResourceList (kind: ResourceList)",
-                None,
-            )],
-        );
+    if list.kind.as_deref() != Some("ResourceList") {
+        let message = "stdin is not a ResourceList (kind: ResourceList)";
+        return failure(&ResourceList::default(), vec![result(message, None)]);
     }
-    let items: Vec<Value> = list["items"].as_array().cloned().unwrap_or_default();
-    let config = match function_config(list.get("functionConfig")) {
+    let config = match list
+        .function_config()
+        .and_then(|config| function_config(config.as_ref()))
+    {
         Ok(config) => config,
-        Err(message) => return failure(items, vec![result(&message, None)]),
+        Err(message) => return failure(&list, vec![result(&message, None)]),
     };
     // The folder kustomize or kpt runs the function in is the root: nothing outside it is read.
     let root = match env.working_directory() {
         Ok(root) => root,
-        Err(diagnostic) => return failure(items, vec![result(&diagnostic.message, None)]),
+        Err(diagnostic) => return failure(&list, vec![result(&diagnostic.message, None)]),
     };
     let options = InputOptions {
         path: root.join(&config.path),
@@ -159,69 +174,90 @@ pub fn run(input: &str, env: &Environment) -> Outcome {
     };
     match crate::render_objects(&options, Scope::UsedApps) {
         Ok(rendered) => {
-            let mut stderr = rendered.diagnostics.render(&rendered.sources);
+            let stderr = rendered.diagnostics.render(&rendered.sources);
             if rendered.objects.is_empty() && !config.allow_empty {
                 let message = "no objects rendered: no KubeDirectorCluster was found below spec.path (set spec.allowEmpty to allow it)";
-                return failure(items, vec![result(message, None)]);
+                return failure(&list, vec![result(message, None)]);
             }
-            let mut out = items;
-            for object in &rendered.objects {
-                let mut value = object.value.clone();
-                let path = output_dir::file_name(object);
-                for key in [
-                    "config.kubernetes.io/path",
-                    "internal.config.kubernetes.io/path",
-                ] {
-                    value["metadata"]["annotations"][key] = json!(path);
-                }
-                for key in [
-                    "config.kubernetes.io/index",
-                    "internal.config.kubernetes.io/index",
-                ] {
-                    value["metadata"]["annotations"][key] = json!("0");
-                }
-                out.push(value);
-            }
-            let warnings: Vec<Value> = rendered
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Warning)
-                .map(|d| {
-                    let mut r = result(
-                        &d.message,
-                        d.origin.map(|o| rendered.sources.describe(o).to_string()),
-                    );
-                    r["severity"] = json!("warning");
-                    r
-                })
-                .collect();
-            match resource_list(out, warnings) {
+            let objects = rendered.objects.iter().map(with_path_annotations).collect();
+            let warnings = results(&rendered.diagnostics, &rendered.sources, Severity::Warning);
+            match write(&list, objects, warnings) {
                 Ok(text) => Outcome {
                     stdout: Text::from(text),
-                    stderr: std::mem::take(&mut stderr),
+                    stderr,
                     code: exit::SUCCESS,
                 },
-                Err(message) => failure(Vec::new(), vec![result(&message, None)]),
+                Err(message) => failure(&ResourceList::default(), vec![result(&message, None)]),
             }
         }
         Err(report) => {
-            let results = report
-                .diagnostics
-                .sorted()
-                .into_iter()
-                .filter(|d| d.is_error())
-                .map(|d| {
-                    result(
-                        &d.message,
-                        d.origin.map(|o| report.sources.describe(o).to_string()),
-                    )
-                })
-                .collect();
-            let mut outcome = failure(items, results);
+            let errors = results(&report.diagnostics, &report.sources, Severity::Error);
+            let mut outcome = failure(&list, errors);
             outcome.stderr = report.report();
             outcome
         }
     }
+}
+
+/// A rendered object with the annotations that tell kpt which file to write it to.
+fn with_path_annotations(object: &crate::render::Object) -> Value {
+    let mut value = object.value.clone();
+    let path = output_dir::file_name(object);
+    for key in [
+        "config.kubernetes.io/path",
+        "internal.config.kubernetes.io/path",
+    ] {
+        value["metadata"]["annotations"][key] = json!(path);
+    }
+    for key in [
+        "config.kubernetes.io/index",
+        "internal.config.kubernetes.io/index",
+    ] {
+        value["metadata"]["annotations"][key] = json!("0");
+    }
+    value
+}
+
+/// The problems of one severity as KRM results: the first [`MAX_SHOWN`] in order, then one
+/// that counts the rest.
+fn results(
+    diagnostics: &crate::diag::Diagnostics,
+    sources: &crate::source::SourceMap,
+    severity: Severity,
+) -> Vec<Value> {
+    let found: Vec<&crate::diag::Diagnostic> = diagnostics
+        .sorted()
+        .into_iter()
+        .filter(|d| d.severity == severity)
+        .collect();
+    let label = if severity == Severity::Error {
+        "error"
+    } else {
+        "warning"
+    };
+    let mut out: Vec<Value> = found
+        .iter()
+        .take(MAX_SHOWN)
+        .map(|d| {
+            let mut r = result(
+                &d.message,
+                d.origin.map(|o| sources.describe(o).to_string()),
+            );
+            r["severity"] = json!(label);
+            r
+        })
+        .collect();
+    let hidden = found
+        .len()
+        .saturating_sub(MAX_SHOWN)
+        .saturating_add(diagnostics.dropped(severity));
+    if hidden > 0 {
+        let plural = if hidden == 1 { "" } else { "s" };
+        let mut r = result(&format!("… and {hidden} more {label}{plural}"), None);
+        r["severity"] = json!(label);
+        out.push(r);
+    }
+    out
 }
 
 /// A KRM result; `at` is `path:line:column`.
@@ -235,27 +271,31 @@ fn result(message: &str, at: Option<String>) -> Value {
     result
 }
 
-fn resource_list(items: Vec<Value>, results: Vec<Value>) -> Result<String, String> {
-    let mut list = json!({
-        "apiVersion": "config.kubernetes.io/v1",
-        "kind": "ResourceList",
-        "items": items,
-    });
-    if !results.is_empty() {
-        list["results"] = Value::Array(results);
-    }
-    crate::emit::to_yaml(&list)
+/// The output list: the input's items as written, then `objects` and `results` from kdrender's
+/// own emitter.
+fn write(list: &ResourceList, objects: Vec<Value>, results: Vec<Value>) -> Result<String, String> {
+    let rendered = if objects.is_empty() {
+        String::new()
+    } else {
+        crate::emit::to_yaml(&Value::Array(objects))?
+    };
+    let results = if results.is_empty() {
+        String::new()
+    } else {
+        crate::emit::to_yaml(&json!({ "results": results }))?
+    };
+    list.write(&rendered, &results)
 }
 
-fn failure(items: Vec<Value>, results: Vec<Value>) -> Outcome {
+fn failure(list: &ResourceList, results: Vec<Value>) -> Outcome {
     let stderr: String = results
         .iter()
         .map(|r| format!("error: {}\n", r["message"].as_str().unwrap_or_default()))
         .collect();
+    let stdout = write(list, Vec::new(), results.clone())
+        .or_else(|_| write(&ResourceList::default(), Vec::new(), results));
     Outcome {
-        stdout: resource_list(items, results)
-            .map(Text::from)
-            .unwrap_or_default(),
+        stdout: stdout.map(Text::from).unwrap_or_default(),
         stderr,
         code: exit::INVALID_INPUT,
     }

@@ -10,6 +10,7 @@
 //! The library never prints: [`run`] returns what belongs on stdout and stderr and the exit code,
 //! and `main` writes them.
 
+#![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod argocd;
@@ -122,11 +123,11 @@ pub fn run(cli: cli::Cli, env: &Environment, stdin: &mut dyn std::io::Read) -> O
     match cli.command {
         Command::Fn => {
             let mut input = String::new();
-            match stdin.read_to_string(&mut input) {
-                Ok(_) => krm::run(&input, env),
-                Err(e) => Outcome {
+            match krm::read_input(stdin, &mut input) {
+                Ok(()) => krm::run(&input, env),
+                Err(message) => Outcome {
                     stdout: Text::default(),
-                    stderr: format!("error: cannot read a ResourceList from stdin: {e}\n"),
+                    stderr: format!("error: {message}\n"),
                     code: exit::INVALID_INPUT,
                 },
             }

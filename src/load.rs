@@ -22,11 +22,15 @@ pub const APP_KIND: &str = "KubeDirectorApp";
 pub const CLUSTER_KIND: &str = "KubeDirectorCluster";
 pub const SETTINGS_KIND: &str = "RenderSettings";
 
-/// Bounds on what one run reads.
+/// Bounds on what one run reads, sized together so that the worst input they let through stays
+/// well under 1 GiB of memory (README, "What kdrender refuses").
 #[derive(Clone, Copy, Debug)]
 pub struct InputLimits {
     pub max_file_bytes: u64,
     pub max_total_bytes: u64,
+    /// Files read in one run (inputs and templates): a file costs memory beyond its bytes.
+    pub max_files: usize,
+    /// Parsing bounds; the value and alias budgets count all files of the run together.
     pub document: Limits,
 }
 
@@ -34,7 +38,8 @@ impl Default for InputLimits {
     fn default() -> Self {
         InputLimits {
             max_file_bytes: 8 << 20,
-            max_total_bytes: 256 << 20,
+            max_total_bytes: 64 << 20,
+            max_files: 20_000,
             document: Limits::default(),
         }
     }
@@ -98,6 +103,9 @@ pub struct Reader {
     pub root: PathBuf,
     pub limits: InputLimits,
     total_bytes: u64,
+    files: usize,
+    /// What the files parsed so far have used of the run's document limits.
+    budget: document::Budget,
 }
 
 /// Why a path may not be read: where it really leads.
@@ -148,6 +156,8 @@ impl Reader {
             root,
             limits,
             total_bytes: 0,
+            files: 0,
+            budget: document::Budget::default(),
         };
         match reader.admit(&reader.base) {
             Ok(()) => Ok(reader),
@@ -275,6 +285,13 @@ impl Reader {
         if let Some(kind) = not_regular(&metadata.file_type()) {
             return Err(format!(
                 "{shown} is {kind}, not a regular file; kdrender reads only regular files"
+            ));
+        }
+        self.files = self.files.saturating_add(1);
+        if self.files > self.limits.max_files {
+            return Err(format!(
+                "more than {} files to read in one run (reached at {shown})",
+                self.limits.max_files
             ));
         }
         let size = metadata.len();
@@ -464,16 +481,18 @@ fn read_documents(
             Err(message) => diagnostics.push(Diagnostic::error(message)),
         }
     }
-    let limits = reader.limits.document;
-    let shared: &SourceMap = sources;
-    let parsed = crate::parallel::map(&files, |(file, path)| {
-        let text = &shared.get(*file).text;
-        if path.extension().and_then(|e| e.to_str()) == Some("json") {
-            document::parse_json(text, limits).map(|node| vec![node])
-        } else {
-            document::parse_yaml(text, limits)
-        }
-    });
+    let texts: Vec<(&str, document::Syntax)> = files
+        .iter()
+        .map(|(file, path)| {
+            let syntax = match path.extension().and_then(|e| e.to_str()) {
+                Some("json") => document::Syntax::Json,
+                _ => document::Syntax::Yaml,
+            };
+            (sources.get(*file).text.as_str(), syntax)
+        })
+        .collect();
+    let parsed = document::parse_files(&texts, reader.limits.document, &reader.budget);
+    drop(texts);
     files
         .into_iter()
         .zip(parsed)

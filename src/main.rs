@@ -3,6 +3,8 @@
 //! Everything else lives in the library. Exit codes: 0 success, 1 invalid input, 2 usage, and
 //! anything else an internal fault. A closed stdout (`kdrender render | head`) is not an error.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::process::ExitCode;
 

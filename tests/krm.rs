@@ -201,3 +201,183 @@ fn problems_go_to_results_and_fail_the_function() {
             .starts_with("error: cluster.yaml:15:9:")
     );
 }
+
+/// Scalars that YAML 1.1 readers (kustomize's Go YAML, Argo CD) and YAML 1.2 readers take
+/// differently, tags, block scalars and comments.
+const TRICKY_WIDGET: &str = r#"apiVersion: example.com/v1
+kind: Widget   # comments stay
+metadata:
+  name: tricky
+  labels: &labels
+    team: "on"
+spec:
+  yes: yes
+  on: on
+  y: y
+  no: no
+  off: off
+  tilde: ~
+  nothing: null
+  mode: 0644
+  hex: 0x1F
+  exp: 1e3
+  time: 12:30
+  date: 2001-12-14
+  str: !!str 0644
+  quoted: '0644'
+  dq: "yes"
+  blob: !!binary aGVsbG8=
+  literal: |
+    line one
+    line two
+  folded: >-
+    folded
+    text
+  list: [on, off, 012]
+"#;
+
+/// A block mapping as an entry of a block sequence at column 0.
+fn as_item(document: &str) -> String {
+    document
+        .lines()
+        .enumerate()
+        .map(|(i, line)| format!("{}{line}\n", if i == 0 { "- " } else { "  " }))
+        .collect()
+}
+
+fn run_fn(list: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = kdrender()
+        .arg("fn")
+        .current_dir(project_root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = list.to_string();
+    let writer = std::thread::spawn(move || {
+        // The function may stop reading early (an input over the limit): that is not a failure.
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn items_it_does_not_own_pass_through_as_they_were_written() {
+    // Anchors and aliases across items, and an item indented differently, too.
+    let tricky = format!(
+        "{}-   apiVersion: example.com/v1\n    kind: Widget\n    metadata:\n      name: copy\n      labels: *labels\n",
+        as_item(TRICKY_WIDGET)
+    );
+    let list = format!(
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{tricky}functionConfig:\n{}",
+        "  apiVersion: kdrender.dev/v1alpha1\n  kind: RenderFunction\n  metadata:\n    name: render\n  spec:\n    path: examples/spark\n"
+    );
+    let (code, stdout, stderr) = run_fn(&list);
+    assert_eq!(code, 0, "{stderr}");
+    // Every line of the items, as written: `yes` is not `true`, `0644` not `644.0` or 420,
+    // the binary value is not decoded, the comment and the anchors are still there.
+    assert!(
+        stdout.starts_with(&format!(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{tricky}- apiVersion: "
+        )),
+        "{stdout}"
+    );
+    // Rendered objects follow them, as in `render`'s stream.
+    let out: serde_json::Value = serde_saphyr::from_str(&stdout).unwrap();
+    let items = out["items"].as_array().unwrap();
+    let spark = documents(&render(&project_root().join("examples/spark")));
+    assert_eq!(items.len(), 2 + spark.len());
+}
+
+#[test]
+fn kustomize_reads_the_items_back_as_it_handed_them_over() {
+    // kustomize as the YAML 1.1-minded reader: the same resources with and without kdrender as
+    // a transformer (which receives them as items) come out the same.
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &project_root().join("examples/spark"),
+        &dir.path().join("inputs"),
+    );
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_kdrender"),
+        dir.path().join("kdrender-fn"),
+    )
+    .unwrap();
+    write(dir.path(), "tricky.yaml", TRICKY_WIDGET);
+    write(
+        dir.path(),
+        "render.yaml",
+        &format!(
+            "{FUNCTION_CONFIG}  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./kdrender-fn\nspec:\n  path: inputs\n  allowEmpty: true\n"
+        ),
+    );
+    let build = |kustomization: &str| {
+        write(dir.path(), "kustomization.yaml", kustomization);
+        let output = Command::new(standalone_kustomize())
+            .args(["build", "--enable-alpha-plugins", "--enable-exec"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let alone = build("resources:\n- tricky.yaml\n");
+    let through = build("resources:\n- tricky.yaml\ntransformers:\n- render.yaml\n");
+    let widgets = |stream: &str| -> Vec<String> {
+        stream
+            .split("\n---\n")
+            .filter(|doc| doc.contains("kind: Widget"))
+            .map(|doc| doc.trim().to_string())
+            .collect()
+    };
+    assert_eq!(widgets(&alone).len(), 1, "{alone}");
+    assert!(
+        alone.contains("\"yes\": \"yes\"") && alone.contains("blob: hello"),
+        "{alone}"
+    );
+    assert_eq!(widgets(&through), widgets(&alone));
+    assert!(through.contains("kind: StatefulSet"), "{through}");
+}
+
+#[test]
+fn a_resource_list_larger_than_all_inputs_of_a_render_may_be_is_refused() {
+    let list = format!(
+        "kind: ResourceList\nitems:\n{}",
+        "- {kind: A}\n".repeat((64 << 20) / 12 + 1)
+    );
+    let (code, stdout, stderr) = run_fn(&list);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.starts_with("error: the ResourceList on stdin is larger than 67108864 bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_list_that_cannot_be_read_still_gets_a_list_with_the_problem() {
+    let (code, stdout, stderr) = run_fn("kind: ResourceList\nitems:\n- just a string\n");
+    assert_eq!(code, 1);
+    assert!(
+        stderr
+            .starts_with("error: stdin is not a ResourceList: items[0] is not a Kubernetes object"),
+        "{stderr}"
+    );
+    let out: serde_json::Value = serde_saphyr::from_str(&stdout).unwrap();
+    assert_eq!(out["kind"], "ResourceList");
+    assert_eq!(out["items"], serde_json::json!([]));
+    assert_eq!(out["results"][0]["severity"], "error");
+}

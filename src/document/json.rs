@@ -4,21 +4,32 @@
 //! tab characters, which YAML forbids. A small recursive-descent parser is enough, and unlike
 //! `serde_json` it records where every value and key was written.
 
-use std::collections::BTreeSet;
-
-use super::{Entry, Limits, Node, ParseError, Value};
+use super::{
+    Budget, DOCUMENT_VALUES, Entry, Limits, Meter, Node, ParseError, Value, char_span,
+    sorted_entries,
+};
 use crate::source::Span;
 
-/// Parses one JSON document (a leading byte-order mark is skipped).
+/// Parses one JSON document (a leading byte-order mark is skipped), with a budget of its own.
 pub fn parse_json(text: &str, limits: Limits) -> Result<Node, ParseError> {
-    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    parse(text, limits, &Budget::default())
+}
+
+/// Parses one JSON document against the run's budget.
+pub(super) fn parse(text: &str, limits: Limits, budget: &Budget) -> Result<Node, ParseError> {
+    let start = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let mut parser = JsonParser {
         text: text.as_bytes(),
         source: text,
         pos: start,
         limits,
-        nodes: 0,
+        meter: Meter::new(limits, budget),
     };
+    parser.charge(DOCUMENT_VALUES)?;
     parser.skip_whitespace();
     let node = parser.value(0)?;
     parser.skip_whitespace();
@@ -33,27 +44,40 @@ struct JsonParser<'a> {
     source: &'a str,
     pos: usize,
     limits: Limits,
-    nodes: usize,
+    meter: Meter<'a>,
 }
 
 impl JsonParser<'_> {
+    /// An error at the character at the current position (or at the end of the text).
     fn error_here(&self, message: &str) -> ParseError {
-        ParseError::new(message, Span::new(self.pos, self.pos + 1))
+        ParseError::new(message, char_span(self.source, self.pos))
+    }
+
+    fn charge(&mut self, values: usize) -> Result<(), ParseError> {
+        let at = char_span(self.source, self.pos);
+        self.meter
+            .charge(values, 0)
+            .map_err(|exhausted| self.meter.error(exhausted, at))
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.pos).copied()
+    }
+
+    fn bump(&mut self, bytes: usize) {
+        self.pos = self.pos.saturating_add(bytes);
     }
 
     fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.text.get(self.pos) {
-            self.pos += 1;
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.bump(1);
         }
     }
 
     fn value(&mut self, depth: usize) -> Result<Node, ParseError> {
-        self.nodes += 1;
-        if self.nodes > self.limits.max_nodes {
-            return Err(self.error_here("the file holds too many values; refusing to go on"));
-        }
+        self.charge(1)?;
         let start = self.pos;
-        let value = match self.text.get(self.pos) {
+        let value = match self.peek() {
             Some(b'{') => self.object(depth)?,
             Some(b'[') => self.array(depth)?,
             Some(b'"') => Value::String(self.string()?),
@@ -82,8 +106,8 @@ impl JsonParser<'_> {
 
     fn expect(&mut self, byte: u8, what: &str) -> Result<(), ParseError> {
         self.skip_whitespace();
-        if self.text.get(self.pos) == Some(&byte) {
-            self.pos += 1;
+        if self.peek() == Some(byte) {
+            self.bump(1);
             Ok(())
         } else {
             Err(self.error_here(&format!("JSON syntax: expected {what}")))
@@ -92,42 +116,36 @@ impl JsonParser<'_> {
 
     fn object(&mut self, depth: usize) -> Result<Value, ParseError> {
         self.nest(depth)?;
-        self.pos += 1;
+        self.bump(1);
         let mut entries = Vec::new();
-        let mut seen = BTreeSet::new();
         self.skip_whitespace();
-        if self.text.get(self.pos) == Some(&b'}') {
-            self.pos += 1;
+        if self.peek() == Some(b'}') {
+            self.bump(1);
             return Ok(Value::Map(entries));
         }
         loop {
             self.skip_whitespace();
-            if self.text.get(self.pos) != Some(&b'"') {
+            if self.peek() != Some(b'"') {
                 return Err(self.error_here("JSON syntax: expected a quoted key"));
             }
+            self.charge(1)?;
             let key_start = self.pos;
             let key = self.string()?;
             let key_span = Span::new(key_start, self.pos);
-            if !seen.insert(key.clone()) {
-                return Err(ParseError::new(
-                    format!("duplicate key `{key}` in the same object"),
-                    key_span,
-                ));
-            }
             self.expect(b':', "`:` after the key")?;
             self.skip_whitespace();
-            let value = self.value(depth + 1)?;
+            let value = self.value(depth.saturating_add(1))?;
             entries.push(Entry {
                 key,
                 key_span,
                 value,
             });
             self.skip_whitespace();
-            match self.text.get(self.pos) {
-                Some(b',') => self.pos += 1,
+            match self.peek() {
+                Some(b',') => self.bump(1),
                 Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Value::Map(entries));
+                    self.bump(1);
+                    return sorted_entries(entries, "object").map(Value::Map);
                 }
                 _ => return Err(self.error_here("JSON syntax: expected `,` or `}`")),
             }
@@ -136,21 +154,22 @@ impl JsonParser<'_> {
 
     fn array(&mut self, depth: usize) -> Result<Value, ParseError> {
         self.nest(depth)?;
-        self.pos += 1;
+        self.bump(1);
         let mut items = Vec::new();
         self.skip_whitespace();
-        if self.text.get(self.pos) == Some(&b']') {
-            self.pos += 1;
+        if self.peek() == Some(b']') {
+            self.bump(1);
             return Ok(Value::Seq(items));
         }
         loop {
             self.skip_whitespace();
-            items.push(self.value(depth + 1)?);
+            items.push(self.value(depth.saturating_add(1))?);
             self.skip_whitespace();
-            match self.text.get(self.pos) {
-                Some(b',') => self.pos += 1,
+            match self.peek() {
+                Some(b',') => self.bump(1),
                 Some(b']') => {
-                    self.pos += 1;
+                    self.bump(1);
+                    items.shrink_to_fit();
                     return Ok(Value::Seq(items));
                 }
                 _ => return Err(self.error_here("JSON syntax: expected `,` or `]`")),
@@ -159,46 +178,50 @@ impl JsonParser<'_> {
     }
 
     fn literal(&mut self, word: &str, value: Value) -> Result<Value, ParseError> {
-        if self.text[self.pos..].starts_with(word.as_bytes()) {
-            self.pos += word.len();
+        let rest = self.text.get(self.pos..).unwrap_or_default();
+        if rest.starts_with(word.as_bytes()) {
+            self.bump(word.len());
             Ok(value)
         } else {
             Err(self.error_here("JSON syntax: expected a value"))
         }
     }
 
+    /// Skips ASCII digits; whether there was at least one.
+    fn digits(&mut self) -> bool {
+        let from = self.pos;
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.bump(1);
+        }
+        self.pos > from
+    }
+
     fn number(&mut self) -> Result<Value, ParseError> {
         let start = self.pos;
-        let digits = |p: &mut Self| {
-            let from = p.pos;
-            while p.text.get(p.pos).is_some_and(u8::is_ascii_digit) {
-                p.pos += 1;
-            }
-            p.pos > from
-        };
-        if self.text.get(self.pos) == Some(&b'-') {
-            self.pos += 1;
+        if self.peek() == Some(b'-') {
+            self.bump(1);
         }
         let int_start = self.pos;
-        if !digits(self) || (self.text[int_start] == b'0' && self.pos - int_start > 1) {
+        let leading_zero = self.peek() == Some(b'0');
+        if !self.digits() || (leading_zero && self.pos.saturating_sub(int_start) > 1) {
             return Err(self.error_here("JSON syntax: malformed number"));
         }
-        if self.text.get(self.pos) == Some(&b'.') {
-            self.pos += 1;
-            if !digits(self) {
+        if self.peek() == Some(b'.') {
+            self.bump(1);
+            if !self.digits() {
                 return Err(self.error_here("JSON syntax: malformed number"));
             }
         }
-        if let Some(b'e' | b'E') = self.text.get(self.pos) {
-            self.pos += 1;
-            if let Some(b'+' | b'-') = self.text.get(self.pos) {
-                self.pos += 1;
+        if let Some(b'e' | b'E') = self.peek() {
+            self.bump(1);
+            if let Some(b'+' | b'-') = self.peek() {
+                self.bump(1);
             }
-            if !digits(self) {
+            if !self.digits() {
                 return Err(self.error_here("JSON syntax: malformed number"));
             }
         }
-        let literal = &self.source[start..self.pos];
+        let literal = self.source.get(start..self.pos).unwrap_or_default();
         literal
             .parse::<serde_json::Number>()
             .ok()
@@ -213,25 +236,26 @@ impl JsonParser<'_> {
     }
 
     fn string(&mut self) -> Result<String, ParseError> {
-        self.pos += 1;
+        self.bump(1);
         let mut out = String::new();
         loop {
             let run_start = self.pos;
-            while let Some(&b) = self.text.get(self.pos) {
+            while let Some(b) = self.peek() {
                 if b == b'"' || b == b'\\' || b < 0x20 {
                     break;
                 }
-                self.pos += 1;
+                self.bump(1);
             }
-            out.push_str(&self.source[run_start..self.pos]);
-            match self.text.get(self.pos) {
+            // Runs end at ASCII bytes or at the end, so they are whole characters.
+            out.push_str(self.source.get(run_start..self.pos).unwrap_or_default());
+            match self.peek() {
                 Some(b'"') => {
-                    self.pos += 1;
+                    self.bump(1);
                     return Ok(out);
                 }
                 Some(b'\\') => {
-                    self.pos += 1;
-                    let escaped = match self.text.get(self.pos) {
+                    self.bump(1);
+                    let escaped = match self.peek() {
                         Some(b'"') => '"',
                         Some(b'\\') => '\\',
                         Some(b'/') => '/',
@@ -244,7 +268,7 @@ impl JsonParser<'_> {
                         _ => return Err(self.error_here("JSON syntax: unknown escape")),
                     };
                     out.push(escaped);
-                    self.pos += 1;
+                    self.bump(1);
                 }
                 Some(_) => {
                     return Err(self.error_here("JSON syntax: control character inside a string"));
@@ -254,23 +278,28 @@ impl JsonParser<'_> {
         }
     }
 
+    /// Four hex digits starting at byte `at`.
+    fn hex4(&self, at: usize) -> Result<u32, ParseError> {
+        self.source
+            .get(at..at.saturating_add(4))
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .ok_or_else(|| self.error_here("JSON syntax: malformed \\u escape"))
+    }
+
     /// Reads `uXXXX` (and a following `\uXXXX` low surrogate); leaves `pos` on the last digit.
     fn unicode_escape(&mut self) -> Result<char, ParseError> {
-        let hex = |p: &Self, at: usize| -> Result<u32, ParseError> {
-            p.source
-                .get(at..at + 4)
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .ok_or_else(|| p.error_here("JSON syntax: malformed \\u escape"))
-        };
-        let first = hex(self, self.pos + 1)?;
-        self.pos += 4;
-        if (0xD800..0xDC00).contains(&first) {
-            if self.source.get(self.pos + 1..self.pos + 3) == Some("\\u") {
-                let second = hex(self, self.pos + 3)?;
-                if (0xDC00..0xE000).contains(&second) {
-                    self.pos += 6;
-                    let code = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
-                    return char::from_u32(code)
+        let first = self.hex4(self.pos.saturating_add(1))?;
+        self.bump(4);
+        if let Some(high) = first.checked_sub(0xD800).filter(|h| *h < 0x400) {
+            let next = self.pos.saturating_add(1);
+            if self.source.get(next..next.saturating_add(2)) == Some("\\u") {
+                let second = self.hex4(next.saturating_add(2))?;
+                if let Some(low) = second.checked_sub(0xDC00).filter(|l| *l < 0x400) {
+                    self.bump(6);
+                    let code = (high << 10 | low).checked_add(0x10000);
+                    return code
+                        .and_then(char::from_u32)
                         .ok_or_else(|| self.error_here("JSON syntax: invalid surrogate pair"));
                 }
             }
@@ -281,6 +310,8 @@ impl JsonParser<'_> {
 }
 
 #[cfg(test)]
+// A panic in a test is a failed test: tests may index and add freely.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -328,5 +359,49 @@ mod tests {
         assert_eq!(&text[span.start..span.end], "\"seed\"");
         let span = node.locate("/spec/roles/0/id", true);
         assert_eq!(&text[span.start..span.end], "\"id\"");
+    }
+
+    /// Every error path of the parser, each placed at a multi-byte character: the error covers
+    /// that whole character (or nothing, at the end of the text), never part of one.
+    #[test]
+    fn errors_at_multi_byte_characters_cover_the_whole_character() {
+        for (text, message, at) in [
+            ("{\"a\": “x”}", "expected a value", Some("“")),
+            ("{} é", "unexpected content after the document", Some("é")),
+            (
+                "\u{feff}{} 😀",
+                "unexpected content after the document",
+                Some("😀"),
+            ),
+            ("{é: 1}", "expected a quoted key", Some("é")),
+            ("{\"a\" ： 1}", "`:` after the key", Some("：")),
+            ("{\"a\": 1 é}", "expected `,` or `}`", Some("é")),
+            ("[1 é]", "expected `,` or `]`", Some("é")),
+            ("\"\\é\"", "unknown escape", Some("é")),
+            ("\"é", "unterminated string", None),
+            ("-é", "malformed number", Some("é")),
+            ("1.é", "malformed number", Some("é")),
+            ("1eé", "malformed number", Some("é")),
+            ("\"\\ud800é\"", "unpaired surrogate", Some("0")),
+            ("[é", "expected a value", Some("é")),
+            ("[1, ", "unexpected end of file", None),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.message.contains(message), "{text:?}: {err:?}");
+            assert_eq!(
+                text.get(err.span.start..err.span.end),
+                Some(at.unwrap_or("")),
+                "{text:?}: {err:?}"
+            );
+            if at.is_none() {
+                assert_eq!(err.span.start, text.len(), "{text:?}: {err:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hex_escapes_take_hex_digits_only() {
+        assert!(parse("\"\\u+041\"").is_err());
+        assert_eq!(parse("\"\\u0041\"").unwrap(), "A");
     }
 }

@@ -2,21 +2,30 @@
 //!
 //! Plain scalars resolve with the YAML 1.2 core schema, so `on`, `yes` and `0755` stay strings
 //! as they would for a YAML 1.2 reader. Duplicate keys are errors. Aliases are copied in, and the
-//! copies count against [`Limits::max_nodes`], which defeats "billion laughs" documents.
+//! copies count against [`Limits::max_nodes`] (their values) and [`Limits::max_alias_bytes`]
+//! (their text), which defeats "billion laughs" documents of either kind.
 
 use std::collections::BTreeMap;
-use std::collections::BTreeSet;
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span as YamlSpan, Tag};
 
-use super::{Entry, Limits, Node, ParseError, Value};
+use super::{
+    Budget, DOCUMENT_VALUES, Entry, Limits, Meter, Node, ParseError, Value, char_span,
+    sorted_entries,
+};
 use crate::source::Span;
 
-/// Parses every document of a YAML stream. Empty and `null` documents are left out.
+/// Parses every document of a YAML stream, with a budget of its own. Empty and `null` documents
+/// are left out.
 pub fn parse_yaml(text: &str, limits: Limits) -> Result<Vec<Node>, ParseError> {
+    parse(text, limits, &Budget::default())
+}
+
+/// Parses every document of a YAML stream against the run's budget.
+pub(super) fn parse(text: &str, limits: Limits, budget: &Budget) -> Result<Vec<Node>, ParseError> {
     let mut builder = Builder {
         limits,
-        nodes: 0,
+        meter: Meter::new(limits, budget),
         stack: Vec::new(),
         anchors: BTreeMap::new(),
         documents: Vec::new(),
@@ -24,11 +33,26 @@ pub fn parse_yaml(text: &str, limits: Limits) -> Result<Vec<Node>, ParseError> {
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
             let at = e.marker().byte_offset().unwrap_or(0);
-            ParseError::new(format!("YAML syntax: {}", e.info()), Span::new(at, at + 1))
+            ParseError::new(format!("YAML syntax: {}", e.info()), char_span(text, at))
         })?;
         builder.event(event, span, text)?;
     }
     Ok(builder.documents)
+}
+
+/// What a subtree costs when an alias copies it: its values, and the bytes of its keys and
+/// strings.
+#[derive(Clone, Copy, Debug, Default)]
+struct Weight {
+    values: usize,
+    bytes: usize,
+}
+
+impl Weight {
+    fn add(&mut self, other: Weight) {
+        self.values = self.values.saturating_add(other.values);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
 }
 
 enum Frame {
@@ -36,21 +60,22 @@ enum Frame {
         start: usize,
         anchor: usize,
         items: Vec<Node>,
+        weight: Weight,
     },
     Map {
         start: usize,
         anchor: usize,
         entries: Vec<Entry>,
-        seen: BTreeSet<String>,
         key: Option<(String, Span)>,
+        weight: Weight,
     },
 }
 
-struct Builder {
+struct Builder<'a> {
     limits: Limits,
-    nodes: usize,
+    meter: Meter<'a>,
     stack: Vec<Frame>,
-    anchors: BTreeMap<usize, Node>,
+    anchors: BTreeMap<usize, (Node, Weight)>,
     documents: Vec<Node>,
 }
 
@@ -61,21 +86,28 @@ fn byte_span(span: &YamlSpan) -> Span {
     )
 }
 
-impl Builder {
+impl Builder<'_> {
     fn event(&mut self, event: Event<'_>, span: YamlSpan, text: &str) -> Result<(), ParseError> {
         let at = byte_span(&span);
         match event {
-            Event::DocumentStart(..) => self.anchors.clear(),
+            Event::DocumentStart(..) => {
+                self.anchors.clear();
+                self.charge(DOCUMENT_VALUES, 0, at)?;
+            }
             Event::Scalar(value, style, anchor, tag) => {
                 let node = Node {
                     value: resolve_scalar(&value, style, tag.as_deref(), at)?,
                     span: trim_span(at, text),
                 };
-                self.count(1, at)?;
+                self.charge(1, 0, at)?;
+                let weight = Weight {
+                    values: 1,
+                    bytes: value.len(),
+                };
                 if anchor != 0 {
-                    self.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, (node.clone(), weight));
                 }
-                self.push(node)?;
+                self.push(node, weight)?;
             }
             Event::SequenceStart(_, anchor, _) => {
                 self.open(at)?;
@@ -83,6 +115,7 @@ impl Builder {
                     start: at.start,
                     anchor,
                     items: Vec::new(),
+                    weight: Weight::default(),
                 });
             }
             Event::MappingStart(_, anchor, _) => {
@@ -91,52 +124,22 @@ impl Builder {
                     start: at.start,
                     anchor,
                     entries: Vec::new(),
-                    seen: BTreeSet::new(),
                     key: None,
+                    weight: Weight::default(),
                 });
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let node = match self.stack.pop() {
-                    Some(Frame::Seq {
-                        start,
-                        anchor,
-                        items,
-                    }) => (
-                        anchor,
-                        Node {
-                            value: Value::Seq(items),
-                            span: Span::new(start, at.end),
-                        },
-                    ),
-                    Some(Frame::Map {
-                        start,
-                        anchor,
-                        entries,
-                        ..
-                    }) => (
-                        anchor,
-                        Node {
-                            value: Value::Map(entries),
-                            span: Span::new(start, at.end),
-                        },
-                    ),
-                    None => return Err(ParseError::new("YAML syntax: unbalanced collection", at)),
-                };
-                let (anchor, mut node) = node;
-                node.span = trim_span(node.span, text);
-                if anchor != 0 {
-                    self.anchors.insert(anchor, node.clone());
-                }
-                self.push(node)?;
-            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(at, text)?,
             Event::Alias(id) => {
-                let Some(target) = self.anchors.get(&id) else {
+                let Some(weight) = self.anchors.get(&id).map(|(_, weight)| *weight) else {
                     return Err(ParseError::new("YAML alias to an unknown anchor", at));
                 };
-                let mut copy = target.clone();
-                self.count(copy.count(), at)?;
+                // Charged before copying: an alias the budget refuses is never copied.
+                self.charge(weight.values, weight.bytes, at)?;
+                let Some(mut copy) = self.anchors.get(&id).map(|(target, _)| target.clone()) else {
+                    return Err(ParseError::new("YAML alias to an unknown anchor", at));
+                };
                 copy.span = at;
-                self.push(copy)?;
+                self.push(copy, weight)?;
             }
             Event::UnresolvedAlias(name) => {
                 return Err(ParseError::new(
@@ -149,8 +152,14 @@ impl Builder {
         Ok(())
     }
 
+    fn charge(&mut self, values: usize, alias_bytes: usize, at: Span) -> Result<(), ParseError> {
+        self.meter
+            .charge(values, alias_bytes)
+            .map_err(|exhausted| self.meter.error(exhausted, at))
+    }
+
     fn open(&mut self, at: Span) -> Result<(), ParseError> {
-        self.count(1, at)?;
+        self.charge(1, 0, at)?;
         if self.stack.len() >= self.limits.max_depth {
             return Err(ParseError::new(
                 format!(
@@ -163,61 +172,95 @@ impl Builder {
         Ok(())
     }
 
-    fn count(&mut self, nodes: usize, at: Span) -> Result<(), ParseError> {
-        self.nodes = self.nodes.saturating_add(nodes);
-        if self.nodes > self.limits.max_nodes {
-            return Err(ParseError::new(
-                format!(
-                    "the file expands to more than {} values (aliases included); refusing to go on",
-                    self.limits.max_nodes
-                ),
-                at,
-            ));
+    /// Closes the innermost collection and hands it to its parent.
+    fn close(&mut self, at: Span, text: &str) -> Result<(), ParseError> {
+        let (anchor, value, start, mut weight) = match self.stack.pop() {
+            Some(Frame::Seq {
+                start,
+                anchor,
+                mut items,
+                weight,
+            }) => {
+                items.shrink_to_fit();
+                (anchor, Value::Seq(items), start, weight)
+            }
+            Some(Frame::Map {
+                start,
+                anchor,
+                entries,
+                weight,
+                ..
+            }) => (
+                anchor,
+                Value::Map(sorted_entries(entries, "mapping")?),
+                start,
+                weight,
+            ),
+            None => return Err(ParseError::new("YAML syntax: unbalanced collection", at)),
+        };
+        weight.add(Weight {
+            values: 1,
+            bytes: 0,
+        });
+        let node = Node {
+            value,
+            span: trim_span(Span::new(start, at.end), text),
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, (node.clone(), weight));
         }
-        Ok(())
+        self.push(node, weight)
     }
 
-    fn push(&mut self, node: Node) -> Result<(), ParseError> {
+    fn push(&mut self, node: Node, node_weight: Weight) -> Result<(), ParseError> {
         match self.stack.last_mut() {
             None => {
                 if !node.is_null() {
                     self.documents.push(node);
                 }
             }
-            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Seq { items, weight, .. }) => {
+                weight.add(node_weight);
+                items.push(node);
+            }
             Some(Frame::Map {
-                entries, seen, key, ..
-            }) => match key.take() {
-                None => {
-                    let name = match node.value {
-                        Value::String(s) => s,
-                        Value::Null => "null".to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        Value::Number(n) => n.to_string(),
-                        Value::Seq(_) | Value::Map(_) => {
-                            return Err(ParseError::new(
-                                "mapping keys must be plain values, not collections",
-                                node.span,
-                            ));
-                        }
-                    };
-                    if !seen.insert(name.clone()) {
-                        return Err(ParseError::new(
-                            format!("duplicate key `{name}` in the same mapping"),
-                            node.span,
-                        ));
+                entries,
+                key,
+                weight,
+                ..
+            }) => {
+                weight.add(node_weight);
+                match key.take() {
+                    None => {
+                        let span = node.span;
+                        *key = Some((key_name(node)?, span));
                     }
-                    *key = Some((name, node.span));
+                    Some((name, key_span)) => entries.push(Entry {
+                        key: name,
+                        key_span,
+                        value: node,
+                    }),
                 }
-                Some((name, key_span)) => entries.push(Entry {
-                    key: name,
-                    key_span,
-                    value: node,
-                }),
-            },
+            }
         }
         Ok(())
     }
+}
+
+/// A mapping key as the string it names.
+fn key_name(node: Node) -> Result<String, ParseError> {
+    Ok(match node.value {
+        Value::String(s) => s,
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Seq(_) | Value::Map(_) => {
+            return Err(ParseError::new(
+                "mapping keys must be plain values, not collections",
+                node.span,
+            ));
+        }
+    })
 }
 
 /// Spans of block collections run to the start of the next token; trim trailing whitespace so
@@ -225,7 +268,7 @@ impl Builder {
 fn trim_span(span: Span, text: &str) -> Span {
     let end = text
         .get(span.start..span.end)
-        .map_or(span.end, |s| span.start + s.trim_end().len());
+        .map_or(span.end, |s| span.start.saturating_add(s.trim_end().len()));
     Span::new(span.start, end.max(span.start))
 }
 
@@ -290,7 +333,14 @@ fn core_number(text: &str) -> Option<Result<serde_json::Number, ()>> {
             Ok(v) => v,
             Err(_) => return Some(Err(())),
         };
-        let value = if negative { -value } else { value };
+        let value = if negative {
+            match value.checked_neg() {
+                Some(v) => v,
+                None => return Some(Err(())),
+            }
+        } else {
+            value
+        };
         return Some(if let Ok(v) = i64::try_from(value) {
             Ok(v.into())
         } else if let Ok(v) = u64::try_from(value) {
@@ -319,8 +369,8 @@ fn radix(digits: &str, base: u32) -> Option<Result<serde_json::Number, ()>> {
 
 /// `(\.[0-9]+ | [0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` with at least a dot or an exponent.
 fn is_core_float(s: &str) -> bool {
-    let (mantissa, exponent) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
+    let (mantissa, exponent) = match s.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
         None => (s, None),
     };
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
@@ -334,6 +384,8 @@ fn is_core_float(s: &str) -> bool {
 }
 
 #[cfg(test)]
+// A panic in a test is a failed test: tests may index and add freely.
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -388,10 +440,83 @@ mod tests {
         }
         let err = parse_yaml(&text, Limits::default()).unwrap_err();
         assert!(
-            err.message.contains("more than 1000000 values"),
+            err.message.contains("more than 2000000 values"),
             "{}",
             err.message
         );
+        assert!(err.over_budget);
+    }
+
+    #[test]
+    fn aliases_of_long_strings_count_the_bytes_they_copy() {
+        // Few values, but each alias would copy 1 MiB of text.
+        let text = format!(
+            "a: &a {}\nb: [{}]\n",
+            "x".repeat(1 << 20),
+            "*a, ".repeat(40)
+        );
+        let limits = Limits::default();
+        let err = parse_yaml(&text, limits).unwrap_err();
+        assert!(
+            err.message.contains("aliases copy more than"),
+            "{}",
+            err.message
+        );
+        let at = &text[err.span.start..err.span.end];
+        assert_eq!(at, "*a", "the alias that goes over is blamed");
+        let fewer = format!(
+            "a: &a {}\nb: [{}]\n",
+            "x".repeat(1 << 20),
+            "*a, ".repeat(15)
+        );
+        assert_eq!(
+            parse_yaml(&fewer, limits).unwrap()[0].to_json()["b"]
+                .as_array()
+                .unwrap()
+                .len(),
+            15
+        );
+    }
+
+    #[test]
+    fn mappings_are_searchable_by_key_and_every_repetition_is_found() {
+        let docs = parse_yaml("z: 1\na: 2\nm: {y: 1, b: 2}\n", Limits::default()).unwrap();
+        assert_eq!(docs[0].get("a").unwrap().to_json(), 2);
+        assert_eq!(docs[0].get("m").unwrap().get("y").unwrap().to_json(), 1);
+        assert!(docs[0].get("q").is_none());
+        // The repetition written first is reported, wherever the keys sort.
+        let text = "m: 1\nb: 1\nz: 1\nb: 2\nm: 2\n";
+        let err = parse_yaml(text, Limits::default()).unwrap_err();
+        assert!(err.message.contains("duplicate key `b`"), "{}", err.message);
+        assert_eq!(err.span.start, text.find("b: 2").unwrap());
+    }
+
+    #[test]
+    fn syntax_errors_at_multi_byte_characters_cover_the_whole_character() {
+        for text in [
+            "a: 1\n---\n\u{feff}b: 2\n",
+            "a: [1, “2”\n",
+            "a: “b”: c\n",
+            "é: [\n",
+            "a:\n\t- é\n",
+            "\"é\\qé\"\n",
+            "a: 1\n  “b: 2\n",
+            "- a\n“: b\n",
+            "key: é\n  é: x\n",
+        ] {
+            let err = parse_yaml(text, Limits::default()).unwrap_err();
+            assert!(
+                text.get(err.span.start..err.span.end).is_some(),
+                "{text:?}: {err:?} cuts a character"
+            );
+            if err.message.starts_with("YAML syntax") {
+                let width = text[err.span.start..]
+                    .chars()
+                    .next()
+                    .map_or(0, char::len_utf8);
+                assert_eq!(err.span.len(), width, "{text:?}: {err:?}");
+            }
+        }
     }
 
     #[test]

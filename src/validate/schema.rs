@@ -225,6 +225,29 @@ fn check_quantity(s: &str) -> bool {
     }
 }
 
+/// Documents with more values than this get their first schema error only: jsonschema gathers
+/// every error of a document before handing out the first, and a document of a million wrong
+/// values would hold a million errors at once.
+const MAX_VALUES_FOR_EVERY_ERROR: usize = 100_000;
+
+/// Whether a value holds more than `limit` values (counting stops there).
+fn more_values_than(value: &serde_json::Value, limit: usize) -> bool {
+    let mut left = limit;
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        let Some(rest) = left.checked_sub(1) else {
+            return true;
+        };
+        left = rest;
+        match value {
+            serde_json::Value::Array(items) => pending.extend(items),
+            serde_json::Value::Object(map) => pending.extend(map.values()),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Checks one document; returns false when it broke the schema (errors pushed).
 pub fn check(
     kind: SchemaKind,
@@ -233,6 +256,21 @@ pub fn check(
     diagnostics: &mut Diagnostics,
 ) -> bool {
     let compiled = kind.compiled();
+    if more_values_than(value, MAX_VALUES_FOR_EVERY_ERROR) {
+        let Err(error) = compiled.validator.validate(value) else {
+            return true;
+        };
+        let first = describe(compiled, document, &error);
+        let note = format!(
+            "the document holds more than {MAX_VALUES_FOR_EVERY_ERROR} values, so only its first schema error is listed"
+        );
+        let help = match &first.help {
+            Some(help) => format!("{help}; {note}"),
+            None => note,
+        };
+        diagnostics.push(first.help(help));
+        return false;
+    }
     let mut valid = true;
     for error in compiled.validator.iter_errors(value) {
         valid = false;
