@@ -906,3 +906,95 @@ fn no_restart_of_the_examples_goes_unexplained() {
         ["app", "file", "membership", "setting"]
     );
 }
+
+/// What a hostile change puts into a repository to hide or fake lines of its own plan on a
+/// reviewer's terminal: escape sequences that move up and erase a line, a carriage return, a
+/// right-to-left override, an isolate, the Arabic letter mark, zero-width characters, DEL, a C1
+/// control sequence introducer, and a newline where one line is expected.
+const HIDING: [char; 12] = [
+    '\u{1b}', '\r', '\u{202e}', '\u{2066}', '\u{61c}', '\u{200b}', '\u{200d}', '\u{feff}',
+    '\u{7f}', '\u{9b}', '\u{85}', '\u{2028}',
+];
+
+/// `text` as YAML double-quoted escapes (`\U0000001b`).
+fn yaml_escapes(text: &str) -> String {
+    text.chars()
+        .map(|c| format!("\\U{:08x}", u32::from(c)))
+        .collect()
+}
+
+/// The characters of `HIDING` in `text`, after taking out the report's own colours.
+fn raw_hiding_characters(text: &str) -> Vec<char> {
+    let mut text = text.to_string();
+    for colour in ["0", "1", "31", "32", "33", "36", "31;1"] {
+        text = text.replace(&format!("\u{1b}[{colour}m"), "");
+    }
+    text.chars().filter(|c| HIDING.contains(c)).collect()
+}
+
+#[test]
+fn control_and_bidi_characters_from_the_repository_are_shown_escaped() {
+    // The repository under a folder whose name hides text too (PATH is in the header).
+    let folder = "team\u{202e}\u{200b}x\u{1b}[2K";
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path().join(folder);
+    write(&root, "app.yaml", TWO_ROLE_APP);
+    write(&root, "cluster.yaml", TWO_ROLE_CLUSTER);
+    write_two_role_templates(&root, "files");
+    git(repo.path(), &["init", "-q"]);
+    commit_all(repo.path(), "base");
+    let hiding: String = HIDING.iter().collect();
+    // A config file line and a configMeta value (which a restart reason quotes) gain them.
+    edit(
+        &root,
+        "files/roles/worker/etc/worker/worker.conf.j2",
+        "threads=4",
+        &format!("threads=8\u{1b}[1A\u{1b}[2K\rthreads=4{hiding}"),
+    );
+    edit(
+        &root,
+        "app.yaml",
+        "tuning: standard",
+        &format!("tuning: \"fast\\e[8m{}\"", yaml_escapes(&hiding)),
+    );
+
+    for colour in ["never", "always"] {
+        let stdout = run(&["diff", "--color", colour, folder], repo.path()).ok();
+        assert_eq!(
+            raw_hiding_characters(&stdout),
+            [],
+            "--color {colour}:\n{stdout}"
+        );
+        // Escaped where the plan quotes them: the header's PATH, the changed lines of the
+        // config file (a carriage return ends one), the configMeta value, and the unified diff
+        // of the ConfigMap (where YAML's own escapes stand for some).
+        for shown in [
+            r"working tree, team\u{202e}\u{200b}x\u{1b}[2K",
+            r"lines -threads=4 | +threads=8\u{1b}[1A\u{1b}[2K | +threads=4\u{1b} | +\u{202e}\u{2066}\u{61c}\u{200b}\u{200d}\u{feff}\u{7f}\u{9b}\u{85}\u{2028}",
+            r"configMeta.tuning: standard → fast\u{1b}[8m\u{1b}\u{d}\u{202e}\u{2066}\u{61c}\u{200b}\u{200d}\u{feff}\u{7f}\u{9b}\u{85}\u{2028}",
+        ] {
+            assert!(
+                stdout.contains(shown),
+                "--color {colour}: no {shown}:\n{stdout}"
+            );
+        }
+        let body = stdout
+            .lines()
+            .find(|l| l.contains("+  etc_worker_worker.conf: "))
+            .expect("the ConfigMap's changed line");
+        assert!(
+            body.contains(r"\u{202e}\u{2066}\u{61c}\u{200b}\u{200d}"),
+            "{body}"
+        );
+    }
+
+    // Diagnostics quote the repository too: a file name that hides text, in an error.
+    write(
+        &root,
+        "files/roles/worker/etc/worker/a\u{202e}b.conf.j2",
+        "x=1\n",
+    );
+    let stderr = run(&["diff", folder], repo.path()).invalid();
+    assert_eq!(raw_hiding_characters(&stderr), [], "{stderr}");
+    assert!(stderr.contains(r"a\u{202e}b.conf.j2"), "{stderr}");
+}

@@ -1,11 +1,12 @@
 //! Loading: any bytes, read as a YAML or JSON input file, parsed into spanned documents, each
-//! checked against the input schemas and decoded. Nothing may panic, overflow or hang.
+//! checked against the input schemas and decoded; syntax errors and schema problems drawn as the
+//! report draws them. Nothing may panic, overflow or hang.
 #![no_main]
 
-use kdrender::diag::Diagnostics;
-use kdrender::document::{Limits, parse_json, parse_yaml};
+use kdrender::diag::{Diagnostic, Diagnostics};
+use kdrender::document::{Limits, ParseError, parse_json, parse_yaml};
 use kdrender::load::Document;
-use kdrender::source::SourceMap;
+use kdrender::source::{FileId, Origin, SourceMap};
 use kdrender::validate::SchemaKind;
 use libfuzzer_sys::fuzz_target;
 
@@ -15,12 +16,24 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut sources = SourceMap::default();
     let file = sources.add("input.yaml".into(), text.to_string());
-    let mut documents = parse_yaml(text, Limits::default()).unwrap_or_default();
-    if let Ok(node) = parse_json(text, Limits::default()) {
-        documents.push(node);
+    let mut syntax = Diagnostics::default();
+    let mut documents = Vec::new();
+    match parse_yaml(text, Limits::default()) {
+        Ok(nodes) => documents.extend(nodes),
+        Err(error) => syntax.push(located(file, error)),
     }
+    match parse_json(text, Limits::default()) {
+        Ok(node) => documents.push(node),
+        Err(error) => syntax.push(located(file, error)),
+    }
+    let _ = syntax.render(&sources);
     for root in documents {
-        let document = Document { file, root, folder: Default::default(), from_catalog: false };
+        let document = Document {
+            file,
+            root,
+            folder: Default::default(),
+            from_catalog: false,
+        };
         let value = document.root.to_json();
         for kind in SchemaKind::ALL {
             let mut diagnostics = Diagnostics::default();
@@ -31,3 +44,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = serde_json::from_value::<kdrender::raw::App>(value);
     }
 });
+
+/// A syntax error as the loader reports it: at its span in the file.
+fn located(file: FileId, error: ParseError) -> Diagnostic {
+    Diagnostic::error(error.message).at(Origin {
+        file,
+        span: error.span,
+    })
+}

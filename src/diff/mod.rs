@@ -84,6 +84,14 @@ fn git_error(error: git::GitError) -> Outcome {
 }
 
 pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
+    let mut outcome = compare(options, env);
+    // Diagnostics quote input files (names, snippets): no control character of theirs reaches a
+    // terminal raw (the text plan on stdout is escaped as it is written).
+    outcome.stderr = text::visible_lines(&outcome.stderr);
+    outcome
+}
+
+fn compare(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
     let repository = match repository(options.path, env) {
         Ok(repository) => repository,
         Err(outcome) => return outcome,

@@ -1,24 +1,92 @@
 //! The plan as text, for reviewers: the rollout plan first (what restarts and why, what scales,
 //! starts and is pruned), then warnings, then every object added, removed or changed, with a
 //! unified diff per changed object. ANSI colour only when asked for (or on a terminal).
+//!
+//! Everything printed goes through [`visible`]: a character a terminal would act on or not show
+//! (escape sequences, carriage returns, bidi overrides, zero-width characters) is written as a
+//! `\u{…}` escape, so that a change cannot hide or fake lines of its own plan.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::Base;
 use super::plan::Plan;
 use super::reasons::{Lines, Reason};
 
-struct Paint {
-    on: bool,
+/// Whether a terminal would act on `c` or not show it: C0 controls but tab (newline too: every
+/// piece of the report is one line), DEL, C1 controls, the bidi controls and marks, and the
+/// invisible format characters (zero-width spaces and joiners, word joiner and invisible
+/// operators, soft hyphen, byte order mark, line and paragraph separators, interlinear
+/// annotation marks, tag characters).
+fn hidden(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{61c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
 }
 
-impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
-        if self.on {
-            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+/// `text` with every [`hidden`] character written as a visible escape: ESC as `\u{1b}`, a
+/// right-to-left override as `\u{202e}`, a newline as `\u{a}`.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.contains(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if hidden(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
         } else {
-            text.to_string()
+            out.push(c);
         }
+    }
+    Cow::Owned(out)
+}
+
+/// A multi-line report (diagnostics on stderr) made [`visible`] line by line: its line breaks
+/// stay, every other hidden character is escaped.
+pub fn visible_lines(text: &str) -> String {
+    text.split('\n').map(visible).collect::<Vec<_>>().join("\n")
+}
+
+/// The report being written. Every piece goes through [`visible`] and, with colour on, is wrapped
+/// in its ANSI style, so the only escape sequences and line breaks in the output are its own.
+struct Report {
+    out: String,
+    color: bool,
+}
+
+impl Report {
+    fn piece(&mut self, style: Option<&str>, text: &str) {
+        let text = visible(text);
+        match style {
+            Some(code) if self.color => {
+                let _ = write!(self.out, "\u{1b}[{code}m{text}\u{1b}[0m");
+            }
+            _ => self.out.push_str(&text),
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        self.piece(None, text);
+        self.out.push('\n');
+    }
+
+    fn styled_line(&mut self, style: &str, text: &str) {
+        self.piece(Some(style), text);
+        self.out.push('\n');
+    }
+
+    fn blank(&mut self) {
+        self.out.push('\n');
     }
 }
 
@@ -139,116 +207,113 @@ pub fn reason(reason: &Reason) -> String {
 }
 
 pub fn render(plan: &Plan, base: &Base<'_>, color: bool) -> String {
-    let paint = Paint { on: color };
-    let mut out = String::new();
+    let mut report = Report {
+        out: String::new(),
+        color,
+    };
     let from = match base.commit {
         Some(commit) => format!("{} ({})", base.revision, super::git::short(commit)),
         None => format!("{} (no commits yet)", base.revision),
     };
-    let _ = writeln!(
-        out,
+    report.line(&format!(
         "kdrender diff: {from} → working tree, {}",
         base.shown_path()
-    );
+    ));
     if plan.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nNo changes: the working tree renders exactly what the base renders."
-        );
-        return out;
+        report.blank();
+        report.line("No changes: the working tree renders exactly what the base renders.");
+        return report.out;
     }
+    rollout_plan(&mut report, plan);
+    if !plan.warnings.is_empty() {
+        report.blank();
+        report.styled_line("1", "Warnings");
+        for warning in &plan.warnings {
+            report.piece(None, "  ");
+            report.piece(Some("31;1"), "!");
+            report.line(&format!(" {}: {}", warning.object, warning.message));
+        }
+    }
+    objects(&mut report, plan);
+    report.out
+}
 
-    let _ = writeln!(out, "\n{}", paint.wrap("1", "Rollout plan"));
+/// What restarts and why, what scales, starts and is pruned.
+fn rollout_plan(report: &mut Report, plan: &Plan) {
+    report.blank();
+    report.styled_line("1", "Rollout plan");
     if plan.restarts.is_empty()
         && plan.scales.is_empty()
         && plan.creates.is_empty()
         && plan.removed.is_empty()
     {
-        let _ = writeln!(out, "  nothing restarts, scales, starts or is pruned");
+        report.line("  nothing restarts, scales, starts or is pruned");
     }
     for restart in &plan.restarts {
-        let _ = writeln!(
-            out,
-            "  {}  {}/{} (cluster {}, role {})",
-            paint.wrap("33", "restart"),
-            restart.object.namespace,
-            restart.object.name,
-            restart.object.cluster,
-            restart.role
-        );
+        report.piece(None, "  ");
+        report.piece(Some("33"), "restart");
+        report.line(&format!(
+            "  {}/{} (cluster {}, role {})",
+            restart.object.namespace, restart.object.name, restart.object.cluster, restart.role
+        ));
         for r in &restart.reasons {
-            let _ = writeln!(out, "           - {}", reason(r));
+            report.line(&format!("           - {}", reason(r)));
         }
     }
     for scale in &plan.scales {
-        let _ = writeln!(
-            out,
-            "  {}    {}/{}: {} → {} members",
-            paint.wrap("36", "scale"),
-            scale.object.namespace,
-            scale.object.name,
-            scale.from,
-            scale.to
-        );
+        report.piece(None, "  ");
+        report.piece(Some("36"), "scale");
+        report.line(&format!(
+            "    {}/{}: {} → {} members",
+            scale.object.namespace, scale.object.name, scale.from, scale.to
+        ));
     }
     for create in &plan.creates {
-        let _ = writeln!(
-            out,
-            "  {}   {}/{} (cluster {})",
-            paint.wrap("32", "create"),
-            create.namespace,
-            create.name,
-            create.cluster
-        );
+        report.piece(None, "  ");
+        report.piece(Some("32"), "create");
+        report.line(&format!(
+            "   {}/{} (cluster {})",
+            create.namespace, create.name, create.cluster
+        ));
     }
     for prune in &plan.removed {
-        let _ = writeln!(out, "  {}    {}", paint.wrap("31", "prune"), prune);
+        report.piece(None, "  ");
+        report.piece(Some("31"), "prune");
+        report.line(&format!("    {prune}"));
     }
-    if !plan.warnings.is_empty() {
-        let _ = writeln!(out, "\n{}", paint.wrap("1", "Warnings"));
-        for warning in &plan.warnings {
-            let _ = writeln!(
-                out,
-                "  {} {}: {}",
-                paint.wrap("31;1", "!"),
-                warning.object,
-                warning.message
-            );
-        }
-    }
-    let _ = writeln!(
-        out,
-        "\nObjects: {} added, {} removed, {} changed",
+}
+
+/// The objects added, removed and changed, with a unified diff of each changed one.
+fn objects(report: &mut Report, plan: &Plan) {
+    report.blank();
+    report.line(&format!(
+        "Objects: {} added, {} removed, {} changed",
         plan.added.len(),
         plan.removed.len(),
         plan.changed.len()
-    );
+    ));
     for added in &plan.added {
-        let _ = writeln!(out, "  + {added}");
+        report.line(&format!("  + {added}"));
     }
     for removed in &plan.removed {
-        let _ = writeln!(out, "  - {removed}");
+        report.line(&format!("  - {removed}"));
     }
     for changed in &plan.changed {
         let name = format!(
             "{}/{}/{}",
             changed.object.namespace, changed.object.kind, changed.object.name
         );
-        let _ = writeln!(out, "\n{}", paint.wrap("1", &format!("--- base/{name}")));
-        let _ = writeln!(
-            out,
-            "{}",
-            paint.wrap("1", &format!("+++ working-tree/{name}"))
-        );
-        for line in changed.diff.lines() {
-            let painted = match line.chars().next() {
-                Some('+') => paint.wrap("32", line),
-                Some('-') => paint.wrap("31", line),
-                Some('@') => paint.wrap("36", line),
-                _ => line.to_string(),
-            };
-            let _ = writeln!(out, "{painted}");
+        report.blank();
+        report.styled_line("1", &format!("--- base/{name}"));
+        report.styled_line("1", &format!("+++ working-tree/{name}"));
+        // Split on newlines only (not `lines()`, which would drop a carriage return before one).
+        for line in changed.diff.split_terminator('\n') {
+            match line.chars().next() {
+                Some('+') => report.styled_line("32", line),
+                Some('-') => report.styled_line("31", line),
+                Some('@') => report.styled_line("36", line),
+                _ => report.line(line),
+            }
         }
     }
-    out
 }
