@@ -98,7 +98,7 @@ pub struct RenderArgs {
     /// pruning would delete everything it deployed before.
     #[arg(long)]
     pub allow_empty: bool,
-    /// Refuse to print more than this many bytes (Argo CD's gRPC limit is 100 MiB).
+    /// Refuse to print or write more than this many bytes (Argo CD's gRPC limit is 100 MiB).
     #[arg(long, value_name = "BYTES", default_value_t = crate::emit::MAX_OUTPUT_BYTES)]
     pub max_output_bytes: usize,
     /// Write one file per object and a kustomization.yaml into DIR, replacing it as a whole,

@@ -118,6 +118,25 @@ fn holds_substitution(value: &Value) -> bool {
     }
 }
 
+/// The size of a value as compact JSON, without building the text: what an object held in
+/// memory is charged against the output limit.
+pub fn json_size(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(bytes.len());
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing to a counter cannot fail, and a Value always serialises.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
 /// One object as a YAML document (without the `---` separator).
 pub fn to_yaml(value: &Value) -> Result<String, String> {
     serde_saphyr::to_string(value).map_err(|e| format!("cannot write an object as YAML: {e}"))

@@ -172,7 +172,7 @@ pub fn run(input: &str, env: &Environment) -> Outcome {
             ..config.overrides
         },
     };
-    match crate::render_objects(&options, Scope::UsedApps) {
+    match crate::render_objects(&options, Scope::UsedApps, crate::emit::MAX_OUTPUT_BYTES) {
         Ok(rendered) => {
             let stderr = rendered.diagnostics.render(&rendered.sources);
             if rendered.objects.is_empty() && !config.allow_empty {

@@ -34,6 +34,7 @@ pub mod source;
 pub mod validate;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use cli::{ArgocdCommand, Command, Environment, InputOptions};
 use diag::{Diagnostic, Diagnostics, Stage};
@@ -134,7 +135,9 @@ pub fn run(cli: cli::Cli, env: &Environment, stdin: &mut dyn std::io::Read) -> O
         }
         Command::Render(args) => match args.input.options(env) {
             Ok(options) => match &args.output {
-                Some(dir) => render_to_folder(&options, dir, args.allow_empty),
+                Some(dir) => {
+                    render_to_folder(&options, dir, args.allow_empty, args.max_output_bytes)
+                }
                 None => render_command(&options, args.allow_empty, args.max_output_bytes),
             },
             Err(diagnostic) => refused(diagnostic),
@@ -253,8 +256,13 @@ fn render_command(options: &InputOptions, allow_empty: bool, max_output_bytes: u
 }
 
 /// `render -o DIR`: replace DIR with one file per object, or leave it untouched on any error.
-fn render_to_folder(options: &InputOptions, dir: &std::path::Path, allow_empty: bool) -> Outcome {
-    let rendered = match render_objects(options, Scope::UsedApps) {
+fn render_to_folder(
+    options: &InputOptions,
+    dir: &std::path::Path,
+    allow_empty: bool,
+    max_output_bytes: usize,
+) -> Outcome {
+    let rendered = match render_objects(options, Scope::UsedApps, max_output_bytes) {
         Ok(rendered) => rendered,
         Err(failure) => {
             return Outcome {
@@ -324,14 +332,41 @@ fn validate_command(options: &InputOptions) -> Outcome {
 }
 
 /// Loads, validates, resolves and renders everything below `options.path`, keeping every
-/// object (for folder output, KRM functions and diffs).
-pub fn render_objects(options: &InputOptions, scope: Scope) -> Result<Rendered, Failure> {
-    let (batches, _) = pipeline(options, scope, &Ok).map_err(|(failure, _)| failure)?;
+/// object (for folder output, KRM functions and diffs). Objects are held in memory, so their
+/// size counts against the same output limit as the stream's, and rendering stops once it is
+/// passed.
+pub fn render_objects(
+    options: &InputOptions,
+    scope: Scope,
+    max_bytes: usize,
+) -> Result<Rendered, Failure> {
+    let written = AtomicUsize::new(0);
+    let within_limit = |objects: Vec<Object>| -> Result<Vec<Object>, Diagnostic> {
+        let size = objects.iter().map(|o| emit::json_size(&o.value)).sum();
+        count_output(&written, size, max_bytes)?;
+        Ok(objects)
+    };
+    let (batches, _) = pipeline(options, scope, &within_limit).map_err(|(failure, _)| failure)?;
     Ok(Rendered {
         objects: batches.items.into_iter().flatten().collect(),
         diagnostics: batches.diagnostics,
         sources: batches.sources,
     })
+}
+
+/// Adds one cluster's output to what the run has written so far; an error once the run's output
+/// would pass `max_bytes`.
+fn count_output(written: &AtomicUsize, size: usize, max_bytes: usize) -> Result<(), Diagnostic> {
+    let total = written
+        .fetch_add(size, Ordering::Relaxed)
+        .saturating_add(size);
+    if total > max_bytes {
+        return Err(Diagnostic::error(format!(
+            "the output would be more than {max_bytes} bytes, the limit; Argo CD and Flux cannot take that much from one render"
+        ))
+        .help("split the repository into several Applications or folders (render --max-output-bytes raises the limit)"));
+    }
+    Ok(())
 }
 
 /// A rendered YAML stream.
@@ -346,6 +381,7 @@ pub struct Stream {
 /// parallel and turned into text as soon as each is done, so the objects of all clusters are
 /// never held at once; the text is the same as serialising [`render_objects`]' output in order.
 pub fn render_stream(options: &InputOptions, max_bytes: usize) -> Result<Stream, Failure> {
+    let written = AtomicUsize::new(0);
     let to_yaml = |objects: Vec<Object>| -> Result<(String, usize), Diagnostic> {
         let mut text = String::new();
         for object in &objects {
@@ -353,21 +389,11 @@ pub fn render_stream(options: &InputOptions, max_bytes: usize) -> Result<Stream,
             text.push_str(&emit::to_yaml(&object.value).map_err(Diagnostic::error)?);
         }
         text.shrink_to_fit();
+        count_output(&written, text.len(), max_bytes)?;
         Ok((text, objects.len()))
     };
     let (batches, _) =
         pipeline(options, Scope::UsedApps, &to_yaml).map_err(|(failure, _)| failure)?;
-    let mut diagnostics = batches.diagnostics;
-    let total: usize = batches.items.iter().map(|(text, _)| text.len()).sum();
-    if total > max_bytes {
-        diagnostics.push(Diagnostic::error(format!(
-            "the output would be {total} bytes, more than the limit of {max_bytes}; Argo CD and Flux cannot take that much from one render"
-        )));
-        return Err(Failure {
-            diagnostics,
-            sources: batches.sources,
-        });
-    }
     let mut yaml = Text::default();
     let mut objects = 0;
     for (text, count) in batches.items {
@@ -377,7 +403,7 @@ pub fn render_stream(options: &InputOptions, max_bytes: usize) -> Result<Stream,
     Ok(Stream {
         yaml,
         objects,
-        diagnostics,
+        diagnostics: batches.diagnostics,
         sources: batches.sources,
     })
 }
@@ -455,10 +481,16 @@ fn pipeline<T: Send>(
             key(&topologies[a]).cmp(&key(&topologies[b]))
         });
         let sources = &inputs.sources;
+        // Once a cluster's conversion fails (the output limit), the clusters not yet rendered
+        // are not: the run fails anyway, and must not first spend the time and memory.
+        let stopped = AtomicBool::new(false);
         let results: Vec<ClusterResult<T>> = parallel::map(&order, |&index| {
             let topology = &topologies[index];
             let mut local = Diagnostics::default();
             local.enter(Stage::Render);
+            if stopped.load(Ordering::Relaxed) {
+                return (Vec::new(), None, local);
+            }
             let objects = render::render_cluster(
                 topology,
                 &topologies,
@@ -470,6 +502,9 @@ fn pipeline<T: Send>(
             let objects = emit::finish_cluster(objects);
             let identities = objects.iter().map(emit::Identity::of).collect();
             let converted = (!local.has_errors()).then(|| convert(objects));
+            if matches!(converted, Some(Err(_))) {
+                stopped.store(true, Ordering::Relaxed);
+            }
             (identities, converted, local)
         });
         let mut seen = emit::Identities::default();

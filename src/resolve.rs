@@ -20,6 +20,17 @@ use crate::source::SourceMap;
 /// (`<name>-<10-character hash>` must fit in 63).
 pub const MAX_STATEFULSET_NAME: usize = 52;
 
+/// Most clusters one run renders. Every cluster costs a few kilobytes of output even without
+/// members, so a few megabytes of tiny cluster documents must not fan out into gigabytes.
+pub const MAX_CLUSTERS: usize = 10_000;
+/// Most members, over all clusters, one run renders (each is a pod, a node section, usually a
+/// Service, and an entry in its cluster's `configmeta.json`).
+pub const MAX_MEMBERS: usize = 50_000;
+/// Most members one cluster's `configmeta.json` may list, its own and those of the clusters it
+/// connects to (each embedded whole). Each takes a few hundred bytes: more could never fit the
+/// 1 MiB ConfigMap, and are refused before anything is rendered.
+pub const MAX_LISTED_MEMBERS: usize = 5_000;
+
 #[derive(Debug)]
 pub struct Topology<'m> {
     pub cluster: &'m Cluster,
@@ -89,6 +100,18 @@ pub fn resolve<'m>(
     let settings = &model.settings;
     let mut topologies: Vec<Topology<'m>> = Vec::new();
     let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut members_in_run = 0usize;
+    if let Some(cluster) = model.clusters.get(MAX_CLUSTERS) {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "more than {MAX_CLUSTERS} clusters to render in one run (this is cluster {})",
+                MAX_CLUSTERS + 1
+            ))
+            .at(cluster.origin)
+            .help("split the repository into several Applications or folders"),
+        );
+        return Vec::new();
+    }
     for cluster in &model.clusters {
         let errors_before = diagnostics.error_count();
         let app = model.app_of(cluster);
@@ -178,6 +201,19 @@ pub fn resolve<'m>(
         if diagnostics.error_count() > errors_before {
             continue;
         }
+        let members: usize = roles.iter().map(|r| r.members.len()).sum();
+        members_in_run = members_in_run.saturating_add(members);
+        if members_in_run > MAX_MEMBERS {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "the clusters of this run have more than {MAX_MEMBERS} members in all (reached at cluster \"{}\")",
+                    cluster.name
+                ))
+                .at(cluster.origin)
+                .help("split the repository into several Applications or folders"),
+            );
+            return Vec::new();
+        }
         if let Some(&other) = by_name.get(&(namespace.clone(), cluster.name.clone())) {
             let other: &Topology<'_> = &topologies[other];
             diagnostics.push(
@@ -228,5 +264,30 @@ pub fn resolve<'m>(
         connections.dedup();
         topology.connections = connections;
     }
+    check_listed_members(&topologies, diagnostics);
     topologies
+}
+
+/// Refuses a cluster whose `configmeta.json` would list more members (its own and its connected
+/// clusters') than a ConfigMap can hold, before any of it is rendered.
+fn check_listed_members(topologies: &[Topology<'_>], diagnostics: &mut Diagnostics) {
+    let members = |t: &Topology<'_>| t.roles.iter().map(|r| r.members.len()).sum::<usize>();
+    for topology in topologies {
+        let listed = topology
+            .connections
+            .iter()
+            .filter_map(|&i| topologies.get(i))
+            .map(members)
+            .fold(members(topology), usize::saturating_add);
+        if listed > MAX_LISTED_MEMBERS {
+            diagnostics.push(
+                Diagnostic::error(format!(
+                    "cluster \"{}\" and the clusters it connects to have {listed} members, more than the {MAX_LISTED_MEMBERS} its configmeta.json can list",
+                    topology.cluster.name
+                ))
+                .at(topology.cluster.origin)
+                .help("a connected cluster is embedded whole in configmeta.json, which must fit a 1 MiB ConfigMap; connect fewer clusters"),
+            );
+        }
+    }
 }

@@ -256,7 +256,7 @@ proptest! {
             root: repo.path().to_path_buf(),
             overrides: Overrides::default(),
         };
-        if let Err(failure) = kdrender::render_objects(&options, Scope::UsedApps) {
+        if let Err(failure) = kdrender::render_objects(&options, Scope::UsedApps, kdrender::emit::MAX_OUTPUT_BYTES) {
             let report = failure.report();
             let first = report.lines().next().unwrap_or_default();
             let location = first.strip_prefix("error: ").and_then(|rest| rest.split(": ").next());
@@ -267,4 +267,106 @@ proptest! {
             );
         }
     }
+}
+
+/// A cluster of the two-role app with `workers` members in its open role (and the three
+/// coordinators its cardinality fixes), as one document of a multi-document file.
+fn cluster_document(name: &str, workers: u32) -> String {
+    let cluster =
+        two_role_cluster_named(name).replace("members: 2", &format!("members: {workers}"));
+    format!("---\n{cluster}")
+}
+
+#[test]
+fn output_past_the_limit_is_refused_for_the_stream_and_the_folder() {
+    let repo = two_role_repo();
+    let clusters: String = (0..20)
+        .map(|i| cluster_document(&format!("c{i:02}"), 2))
+        .collect();
+    write(repo.path(), "more.yaml", &clusters);
+    let full = run(&["render", "."], repo.path()).ok();
+    let limit = (full.len() / 2).to_string();
+    let message = format!("the output would be more than {limit} bytes, the limit");
+    let stderr = run(&["render", ".", "--max-output-bytes", &limit], repo.path()).invalid();
+    assert!(stderr.starts_with(&format!("error: {message}")), "{stderr}");
+    // Objects held in memory for the folder count against the same limit, and nothing is
+    // written.
+    let out = repo.path().join("out");
+    let out_arg = out.to_string_lossy().into_owned();
+    let stderr = run(
+        &["render", ".", "-o", &out_arg, "--max-output-bytes", &limit],
+        repo.path(),
+    )
+    .invalid();
+    assert!(stderr.starts_with(&format!("error: {message}")), "{stderr}");
+    assert!(!out.exists());
+    // Within the limit, both succeed.
+    let enough = (full.len() * 2).to_string();
+    run(&["render", ".", "--max-output-bytes", &enough], repo.path()).ok();
+}
+
+#[test]
+fn a_run_renders_at_most_fifty_thousand_members() {
+    // 51 clusters of 1000 members: each is within KubeDirector's limit, the run is not. It is
+    // refused before anything is rendered, at the cluster that passes the limit.
+    let repo = two_role_repo();
+    let clusters: String = (0..50)
+        .map(|i| cluster_document(&format!("big{i:02}"), 997))
+        .collect();
+    write(repo.path(), "many.yaml", &clusters);
+    let stderr = run(&["render", "."], repo.path()).invalid();
+    let first = stderr.lines().next().unwrap();
+    assert!(
+        first.starts_with("error: many.yaml:")
+            && first.ends_with(
+                "the clusters of this run have more than 50000 members in all (reached at cluster \"big49\")"
+            ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_cluster_may_not_list_more_members_than_its_configmeta_can_hold() {
+    let repo = two_role_repo();
+    let mut clusters: String = (0..6)
+        .map(|i| cluster_document(&format!("peer{i}"), 997))
+        .collect();
+    let hub = cluster_document("hub", 1).replace(
+        "  app: twotier\n",
+        "  app: twotier\n  connections:\n    clusters: [peer0, peer1, peer2, peer3, peer4, peer5]\n",
+    );
+    clusters.push_str(&hub);
+    write(repo.path(), "hub.yaml", &clusters);
+    let stderr = run(&["render", "."], repo.path()).invalid();
+    assert!(
+        stderr.lines().next().unwrap().ends_with(
+            "cluster \"hub\" and the clusters it connects to have 6004 members, more than the 5000 its configmeta.json can list"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_run_renders_at_most_ten_thousand_clusters() {
+    let repo = two_role_repo();
+    write(
+        repo.path(),
+        "lean.yaml",
+        "apiVersion: kubedirector.hpe.com/v1beta1\nkind: KubeDirectorApp\nmetadata:\n  name: lean\nspec:\n  label:\n    name: Lean\n  distroID: test/lean\n  version: \"1\"\n  configSchemaVersion: 8\n  defaultImageRepoTag: registry.example.com/lean:1\n  services: []\n  roles:\n  - id: r\n    cardinality: \"0+\"\n  config:\n    selectedRoles: [r]\n    roleServices: []\n",
+    );
+    // Clusters without members: cheap to read, yet each renders a Service and a ConfigMap.
+    let empty = "---\napiVersion: kubedirector.hpe.com/v1beta1\nkind: KubeDirectorCluster\nmetadata:\n  name: e{i}\nspec:\n  app: lean\n  roles: []\n";
+    let clusters: String = (0..=10_000)
+        .map(|i| empty.replace("{i}", &i.to_string()))
+        .collect();
+    write(repo.path(), "empty.yaml", &clusters);
+    let stderr = run(&["render", "."], repo.path()).invalid();
+    assert!(
+        stderr
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with("more than 10000 clusters to render in one run (this is cluster 10001)"),
+        "{stderr}"
+    );
 }

@@ -110,7 +110,7 @@ proptest! {
         ][file];
         write(repo.path(), path, &mutate(original, at, byte, how));
         let options = InputOptions { path: repo.path().to_path_buf(), root: repo.path().to_path_buf(), overrides: Overrides::default() };
-        match kdrender::render_objects(&options, Scope::UsedApps) {
+        match kdrender::render_objects(&options, Scope::UsedApps, kdrender::emit::MAX_OUTPUT_BYTES) {
             Ok(rendered) => prop_assert!(!rendered.diagnostics.has_errors()),
             Err(failure) => {
                 let report = failure.report();

@@ -112,7 +112,11 @@ fn compare(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
         root: repository.root.clone(),
         overrides: overrides.clone(),
     };
-    let head = match crate::render_objects(&head_options, Scope::UsedApps) {
+    let head = match crate::render_objects(
+        &head_options,
+        Scope::UsedApps,
+        crate::emit::MAX_OUTPUT_BYTES,
+    ) {
         Ok(rendered) => rendered,
         Err(failure) => {
             return Outcome {
@@ -190,7 +194,11 @@ fn render_base(
         root: export.path().to_path_buf(),
         overrides,
     };
-    match crate::render_objects(&base_options, Scope::UsedApps) {
+    match crate::render_objects(
+        &base_options,
+        Scope::UsedApps,
+        crate::emit::MAX_OUTPUT_BYTES,
+    ) {
         Ok(rendered) => Ok(rendered.objects),
         Err(failure) => {
             let mut diagnostics = failure.diagnostics;
