@@ -261,7 +261,9 @@ impl Diagnostics {
             }
         }
         write_hidden(&mut out, current, hidden);
-        out
+        // Messages and snippets quote the inputs: none of their control characters reaches a
+        // terminal, Argo CD's UI or a CI log raw.
+        crate::visible::visible_lines(&out)
     }
 }
 
@@ -362,13 +364,36 @@ impl Window {
             Some(rest) if !rest.is_empty() => line_end(text, last_line_end.saturating_add(1))?,
             _ => last_line_end,
         };
+        let span = Span::new(start.saturating_sub(from), end.saturating_sub(from));
+        let (text, span) = without_line_end_returns(text.get(from..to)?, span);
         Some(Window {
             name: file.path.clone(),
-            text: text.get(from..to)?.to_string(),
+            text,
             first_line: file.line_col(from).0.saturating_sub(1),
-            span: Span::new(start.saturating_sub(from), end.saturating_sub(from)),
+            span,
         })
     }
+}
+
+/// The window's text with the carriage returns of CRLF line ends taken out (the snippet drawer
+/// would count them as line breaks of their own), and the span moved to match. The window ends
+/// before a line break, so a carriage return at its very end is one of those too.
+fn without_line_end_returns(text: &str, span: Span) -> (String, Span) {
+    let bytes = text.as_bytes();
+    let is_line_end_return = |i: usize| {
+        bytes.get(i) == Some(&b'\r') && matches!(bytes.get(i.saturating_add(1)), Some(b'\n') | None)
+    };
+    let removed_before = |at: usize| (0..at).filter(|&i| is_line_end_return(i)).count();
+    let kept: String = text
+        .char_indices()
+        .filter(|&(i, _)| !is_line_end_return(i))
+        .map(|(_, c)| c)
+        .collect();
+    let span = Span::new(
+        span.start.saturating_sub(removed_before(span.start)),
+        span.end.saturating_sub(removed_before(span.end)),
+    );
+    (kept, span)
 }
 
 /// The largest character boundary at or before `at` (and within the text).

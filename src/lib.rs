@@ -32,6 +32,7 @@ pub mod render;
 pub mod resolve;
 pub mod source;
 pub mod validate;
+pub mod visible;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

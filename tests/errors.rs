@@ -343,3 +343,32 @@ fn validate_checks_apps_that_no_cluster_uses_and_render_does_not() {
     let stderr = run(&["validate", "."], repo.path()).invalid();
     assert!(stderr.contains("unused-app.yaml"), "{stderr}");
 }
+
+#[test]
+fn reports_never_print_control_or_bidi_characters_from_the_inputs_raw() {
+    // An escape sequence that would erase the line, and a right-to-left override, in a cluster
+    // name that a report quotes in its message and its snippet.
+    let cluster = cluster_with("name: demo", "name: \"x\u{1b}[2K\u{202e}y\"");
+    let (_, stderr) = first_error("cluster.yaml", &cluster);
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{202e}'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("x\\u{1b}[2K\\u{202e}y"), "{stderr}");
+}
+
+#[test]
+fn snippets_of_crlf_files_number_their_lines_and_show_no_carriage_returns() {
+    let cluster = cluster_with("spec:\n", "spec:\n  nonsense: 1\n").replace('\n', "\r\n");
+    let (first, stderr) = first_error("cluster.yaml", &cluster);
+    assert!(first.contains("cluster.yaml:6:"), "{stderr}");
+    let numbered: Vec<&str> = stderr
+        .lines()
+        .filter_map(|line| line.trim_start().split_once(" │ ").map(|(n, _)| n))
+        .collect();
+    assert_eq!(numbered, ["5", "6", "7"], "{stderr}");
+    assert!(
+        !stderr.contains('\r') && !stderr.contains("\\u{d}"),
+        "{stderr:?}"
+    );
+}

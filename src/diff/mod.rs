@@ -87,7 +87,7 @@ pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
     let mut outcome = compare(options, env);
     // Diagnostics quote input files (names, snippets): no control character of theirs reaches a
     // terminal raw (the text plan on stdout is escaped as it is written).
-    outcome.stderr = text::visible_lines(&outcome.stderr);
+    outcome.stderr = crate::visible::visible_lines(&outcome.stderr);
     outcome
 }
 
