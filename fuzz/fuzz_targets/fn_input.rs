@@ -40,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
     let generous = Limits {
         max_depth: 128,
         max_nodes: usize::MAX,
+        max_alias_bytes: usize::MAX,
     };
     let returned = items(&output, generous).unwrap_or_else(|| {
         panic!("kdrender fn wrote a ResourceList that does not read back:\n{output}")
