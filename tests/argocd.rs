@@ -3,6 +3,9 @@
 //! `<tmp>/_cmp_server/<random>/`, read-only and without `.git`, as an unprivileged user with no
 //! home directory and no network, with Argo CD's request environment.
 
+// A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::os::unix::fs::PermissionsExt;

@@ -3,6 +3,9 @@
 //! files, thousands of problems are reported as fifty and a count, and syntax errors at
 //! multi-byte characters are reported with file, line and column, never a panic.
 
+// A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use proptest::prelude::*;

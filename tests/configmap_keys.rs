@@ -3,6 +3,9 @@
 //! keys Kubernetes refuses, and a ConfigMap over 1 MiB, failed only at apply time. All are
 //! refused at render time, naming the templates.
 
+// A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use common::*;

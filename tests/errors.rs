@@ -1,6 +1,9 @@
 //! Every bad input gets a clear message naming file, line and problem, exit 1, and nothing on
 //! stdout; every problem is reported, not only the first.
 
+// A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,9 @@
 //! snapshots in tests/snapshots/. After an intended change, refresh the snapshots with
 //! `KDRENDER_UPDATE_SNAPSHOTS=1 cargo test --test examples` and review the diff.
 
+// A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -6,6 +6,9 @@
 //! version into `target/checkov`; the tests that need it are ignored by a plain `cargo test` and
 //! fail, rather than pass, when run without it.
 
+// A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use std::path::PathBuf;

@@ -1,6 +1,9 @@
 //! The rollout contract: a role's pod template changes when, and only when, something its pods
 //! consume changes.
 
+// A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,9 @@
 //! The renderer settings (kdrender.yaml), their precedence against the command line and Argo CD,
 //! the app catalog folders, and the `schema` command.
 
+// A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 mod common;
 
 use common::*;
