@@ -1,33 +1,18 @@
 //! The examples render as they are, validate without problems, and match their reviewed
-//! snapshots in tests/snapshots/. After an intended change, refresh the snapshots with
-//! `KDRENDER_UPDATE_SNAPSHOTS=1 cargo test --test examples` and review the diff.
+//! snapshots in tests/snapshots/ (insta; a mismatch prints a diff). After an intended change,
+//! review the new snapshots with `cargo insta review` (or write them with
+//! `INSTA_UPDATE=always cargo test --test examples`) and check `git diff tests/snapshots`.
 
 // A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
 use common::*;
-
-fn examples() -> Vec<PathBuf> {
-    let mut examples: Vec<PathBuf> = std::fs::read_dir(project_root().join("examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("kdrender.yaml").exists())
-        .collect();
-    examples.sort();
-    examples
-}
-
-fn name(example: &Path) -> String {
-    example.file_name().unwrap().to_string_lossy().into_owned()
-}
 
 #[test]
 fn there_are_at_least_three_examples() {
-    let names: Vec<String> = examples().iter().map(|e| name(e)).collect();
+    let names: Vec<String> = examples().iter().map(|e| file_name(e)).collect();
     assert!(names.len() >= 3, "{names:?}");
 }
 
@@ -35,11 +20,11 @@ fn there_are_at_least_three_examples() {
 fn examples_validate_without_errors_or_warnings() {
     for example in examples() {
         let result = run(&["validate", "."], &example);
-        assert_eq!(result.code, 0, "{}: {}", name(&example), result.stderr);
+        assert_eq!(result.code, 0, "{}: {}", file_name(&example), result.stderr);
         assert!(
             result.stderr.contains(": 0 error(s), 0 warning(s)"),
             "{}: {}",
-            name(&example),
+            file_name(&example),
             result.stderr
         );
     }
@@ -47,41 +32,29 @@ fn examples_validate_without_errors_or_warnings() {
 
 #[test]
 fn examples_match_their_snapshots() {
-    let update = std::env::var_os("KDRENDER_UPDATE_SNAPSHOTS").is_some();
-    let mut stale = Vec::new();
+    let mut differing = Vec::new();
     for example in examples() {
+        let name = file_name(&example);
         let rendered = run(&["render", "."], &example).ok();
-        let snapshot = project_root()
-            .join("tests/snapshots")
-            .join(format!("{}.yaml", name(&example)));
-        if update {
-            std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
-            std::fs::write(&snapshot, &rendered).unwrap();
-            continue;
-        }
-        match std::fs::read_to_string(&snapshot) {
-            Ok(expected) if expected == rendered => {}
-            Ok(expected) => {
-                let line = expected
-                    .lines()
-                    .zip(rendered.lines())
-                    .position(|(a, b)| a != b)
-                    .map_or(
-                        expected.lines().count().min(rendered.lines().count()) + 1,
-                        |i| i + 1,
-                    );
-                stale.push(format!(
-                    "{} differs from its snapshot first at line {line}",
-                    name(&example)
-                ));
-            }
-            Err(_) => stale.push(format!("{} has no snapshot", name(&example))),
+        // insta compares text with trailing white space trimmed and CRLF read as LF. A stream
+        // that ends in exactly one newline and holds no CRLF is the only text with its trimmed
+        // form, so the comparison stays byte for byte.
+        assert_eq!(
+            rendered,
+            format!("{}\n", rendered.trim_end()),
+            "{name}: the stream ends in one newline"
+        );
+        assert!(!rendered.contains("\r\n"), "{name}: the stream has CRLF");
+        let matched = std::panic::catch_unwind(|| insta::assert_snapshot!(name.as_str(), rendered));
+        if matched.is_err() {
+            differing.push(name);
         }
     }
     assert!(
-        stale.is_empty(),
-        "{}\nrefresh with KDRENDER_UPDATE_SNAPSHOTS=1 cargo test --test examples, then review the diff",
-        stale.join("\n")
+        differing.is_empty(),
+        "{differing:?} differ from their snapshots (diffs above); after an intended change, \
+         `cargo insta review` (or `INSTA_UPDATE=always cargo test --test examples`), then review \
+         `git diff tests/snapshots`"
     );
 }
 

@@ -107,6 +107,34 @@ pub fn write(root: &Path, path: &str, text: &str) {
     std::fs::write(full, text).expect("write");
 }
 
+/// The entries of a folder, sorted.
+pub fn entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("entry").path())
+        .collect();
+    entries.sort();
+    entries
+}
+
+/// The last part of a path, as text.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .expect("a file name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The examples: the folders of `examples/` that hold a `kdrender.yaml`, sorted (at least three).
+pub fn examples() -> Vec<PathBuf> {
+    let examples: Vec<PathBuf> = entries(&project_root().join("examples"))
+        .into_iter()
+        .filter(|p| p.join("kdrender.yaml").exists())
+        .collect();
+    assert!(examples.len() >= 3, "{examples:?}");
+    examples
+}
+
 /// Copies a folder tree (files only).
 pub fn copy_tree(from: &Path, to: &Path) {
     for entry in walk(from) {
