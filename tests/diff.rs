@@ -4,7 +4,8 @@
 //! the index.
 
 // A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 

@@ -1,7 +1,8 @@
 //! `kdrender fn` as a KRM function, run by the real kustomize (exec functions) and kpt.
 
 // A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 

@@ -2,7 +2,8 @@
 //! setup runner that stands in for KubeDirector's configure/addnodes/delnodes notifications.
 
 // A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 

@@ -3,7 +3,8 @@
 //! reader (Argo CD's) would misread it.
 
 // A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 

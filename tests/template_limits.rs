@@ -5,7 +5,8 @@
 //! a message naming the template and line, never an abort or gigabytes of memory.
 
 // A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
