@@ -1,6 +1,6 @@
 //! `render -o DIR`: one file per object and a kustomization.yaml, built by the real
-//! `kubectl kustomize` into exactly the stream's objects; replaced atomically, pruned of stale
-//! files, and left untouched by a failed render.
+//! `kubectl kustomize` (`$KDRENDER_KUBECTL`) into exactly the stream's objects; replaced
+//! atomically, pruned of stale files, and left untouched by a failed render.
 
 // A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,17 +24,7 @@ fn sorted(mut docs: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
 }
 
 fn kustomize_build(dir: &std::path::Path) -> String {
-    let output = Command::new("kubectl")
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    tool_output(Command::new(kubectl()).arg("kustomize").arg(dir))
 }
 
 fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
@@ -58,6 +48,7 @@ fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 }
 
 #[test]
+#[ignore = "needs KDRENDER_KUBECTL: kubectl; run .ci/run"]
 fn kustomize_builds_the_folder_into_the_streams_objects() {
     for example in ["kafka", "hdfs"] {
         let source = project_root().join("examples").join(example);

@@ -2,9 +2,9 @@
 //! kdrender decides (checkov's Kubernetes checks, from PyPI), and the optional NetworkPolicies
 //! let in exactly the cluster's own pods and the declared service ports.
 //!
-//! checkov is found as `$KDRENDER_CHECKOV`, which `.ci/run` sets after installing a pinned
-//! version into `target/checkov`; the tests that need it are ignored by a plain `cargo test` and
-//! fail, rather than pass, when run without it.
+//! checkov is `$KDRENDER_CHECKOV`, which `.ci/run` sets after installing a pinned version into
+//! `target/checkov`; the tests that need it are ignored by a plain `cargo test` and fail, rather
+//! than pass, when run without it.
 
 // A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -29,12 +29,6 @@ const REQUIRED: [&str; 6] = [
     "CKV_K8S_31",
     "CKV_K8S_37",
 ];
-
-fn checkov() -> PathBuf {
-    PathBuf::from(std::env::var_os("KDRENDER_CHECKOV").expect(
-        "KDRENDER_CHECKOV must name the checkov executable; .ci/run installs it into target/checkov",
-    ))
-}
 
 /// Runs checkov's required checks over YAML files; the failed checks as
 /// `(check id, resource, file)`. (Files, not their folder: checkov passes over folders whose
@@ -72,18 +66,8 @@ fn failed_checks(files: &[PathBuf]) -> Vec<(String, String, String)> {
         .unwrap_or_default()
 }
 
-fn examples() -> Vec<PathBuf> {
-    let mut examples: Vec<PathBuf> = std::fs::read_dir(project_root().join("examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("kdrender.yaml").exists())
-        .collect();
-    examples.sort();
-    examples
-}
-
 #[test]
-#[ignore = "needs checkov: run .ci/run, or set KDRENDER_CHECKOV"]
+#[ignore = "needs KDRENDER_CHECKOV: checkov (PyPI); run .ci/run"]
 fn checkov_really_reports_an_unhardened_pod() {
     let dir = tempfile::tempdir().unwrap();
     let pod = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: x\n  namespace: y\nspec:\n  serviceName: x\n  selector:\n    matchLabels: {a: b}\n  template:\n    metadata:\n      labels: {a: b}\n    spec:\n      containers:\n      - name: app\n        image: registry.example.com/app:1\n";
@@ -99,16 +83,13 @@ fn checkov_really_reports_an_unhardened_pod() {
 }
 
 #[test]
-#[ignore = "needs checkov: run .ci/run, or set KDRENDER_CHECKOV"]
+#[ignore = "needs KDRENDER_CHECKOV: checkov (PyPI); run .ci/run"]
 fn every_example_passes_checkovs_pod_security_checks() {
     let dir = tempfile::tempdir().unwrap();
-    let examples = examples();
-    assert!(examples.len() >= 3, "{examples:?}");
     let mut files = Vec::new();
-    for example in &examples {
-        let name = example.file_name().unwrap().to_string_lossy().into_owned();
-        let file = dir.path().join(format!("{name}.yaml"));
-        std::fs::write(&file, render(example)).unwrap();
+    for example in examples() {
+        let file = dir.path().join(format!("{}.yaml", file_name(&example)));
+        std::fs::write(&file, render(&example)).unwrap();
         files.push(file);
     }
     let failed = failed_checks(&files);

