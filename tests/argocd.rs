@@ -157,12 +157,7 @@ fn generate(root: &Path, request: &Request<'_>) -> Run {
     for (key, value) in request.extra_env {
         command.env(key, value);
     }
-    let output = command.output().unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    Run::from(command.output().unwrap())
 }
 
 /// Root can drop to uid 999 and a private network namespace; elsewhere the test runs as the
@@ -222,11 +217,7 @@ fn generate_renders_valid_objects_only_on_stdout() {
     );
     // Nothing was written into the repository.
     set_modes(&root, false);
-    let mut before = Vec::new();
-    let mut after = Vec::new();
-    walk_texts(repo.path(), repo.path(), &mut before);
-    walk_texts(&root, &root, &mut after);
-    assert_eq!(before, after);
+    assert_eq!(read_tree(repo.path()), read_tree(&root));
 }
 
 #[test]
@@ -237,24 +228,6 @@ fn generate_renders_objects_that_pass_the_kubernetes_schemas() {
     let result = generate(&root, &REQUEST);
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert_valid(&[("argocd".to_string(), result.stdout)]);
-}
-
-fn walk_texts(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk_texts(base, &path, out);
-        } else {
-            out.push((
-                path.strip_prefix(base).unwrap().display().to_string(),
-                std::fs::read_to_string(&path).unwrap(),
-            ));
-        }
-    }
 }
 
 #[test]
@@ -279,6 +252,15 @@ fn output_does_not_vary_between_replicas_or_revisions() {
     assert_eq!(first, second);
 }
 
+/// Runs the generate command with these plugin parameters.
+fn with_parameters(root: &Path, parameters: &str) -> Run {
+    let request = Request {
+        parameters: Some(parameters),
+        ..REQUEST
+    };
+    generate(root, &request)
+}
+
 #[test]
 fn parameters_reach_the_render() {
     let repo = monorepo();
@@ -291,14 +273,7 @@ fn parameters_reach_the_render() {
     );
     let (_work, root) = unpack(repo.path(), "7e57e57e-3333-4abc-8def-000000000003");
     let parameters = r#"[{"name":"clusters","array":["other"]},{"name":"labels","map":{"tenant":"data"}},{"name":"namespace","string":"from-parameter"}]"#;
-    let stdout = generate(
-        &root,
-        &Request {
-            parameters: Some(parameters),
-            ..REQUEST
-        },
-    )
-    .ok();
+    let stdout = with_parameters(&root, parameters).ok();
     let docs = documents(&stdout);
     assert!(
         docs.iter()
@@ -315,14 +290,7 @@ fn parameters_reach_the_render() {
 
     // `null` and `[]` mean no parameters.
     for none in ["null", "[]"] {
-        let stdout = generate(
-            &root,
-            &Request {
-                parameters: Some(none),
-                ..REQUEST
-            },
-        )
-        .ok();
+        let stdout = with_parameters(&root, none).ok();
         assert!(
             documents(&stdout)
                 .iter()
@@ -331,30 +299,19 @@ fn parameters_reach_the_render() {
     }
 
     // Unknown names and wrong shapes are errors, with nothing on stdout.
-    let stderr = generate(
-        &root,
-        &Request {
-            parameters: Some(r#"[{"name":"cluster","array":["x"]}]"#),
-            ..REQUEST
-        },
-    )
-    .invalid();
-    assert!(
-        stderr.starts_with("error: unknown plugin parameter \"cluster\""),
-        "{stderr}"
-    );
-    let stderr = generate(
-        &root,
-        &Request {
-            parameters: Some(r#"[{"name":"labels","string":"x"}]"#),
-            ..REQUEST
-        },
-    )
-    .invalid();
-    assert!(
-        stderr.starts_with("error: plugin parameter \"labels\" takes a map value, not string"),
-        "{stderr}"
-    );
+    for (parameters, error) in [
+        (
+            r#"[{"name":"cluster","array":["x"]}]"#,
+            "error: unknown plugin parameter \"cluster\"",
+        ),
+        (
+            r#"[{"name":"labels","string":"x"}]"#,
+            "error: plugin parameter \"labels\" takes a map value, not string",
+        ),
+    ] {
+        let stderr = with_parameters(&root, parameters).invalid();
+        assert!(stderr.starts_with(error), "{stderr}");
+    }
 
     // plugin.env arrives prefixed; an unprefixed variable of the same name is not read.
     let stdout = generate(

@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -17,30 +16,6 @@ use common::*;
 
 /// What a CI checkout's `.git/config` holds: the token the checkout was made with.
 const TOKEN: &str = "ghs_checkoutToken0123456789abcdef";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "user.name=test",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 /// The two-role repository as a Git checkout whose `.git/config` holds a token.
 fn checkout() -> tempfile::TempDir {
@@ -153,8 +128,11 @@ fn no_path_leads_into_git_or_any_other_dot_folder() {
         eprintln!("{what}");
         assert_refused(run(&["render", "."], repo.path()), first_line);
     }
+}
 
-    // A catalog folder outside the rendered folder, which only the settings name.
+#[test]
+fn a_catalog_folder_outside_the_rendered_folder_does_not_lead_into_git_either() {
+    // Only the settings name it.
     let repo = checkout();
     std::fs::create_dir(repo.path().join("envs")).unwrap();
     std::fs::rename(
@@ -355,26 +333,7 @@ fn function(dir: &Path, path: &str) -> (Run, serde_json::Value) {
     let list = format!(
         "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: passthrough\nfunctionConfig:\n  apiVersion: kdrender.dev/v1alpha1\n  kind: RenderFunction\n  metadata:\n    name: render\n  spec:\n    path: {path:?}\n"
     );
-    let mut child = kdrender()
-        .arg("fn")
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(list.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    };
+    let run = run_with_stdin(&["fn"], dir, &list);
     let list = serde_saphyr::from_str(&run.stdout).unwrap();
     (run, list)
 }
@@ -441,49 +400,14 @@ fn diff_refuses_a_base_tree_that_would_write_through_a_link() {
     write(&repo, "cluster.yaml", TWO_ROLE_CLUSTER);
     write_two_role_templates(&repo, "files");
     git(&repo, &["init", "-q"]);
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-q", "-m", "base"]);
+    commit_all(&repo, "base");
     let victim = dir.path().join("victim");
     write(&victim, "cluster.yaml", "original\n");
 
     // A tree git never checks out: a link `a` to the victim folder, and a folder `a/` whose
     // file would land in it through the link.
-    let blob = |text: &str| {
-        let mut child = Command::new("git")
-            .args(["hash-object", "-w", "--stdin"])
-            .current_dir(&repo)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success());
-        String::from_utf8(output.stdout).unwrap().trim().to_string()
-    };
-    let mktree = |listing: &str| {
-        let mut child = Command::new("git")
-            .arg("mktree")
-            .current_dir(&repo)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(listing.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success());
-        String::from_utf8(output.stdout).unwrap().trim().to_string()
-    };
+    let blob = |text: &str| git_with_stdin(&repo, &["hash-object", "-w", "--stdin"], text);
+    let mktree = |listing: &str| git_with_stdin(&repo, &["mktree"], listing);
     let link = blob(&victim.to_string_lossy());
     let payload = blob("overwritten\n");
     let folder = mktree(&format!("100644 blob {payload}\tcluster.yaml\n"));

@@ -10,39 +10,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
 use serde_json::{Value, json};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.email=test@example.com",
-            "-c",
-            "user.name=test",
-            "-c",
-            "commit.gpgsign=false",
-            "-c",
-            "init.defaultBranch=main",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn commit_all(dir: &Path, message: &str) {
-    git(dir, &["add", "-A"]);
-    git(dir, &["commit", "-q", "-m", message]);
-}
 
 /// The two-role repository (tests/common), committed: app, cluster and three templates.
 fn committed() -> tempfile::TempDir {
@@ -50,13 +20,6 @@ fn committed() -> tempfile::TempDir {
     git(repo.path(), &["init", "-q"]);
     commit_all(repo.path(), "base");
     repo
-}
-
-fn edit(root: &Path, path: &str, from: &str, to: &str) {
-    let full = root.join(path);
-    let text = std::fs::read_to_string(&full).unwrap();
-    assert!(text.contains(from), "{path} lacks {from:?}");
-    std::fs::write(full, text.replacen(from, to, 1)).unwrap();
 }
 
 /// The plan of PATH `.` as JSON.
@@ -74,6 +37,21 @@ fn names(list: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|o| o["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// "Kind name" of each object of a list.
+fn kinds_and_names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {}",
+                o["kind"].as_str().unwrap(),
+                o["name"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -353,18 +331,7 @@ fn scaling_down_a_role_with_storage_warns_of_data_loss() {
         "{message}"
     );
     // The members' Services go, and the disruption budget of a role left with one member.
-    let pruned: Vec<String> = down["rollout"]["prunes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            format!(
-                "{} {}",
-                p["kind"].as_str().unwrap(),
-                p["name"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let pruned = kinds_and_names(&down["rollout"]["prunes"]);
     assert_eq!(
         pruned,
         [
@@ -386,16 +353,7 @@ fn a_removed_cluster_is_pruned_with_warnings() {
     );
     let plan = plan(repo.path());
     let prunes = plan["rollout"]["prunes"].as_array().unwrap();
-    let pruned: Vec<String> = prunes
-        .iter()
-        .map(|p| {
-            format!(
-                "{} {}",
-                p["kind"].as_str().unwrap(),
-                p["name"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let pruned = kinds_and_names(&plan["rollout"]["prunes"]);
     assert_eq!(
         pruned,
         [
@@ -524,18 +482,7 @@ fn the_json_format_is_versioned_sorted_and_stable() {
         json!([{"namespace": "default", "cluster": "demo", "kind": "Service", "name": "demo-worker-2"}])
     );
     // Plan order: namespace, cluster, kind, name.
-    let changed: Vec<String> = plan["objects"]["changed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            format!(
-                "{} {}",
-                o["kind"].as_str().unwrap(),
-                o["name"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let changed = kinds_and_names(&plan["objects"]["changed"]);
     assert_eq!(
         changed,
         [
@@ -712,18 +659,9 @@ fn the_working_tree_and_the_index_are_untouched() {
     assert_eq!(status, " M app.yaml\nM  cluster.yaml\n?? notes.txt\n");
     let index = std::fs::read(repo.path().join(".git/index")).unwrap();
     let files = |dir: &Path| -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        for entry in walkdir(dir) {
-            out.push((
-                entry
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned(),
-                std::fs::read(&entry).unwrap(),
-            ));
-        }
-        out
+        let mut tree = read_tree(dir);
+        tree.retain(|(path, _)| !path.starts_with(".git/"));
+        tree
     };
     let tree = files(repo.path());
 
@@ -740,25 +678,6 @@ fn the_working_tree_and_the_index_are_untouched() {
     );
     assert_eq!(files(repo.path()), tree);
     assert_eq!(git(repo.path(), &["status", "--porcelain"]), status);
-}
-
-/// Every file below `dir` except under `.git`, sorted.
-fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().is_some_and(|n| n != ".git"))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            out.extend(walkdir(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[test]
@@ -814,6 +733,46 @@ fn the_text_plan_is_plain_when_not_on_a_terminal_and_coloured_when_asked() {
     assert_eq!(no_color.stdout, plain);
 }
 
+/// One edit at a time of an example committed in `repo`, as (file, text to find, replacement):
+/// settings of its clusters and apps, and every template.
+fn one_line_edits(repo: &Path) -> Vec<(String, String, String)> {
+    let files = walk(repo).into_iter().filter_map(|path| {
+        let file = path.strip_prefix(repo).unwrap().to_string_lossy();
+        (!file.starts_with(".git/")).then(|| file.into_owned())
+    });
+    let mut edits: Vec<(String, String, String)> = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(repo.join(&file)).unwrap();
+        if file.ends_with(".j2") {
+            edits.push((file.clone(), String::new(), "{# #}\nedited\n".into()));
+            continue;
+        }
+        for (find, replace) in [
+            ("members: 2", "members: 3"),
+            ("members: 3", "members: 4"),
+            ("members: 4", "members: 2"),
+            ("members: 1\n", "members: 2\n"),
+            ("size: 100Gi", "size: 150Gi"),
+            ("cpu: \"2\"", "cpu: \"3\""),
+            ("size: 50Gi", "size: 60Gi"),
+            ("size: 20Gi", "size: 30Gi"),
+            ("version: \"", "version: \"1"),
+            (
+                "imageRepoTag: docker.io/",
+                "imageRepoTag: mirror.example.com/",
+            ),
+            ("persistDirs: [", "persistDirs: [/extra, "),
+            ("configMeta:\n", "configMeta:\n      added: \"yes\"\n"),
+            ("periodSeconds: 5", "periodSeconds: 7"),
+        ] {
+            if text.contains(find) {
+                edits.push((file.clone(), find.into(), replace.into()));
+            }
+        }
+    }
+    edits
+}
+
 /// Every restart the examples (and the KubeDirector-format fixtures, whose roles take
 /// membership events) can see, one edit at a time, has a reason the plan names: the reasons
 /// cover every input of the rollout hash.
@@ -821,67 +780,18 @@ fn the_text_plan_is_plain_when_not_on_a_terminal_and_coloured_when_asked() {
 fn no_restart_of_the_examples_goes_unexplained() {
     let mut restarts = 0;
     let mut kinds = std::collections::BTreeSet::new();
-    for example in [
-        "examples/cassandra",
-        "examples/hdfs",
-        "examples/kafka",
-        "examples/spark",
-        "tests/fixtures/compat",
-    ] {
+    for example in examples()
+        .into_iter()
+        .chain([project_root().join("tests/fixtures/compat")])
+    {
         let repo = tempfile::tempdir().unwrap();
-        copy_tree(&project_root().join(example), repo.path());
+        copy_tree(&example, repo.path());
+        let example = file_name(&example);
         git(repo.path(), &["init", "-q"]);
         commit_all(repo.path(), "example");
-        let files: Vec<String> = walkdir(repo.path())
-            .iter()
-            .map(|p| {
-                p.strip_prefix(repo.path())
-                    .unwrap()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        // (file, text to find, replacement): settings of clusters and apps, and every template.
-        let mut edits: Vec<(String, String, String)> = Vec::new();
-        for file in &files {
-            let text = std::fs::read_to_string(repo.path().join(file)).unwrap();
-            if file.ends_with(".j2") {
-                edits.push((file.clone(), String::new(), "{# #}\nedited\n".into()));
-                continue;
-            }
-            for (find, replace) in [
-                ("members: 2", "members: 3"),
-                ("members: 3", "members: 4"),
-                ("members: 4", "members: 2"),
-                ("members: 1\n", "members: 2\n"),
-                ("size: 100Gi", "size: 150Gi"),
-                ("cpu: \"2\"", "cpu: \"3\""),
-                ("size: 50Gi", "size: 60Gi"),
-                ("size: 20Gi", "size: 30Gi"),
-                ("version: \"", "version: \"1"),
-                (
-                    "imageRepoTag: docker.io/",
-                    "imageRepoTag: mirror.example.com/",
-                ),
-                ("persistDirs: [", "persistDirs: [/extra, "),
-                ("configMeta:\n", "configMeta:\n      added: \"yes\"\n"),
-                ("periodSeconds: 5", "periodSeconds: 7"),
-            ] {
-                if text.contains(find) {
-                    edits.push((file.clone(), find.into(), replace.into()));
-                }
-            }
-        }
-        for (file, find, replace) in &edits {
+        for (file, find, replace) in &one_line_edits(repo.path()) {
             git(repo.path(), &["checkout", "-q", "--", "."]);
-            let full = repo.path().join(file);
-            let text = std::fs::read_to_string(&full).unwrap();
-            let edited = if find.is_empty() {
-                format!("{replace}{text}")
-            } else {
-                text.replacen(find.as_str(), replace, 1)
-            };
-            std::fs::write(&full, edited).unwrap();
+            edit(repo.path(), file, find, replace); // an empty `find` adds to the top
             let result = run(&["diff", "--format", "json", "."], repo.path());
             if result.code == 1 {
                 continue; // the edit breaks a rule of the app (an exact cardinality, a minimum)

@@ -63,10 +63,7 @@ fn examples_match_their_snapshots() {
 fn render_changed(example: &str, file: &str, from: &str, to: &str) -> String {
     let copy = tempfile::tempdir().unwrap();
     copy_tree(&project_root().join("examples").join(example), copy.path());
-    let path = copy.path().join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} lacks {from:?}");
-    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    edit(copy.path(), file, from, to);
     run(&["render", "."], copy.path()).ok()
 }
 

@@ -12,39 +12,8 @@ use std::process::Command;
 
 use common::*;
 
-fn sorted(mut docs: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
-    docs.sort_by_key(|d| {
-        (
-            d["kind"].to_string(),
-            d["metadata"]["namespace"].to_string(),
-            d["metadata"]["name"].to_string(),
-        )
-    });
-    docs
-}
-
 fn kustomize_build(dir: &std::path::Path) -> String {
     tool_output(Command::new(kubectl()).arg("kustomize").arg(dir))
-}
-
-fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push((
-                    path.strip_prefix(dir).unwrap().display().to_string(),
-                    std::fs::read(&path).unwrap(),
-                ));
-            }
-        }
-    }
-    files.sort();
-    files
 }
 
 #[test]
@@ -100,7 +69,7 @@ fn files_have_stable_readable_names_and_flux_protection() {
     let mut sorted_listed = listed.clone();
     sorted_listed.sort();
     assert_eq!(listed, sorted_listed);
-    assert_eq!(listed.len() + 1, snapshot(&dir).len());
+    assert_eq!(listed.len() + 1, read_tree(&dir).len());
 }
 
 #[test]
@@ -113,19 +82,17 @@ fn a_new_render_prunes_stale_files_and_a_failed_one_changes_nothing() {
     assert!(dir.join("default/demo/service-demo-worker-1.yaml").exists());
 
     // Scale the workers down: the second worker's Service file disappears.
-    let cluster = repo.path().join("cluster.yaml");
-    let text = std::fs::read_to_string(&cluster).unwrap();
-    std::fs::write(&cluster, text.replace("members: 2", "members: 1")).unwrap();
+    edit(repo.path(), "cluster.yaml", "members: 2", "members: 1");
     run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
     assert!(!dir.join("default/demo/service-demo-worker-1.yaml").exists());
     assert!(dir.join("default/demo/service-demo-worker-0.yaml").exists());
 
     // A broken input: exit 1 and the folder exactly as it was.
-    let before = snapshot(&dir);
-    std::fs::write(&cluster, text.replace("id: worker", "id: workr")).unwrap();
+    let before = read_tree(&dir);
+    edit(repo.path(), "cluster.yaml", "id: worker", "id: workr");
     let stderr = run(&["render", ".", "-o", &dir_arg], repo.path()).invalid();
     assert!(stderr.starts_with("error: cluster.yaml:"), "{stderr}");
-    assert_eq!(snapshot(&dir), before);
+    assert_eq!(read_tree(&dir), before);
     // Nothing was left beside it either.
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
 }
@@ -159,7 +126,7 @@ fn the_next_run_cleans_up_after_killed_runs_and_restores_a_missing_folder() {
     let dir = out.path().join("rendered");
     let dir_arg = dir.to_string_lossy().into_owned();
     run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
-    let rendered = snapshot(&dir);
+    let rendered = read_tree(&dir);
 
     // What killed runs leave: a half-written staging folder, and the previous output under a
     // staging name (killed right after the exchange).
@@ -170,16 +137,14 @@ fn the_next_run_cleans_up_after_killed_runs_and_restores_a_missing_folder() {
     );
     copy_tree(&dir, &out.path().join(".rendered.kdrender-new-4002"));
     run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
-    assert_eq!(snapshot(&dir), rendered);
+    assert_eq!(read_tree(&dir), rendered);
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
 
     // Where the system cannot exchange folders, a run killed between its two renames leaves
     // the folder missing and the previous output aside; the next run that writes the folder
     // puts it back first (src/output_dir.rs tests that step alone), then replaces it.
     std::fs::rename(&dir, out.path().join(".rendered.kdrender-old-4003")).unwrap();
-    let cluster = repo.path().join("cluster.yaml");
-    let text = std::fs::read_to_string(&cluster).unwrap();
-    std::fs::write(&cluster, text.replace("members: 2", "members: 1")).unwrap();
+    edit(repo.path(), "cluster.yaml", "members: 2", "members: 1");
     run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
     assert!(dir.join("default/demo/service-demo-worker-0.yaml").exists());
     assert!(!dir.join("default/demo/service-demo-worker-1.yaml").exists());

@@ -12,17 +12,6 @@ use std::process::Command;
 
 use common::*;
 
-fn sorted(mut docs: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
-    docs.sort_by_key(|d| {
-        (
-            d["kind"].to_string(),
-            d["metadata"]["namespace"].to_string(),
-            d["metadata"]["name"].to_string(),
-        )
-    });
-    docs
-}
-
 /// The stream's objects, as kustomize would print them (path annotations removed).
 fn stream_objects(example: &str) -> Vec<serde_json::Value> {
     sorted(documents(&render(
@@ -152,29 +141,11 @@ fn kpt_render_runs_it_from_a_kptfile_pipeline() {
 #[test]
 fn problems_go_to_results_and_fail_the_function() {
     let repo = two_role_repo();
-    let cluster = repo.path().join("cluster.yaml");
-    let text = std::fs::read_to_string(&cluster).unwrap();
-    std::fs::write(&cluster, text.replace("id: worker", "id: workr")).unwrap();
+    edit(repo.path(), "cluster.yaml", "id: worker", "id: workr");
     let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: passthrough\nfunctionConfig:\n  apiVersion: kdrender.dev/v1alpha1\n  kind: RenderFunction\n  metadata:\n    name: render\n  spec:\n    path: .\n";
-    let mut child = kdrender()
-        .arg("fn")
-        .current_dir(repo.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(list.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let out: serde_json::Value =
-        serde_saphyr::from_str(&String::from_utf8(output.stdout).unwrap()).unwrap();
+    let output = run_with_stdin(&["fn"], repo.path(), list);
+    assert_eq!(output.code, 1);
+    let out: serde_json::Value = serde_saphyr::from_str(&output.stdout).unwrap();
     assert_eq!(out["kind"], "ResourceList");
     assert_eq!(out["items"][0]["metadata"]["name"], "passthrough");
     assert_eq!(out["results"][0]["severity"], "error");
@@ -187,11 +158,7 @@ fn problems_go_to_results_and_fail_the_function() {
         out["results"]
     );
     assert_eq!(out["results"][0]["file"]["path"], "cluster.yaml");
-    assert!(
-        String::from_utf8(output.stderr)
-            .unwrap()
-            .starts_with("error: cluster.yaml:15:9:")
-    );
+    assert!(output.stderr.starts_with("error: cluster.yaml:15:9:"));
 }
 
 /// Scalars that YAML 1.1 readers (kustomize's Go YAML, Argo CD) and YAML 1.2 readers take
@@ -238,28 +205,8 @@ fn as_item(document: &str) -> String {
 }
 
 fn run_fn(list: &str) -> (i32, String, String) {
-    use std::io::Write;
-    let mut child = kdrender()
-        .arg("fn")
-        .current_dir(project_root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = list.to_string();
-    let writer = std::thread::spawn(move || {
-        // The function may stop reading early (an input over the limit): that is not a failure.
-        let _ = stdin.write_all(input.as_bytes());
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    let run = run_with_stdin(&["fn"], &project_root(), list);
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]

@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// The project root (where Cargo.toml is).
 pub fn project_root() -> PathBuf {
@@ -19,7 +20,7 @@ pub struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
@@ -71,6 +72,33 @@ pub fn run_with(command: &mut Command) -> Run {
     Run::from(command.output().expect("kdrender runs"))
 }
 
+/// Runs `command` with `input` on its stdin. The input is written from a thread, and a program
+/// that stops reading early (an input over a limit) is not a failure of the writing.
+pub fn output_with_stdin(command: &mut Command, input: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?} does not run: {e}"));
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let output = child.wait_with_output().expect("the program runs");
+    writer.join().expect("the writer finishes");
+    output
+}
+
+/// `kdrender ARGS` in `dir`, with `input` on its stdin.
+pub fn run_with_stdin(args: &[&str], dir: &Path, input: &str) -> Run {
+    Run::from(output_with_stdin(
+        kdrender().args(args).current_dir(dir),
+        input,
+    ))
+}
+
 /// `kdrender render <path>`, asserting success.
 pub fn render(path: &Path) -> String {
     run(&["render", &path.to_string_lossy()], &project_root()).ok()
@@ -119,6 +147,14 @@ pub fn examples() -> Vec<PathBuf> {
     examples
 }
 
+/// Replaces the first `from` in a file of the tree at `root` by `to`; `from` must be there.
+pub fn edit(root: &Path, path: &str, from: &str, to: &str) {
+    let full = root.join(path);
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert!(text.contains(from), "{path} does not contain {from:?}");
+    std::fs::write(full, text.replacen(from, to, 1)).expect("write");
+}
+
 /// Copies a folder tree (files only).
 pub fn copy_tree(from: &Path, to: &Path) {
     for entry in walk(from) {
@@ -129,21 +165,29 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    entries.sort();
-    for path in entries {
+/// Every file below `dir`, sorted.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in entries(dir) {
         if path.is_dir() {
-            out.extend(walk(&path));
+            files.extend(walk(&path));
         } else {
-            out.push(path);
+            files.push(path);
         }
     }
-    out
+    files
+}
+
+/// Every file below `dir` with its contents, by path relative to `dir`, sorted.
+pub fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    walk(dir)
+        .into_iter()
+        .map(|path| {
+            let contents = std::fs::read(&path).expect("read");
+            let relative = path.strip_prefix(dir).expect("below").display();
+            (relative.to_string(), contents)
+        })
+        .collect()
 }
 
 /// The documents of a YAML stream, as JSON values, via a YAML 1.2 reader.
@@ -156,6 +200,18 @@ pub fn object<'a>(docs: &'a [serde_json::Value], kind: &str, name: &str) -> &'a 
     docs.iter()
         .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
         .unwrap_or_else(|| panic!("no {kind} {name} in the output"))
+}
+
+/// Objects sorted by kind, namespace and name, to compare sets of objects.
+pub fn sorted(mut docs: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    docs.sort_by_key(|d| {
+        (
+            d["kind"].to_string(),
+            d["metadata"]["namespace"].to_string(),
+            d["metadata"]["name"].to_string(),
+        )
+    });
+    docs
 }
 
 /// Rollout hash of each StatefulSet, by name.
@@ -326,6 +382,16 @@ pub fn tool_output(command: &mut Command) -> String {
     let output = command
         .output()
         .unwrap_or_else(|e| panic!("{command:?} does not run: {e}"));
+    succeeded(command, output)
+}
+
+/// Runs `command` with `input` on its stdin, asserts that it succeeded, and returns its stdout.
+pub fn tool_output_with_stdin(command: &mut Command, input: &str) -> String {
+    let output = output_with_stdin(command, input);
+    succeeded(command, output)
+}
+
+fn succeeded(command: &Command, output: Output) -> String {
     assert!(
         output.status.success(),
         "{command:?} failed:\n{}{}",
@@ -333,6 +399,38 @@ pub fn tool_output(command: &mut Command) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("the tool's stdout is UTF-8")
+}
+
+/// `git ARGS` in `dir`, as a test user who signs nothing; asserts success and returns stdout.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    tool_output(git_in(dir).args(args))
+}
+
+/// `git ARGS` in `dir` with `input` on its stdin (`hash-object --stdin`, `mktree`); its stdout,
+/// trimmed.
+pub fn git_with_stdin(dir: &Path, args: &[&str], input: &str) -> String {
+    tool_output_with_stdin(git_in(dir).args(args), input)
+        .trim()
+        .to_string()
+}
+
+fn git_in(dir: &Path) -> Command {
+    let mut command = Command::new("git");
+    command
+        .args(["-c", "user.email=test@example.com", "-c", "user.name=test"])
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .current_dir(dir);
+    command
+}
+
+pub fn commit_all(dir: &Path, message: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", message]);
 }
 
 const KUBERNETES_VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
