@@ -30,197 +30,259 @@ fn app_with(from: &str, to: &str) -> String {
     TWO_ROLE_APP.replacen(from, to, 1)
 }
 
-#[test]
-fn unknown_roles_point_at_the_id_and_suggest_the_right_one() {
-    let (first, report) = first_error("cluster.yaml", &cluster_with("id: worker", "id: workr"));
-    assert_eq!(
-        first,
-        "error: cluster.yaml:15:9: role \"workr\" is not a role of app \"twotier\""
-    );
-    assert!(report.contains("did you mean \"worker\"?"), "{report}");
-    assert!(
-        report.contains("- id: workr"),
-        "the snippet shows the line: {report}"
-    );
+/// What a case writes into the two-role repository.
+#[derive(Debug)]
+enum Input {
+    /// cluster.yaml, with the first `from` replaced by `to`.
+    Cluster(&'static str, &'static str),
+    /// app.yaml, with the first `from` replaced by `to`.
+    App(&'static str, &'static str),
+    /// A file of its own (a new one, or a template replaced).
+    File(&'static str, &'static [u8]),
 }
 
-#[test]
-fn cardinality_is_enforced_both_ways() {
-    let (first, _) = first_error(
-        "cluster.yaml",
-        &cluster_with(
-            "  - id: coordinator\n",
-            "  - id: coordinator\n    members: 2\n",
-        ),
-    );
-    assert_eq!(
-        first,
-        "error: cluster.yaml:9:14: role \"coordinator\" has 2 member(s), but app \"twotier\" gives it cardinality \"3\" (exactly 3)"
-    );
-    let (first, _) = first_error("cluster.yaml", &cluster_with("members: 2", "members: 0"));
-    assert!(first.contains("cardinality \"1+\" (at least 1)"), "{first}");
+impl Input {
+    /// Writes the input into the repository at `root`.
+    fn write(&self, root: &std::path::Path) {
+        match *self {
+            Input::Cluster(from, to) => write(root, "cluster.yaml", &cluster_with(from, to)),
+            Input::App(from, to) => write(root, "app.yaml", &app_with(from, to)),
+            Input::File(path, bytes) => {
+                std::fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+                std::fs::write(root.join(path), bytes).unwrap();
+            }
+        }
+    }
 }
 
-#[test]
-fn schema_violations_name_the_field_and_suggest_spellings() {
-    let (first, report) = first_error("cluster.yaml", &cluster_with("members: 2", "membrs: 2"));
-    assert_eq!(
-        first,
-        "error: cluster.yaml:16:5: unknown field `membrs` in spec.roles[1]"
-    );
-    assert!(report.contains("did you mean \"members\"?"), "{report}");
-    let (first, _) = first_error("cluster.yaml", &cluster_with("        memory: 2Gi\n", ""));
-    assert_eq!(
-        first,
-        "error: cluster.yaml:18:7: spec.roles[1].resources.limits is missing the required field `memory`"
-    );
-    let (first, report) = first_error(
-        "cluster.yaml",
-        &cluster_with("cpu: \"2\"", "cpu: \"2 cores\""),
-    );
-    assert_eq!(
-        first,
-        "error: cluster.yaml:19:14: spec.roles[1].resources.limits.cpu: \"2 cores\" does not have the required form"
-    );
-    assert!(report.contains("A Kubernetes quantity"), "{report}");
+/// What the first line of the report must be.
+#[derive(Debug)]
+enum Line {
+    Is(&'static str),
+    StartsWith(&'static str),
+    Contains(&'static str),
 }
 
-#[test]
-fn references_between_documents_are_checked() {
-    let (first, _) = first_error(
-        "cluster.yaml",
-        &cluster_with("app: twotier", "app: twotеer"),
-    );
-    assert!(
-        first.starts_with("error: cluster.yaml:6:8: no app named \"twotеer\""),
-        "{first}"
-    );
-    let (first, _) = first_error(
-        "app.yaml",
-        &app_with("serviceIDs: [web]", "serviceIDs: [webb]"),
-    );
-    assert!(
-        first.starts_with("error: app.yaml:32:20: service \"webb\" is not defined in this app"),
-        "{first}"
-    );
-    let (first, _) = first_error("app.yaml", &app_with("- id: worker", "- id: coordinator"));
-    assert!(
-        first.contains("role id \"coordinator\" appears twice"),
-        "{first}"
-    );
+impl Line {
+    fn holds(&self, line: &str) -> bool {
+        match *self {
+            Line::Is(text) => line == text,
+            Line::StartsWith(text) => line.starts_with(text),
+            Line::Contains(text) => line.contains(text),
+        }
+    }
 }
 
-#[test]
-fn resource_rules_are_checked() {
-    let (first, _) = first_error(
-        "cluster.yaml",
-        &cluster_with(
+/// One bad input: the report's first line names the file, the line and the problem (each of
+/// `first` holds for it), and the whole report contains each of `report`.
+struct Case {
+    input: Input,
+    first: &'static [Line],
+    report: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    // Unknown roles point at the id and suggest the right one; the snippet shows the line.
+    Case {
+        input: Input::Cluster("id: worker", "id: workr"),
+        first: &[Line::Is(
+            "error: cluster.yaml:15:9: role \"workr\" is not a role of app \"twotier\"",
+        )],
+        report: &["did you mean \"worker\"?", "- id: workr"],
+    },
+    // Cardinality is enforced both ways.
+    Case {
+        input: Input::Cluster("  - id: coordinator\n", "  - id: coordinator\n    members: 2\n"),
+        first: &[Line::Is(
+            "error: cluster.yaml:9:14: role \"coordinator\" has 2 member(s), but app \"twotier\" gives it cardinality \"3\" (exactly 3)",
+        )],
+        report: &[],
+    },
+    Case {
+        input: Input::Cluster("members: 2", "members: 0"),
+        first: &[Line::Contains("cardinality \"1+\" (at least 1)")],
+        report: &[],
+    },
+    // Schema violations name the field and suggest spellings.
+    Case {
+        input: Input::Cluster("members: 2", "membrs: 2"),
+        first: &[Line::Is(
+            "error: cluster.yaml:16:5: unknown field `membrs` in spec.roles[1]",
+        )],
+        report: &["did you mean \"members\"?"],
+    },
+    Case {
+        input: Input::Cluster("        memory: 2Gi\n", ""),
+        first: &[Line::Is(
+            "error: cluster.yaml:18:7: spec.roles[1].resources.limits is missing the required field `memory`",
+        )],
+        report: &[],
+    },
+    Case {
+        input: Input::Cluster("cpu: \"2\"", "cpu: \"2 cores\""),
+        first: &[Line::Is(
+            "error: cluster.yaml:19:14: spec.roles[1].resources.limits.cpu: \"2 cores\" does not have the required form",
+        )],
+        report: &["A Kubernetes quantity"],
+    },
+    // References between documents are checked (the app name has a Cyrillic е).
+    Case {
+        input: Input::Cluster("app: twotier", "app: twotеer"),
+        first: &[Line::StartsWith(
+            "error: cluster.yaml:6:8: no app named \"twotеer\"",
+        )],
+        report: &[],
+    },
+    Case {
+        input: Input::App("serviceIDs: [web]", "serviceIDs: [webb]"),
+        first: &[Line::StartsWith(
+            "error: app.yaml:32:20: service \"webb\" is not defined in this app",
+        )],
+        report: &[],
+    },
+    Case {
+        input: Input::App("- id: worker", "- id: coordinator"),
+        first: &[Line::Contains("role id \"coordinator\" appears twice")],
+        report: &[],
+    },
+    // Resource rules are checked.
+    Case {
+        input: Input::Cluster(
             "        memory: 2Gi\n",
             "        memory: 2Gi\n      requests:\n        memory: 3Gi\n",
         ),
-    );
-    assert!(
-        first.contains("requests 3Gi of memory, more than its limit of 2Gi"),
-        "{first}"
-    );
-    let (first, _) = first_error(
-        "app.yaml",
-        &app_with(
+        first: &[Line::Contains(
+            "requests 3Gi of memory, more than its limit of 2Gi",
+        )],
+        report: &[],
+    },
+    Case {
+        input: Input::App(
             "    eventList: [configure]\n",
             "    eventList: [configure]\n    minResources: {memory: 4Gi}\n",
         ),
-    );
-    assert!(
-        first
-            .contains("role \"worker\" requests 2Gi of memory; app \"twotier\" needs at least 4Gi"),
-        "{first}"
-    );
-    let (first, _) = first_error(
-        "app.yaml",
-        &app_with(
+        first: &[Line::Contains(
+            "role \"worker\" requests 2Gi of memory; app \"twotier\" needs at least 4Gi",
+        )],
+        report: &[],
+    },
+    Case {
+        input: Input::App(
             "    cardinality: \"3\"\n",
             "    cardinality: \"3\"\n    minStorage: {size: 8Gi}\n",
         ),
-    );
-    assert!(
-        first.contains("has 5Gi of storage; app \"twotier\" needs at least 8Gi"),
-        "{first}"
-    );
-    let (first, _) = first_error("cluster.yaml", &cluster_with("members: 2", "members: 1000"));
-    assert!(
-        first.contains("has 1003 members in all; at most 1000 are allowed"),
-        "{first}"
-    );
-}
-
-#[test]
-fn kubernetes_name_budgets_are_enforced_at_render_time() {
-    let long = "a-cluster-name-that-is-far-too-long-for-its-roles";
-    let (first, report) = first_error(
-        "cluster.yaml",
-        &cluster_with("name: demo", &format!("name: {long}")),
-    );
-    assert!(
-        first.contains(&format!(
-            "StatefulSet name \"{long}-coordinator\" is 61 characters long; at most 52"
-        )),
-        "{first}"
-    );
-    assert!(report.contains("controller-revision-hash"), "{report}");
-    let (first, _) = first_error("cluster.yaml", &cluster_with("name: demo", "name: 9lives"));
-    assert!(
-        first.contains(
-            "cluster name \"9lives\" cannot name its Service: \"9lives\" must begin with a letter"
+        first: &[Line::Contains(
+            "has 5Gi of storage; app \"twotier\" needs at least 8Gi",
+        )],
+        report: &[],
+    },
+    Case {
+        input: Input::Cluster("members: 2", "members: 1000"),
+        first: &[Line::Contains(
+            "has 1003 members in all; at most 1000 are allowed",
+        )],
+        report: &[],
+    },
+    // Kubernetes name budgets are enforced at render time.
+    Case {
+        input: Input::Cluster(
+            "name: demo",
+            "name: a-cluster-name-that-is-far-too-long-for-its-roles",
         ),
-        "{first}"
-    );
-}
+        first: &[Line::Contains(
+            "StatefulSet name \"a-cluster-name-that-is-far-too-long-for-its-roles-coordinator\" is 61 characters long; at most 52",
+        )],
+        report: &["controller-revision-hash"],
+    },
+    Case {
+        input: Input::Cluster("name: demo", "name: 9lives"),
+        first: &[Line::Contains(
+            "cluster name \"9lives\" cannot name its Service: \"9lives\" must begin with a letter",
+        )],
+        report: &[],
+    },
+    // Syntax errors and bad encodings name the file.
+    Case {
+        input: Input::File(
+            "cluster.yaml",
+            b"apiVersion: v1\nkind: [KubeDirectorCluster\nspec: {}\n",
+        ),
+        first: &[
+            Line::StartsWith("error: cluster.yaml:"),
+            Line::Contains("YAML syntax"),
+        ],
+        report: &[],
+    },
+    Case {
+        input: Input::File("broken.yaml", b"kind: \xff\xfe\n"),
+        first: &[Line::StartsWith("error: broken.yaml is not valid UTF-8")],
+        report: &[],
+    },
+    Case {
+        input: Input::File("cluster.json", b"{\"kind\": \"KubeDirectorCluster\",}"),
+        first: &[Line::StartsWith("error: cluster.json:1:")],
+        report: &[],
+    },
+    // Template errors name the template, the line and the undefined name.
+    Case {
+        input: Input::File(
+            "files/roles/worker/etc/worker/worker.conf.j2",
+            b"threads=4\nid={{ member.ordinal }}\n",
+        ),
+        first: &[Line::Is(
+            "error: files/roles/worker/etc/worker/worker.conf.j2:2:7: template error: `member` is undefined",
+        )],
+        report: &["id={{ member.ordinal }}"],
+    },
+    Case {
+        input: Input::File("files/roles/workers/etc/x.j2", b"x\n"),
+        first: &[Line::Contains(
+            "\"workers\" is not a role of app \"twotier\"",
+        )],
+        report: &[],
+    },
+    Case {
+        input: Input::File("files/roles/worker/etc/plain.conf", b"x\n"),
+        first: &[Line::Contains(
+            "is not a template: template names end in .j2",
+        )],
+        report: &[],
+    },
+    Case {
+        input: Input::File(
+            "files/roles/worker/etc/loop.j2",
+            b"{% for i in range(10000) %}{% for j in range(10000) %}{{ i }}{% endfor %}{% endfor %}",
+        ),
+        first: &[Line::Contains("engine ran out of fuel")],
+        report: &[],
+    },
+];
 
-#[test]
-fn syntax_errors_and_bad_encodings_name_the_file() {
-    let (first, _) = first_error(
-        "cluster.yaml",
-        "apiVersion: v1\nkind: [KubeDirectorCluster\nspec: {}\n",
-    );
-    assert!(first.starts_with("error: cluster.yaml:"), "{first}");
-    assert!(first.contains("YAML syntax"), "{first}");
+/// What is wrong with the report `case` gets, if anything.
+fn problem_with(case: &Case) -> Option<String> {
     let repo = two_role_repo();
-    std::fs::write(repo.path().join("broken.yaml"), b"kind: \xff\xfe\n").unwrap();
-    let stderr = run(&["render", "."], repo.path()).invalid();
-    assert!(
-        stderr.starts_with("error: broken.yaml is not valid UTF-8"),
-        "{stderr}"
-    );
-    let (first, _) = first_error("cluster.json", "{\"kind\": \"KubeDirectorCluster\",}");
-    assert!(first.starts_with("error: cluster.json:1:"), "{first}");
+    case.input.write(repo.path());
+    let result = run(&["render", "."], repo.path());
+    let first = result.stderr.lines().next().unwrap_or_default();
+    let wrong = if result.code != 1 || !result.stdout.is_empty() {
+        "not exit 1 with nothing on stdout"
+    } else if !case.first.iter().all(|line| line.holds(first)) {
+        "the first line is not the expected one"
+    } else if !case.report.iter().all(|text| result.stderr.contains(text)) {
+        "the report lacks an expected part"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{:?} (first line {:?}): {wrong}; exit {}:\n{}",
+        case.input, case.first, result.code, result.stderr
+    ))
 }
 
 #[test]
-fn template_errors_name_the_template_line_and_the_undefined_name() {
-    let (first, report) = first_error(
-        "files/roles/worker/etc/worker/worker.conf.j2",
-        "threads=4\nid={{ member.ordinal }}\n",
-    );
-    assert_eq!(
-        first,
-        "error: files/roles/worker/etc/worker/worker.conf.j2:2:7: template error: `member` is undefined"
-    );
-    assert!(report.contains("id={{ member.ordinal }}"), "{report}");
-    let (first, _) = first_error("files/roles/workers/etc/x.j2", "x\n");
-    assert!(
-        first.contains("\"workers\" is not a role of app \"twotier\""),
-        "{first}"
-    );
-    let (first, _) = first_error("files/roles/worker/etc/plain.conf", "x\n");
-    assert!(
-        first.contains("is not a template: template names end in .j2"),
-        "{first}"
-    );
-    let (first, _) = first_error(
-        "files/roles/worker/etc/loop.j2",
-        "{% for i in range(10000) %}{% for j in range(10000) %}{{ i }}{% endfor %}{% endfor %}",
-    );
-    assert!(first.contains("engine ran out of fuel"), "{first}");
+fn every_bad_input_gets_a_report_that_names_file_line_and_problem() {
+    let failures: Vec<String> = CASES.iter().filter_map(problem_with).collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

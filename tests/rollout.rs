@@ -7,30 +7,21 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use common::*;
 
 /// Renders the two-role repository after `change` edits it; returns the StatefulSet hashes and
 /// the rendered stream.
-fn hashes_after(
-    change: impl FnOnce(&std::path::Path),
-) -> (std::collections::BTreeMap<String, String>, String) {
+fn hashes_after(change: impl FnOnce(&Path)) -> (BTreeMap<String, String>, String) {
     let repo = two_role_repo();
     change(repo.path());
     let stream = render(repo.path());
     (rollout_hashes(&stream), stream)
 }
 
-fn edit(root: &std::path::Path, path: &str, from: &str, to: &str) {
-    let full = root.join(path);
-    let text = std::fs::read_to_string(&full).unwrap();
-    assert!(text.contains(from), "{path} does not contain {from:?}");
-    std::fs::write(full, text.replacen(from, to, 1)).unwrap();
-}
-
-fn changed(
-    before: &std::collections::BTreeMap<String, String>,
-    after: &std::collections::BTreeMap<String, String>,
-) -> Vec<String> {
+fn changed(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<String> {
     before
         .iter()
         .filter(|(name, hash)| after.get(*name) != Some(*hash))
@@ -38,135 +29,211 @@ fn changed(
         .collect()
 }
 
+/// A change to a file of the two-role repository.
+enum Change {
+    /// Replace the first `from` in `path` by `to`.
+    Edit(&'static str, &'static str, &'static str),
+    /// Write `path` with this text.
+    Write(&'static str, &'static str),
+}
+
+impl Change {
+    fn apply(&self, root: &Path) {
+        match *self {
+            Change::Edit(path, from, to) => edit(root, path, from, to),
+            Change::Write(path, text) => write(root, path, text),
+        }
+    }
+}
+
+/// One row of the rollout contract: with `setup` in the repository, `change` rolls exactly the
+/// StatefulSets `rolled`.
+struct Case {
+    what: &'static str,
+    setup: &'static [Change],
+    change: &'static [Change],
+    rolled: &'static [&'static str],
+}
+
+const WORKER_CPU: Change = Change::Edit(
+    "cluster.yaml",
+    "cpu: \"2\"\n        memory: 2Gi",
+    "cpu: \"3\"\n        memory: 2Gi",
+);
+const ONE_MORE_WORKER: Change = Change::Edit("cluster.yaml", "members: 2", "members: 3");
+/// The coordinator takes every event (the app gives it no eventList); the worker takes only
+/// `configure`.
+const BOTH: &[&str] = &["demo-coordinator", "demo-worker"];
+
+const CASES: &[Case] = &[
+    Case {
+        what: "one role's resources roll only that role",
+        setup: &[],
+        change: &[WORKER_CPU],
+        rolled: &["demo-worker"],
+    },
+    Case {
+        what: "a role's config file rolls only that role",
+        setup: &[],
+        change: &[Change::Edit(
+            "files/roles/worker/etc/worker/worker.conf.j2",
+            "threads=4",
+            "threads=8",
+        )],
+        rolled: &["demo-worker"],
+    },
+    Case {
+        what: "a role's per-member file rolls only that role",
+        setup: &[],
+        change: &[Change::Edit(
+            "files/members/coordinator/var/lib/coord/myid.j2",
+            "+ 1",
+            "+ 10",
+        )],
+        rolled: &["demo-coordinator"],
+    },
+    Case {
+        what: "a role's image rolls only that role",
+        setup: &[],
+        change: &[Change::Edit(
+            "app.yaml",
+            "    eventList: [configure]\n",
+            "    eventList: [configure]\n    imageRepoTag: registry.example.com/twotier:1.1\n",
+        )],
+        rolled: &["demo-worker"],
+    },
+    Case {
+        what: "a role's storage rolls only that role",
+        setup: &[],
+        change: &[Change::Edit("cluster.yaml", "size: 5Gi", "size: 10Gi")],
+        rolled: &["demo-coordinator"],
+    },
+    Case {
+        what: "a role's environment rolls only that role",
+        setup: &[],
+        change: &[Change::Edit(
+            "cluster.yaml",
+            "        memory: 2Gi\n",
+            "        memory: 2Gi\n    env:\n    - name: MODE\n      value: fast\n",
+        )],
+        rolled: &["demo-worker"],
+    },
+    Case {
+        what: "a scale-out rolls the roles that take membership events only (the worker's files \
+               do not mention workers)",
+        setup: &[],
+        change: &[ONE_MORE_WORKER],
+        rolled: &["demo-coordinator"],
+    },
+    Case {
+        what: "a template that reads another role's members rolls with them",
+        setup: &[Change::Write(
+            "files/roles/worker/etc/worker/peers.j2",
+            "{{ roles.worker.fqdns | join('\\n') }}\n",
+        )],
+        change: &[ONE_MORE_WORKER],
+        rolled: BOTH,
+    },
+    Case {
+        what: "the app's configMeta rolls every role",
+        setup: &[],
+        change: &[Change::Edit(
+            "app.yaml",
+            "tuning: standard",
+            "tuning: aggressive",
+        )],
+        rolled: BOTH,
+    },
+    Case {
+        what: "the app's version rolls every role",
+        setup: &[],
+        change: &[Change::Edit(
+            "app.yaml",
+            "version: \"1.0\"",
+            "version: \"1.1\"",
+        )],
+        rolled: BOTH,
+    },
+    Case {
+        what: "a scale-out does not roll a role for its own new member's file, which no existing \
+               member reads",
+        setup: &[PER_MEMBER_ID],
+        change: &[ONE_MORE_WORKER],
+        rolled: &["demo-coordinator"],
+    },
+    Case {
+        what: "a per-member file whose content depends on the role's size rolls it",
+        setup: &[Change::Write(
+            "files/members/worker/etc/worker/id.j2",
+            "{{ member.ordinal }}/{{ role.count }}\n",
+        )],
+        change: &[ONE_MORE_WORKER],
+        rolled: BOTH,
+    },
+];
+
+const PER_MEMBER_ID: Change = Change::Write(
+    "files/members/worker/etc/worker/id.j2",
+    "id={{ member.node_id }}\n",
+);
+
+/// Renders the two-role repository with `changes` applied.
+fn hashes_with(changes: &[&[Change]]) -> (BTreeMap<String, String>, String) {
+    hashes_after(|root| {
+        for change in changes.iter().flat_map(|list| list.iter()) {
+            change.apply(root);
+        }
+    })
+}
+
+#[test]
+fn each_change_rolls_exactly_the_roles_whose_pods_consume_it() {
+    let mut failures = Vec::new();
+    for case in CASES {
+        let (before, _) = hashes_with(&[case.setup]);
+        let (after, _) = hashes_with(&[case.setup, case.change]);
+        let rolled = changed(&before, &after);
+        if rolled != case.rolled {
+            failures.push(format!(
+                "{}: rolled {rolled:?}, not {:?}",
+                case.what, case.rolled
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn the_baseline_hashes_every_statefulset() {
     let (hashes, _) = hashes_after(|_| {});
-    assert_eq!(
-        hashes.keys().collect::<Vec<_>>(),
-        ["demo-coordinator", "demo-worker"]
-    );
+    assert_eq!(hashes.keys().collect::<Vec<_>>(), BOTH);
     assert_ne!(hashes["demo-coordinator"], hashes["demo-worker"]);
 }
 
 #[test]
-fn one_roles_resources_roll_only_that_role_while_configmeta_updates_in_place() {
-    let (before, before_stream) = hashes_after(|_| {});
-    let (after, after_stream) = hashes_after(|root| {
-        edit(
-            root,
-            "cluster.yaml",
-            "cpu: \"2\"\n        memory: 2Gi",
-            "cpu: \"3\"\n        memory: 2Gi",
-        )
-    });
-    assert_eq!(changed(&before, &after), ["demo-worker"]);
+fn configmeta_updates_in_place_when_a_roles_resources_change() {
     // The worker's flavor is in configmeta.json, which changes without restarting anyone.
+    let (_, before) = hashes_with(&[]);
+    let (_, after) = hashes_with(&[&[WORKER_CPU]]);
     let meta = |stream: &str| {
         object(&documents(stream), "ConfigMap", "demo-configmeta")["data"]["configmeta.json"]
             .clone()
     };
-    assert_ne!(meta(&before_stream), meta(&after_stream));
+    assert_ne!(meta(&before), meta(&after));
 }
 
 #[test]
-fn a_roles_config_file_rolls_only_that_role() {
-    let (before, _) = hashes_after(|_| {});
-    let (after, _) = hashes_after(|root| {
-        edit(
-            root,
-            "files/roles/worker/etc/worker/worker.conf.j2",
-            "threads=4",
-            "threads=8",
-        )
-    });
-    assert_eq!(changed(&before, &after), ["demo-worker"]);
-    let (after, _) = hashes_after(|root| {
-        edit(
-            root,
-            "files/members/coordinator/var/lib/coord/myid.j2",
-            "+ 1",
-            "+ 10",
-        )
-    });
-    assert_eq!(changed(&before, &after), ["demo-coordinator"]);
-}
-
-#[test]
-fn a_roles_image_and_storage_roll_only_that_role() {
-    let (before, _) = hashes_after(|_| {});
-    let (after, _) = hashes_after(|root| {
-        edit(
-            root,
-            "app.yaml",
-            "    eventList: [configure]\n",
-            "    eventList: [configure]\n    imageRepoTag: registry.example.com/twotier:1.1\n",
-        )
-    });
-    assert_eq!(changed(&before, &after), ["demo-worker"]);
-    let (after, _) = hashes_after(|root| edit(root, "cluster.yaml", "size: 5Gi", "size: 10Gi"));
-    assert_eq!(changed(&before, &after), ["demo-coordinator"]);
-    let (after, _) = hashes_after(|root| {
-        edit(
-            root,
-            "cluster.yaml",
-            "        memory: 2Gi\n",
-            "        memory: 2Gi\n    env:\n    - name: MODE\n      value: fast\n",
-        )
-    });
-    assert_eq!(changed(&before, &after), ["demo-worker"]);
-}
-
-#[test]
-fn scaling_rolls_the_roles_that_take_membership_events_only() {
-    let (before, _) = hashes_after(|_| {});
-    // The coordinator takes every event (no eventList); the worker takes only `configure`, and
-    // its files do not mention workers, so the scale-out leaves its pods alone.
-    let (after, stream) =
-        hashes_after(|root| edit(root, "cluster.yaml", "members: 2", "members: 3"));
-    assert_eq!(changed(&before, &after), ["demo-coordinator"]);
+fn a_scale_out_adds_the_member_and_its_own_files() {
+    let (_, stream) = hashes_with(&[&[PER_MEMBER_ID, ONE_MORE_WORKER]]);
+    let docs = documents(&stream);
     assert_eq!(
-        object(&documents(&stream), "StatefulSet", "demo-worker")["spec"]["replicas"],
+        object(&docs, "StatefulSet", "demo-worker")["spec"]["replicas"],
         3
     );
-}
-
-#[test]
-fn a_template_that_reads_another_roles_members_rolls_with_them() {
-    let (before, _) = hashes_after(|root| {
-        write(
-            root,
-            "files/roles/worker/etc/worker/peers.j2",
-            "{{ roles.worker.fqdns | join('\\n') }}\n",
-        )
-    });
-    let (after, _) = hashes_after(|root| {
-        write(
-            root,
-            "files/roles/worker/etc/worker/peers.j2",
-            "{{ roles.worker.fqdns | join('\\n') }}\n",
-        );
-        edit(root, "cluster.yaml", "members: 2", "members: 3");
-    });
     assert_eq!(
-        changed(&before, &after),
-        ["demo-coordinator", "demo-worker"]
+        object(&docs, "ConfigMap", "demo-worker-files")["data"]["demo-worker-2.etc_worker_id"],
+        "id=1003\n"
     );
-}
-
-#[test]
-fn app_wide_configuration_rolls_every_role() {
-    let (before, _) = hashes_after(|_| {});
-    for (from, to) in [
-        ("tuning: standard", "tuning: aggressive"),
-        ("version: \"1.0\"", "version: \"1.1\""),
-    ] {
-        let (after, _) = hashes_after(|root| edit(root, "app.yaml", from, to));
-        assert_eq!(
-            changed(&before, &after),
-            ["demo-coordinator", "demo-worker"],
-            "{from} -> {to}"
-        );
-    }
 }
 
 #[test]
@@ -177,48 +244,6 @@ fn the_hash_is_versioned() {
             .values()
             .all(|h| h.starts_with("v1-") && h.len() == 35),
         "{hashes:?}"
-    );
-}
-
-#[test]
-fn a_scale_out_does_not_roll_a_role_for_its_own_new_members_files() {
-    // The worker gets a per-member file; adding a worker adds a file that no existing worker
-    // reads, so the workers keep running (they take no membership events).
-    let per_member = |root: &std::path::Path| {
-        write(
-            root,
-            "files/members/worker/etc/worker/id.j2",
-            "id={{ member.node_id }}\n",
-        )
-    };
-    let (before, _) = hashes_after(per_member);
-    let (after, stream) = hashes_after(|root| {
-        per_member(root);
-        edit(root, "cluster.yaml", "members: 2", "members: 3");
-    });
-    assert_eq!(changed(&before, &after), ["demo-coordinator"]);
-    let docs = documents(&stream);
-    assert_eq!(
-        object(&docs, "ConfigMap", "demo-worker-files")["data"]["demo-worker-2.etc_worker_id"],
-        "id=1003\n"
-    );
-
-    // A per-member file whose content depends on the role's size does roll it.
-    let sized = |root: &std::path::Path| {
-        write(
-            root,
-            "files/members/worker/etc/worker/id.j2",
-            "{{ member.ordinal }}/{{ role.count }}\n",
-        )
-    };
-    let (before, _) = hashes_after(sized);
-    let (after, _) = hashes_after(|root| {
-        sized(root);
-        edit(root, "cluster.yaml", "members: 2", "members: 3");
-    });
-    assert_eq!(
-        changed(&before, &after),
-        ["demo-coordinator", "demo-worker"]
     );
 }
 
