@@ -56,7 +56,7 @@ fn monorepo() -> tempfile::TempDir {
     write(
         repo.path(),
         "envs/prod/kdrender.yaml",
-        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  catalog: [../../catalog]\n",
+        &settings_with_catalog("../../catalog"),
     );
     repo
 }
@@ -117,15 +117,7 @@ fn generate(root: &Path, request: &Request<'_>) -> Run {
         ancestor = dir.parent();
     }
     let mut command = if unprivileged_runner_works() {
-        let mut c = Command::new("/usr/bin/unshare");
-        c.args([
-            "--net",
-            "/usr/bin/setpriv",
-            "--reuid=999",
-            "--regid=999",
-            "--clear-groups",
-            "--",
-        ]);
+        let mut c = as_uid_999_without_network();
         c.args(&argv);
         c
     } else {
@@ -160,19 +152,20 @@ fn generate(root: &Path, request: &Request<'_>) -> Run {
     Run::from(command.output().unwrap())
 }
 
+/// A command that runs the program given as its next arguments as uid 999, in a network
+/// namespace of its own.
+fn as_uid_999_without_network() -> Command {
+    let mut command = Command::new("/usr/bin/unshare");
+    command.args(["--net", "/usr/bin/setpriv", "--reuid=999", "--regid=999"]);
+    command.args(["--clear-groups", "--"]);
+    command
+}
+
 /// Root can drop to uid 999 and a private network namespace; elsewhere the test runs as the
 /// current user (and says so).
 fn unprivileged_runner_works() -> bool {
-    let works = Command::new("/usr/bin/unshare")
-        .args([
-            "--net",
-            "/usr/bin/setpriv",
-            "--reuid=999",
-            "--regid=999",
-            "--clear-groups",
-            "--",
-            "/bin/true",
-        ])
+    let works = as_uid_999_without_network()
+        .arg("/bin/true")
         .status()
         .is_ok_and(|s| s.success());
     if !works {
@@ -376,17 +369,12 @@ fn the_catalog_may_not_leave_the_repository() {
     write(
         repo.path(),
         "envs/prod/kdrender.yaml",
-        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  catalog: [../../../outside]\n",
+        &settings_with_catalog("../../../outside"),
     );
     let (_work, root) = unpack(repo.path(), "0c0c0c0c-6666-4eee-8fff-000000000006");
     std::fs::create_dir_all(root.parent().unwrap().join("outside")).unwrap();
-    let stderr = generate(&root, &REQUEST).invalid();
-    assert!(
-        stderr.starts_with(
-            "error: kdrender.yaml:4:13: ../../../outside leads outside the repository root"
-        ),
-        "{stderr}"
-    );
+    generate(&root, &REQUEST)
+        .refused("error: kdrender.yaml:4:13: ../../../outside leads outside the repository root");
 }
 
 #[test]
@@ -458,10 +446,7 @@ fn sigterm_ends_a_render_with_nothing_on_stdout() {
 
 /// The two-role app with `syncWave` for its workers.
 fn app_with_worker_wave(wave: &str) -> String {
-    TWO_ROLE_APP.replace(
-        "    configFiles: files\n",
-        &format!("    configFiles: files\n    roles:\n      worker:\n        syncWave: {wave}\n"),
-    )
+    two_role_app_with_roles(&format!("      worker:\n        syncWave: {wave}\n"))
 }
 
 #[test]

@@ -10,17 +10,23 @@ mod common;
 
 use common::*;
 
-/// `demo` connects to `store`, another cluster of the same app.
-fn connected_repo(store_workers: u32) -> tempfile::TempDir {
+/// The two-role repository whose cluster `demo` connects to the cluster `to`.
+fn connecting_to(to: &str) -> tempfile::TempDir {
     let repo = two_role_repo();
     write(
         repo.path(),
         "cluster.yaml",
         &TWO_ROLE_CLUSTER.replace(
             "  app: twotier\n",
-            "  app: twotier\n  connections:\n    clusters: [store]\n",
+            &format!("  app: twotier\n  connections:\n    clusters: [{to}]\n"),
         ),
     );
+    repo
+}
+
+/// `demo` connects to `store`, another cluster of the same app.
+fn connected_repo(store_workers: u32) -> tempfile::TempDir {
+    let repo = connecting_to("store");
     write(
         repo.path(),
         "store.yaml",
@@ -94,24 +100,12 @@ fn scaling_a_connected_cluster_rolls_roles_that_take_membership_events() {
 
 #[test]
 fn a_connection_to_a_cluster_not_rendered_here_warns_and_is_left_out() {
-    let repo = two_role_repo();
-    write(
-        repo.path(),
-        "cluster.yaml",
-        &TWO_ROLE_CLUSTER.replace(
-            "  app: twotier\n",
-            "  app: twotier\n  connections:\n    clusters: [elsewhere]\n",
-        ),
-    );
-    let result = run(&["render", "."], repo.path());
-    assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(
-        result.stderr.starts_with("warning: cluster.yaml:8:16: connected cluster \"elsewhere\" is not rendered from this repository"),
-        "{}",
-        result.stderr
+    let repo = connecting_to("elsewhere");
+    let stdout = run(&["render", "."], repo.path()).warned(
+        "warning: cluster.yaml:8:16: connected cluster \"elsewhere\" is not rendered from this repository",
     );
     assert_eq!(
-        configmeta(&documents(&result.stdout), "demo")["connections"]["clusters"],
+        configmeta(&documents(&stdout), "demo")["connections"]["clusters"],
         serde_json::json!({})
     );
 }

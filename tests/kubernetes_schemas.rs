@@ -66,9 +66,8 @@ fn the_examples_and_fixtures_render_valid_objects() {
 /// user, with an fsGroup).
 fn two_role_variants() -> tempfile::TempDir {
     let repo = two_role_repo();
-    let app = TWO_ROLE_APP.replace(
-        "    configFiles: files\n",
-        "    configFiles: files\n    roles:\n      coordinator:\n        podSecurityContext: {runAsUser: 1000, runAsGroup: 1000}\n",
+    let app = two_role_app_with_roles(
+        "      coordinator:\n        podSecurityContext: {runAsUser: 1000, runAsGroup: 1000}\n",
     );
     write(
         repo.path(),

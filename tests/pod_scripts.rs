@@ -176,14 +176,10 @@ fn the_setup_runner_reports_a_failed_configure_and_retries_it() {
 /// to the coordinator's `spec.kdrender.roles` entry), and the pod's security context.
 fn coordinator_init(app_role: &str) -> (String, serde_json::Value, serde_json::Value) {
     let repo = two_role_repo();
-    let app = std::fs::read_to_string(repo.path().join("app.yaml")).unwrap();
     write(
         repo.path(),
         "app.yaml",
-        &app.replace(
-            "    configFiles: files\n",
-            &format!("    configFiles: files\n    roles:\n      coordinator:\n{app_role}"),
-        ),
+        &two_role_app_with_roles(&format!("      coordinator:\n{app_role}")),
     );
     let docs = documents(&render(repo.path()));
     let pod = &object(&docs, "StatefulSet", "demo-coordinator")["spec"]["template"]["spec"];

@@ -145,15 +145,14 @@ fn every_container_drops_all_capabilities_but_the_apps_declared_ones() {
 
 #[test]
 fn systemd_apps_keep_the_runtimes_capabilities_and_the_app_wins_on_seccomp() {
-    let repo = two_role_app_with("  systemdRequired: true\n  capabilities: [SYS_RESOURCE]\n");
-    let app = std::fs::read_to_string(repo.path().join("app.yaml")).unwrap();
+    let repo = two_role_repo();
+    let app = two_role_app_with_roles(
+        "      worker:\n        podSecurityContext: {seccompProfile: {type: Unconfined}}\n",
+    );
     write(
         repo.path(),
         "app.yaml",
-        &app.replace(
-            "    configFiles: files\n",
-            "    configFiles: files\n    roles:\n      worker:\n        podSecurityContext: {seccompProfile: {type: Unconfined}}\n",
-        ),
+        &format!("{app}  systemdRequired: true\n  capabilities: [SYS_RESOURCE]\n"),
     );
     let docs = documents(&render(repo.path()));
     let worker = &object(&docs, "StatefulSet", "demo-worker")["spec"]["template"]["spec"];

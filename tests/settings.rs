@@ -139,17 +139,11 @@ fn namespace_precedence_is_cluster_then_flag_then_argo_then_settings_then_defaul
 #[test]
 fn an_invalid_namespace_is_refused() {
     let repo = two_role_repo();
-    let stderr = run(
+    run(
         &["render", ".", "--namespace", "Not_A_Namespace"],
         repo.path(),
     )
-    .invalid();
-    assert!(
-        stderr.starts_with(
-            "error: namespace from --namespace or the namespace parameter is not valid"
-        ),
-        "{stderr}"
-    );
+    .refused("error: namespace from --namespace or the namespace parameter is not valid");
 }
 
 #[test]
@@ -163,7 +157,7 @@ fn apps_come_from_catalog_folders_inside_the_repository() {
         ("envs/prod/cluster.yaml", TWO_ROLE_CLUSTER),
         (
             "envs/prod/kdrender.yaml",
-            "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  catalog: [../../catalog]\n",
+            &settings_with_catalog("../../catalog"),
         ),
     ]);
     std::fs::create_dir(repo.path().join(".git")).unwrap();
@@ -203,11 +197,7 @@ fn catalog_folders_outside_the_repository_are_refused() {
         ),
     );
     std::fs::create_dir(inside.path().join(".git")).unwrap();
-    let stderr = run(&["render", "."], inside.path()).invalid();
-    assert!(
-        stderr.starts_with("error: kdrender.yaml:4:13: "),
-        "{stderr}"
-    );
+    let stderr = run(&["render", "."], inside.path()).refused("error: kdrender.yaml:4:13: ");
     assert!(
         stderr.contains("leads outside the repository root"),
         "{stderr}"

@@ -25,6 +25,16 @@ fn refusal(path: &str, text: &str) -> String {
     report.lines().next().unwrap_or_default().to_string()
 }
 
+/// Asserts that the template `path` (below `files/`) is refused with a first line that names its
+/// line 2 and ends with `problem`.
+fn assert_refused_at_line_two(path: &str, text: &str, problem: &str) {
+    let first = refusal(path, text);
+    assert!(
+        first.starts_with(&format!("error: files/{path}:2:")) && first.ends_with(problem),
+        "{text:.80}: {first}"
+    );
+}
+
 #[test]
 fn one_rendering_builds_at_most_a_few_mebibytes_of_strings() {
     // Each of these builds about 10 MB (the old fuel let them reach 1.28 GB).
@@ -37,11 +47,10 @@ fn one_rendering_builds_at_most_a_few_mebibytes_of_strings() {
         "{% for i in range(10000) %}{{ 'x' * 1000 }}{% endfor %}",
     ];
     for bomb in bombs {
-        let first = refusal("roles/worker/etc/bomb.j2", &format!("ok\n{bomb}\n"));
-        assert!(
-            first.starts_with("error: files/roles/worker/etc/bomb.j2:2:")
-                && first.ends_with("template error: engine ran out of fuel"),
-            "{bomb}: {first}"
+        assert_refused_at_line_two(
+            "roles/worker/etc/bomb.j2",
+            &format!("ok\n{bomb}\n"),
+            "template error: engine ran out of fuel",
         );
     }
 }
@@ -147,18 +156,18 @@ fn deeply_nested_blocks_are_refused_by_minijinja_not_by_the_stack() {
     ] {
         let text = format!("x\n{}{}\n", open.repeat(30_000), close.repeat(30_000));
         for path in ["roles/worker/etc/blocks.j2", "members/worker/etc/blocks.j2"] {
-            let first = refusal(path, &text);
-            assert!(
-                first.starts_with(&format!("error: files/{path}:2:"))
-                    && first.ends_with("template error: template exceeds maximum recursion limits"),
-                "{open}: {first}"
+            assert_refused_at_line_two(
+                path,
+                &text,
+                "template error: template exceeds maximum recursion limits",
             );
         }
     }
 }
 
-/// Nine clusters of the two-role app: enough for clusters to render on several threads.
-fn many_clusters_with(path: &str, text: &str) -> Run {
+/// The two-role repository with nine more clusters: enough for clusters to render on several
+/// threads.
+fn many_clusters() -> tempfile::TempDir {
     let repo = two_role_repo();
     for i in 0..9 {
         write(
@@ -167,6 +176,12 @@ fn many_clusters_with(path: &str, text: &str) -> Run {
             &two_role_cluster_named(&format!("c{i}")),
         );
     }
+    repo
+}
+
+/// `many_clusters` with one more template; returns the run.
+fn many_clusters_with(path: &str, text: &str) -> Run {
+    let repo = many_clusters();
     write(repo.path(), &format!("files/{path}"), text);
     run(&["render", "."], repo.path())
 }
@@ -176,14 +191,7 @@ fn recursion_to_minijinjas_limit_is_an_error_on_every_thread() {
     let macro_recursion = "{% macro again(n) %}{{ again(n + 1) }}{% endmacro %}{{ again(0) }}";
     let report = many_clusters_with("roles/worker/etc/macro.j2", macro_recursion).invalid();
     assert!(report.contains("recursion limit exceeded"), "{report}");
-    let repo = two_role_repo();
-    for i in 0..9 {
-        write(
-            repo.path(),
-            &format!("cluster-{i}.yaml"),
-            &two_role_cluster_named(&format!("c{i}")),
-        );
-    }
+    let repo = many_clusters();
     write(
         repo.path(),
         "files/include/self.j2",
@@ -251,33 +259,21 @@ fn doubled(n: usize, leaf: &str, then: &str) -> String {
 
 #[test]
 fn printing_a_value_costs_fuel_for_what_it_prints() {
-    let first = refusal(
+    assert_refused_at_line_two(
         "roles/worker/etc/dag.j2",
         &format!("x\n{}\n", doubled(40, "'xxxxxxxxxx'", "{{ a }}")),
-    );
-    assert!(
-        first.starts_with("error: files/roles/worker/etc/dag.j2:2:")
-            && first.ends_with(
-                "template error: printing this value takes more than the remaining fuel"
-            ),
-        "{first}"
+        "template error: printing this value takes more than the remaining fuel",
     );
 }
 
 #[test]
 fn work_inside_one_step_is_given_up_after_a_deadline() {
     // Comparing the two lists visits 2^40 items inside one instruction, charging no fuel.
-    let report = with_template(
+    with_template(
         "roles/worker/etc/dag.j2",
         &format!("x\n{}\n", doubled(40, "'x'", "{{ a == b }}")),
     )
-    .invalid();
-    assert!(
-        report.starts_with(
-            "error: files/roles/worker/etc/dag.j2:1:1: template error: rendering did not finish within 5 s; kdrender gave up on it"
-        ),
-        "{report}"
-    );
+    .refused("error: files/roles/worker/etc/dag.j2:1:1: template error: rendering did not finish within 5 s; kdrender gave up on it");
 }
 
 #[test]

@@ -34,6 +34,20 @@ impl Run {
         self.stdout
     }
 
+    /// Asserts success with a report that starts with `warning`, and returns stdout.
+    pub fn warned(self, warning: &str) -> String {
+        assert_eq!(self.code, 0, "kdrender failed:\n{}", self.stderr);
+        assert!(self.stderr.starts_with(warning), "{}", self.stderr);
+        self.stdout
+    }
+
+    /// Asserts an input error whose report starts with `error`, and returns the report.
+    pub fn refused(self, error: &str) -> String {
+        let stderr = self.invalid();
+        assert!(stderr.starts_with(error), "{stderr}");
+        stderr
+    }
+
     /// Asserts an input error (exit 1, nothing on stdout) and returns stderr.
     pub fn invalid(self) -> String {
         assert_eq!(self.code, 1, "expected exit 1; stderr:\n{}", self.stderr);
@@ -314,6 +328,22 @@ pub fn write_two_role_templates(root: &Path, files_dir: &str) {
     for (path, text) in TWO_ROLE_TEMPLATES {
         write(root, &format!("{files_dir}/{path}"), text);
     }
+}
+
+/// `TWO_ROLE_APP` with app-side settings for its roles (`spec.kdrender.roles`), given as YAML
+/// indented by six spaces (`      worker:\n        syncWave: 1\n`).
+pub fn two_role_app_with_roles(roles: &str) -> String {
+    TWO_ROLE_APP.replace(
+        "    configFiles: files\n",
+        &format!("    configFiles: files\n    roles:\n{roles}"),
+    )
+}
+
+/// A `kdrender.yaml` whose only setting is one catalog folder.
+pub fn settings_with_catalog(folder: &str) -> String {
+    format!(
+        "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  catalog: [{folder}]\n"
+    )
 }
 
 /// `TWO_ROLE_CLUSTER` under another name.
