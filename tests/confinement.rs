@@ -171,8 +171,7 @@ fn a_rendered_folder_inside_a_dot_folder_is_refused() {
 #[test]
 fn diff_never_prints_what_a_link_into_git_holds() {
     let repo = checkout();
-    git(repo.path(), &["add", "-A"]);
-    git(repo.path(), &["commit", "-q", "-m", "base"]);
+    commit_all(repo.path(), "base");
     symlink(
         "../../../.git/config",
         &repo.path().join("files/all/etc/leak.j2"),
@@ -448,8 +447,7 @@ fn diff_compares_the_repository_path_lies_in_as_written() {
     write(&repo, "README.md", "the repository\n");
     for checkout in [&repo, &foreign] {
         git(checkout, &["init", "-q"]);
-        git(checkout, &["add", "-A"]);
-        git(checkout, &["commit", "-q", "-m", "base"]);
+        commit_all(checkout, "base");
     }
     // The pull request links envs/prod to another checkout, whose history git would find.
     symlink("../../foreign", &repo.join("envs/prod"));
