@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::cli::{Environment, InputOptions};
 use crate::diag::{MAX_SHOWN, Severity};
+use crate::options::{Environment, InputOptions};
 use crate::validate::{Overrides, Scope};
 use crate::{Outcome, Text, exit, output_dir};
 use resource_list::ResourceList;
@@ -109,7 +109,7 @@ fn function_config(config: Option<&Value>) -> Result<FunctionConfig, String> {
 /// `spec.path` as a path below the folder the function runs in: relative, and not leaving it
 /// (where its symlinks lead is judged when reading starts, as for `render`).
 fn confined_path(path: &str) -> Result<PathBuf, String> {
-    let folded = crate::cli::normalize(Path::new(path));
+    let folded = crate::load::normalize(Path::new(path));
     if Path::new(path).is_absolute() {
         return Err(format!(
             "spec.path {path} is absolute; it must be relative to the folder the function runs in, which is all the function reads"
@@ -162,7 +162,7 @@ pub fn run(input: &str, env: &Environment) -> Outcome {
     // The folder kustomize or kpt runs the function in is the root: nothing outside it is read.
     let root = match env.working_directory() {
         Ok(root) => root,
-        Err(diagnostic) => return failure(&list, vec![result(&diagnostic.message, None)]),
+        Err(error) => return failure(&list, vec![result(&error.to_string(), None)]),
     };
     let options = InputOptions {
         path: root.join(&config.path),

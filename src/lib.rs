@@ -19,11 +19,13 @@ pub mod diag;
 pub mod diff;
 pub mod document;
 pub mod emit;
+pub mod exit;
 pub mod hash;
 pub mod krm;
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod options;
 pub mod output_dir;
 mod parallel;
 pub mod quantity;
@@ -37,24 +39,14 @@ pub mod visible;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use cli::{ArgocdCommand, Command, Environment, InputOptions};
+use cli::{ArgocdCommand, Command};
 use diag::{Diagnostic, Diagnostics, Stage};
 use load::{InputLimits, Inputs, Reader};
 use model::{AppSource, Model};
+use options::{Environment, InputOptions};
 use render::{Object, TemplateSet};
 use source::SourceMap;
 use validate::{SchemaKind, Scope};
-
-/// Exit codes, as documented in the README.
-pub mod exit {
-    pub const SUCCESS: i32 = 0;
-    /// The input is invalid (any error in the report).
-    pub const INVALID_INPUT: i32 = 1;
-    /// The command line is wrong (clap uses this code too).
-    pub const USAGE: i32 = 2;
-    /// `diff --exit-code`: the change does something.
-    pub const CHANGES_FOUND: i32 = crate::diff::CHANGES_FOUND;
-}
 
 /// Text for stdout, kept in the pieces it was made in: a large render is never copied into one
 /// string, which keeps peak memory near the size of the output.
@@ -141,7 +133,7 @@ pub fn run(cli: cli::Cli, env: &Environment, stdin: &mut dyn std::io::Read) -> O
                 }
                 None => render_command(&options, args.allow_empty, args.max_output_bytes),
             },
-            Err(diagnostic) => refused(diagnostic),
+            Err(error) => refused(error.into()),
         },
         Command::Argocd {
             command: ArgocdCommand::Generate { path },
@@ -150,7 +142,7 @@ pub fn run(cli: cli::Cli, env: &Environment, stdin: &mut dyn std::io::Read) -> O
                 Ok(options) => {
                     render_command(&options, parameters.allow_empty, emit::MAX_OUTPUT_BYTES)
                 }
-                Err(diagnostic) => refused(diagnostic),
+                Err(error) => refused(error.into()),
             },
             Err(message) => Outcome {
                 stdout: Text::default(),
@@ -167,26 +159,9 @@ pub fn run(cli: cli::Cli, env: &Environment, stdin: &mut dyn std::io::Read) -> O
         },
         Command::Validate(args) => match args.options(env) {
             Ok(options) => validate_command(&options),
-            Err(diagnostic) => refused(diagnostic),
+            Err(error) => refused(error.into()),
         },
-        Command::Diff {
-            path,
-            base,
-            namespace,
-            format,
-            color,
-            exit_code,
-        } => diff::run(
-            &diff::DiffOptions {
-                path: &path,
-                base: &base,
-                format,
-                color,
-                exit_code,
-                namespace,
-            },
-            env,
-        ),
+        Command::Diff(args) => diff::run(&args.options(env), env),
         Command::Schema { kind } => match SchemaKind::from_name(&kind) {
             Some(kind) => Outcome {
                 stdout: kind.text().to_string().into(),

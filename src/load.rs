@@ -608,15 +608,20 @@ pub fn relative_path(base: &Path, path: &Path) -> String {
     }
 }
 
-/// Removes `.` and folds `..` lexically (for messages about paths that may not exist).
-fn normalize(path: &Path) -> PathBuf {
+/// Removes `.` and folds `..` lexically, as the path is written, never as links lead. A path
+/// that climbs above its start keeps its leading `..`; `/..` is `/`.
+pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other),
         }
     }
@@ -639,5 +644,17 @@ mod tests {
             "../../catalog/kafka/app.json"
         );
         assert_eq!(relative_path(base, base), ".");
+    }
+
+    #[test]
+    fn paths_fold_lexically() {
+        assert_eq!(normalize(Path::new("a/./b/../c")), Path::new("a/c"));
+        assert_eq!(normalize(Path::new("../../a")), Path::new("../../a"));
+        assert_eq!(normalize(Path::new("/../a")), Path::new("/a"));
+        assert_eq!(normalize(Path::new("a/../..")), Path::new(".."));
+        assert_eq!(
+            normalize(Path::new("/repo/x/../../../etc")),
+            Path::new("/etc")
+        );
     }
 }

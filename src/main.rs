@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         args.insert(1, "fn".into());
     }
     let cli = kdrender::cli::Cli::parse_from(args);
-    let env = kdrender::cli::Environment::from_process();
+    let env = kdrender::options::Environment::from_process();
     let outcome = kdrender::run(cli, &env, &mut std::io::stdin().lock());
     if let Err(error) = write_all(&outcome) {
         let broken_pipe = error

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     if names_a_folder_outside(input) {
         return;
     }
-    let outcome = kdrender::krm::run(input, &kdrender::cli::Environment::default());
+    let outcome = kdrender::krm::run(input, &kdrender::options::Environment::default());
     let output = outcome.stdout.to_string();
     if output.is_empty() {
         assert_ne!(

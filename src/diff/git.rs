@@ -68,7 +68,7 @@ fn run(command: &mut Command) -> Result<Result<String, String>, GitError> {
 }
 
 /// The repository whose working tree's top folder is `root`, with PATH at `prefix` below it.
-/// `root` was found from PATH as given ([`crate::cli::repository_root`]); git must agree that
+/// `root` was found from PATH as given ([`crate::options::repository_root`]); git must agree that
 /// it is the top of a working tree, so that a PATH whose symlinks lead into another checkout is
 /// never compared against that checkout's history. `shown` is PATH as the user wrote it.
 pub fn open(root: &Path, prefix: String, shown: &Path) -> Result<Repository, GitError> {

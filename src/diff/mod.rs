@@ -18,38 +18,11 @@ pub mod text;
 
 use std::path::Path;
 
-use crate::cli::{Environment, InputOptions};
 use crate::diag::Diagnostic;
+use crate::exit::{CHANGES_FOUND, IO_ERROR};
+use crate::options::{DiffOptions, Environment, Format, InputOptions};
 use crate::validate::{Overrides, Scope};
 use crate::{Outcome, Text, exit};
-
-/// Exit code of `diff --exit-code` when the change does something.
-pub const CHANGES_FOUND: i32 = 3;
-/// Exit code when the machine fails us (a temporary folder cannot be written): sysexits' EX_IOERR,
-/// as `main` uses for output errors.
-const IO_ERROR: i32 = 74;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Color {
-    Auto,
-    Always,
-    Never,
-}
-
-pub struct DiffOptions<'a> {
-    pub path: &'a Path,
-    pub base: &'a str,
-    pub format: Format,
-    pub color: Color,
-    pub exit_code: bool,
-    pub namespace: Option<String>,
-}
 
 /// Where the comparison starts from, for the report's header.
 pub struct Base<'a> {
@@ -83,7 +56,7 @@ fn git_error(error: git::GitError) -> Outcome {
     }
 }
 
-pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
+pub fn run(options: &DiffOptions, env: &Environment) -> Outcome {
     let mut outcome = compare(options, env);
     // Diagnostics quote input files (names, snippets): no control character of theirs reaches a
     // terminal raw (the text plan on stdout is escaped as it is written).
@@ -91,20 +64,16 @@ pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
     outcome
 }
 
-fn compare(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
-    let repository = match repository(options.path, env) {
+fn compare(options: &DiffOptions, env: &Environment) -> Outcome {
+    let repository = match repository(&options.path, env) {
         Ok(repository) => repository,
         Err(outcome) => return outcome,
     };
-    let commit = match git::resolve(&repository, options.base) {
+    let commit = match git::resolve(&repository, &options.base) {
         Ok(commit) => commit,
         Err(e) => return git_error(e),
     };
-    let overrides = Overrides {
-        namespace: options.namespace.clone(),
-        argocd_namespace: env.argocd_app_namespace.clone(),
-        ..Overrides::default()
-    };
+    let overrides = options.overrides.clone();
 
     // The working tree first: its problems are the ones the author is fixing.
     let head_options = InputOptions {
@@ -138,17 +107,12 @@ fn compare(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
 
     let plan = plan::plan(&base_objects, &head.objects);
     let base = Base {
-        revision: options.base,
+        revision: &options.base,
         commit: commit.as_deref(),
         path: &repository.prefix,
     };
-    let color = match options.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => env.stdout_is_terminal && !env.no_color,
-    };
     let stdout = match options.format {
-        Format::Text => text::render(&plan, &base, color),
+        Format::Text => text::render(&plan, &base, options.color),
         Format::Json => json::render(&plan, &base),
     };
     Outcome {
@@ -167,7 +131,7 @@ fn compare(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
 /// base is rendered with it as the repository root, and every file is named relative to that
 /// root.
 fn render_base(
-    options: &DiffOptions<'_>,
+    options: &DiffOptions,
     repository: &git::Repository,
     commit: &str,
     overrides: Overrides,
@@ -242,9 +206,10 @@ fn repository(path: &Path, env: &Environment) -> Result<git::Repository, Outcome
         argocd_app_source_path: None,
         ..env.clone()
     };
-    let root = crate::cli::repository_root(path, None, &checkout).map_err(refused)?;
-    let cwd = env.working_directory().map_err(refused)?;
-    let absolute = crate::cli::normalize(&cwd.join(path));
+    let root =
+        crate::options::repository_root(path, None, &checkout).map_err(|e| refused(e.into()))?;
+    let cwd = env.working_directory().map_err(|e| refused(e.into()))?;
+    let absolute = crate::load::normalize(&cwd.join(path));
     let prefix = match absolute.strip_prefix(&root) {
         Ok(inside) => crate::load::relative_path(Path::new(""), inside),
         Err(_) => String::new(),
