@@ -1,14 +1,62 @@
-//! The command line: a plain clap image of the arguments, turned into resolved options
-//! ([`crate::options`]) in one place per command.
+//! The command line, on top of everything: a plain clap image of the arguments, turned into
+//! resolved options ([`crate::options`]) in one place per command, and the dispatch to the
+//! commands ([`run`]). Nothing else in the crate imports this module.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::{self, Outcome};
 use crate::options::{
     DiffOptions, Environment, Format, InputOptions, OptionsError, repository_root,
 };
 use crate::validate::Overrides;
+
+/// Parses the process's arguments; on a usage error, clap prints it and exits with code 2.
+/// Invoked as `kdrender-fn` (a link, for kustomize's exec functions, which pass no arguments),
+/// kdrender acts as `kdrender fn`.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Cli {
+    let mut args: Vec<OsString> = args.into_iter().collect();
+    let invoked_as = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    if invoked_as.as_deref() == Some("kdrender-fn") {
+        args.insert(1, "fn".into());
+    }
+    Cli::parse_from(args)
+}
+
+/// Runs the command the arguments name. `stdin` is read only by `fn`.
+pub fn run(cli: Cli, env: &Environment, stdin: &mut dyn Read) -> Outcome {
+    match cli.command {
+        Command::Render(args) => match args.input.options(env) {
+            Ok(options) => match &args.output {
+                Some(dir) => commands::render::to_folder(
+                    &options,
+                    dir,
+                    args.allow_empty,
+                    args.max_output_bytes,
+                ),
+                None => commands::render::stream(&options, args.allow_empty, args.max_output_bytes),
+            },
+            Err(error) => Outcome::refused(error),
+        },
+        Command::Validate(args) => match args.options(env) {
+            Ok(options) => commands::validate::run(&options),
+            Err(error) => Outcome::refused(error),
+        },
+        Command::Schema { kind } => commands::schema::run(&kind),
+        Command::Diff(args) => commands::diff::run(&args.options(env), env),
+        Command::Fn => commands::function::run(stdin, env),
+        Command::Argocd { command } => match command {
+            ArgocdCommand::Generate { path } => commands::argocd::generate(&path, env),
+            ArgocdCommand::Parameters => commands::argocd::parameters(),
+        },
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
