@@ -10,7 +10,7 @@ use crate::{argocd, emit};
 pub fn generate(path: &Path, env: &Environment) -> Outcome {
     let parameters = match argocd::parse(env.argocd_app_parameters.as_deref(), &env.argocd_env) {
         Ok(parameters) => parameters,
-        Err(message) => return Outcome::error(message, crate::exit::INVALID_INPUT),
+        Err(error) => return Outcome::error(&error, error.exit_code()),
     };
     match InputOptions::for_argocd(path, env, &parameters) {
         Ok(options) => {

@@ -658,6 +658,27 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_tree_names_its_first_ten_problems_and_counts_the_rest() {
+        let listing: Vec<u8> = (0..12)
+            .flat_map(|i| {
+                format!("100644 blob aaa\tdup{i}\x00100644 blob aaa\tdup{i}\x00").into_bytes()
+            })
+            .collect();
+        let refused = check_tree(&listed(&listing)).unwrap_err();
+        assert_eq!(refused.0.len(), 12);
+        let text = refused.to_string();
+        assert!(
+            text.starts_with("\"dup0\" is in the tree twice; \"dup1\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"dup9\" is in the tree twice; and 2 more"),
+            "{text}"
+        );
+        assert!(!text.contains("dup10"), "{text}");
+    }
+
+    #[test]
     fn a_malformed_listing_is_an_error() {
         assert!(parse_listing(b"100644 blob aaa no tab\x00").is_err());
         assert!(parse_listing(b"100644 blob\tx\x00").is_err());
