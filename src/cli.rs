@@ -32,18 +32,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Cli {
 /// Runs the command the arguments name. `stdin` is read only by `fn`.
 pub fn run(cli: Cli, env: &Environment, stdin: &mut dyn Read) -> Outcome {
     match cli.command {
-        Command::Render(args) => match args.input.options(env) {
-            Ok(options) => match &args.output {
-                Some(dir) => commands::render::to_folder(
-                    &options,
-                    dir,
-                    args.allow_empty,
-                    args.max_output_bytes,
-                ),
-                None => commands::render::stream(&options, args.allow_empty, args.max_output_bytes),
-            },
-            Err(error) => Outcome::refused(error),
-        },
+        Command::Render(args) => render(&args, env),
         Command::Validate(args) => match args.options(env) {
             Ok(options) => commands::validate::run(&options),
             Err(error) => Outcome::refused(error),
@@ -55,6 +44,19 @@ pub fn run(cli: Cli, env: &Environment, stdin: &mut dyn Read) -> Outcome {
             ArgocdCommand::Generate { path } => commands::argocd::generate(&path, env),
             ArgocdCommand::Parameters => commands::argocd::parameters(),
         },
+    }
+}
+
+/// `render`, to stdout or into a folder.
+fn render(args: &RenderArgs, env: &Environment) -> Outcome {
+    let options = match args.input.options(env) {
+        Ok(options) => options,
+        Err(error) => return Outcome::refused(error),
+    };
+    let (allow_empty, max_bytes) = (args.allow_empty, args.max_output_bytes);
+    match &args.output {
+        Some(dir) => commands::render::to_folder(&options, dir, allow_empty, max_bytes),
+        None => commands::render::stream(&options, allow_empty, max_bytes),
     }
 }
 

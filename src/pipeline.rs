@@ -178,8 +178,8 @@ impl<T> Run<T> {
 type Convert<'a, T> = dyn Fn(Vec<Object>) -> Result<T, Diagnostic> + Sync + 'a;
 
 /// Load, validate, resolve, then render each cluster (in parallel) and convert its finished
-/// objects with `convert`. Errors anywhere fail the whole run; no cluster is rendered after an
-/// error before rendering.
+/// objects with `convert`. Errors anywhere fail the whole run; when a stage before rendering
+/// found one, no cluster is rendered.
 fn run<T: Send>(options: &InputOptions, scope: Scope, convert: &Convert<'_, T>) -> Run<T> {
     let mut reader = match Reader::new(&options.path, &options.root, InputLimits::default()) {
         Ok(reader) => reader,
