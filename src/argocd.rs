@@ -25,8 +25,9 @@ pub struct Parameters {
     pub labels: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Copy)]
-enum Shape {
+/// The shape of a parameter's value.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape {
     String,
     Array,
     Map,
@@ -70,12 +71,49 @@ const KNOWN: [(&str, Shape, &str, &str); 4] = [
     ),
 ];
 
+/// Why the parameters are refused; each error names the parameter and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+pub enum ParameterError {
+    #[error("ARGOCD_APP_PARAMETERS is not valid JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    #[error("ARGOCD_APP_PARAMETERS must be a JSON list of parameters")]
+    NotAList,
+    #[error("ARGOCD_APP_PARAMETERS holds an entry without a name: {0}")]
+    NoName(Value),
+    #[error("unknown plugin parameter \"{0}\"; kdrender takes {names}", names = known_names())]
+    Unknown(String),
+    #[error("plugin parameter \"{name}\" takes a {} value, not {given}", shape.name())]
+    WrongShape {
+        name: String,
+        shape: Shape,
+        /// The shapes given, in words (`none`, `map`, `string and array`).
+        given: String,
+    },
+    #[error("plugin parameter \"{name}\" must be {expected}")]
+    WrongValue {
+        name: &'static str,
+        expected: &'static str,
+    },
+    #[error("{what} must be \"true\" or \"false\", not \"{text}\"")]
+    NotABoolean { what: &'static str, text: String },
+}
+
+impl ParameterError {
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::INVALID_INPUT
+    }
+}
+
+fn known_names() -> String {
+    KNOWN.map(|(name, ..)| name).join(", ")
+}
+
 /// Reads the parameters from `ARGOCD_APP_PARAMETERS` (and the `ARGOCD_ENV_KDRENDER_*`
 /// fallbacks). Errors name the parameter and what is wrong with it.
 pub fn parse(
     parameters_json: Option<&str>,
     env: &BTreeMap<String, String>,
-) -> Result<Parameters, String> {
+) -> Result<Parameters, ParameterError> {
     let mut parameters = Parameters {
         namespace: env
             .get("KDRENDER_NAMESPACE")
@@ -90,91 +128,96 @@ pub fn parse(
     let Some(text) = parameters_json.filter(|t| !t.trim().is_empty()) else {
         return Ok(parameters);
     };
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| format!("ARGOCD_APP_PARAMETERS is not valid JSON: {e}"))?;
-    let entries = match value {
+    let entries = match serde_json::from_str(text).map_err(ParameterError::NotJson)? {
         Value::Null => return Ok(parameters),
         Value::Array(entries) => entries,
-        _ => return Err("ARGOCD_APP_PARAMETERS must be a JSON list of parameters".to_string()),
+        _ => return Err(ParameterError::NotAList),
     };
-    for entry in entries {
-        let name = entry.get("name").and_then(Value::as_str).ok_or_else(|| {
-            format!("ARGOCD_APP_PARAMETERS holds an entry without a name: {entry}")
-        })?;
-        let Some(&(_, shape, _, _)) = KNOWN.iter().find(|(known, ..)| *known == name) else {
-            let names: Vec<&str> = KNOWN.iter().map(|(n, ..)| *n).collect();
-            return Err(format!(
-                "unknown plugin parameter \"{name}\"; kdrender takes {}",
-                names.join(", ")
-            ));
-        };
-        let given: Vec<&str> = ["string", "array", "map"]
-            .into_iter()
-            .filter(|key| entry.get(*key).is_some())
-            .collect();
-        if given != [shape.name()] {
-            return Err(format!(
-                "plugin parameter \"{name}\" takes a {} value, not {}",
-                shape.name(),
-                if given.is_empty() {
-                    "none".to_string()
-                } else {
-                    given.join(" and ")
-                }
-            ));
-        }
-        let value = &entry[shape.name()];
-        match name {
-            "namespace" => {
-                let text = value.as_str().ok_or_else(|| wrong(name, "a string"))?;
-                if !text.is_empty() {
-                    parameters.namespace = Some(text.to_string());
-                }
-            }
-            "allow-empty" => {
-                let text = value.as_str().ok_or_else(|| wrong(name, "a string"))?;
-                parameters.allow_empty = boolean("plugin parameter \"allow-empty\"", text)?;
-            }
-            "clusters" => {
-                let items = value
-                    .as_array()
-                    .ok_or_else(|| wrong(name, "a list of strings"))?;
-                let names = items
-                    .iter()
-                    .map(|item| item.as_str().map(str::to_string))
-                    .collect::<Option<Vec<String>>>()
-                    .ok_or_else(|| wrong(name, "a list of strings"))?;
-                if !names.is_empty() {
-                    parameters.clusters = Some(names);
-                }
-            }
-            _ => {
-                let map = value
-                    .as_object()
-                    .ok_or_else(|| wrong(name, "a map of strings"))?;
-                for (key, value) in map {
-                    let value = value
-                        .as_str()
-                        .ok_or_else(|| wrong(name, "a map of strings"))?;
-                    parameters.labels.insert(key.clone(), value.to_string());
-                }
-            }
-        }
+    for entry in &entries {
+        let (name, value) = known_entry(entry)?;
+        apply(&mut parameters, name, value)?;
     }
     Ok(parameters)
 }
 
-fn wrong(name: &str, expected: &str) -> String {
-    format!("plugin parameter \"{name}\" must be {expected}")
+/// A parameter kdrender takes, and its value of the shape it takes.
+fn known_entry(entry: &Value) -> Result<(&'static str, &Value), ParameterError> {
+    let name = entry
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ParameterError::NoName(entry.clone()))?;
+    let Some(&(known, shape, ..)) = KNOWN.iter().find(|(known, ..)| *known == name) else {
+        return Err(ParameterError::Unknown(name.to_string()));
+    };
+    let given: Vec<&str> = ["string", "array", "map"]
+        .into_iter()
+        .filter(|key| entry.get(*key).is_some())
+        .collect();
+    match entry.get(shape.name()) {
+        Some(value) if given == [shape.name()] => Ok((known, value)),
+        _ => Err(ParameterError::WrongShape {
+            name: name.to_string(),
+            shape,
+            given: if given.is_empty() {
+                "none".to_string()
+            } else {
+                given.join(" and ")
+            },
+        }),
+    }
 }
 
-fn boolean(what: &str, text: &str) -> Result<bool, String> {
+/// Sets what one parameter asks for.
+fn apply(
+    parameters: &mut Parameters,
+    name: &'static str,
+    value: &Value,
+) -> Result<(), ParameterError> {
+    let wrong = |expected| ParameterError::WrongValue { name, expected };
+    match name {
+        "namespace" => {
+            let text = value.as_str().ok_or_else(|| wrong("a string"))?;
+            if !text.is_empty() {
+                parameters.namespace = Some(text.to_string());
+            }
+        }
+        "allow-empty" => {
+            let text = value.as_str().ok_or_else(|| wrong("a string"))?;
+            parameters.allow_empty = boolean("plugin parameter \"allow-empty\"", text)?;
+        }
+        "clusters" => {
+            let names = value
+                .as_array()
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .map(|item| item.as_str().map(str::to_string))
+                        .collect::<Option<Vec<String>>>()
+                })
+                .ok_or_else(|| wrong("a list of strings"))?;
+            if !names.is_empty() {
+                parameters.clusters = Some(names);
+            }
+        }
+        _ => {
+            let map = value.as_object().ok_or_else(|| wrong("a map of strings"))?;
+            for (key, value) in map {
+                let value = value.as_str().ok_or_else(|| wrong("a map of strings"))?;
+                parameters.labels.insert(key.clone(), value.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn boolean(what: &'static str, text: &str) -> Result<bool, ParameterError> {
     match text {
         "true" => Ok(true),
         "false" | "" => Ok(false),
-        _ => Err(format!(
-            "{what} must be \"true\" or \"false\", not \"{text}\""
-        )),
+        _ => Err(ParameterError::NotABoolean {
+            what,
+            text: text.to_string(),
+        }),
     }
 }
 
@@ -185,25 +228,22 @@ pub fn announcements() -> Value {
         KNOWN
             .iter()
             .map(|(name, shape, title, tooltip)| {
+                let default = match shape {
+                    Shape::String if *name == "allow-empty" => json!({"string": "false"}),
+                    Shape::String => json!({"string": ""}),
+                    Shape::Array => json!({"collectionType": "array", "array": []}),
+                    Shape::Map => json!({"collectionType": "map", "map": {}}),
+                };
                 let mut announcement = json!({
                     "name": name,
                     "title": title,
                     "tooltip": tooltip,
                     "required": false,
                 });
-                match shape {
-                    Shape::String => {
-                        announcement["string"] =
-                            json!(if *name == "allow-empty" { "false" } else { "" });
-                    }
-                    Shape::Array => {
-                        announcement["collectionType"] = json!("array");
-                        announcement["array"] = json!([]);
-                    }
-                    Shape::Map => {
-                        announcement["collectionType"] = json!("map");
-                        announcement["map"] = json!({});
-                    }
+                if let (Some(announcement), Value::Object(default)) =
+                    (announcement.as_object_mut(), default)
+                {
+                    announcement.extend(default);
                 }
                 announcement
             })
@@ -215,8 +255,12 @@ pub fn announcements() -> Value {
 mod tests {
     use super::*;
 
-    fn parse_json(text: Option<&str>) -> Result<Parameters, String> {
+    fn parse_json(text: Option<&str>) -> Result<Parameters, ParameterError> {
         parse(text, &BTreeMap::new())
+    }
+
+    fn refusal(text: &str) -> String {
+        parse_json(Some(text)).unwrap_err().to_string()
     }
 
     #[test]
@@ -250,29 +294,43 @@ mod tests {
 
     #[test]
     fn unknown_names_and_wrong_shapes_are_clear_errors() {
-        let error = parse_json(Some(r#"[{"name":"namespce","string":"x"}]"#)).unwrap_err();
         assert_eq!(
-            error,
+            refusal(r#"[{"name":"namespce","string":"x"}]"#),
             "unknown plugin parameter \"namespce\"; kdrender takes namespace, allow-empty, clusters, labels"
         );
-        let error = parse_json(Some(r#"[{"name":"namespace","map":{"a":"b"}}]"#)).unwrap_err();
         assert_eq!(
-            error,
+            refusal(r#"[{"name":"namespace","map":{"a":"b"}}]"#),
             "plugin parameter \"namespace\" takes a string value, not map"
         );
-        let error = parse_json(Some(r#"[{"name":"clusters","array":[1]}]"#)).unwrap_err();
         assert_eq!(
-            error,
+            refusal(r#"[{"name":"labels","string":"a","array":[]}]"#),
+            "plugin parameter \"labels\" takes a map value, not string and array"
+        );
+        assert_eq!(
+            refusal(r#"[{"name":"labels"}]"#),
+            "plugin parameter \"labels\" takes a map value, not none"
+        );
+        assert_eq!(
+            refusal(r#"[{"name":"clusters","array":[1]}]"#),
             "plugin parameter \"clusters\" must be a list of strings"
         );
-        let error = parse_json(Some(r#"[{"name":"allow-empty","string":"yes"}]"#)).unwrap_err();
-        assert!(error.contains("must be \"true\" or \"false\""), "{error}");
-        assert!(
-            parse_json(Some("{"))
-                .unwrap_err()
-                .starts_with("ARGOCD_APP_PARAMETERS is not valid JSON")
+        assert_eq!(
+            refusal(r#"[{"name":"labels","map":{"team":1}}]"#),
+            "plugin parameter \"labels\" must be a map of strings"
         );
-        assert!(parse_json(Some(r#"{"name":"x"}"#)).is_err());
+        assert_eq!(
+            refusal(r#"[{"name":"allow-empty","string":"yes"}]"#),
+            "plugin parameter \"allow-empty\" must be \"true\" or \"false\", not \"yes\""
+        );
+        assert_eq!(
+            refusal(r#"[{"string":"x"}]"#),
+            "ARGOCD_APP_PARAMETERS holds an entry without a name: {\"string\":\"x\"}"
+        );
+        assert!(refusal("{").starts_with("ARGOCD_APP_PARAMETERS is not valid JSON"));
+        assert_eq!(
+            refusal(r#"{"name":"x"}"#),
+            "ARGOCD_APP_PARAMETERS must be a JSON list of parameters"
+        );
     }
 
     #[test]

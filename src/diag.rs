@@ -39,10 +39,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(message: impl Into<String>) -> Self {
+    /// An error; `message` is anything that displays as one (a string, an error value).
+    pub fn error(message: impl fmt::Display) -> Self {
         Diagnostic {
             severity: Severity::Error,
-            message: message.into(),
+            message: message.to_string(),
             origin: None,
             label: None,
             help: None,
@@ -50,14 +51,14 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(message: impl Into<String>) -> Self {
+    pub fn warning(message: impl fmt::Display) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(message)
         }
     }
 
-    pub fn note(message: impl Into<String>) -> Self {
+    pub fn note(message: impl fmt::Display) -> Self {
         Diagnostic {
             severity: Severity::Note,
             ..Diagnostic::error(message)

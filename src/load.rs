@@ -10,6 +10,7 @@
 //! symlink that leads there is an error, wherever it is met ([`Reader`] judges every path).
 
 use std::fs;
+use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -76,6 +77,14 @@ impl Document {
     pub fn kind(&self) -> Option<&str> {
         self.root.get("kind").and_then(Node::as_str)
     }
+
+    /// Where the document begins (an empty span), for problems with it as a whole.
+    fn start(&self) -> Origin {
+        Origin {
+            file: self.file,
+            span: Span::new(self.root.span.start, self.root.span.start),
+        }
+    }
 }
 
 /// Everything read from disk.
@@ -130,6 +139,39 @@ impl std::fmt::Display for Escape {
                 is_folder: false,
             } => write!(f, "leads to {name}"),
         }
+    }
+}
+
+/// Why a file cannot be read. Paths are as shown in messages: relative to the rendered folder.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{shown} {escape}, which kdrender never reads")]
+    Escapes { shown: String, escape: Escape },
+    #[error("cannot read {shown}: {source}")]
+    Io {
+        shown: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{shown} is {kind}, not a regular file; kdrender reads only regular files")]
+    NotRegular { shown: String, kind: &'static str },
+    #[error("more than {limit} files to read in one run (reached at {shown})")]
+    TooManyFiles { limit: usize, shown: String },
+    #[error("{shown} is {size} bytes, more than the limit of {limit} bytes per file")]
+    TooLarge {
+        shown: String,
+        size: u64,
+        limit: u64,
+    },
+    #[error("the inputs exceed {limit} bytes in all (reached at {shown})")]
+    TooMuchInAll { limit: u64, shown: String },
+    #[error("{shown} is not valid UTF-8 (at byte {at})")]
+    NotUtf8 { shown: String, at: usize },
+}
+
+impl ReadError {
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::INVALID_INPUT
     }
 }
 
@@ -197,19 +239,20 @@ impl Reader {
     }
 
     /// Resolves `relative` (from the folder `from`) to a canonical path inside the root.
-    pub fn confine(&self, from: &Path, relative: &str) -> Result<PathBuf, String> {
+    pub fn confine(&self, from: &Path, relative: &str) -> Result<PathBuf, ReadError> {
         let joined = from.join(relative);
-        let refused = |escape: Escape| format!("{relative} {escape}, which kdrender never reads");
+        let refused = |escape: Escape| ReadError::Escapes {
+            shown: relative.to_string(),
+            escape,
+        };
         // Judged by the path as written first, so that a folder outside the repository is
         // refused whether or not it exists; then by where symlinks really lead.
         if !normalize(&joined).starts_with(&self.root) {
             return Err(refused(Escape::Outside));
         }
-        let resolved = fs::canonicalize(&joined).map_err(|e| {
-            format!(
-                "cannot read {}: {e}",
-                self.display_path(&normalize(&joined))
-            )
+        let resolved = fs::canonicalize(&joined).map_err(|source| ReadError::Io {
+            shown: self.display_path(&normalize(&joined)),
+            source,
         })?;
         self.admit(&resolved).map_err(refused)?;
         Ok(resolved)
@@ -276,57 +319,65 @@ impl Reader {
 
     /// Reads one file as UTF-8 text within the size limits: a regular file inside the root,
     /// wherever the path's symlinks lead.
-    pub fn read(&mut self, path: &Path) -> Result<String, String> {
+    pub fn read(&mut self, path: &Path) -> Result<String, ReadError> {
         let shown = self.display_path(path);
-        let real = fs::canonicalize(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-        self.admit(&real)
-            .map_err(|escape| format!("{shown} {escape}, which kdrender never reads"))?;
-        let metadata = fs::metadata(&real).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        let io = |source| ReadError::Io {
+            shown: shown.clone(),
+            source,
+        };
+        let real = fs::canonicalize(path).map_err(io)?;
+        self.admit(&real).map_err(|escape| ReadError::Escapes {
+            shown: shown.clone(),
+            escape,
+        })?;
+        let metadata = fs::metadata(&real).map_err(io)?;
         if let Some(kind) = not_regular(&metadata.file_type()) {
-            return Err(format!(
-                "{shown} is {kind}, not a regular file; kdrender reads only regular files"
-            ));
+            return Err(ReadError::NotRegular { shown, kind });
         }
-        self.files = self.files.saturating_add(1);
-        if self.files > self.limits.max_files {
-            return Err(format!(
-                "more than {} files to read in one run (reached at {shown})",
-                self.limits.max_files
-            ));
-        }
-        let size = metadata.len();
-        if size > self.limits.max_file_bytes {
-            return Err(self.too_large(&shown, size));
-        }
-        let bytes = read_regular_file(&real, size, self.limits.max_file_bytes)
-            .map_err(|e| format!("cannot read {shown}: {e}"))?
-            .map_err(|kind| {
-                format!("{shown} is {kind}, not a regular file; kdrender reads only regular files")
+        self.count_file(&shown)?;
+        self.check_size(&shown, metadata.len())?;
+        let bytes = read_regular_file(&real, metadata.len(), self.limits.max_file_bytes)
+            .map_err(io)?
+            .map_err(|kind| ReadError::NotRegular {
+                shown: shown.clone(),
+                kind,
             })?;
         let size = bytes.len() as u64;
-        if size > self.limits.max_file_bytes {
-            return Err(self.too_large(&shown, size));
-        }
+        self.check_size(&shown, size)?;
         self.total_bytes = self.total_bytes.saturating_add(size);
         if self.total_bytes > self.limits.max_total_bytes {
-            return Err(format!(
-                "the inputs exceed {} bytes in all (reached at {shown})",
-                self.limits.max_total_bytes
-            ));
+            return Err(ReadError::TooMuchInAll {
+                limit: self.limits.max_total_bytes,
+                shown,
+            });
         }
-        String::from_utf8(bytes).map_err(|e| {
-            format!(
-                "{shown} is not valid UTF-8 (at byte {})",
-                e.utf8_error().valid_up_to()
-            )
+        String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
+            shown,
+            at: e.utf8_error().valid_up_to(),
         })
     }
 
-    fn too_large(&self, shown: &str, size: u64) -> String {
-        format!(
-            "{shown} is {size} bytes, more than the limit of {} bytes per file",
-            self.limits.max_file_bytes
-        )
+    /// Counts one more file read in the run.
+    fn count_file(&mut self, shown: &str) -> Result<(), ReadError> {
+        self.files = self.files.saturating_add(1);
+        if self.files > self.limits.max_files {
+            return Err(ReadError::TooManyFiles {
+                limit: self.limits.max_files,
+                shown: shown.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_size(&self, shown: &str, size: u64) -> Result<(), ReadError> {
+        if size > self.limits.max_file_bytes {
+            return Err(ReadError::TooLarge {
+                shown: shown.to_string(),
+                size,
+                limit: self.limits.max_file_bytes,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -394,11 +445,7 @@ pub fn load(reader: &mut Reader, diagnostics: &mut Diagnostics) -> Inputs {
     let mut inputs = Inputs::default();
     let base = reader.base.clone();
     let settings_path = base.join(SETTINGS_FILE);
-    let paths: Vec<PathBuf> = reader
-        .walk(&base, diagnostics)
-        .into_iter()
-        .filter(|path| is_input_file(path))
-        .collect();
+    let paths = input_files(reader, &base, diagnostics);
     for (path, documents) in read_documents(reader, paths, false, &mut inputs.sources, diagnostics)
     {
         let is_settings = path == settings_path;
@@ -406,49 +453,59 @@ pub fn load(reader: &mut Reader, diagnostics: &mut Diagnostics) -> Inputs {
             classify(&mut inputs, document, is_settings, diagnostics);
         }
     }
-    if let Some(catalogs) = catalog_folders(&inputs) {
-        let mut seen: Vec<PathBuf> = Vec::new();
-        for (relative, origin) in catalogs {
-            let folder = match reader.confine(&base, &relative) {
-                Ok(folder) if folder.is_dir() => folder,
-                Ok(_) => {
-                    diagnostics.push(
-                        Diagnostic::error(format!("catalog folder {relative} is not a folder"))
-                            .at(origin),
-                    );
-                    continue;
-                }
-                Err(message) => {
-                    diagnostics.push(Diagnostic::error(message).at(origin));
-                    continue;
-                }
-            };
-            // Files below the rendered folder were read already.
-            if folder.starts_with(&base) || seen.iter().any(|s| folder.starts_with(s)) {
-                continue;
-            }
-            seen.push(folder.clone());
-            let paths: Vec<PathBuf> = reader
-                .walk(&folder, diagnostics)
-                .into_iter()
-                .filter(|path| is_input_file(path))
-                .collect();
-            for (_, documents) in
-                read_documents(reader, paths, true, &mut inputs.sources, diagnostics)
-            {
-                {
-                    for document in documents {
-                        classify(&mut inputs, document, false, diagnostics);
-                    }
-                }
+    for folder in catalog_folders(reader, &inputs, diagnostics) {
+        let paths = input_files(reader, &folder, diagnostics);
+        for (_, documents) in read_documents(reader, paths, true, &mut inputs.sources, diagnostics)
+        {
+            for document in documents {
+                classify(&mut inputs, document, false, diagnostics);
             }
         }
     }
     inputs
 }
 
+/// The input files below `folder`, in walk order.
+fn input_files(reader: &Reader, folder: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+    reader
+        .walk(folder, diagnostics)
+        .into_iter()
+        .filter(|path| is_input_file(path))
+        .collect()
+}
+
+/// The catalog folders to read: confined, real folders, and neither below the rendered folder
+/// (read already) nor below another catalog folder.
+fn catalog_folders(
+    reader: &Reader,
+    inputs: &Inputs,
+    diagnostics: &mut Diagnostics,
+) -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for (relative, origin) in catalogs_named(inputs).unwrap_or_default() {
+        let folder = match reader.confine(&reader.base, &relative) {
+            Ok(folder) if folder.is_dir() => folder,
+            Ok(_) => {
+                diagnostics.push(
+                    Diagnostic::error(format!("catalog folder {relative} is not a folder"))
+                        .at(origin),
+                );
+                continue;
+            }
+            Err(error) => {
+                diagnostics.push(Diagnostic::error(error).at(origin));
+                continue;
+            }
+        };
+        if !folder.starts_with(&reader.base) && !folders.iter().any(|s| folder.starts_with(s)) {
+            folders.push(folder);
+        }
+    }
+    folders
+}
+
 /// The catalog folders the settings document names, with where each was written.
-fn catalog_folders(inputs: &Inputs) -> Option<Vec<(String, Origin)>> {
+fn catalogs_named(inputs: &Inputs) -> Option<Vec<(String, Origin)>> {
     let settings = inputs.settings.as_ref()?;
     let node = settings.root.get("spec")?.get("catalog")?;
     let document::Value::Seq(items) = &node.value else {
@@ -520,23 +577,15 @@ fn read_documents(
         .collect()
 }
 
+/// Sorts a document into the inputs by its kind, or notes what it is.
 fn classify(
     inputs: &mut Inputs,
     document: Document,
     is_settings_file: bool,
     diagnostics: &mut Diagnostics,
 ) {
-    let whole = Origin {
-        file: document.file,
-        span: Span::new(document.root.span.start, document.root.span.start),
-    };
+    let whole = document.start();
     let kind = document.kind().map(str::to_string);
-    let api_version = document
-        .root
-        .get("apiVersion")
-        .and_then(Node::as_str)
-        .unwrap_or("")
-        .to_string();
     if document.from_catalog {
         // Catalog folders contribute apps and nothing else.
         match kind.as_deref() {
@@ -548,26 +597,16 @@ fn classify(
         }
         return;
     }
+    let is_settings_kind = kind.as_deref() == Some(SETTINGS_KIND)
+        && document
+            .root
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .is_some_and(|v| v.starts_with("kdrender.dev/"));
     match kind.as_deref() {
         Some(APP_KIND) => inputs.apps.push(document),
         Some(CLUSTER_KIND) => inputs.clusters.push(document),
-        Some(SETTINGS_KIND) if api_version.starts_with("kdrender.dev/") => {
-            if !is_settings_file {
-                diagnostics.push(
-                    Diagnostic::error(format!(
-                        "RenderSettings are read only from {SETTINGS_FILE} at the root of the rendered folder"
-                    ))
-                    .at(document.origin("/kind")),
-                );
-            } else if inputs.settings.is_some() {
-                diagnostics.push(
-                    Diagnostic::error(format!("{SETTINGS_FILE} holds more than one document"))
-                        .at(whole),
-                );
-            } else {
-                inputs.settings = Some(document);
-            }
-        }
+        _ if is_settings_kind => settings(inputs, document, is_settings_file, diagnostics),
         _ if is_settings_file => diagnostics.push(
             Diagnostic::error(format!(
                 "{SETTINGS_FILE} must be a RenderSettings document (apiVersion kdrender.dev/v1alpha1)"
@@ -589,6 +628,30 @@ fn classify(
     }
 }
 
+/// A RenderSettings document: the settings, if it is the one settings file's only document.
+fn settings(
+    inputs: &mut Inputs,
+    document: Document,
+    is_settings_file: bool,
+    diagnostics: &mut Diagnostics,
+) {
+    if !is_settings_file {
+        diagnostics.push(
+            Diagnostic::error(format!(
+                "RenderSettings are read only from {SETTINGS_FILE} at the root of the rendered folder"
+            ))
+            .at(document.origin("/kind")),
+        );
+    } else if inputs.settings.is_some() {
+        diagnostics.push(
+            Diagnostic::error(format!("{SETTINGS_FILE} holds more than one document"))
+                .at(document.start()),
+        );
+    } else {
+        inputs.settings = Some(document);
+    }
+}
+
 /// `path` relative to `base`, with `..` where it lies outside; `/`-separated.
 pub fn relative_path(base: &Path, path: &Path) -> String {
     let base: Vec<Component> = base.components().collect();
@@ -597,8 +660,9 @@ pub fn relative_path(base: &Path, path: &Path) -> String {
     let mut parts: Vec<String> = Vec::new();
     parts.extend(std::iter::repeat_n("..".to_string(), base.len() - common));
     parts.extend(
-        target[common..]
+        target
             .iter()
+            .skip(common)
             .map(|c| c.as_os_str().to_string_lossy().into_owned()),
     );
     if parts.is_empty() {
@@ -608,15 +672,20 @@ pub fn relative_path(base: &Path, path: &Path) -> String {
     }
 }
 
-/// Removes `.` and folds `..` lexically (for messages about paths that may not exist).
-fn normalize(path: &Path) -> PathBuf {
+/// Removes `.` and folds `..` lexically, as the path is written, never as links lead. A path
+/// that climbs above its start keeps its leading `..`; `/..` is `/`.
+pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
             Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(".."),
+            },
             other => out.push(other),
         }
     }
@@ -639,5 +708,17 @@ mod tests {
             "../../catalog/kafka/app.json"
         );
         assert_eq!(relative_path(base, base), ".");
+    }
+
+    #[test]
+    fn paths_fold_lexically() {
+        assert_eq!(normalize(Path::new("a/./b/../c")), Path::new("a/c"));
+        assert_eq!(normalize(Path::new("../../a")), Path::new("../../a"));
+        assert_eq!(normalize(Path::new("/../a")), Path::new("/a"));
+        assert_eq!(normalize(Path::new("a/../..")), Path::new(".."));
+        assert_eq!(
+            normalize(Path::new("/repo/x/../../../etc")),
+            Path::new("/etc")
+        );
     }
 }

@@ -1,52 +1,46 @@
 //! The `kdrender` binary: parse the command line, run, print, exit.
 //!
-//! Everything else lives in the library. Exit codes: 0 success, 1 invalid input, 2 usage, and
-//! anything else an internal fault. A closed stdout (`kdrender render | head`) is not an error.
+//! Everything else lives in the library. A closed stdout (`kdrender render | head`) is not an
+//! error; any other failure to write is [`exit::IO_ERROR`].
 
 #![forbid(unsafe_code)]
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
-use anyhow::Context;
-use clap::Parser;
+use kdrender::options::Environment;
+use kdrender::{Outcome, cli, exit};
 
 fn main() -> ExitCode {
-    // Invoked as `kdrender-fn` (a link, for kustomize's exec functions, which pass no
-    // arguments), act as `kdrender fn`.
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let invoked_as = args
-        .first()
-        .and_then(|a| std::path::Path::new(a).file_name())
-        .map(|n| n.to_string_lossy().into_owned());
-    if invoked_as.as_deref() == Some("kdrender-fn") {
-        args.insert(1, "fn".into());
-    }
-    let cli = kdrender::cli::Cli::parse_from(args);
-    let env = kdrender::cli::Environment::from_process();
-    let outcome = kdrender::run(cli, &env, &mut std::io::stdin().lock());
-    if let Err(error) = write_all(&outcome) {
-        let broken_pipe = error
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe);
-        if !broken_pipe {
-            let _ = writeln!(std::io::stderr(), "error: {error:#}");
-            return ExitCode::from(74);
+    let command = cli::parse(std::env::args_os());
+    let outcome = cli::run(
+        command,
+        &Environment::from_process(),
+        &mut io::stdin().lock(),
+    );
+    let code = match write(&outcome) {
+        Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(io::stderr(), "error: {error}");
+            exit::IO_ERROR
         }
-    }
-    ExitCode::from(u8::try_from(outcome.code).unwrap_or(70))
+        _ => outcome.code,
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(exit::SOFTWARE as u8))
 }
 
-fn write_all(outcome: &kdrender::Outcome) -> anyhow::Result<()> {
-    std::io::stderr()
+/// Writes the diagnostics, then the objects; the error says which of the two failed.
+fn write(outcome: &Outcome) -> io::Result<()> {
+    let context =
+        |what: &'static str| move |e: io::Error| io::Error::new(e.kind(), format!("{what}: {e}"));
+    io::stderr()
         .write_all(outcome.stderr.as_bytes())
-        .context("cannot write diagnostics to stderr")?;
-    let mut stdout = std::io::stdout().lock();
+        .map_err(context("cannot write diagnostics to stderr"))?;
+    let mut stdout = io::stdout().lock();
     outcome
         .stdout
         .pieces()
         .iter()
         .try_for_each(|piece| stdout.write_all(piece.as_bytes()))
         .and_then(|()| stdout.flush())
-        .context("cannot write objects to stdout")
+        .map_err(context("cannot write objects to stdout"))
 }

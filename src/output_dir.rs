@@ -25,6 +25,61 @@ use std::path::{Path, PathBuf};
 use crate::emit;
 use crate::render::Object;
 
+/// Why the folder cannot be written; it is then left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// An object cannot be serialised.
+    #[error("{0}")]
+    Yaml(Box<dyn std::error::Error + Send + Sync>),
+    #[error("{} names no folder", .0.display())]
+    NoFolderName(PathBuf),
+    #[error("{} exists and is not a folder", .0.display())]
+    NotAFolder(PathBuf),
+    #[error(
+        "{} is not empty and was not written by kdrender (its kustomization.yaml lacks kdrender's marker); refusing to replace it",
+        .0.display()
+    )]
+    NotOurs(PathBuf),
+    #[error("cannot create {}: {source}", path.display())]
+    Create { path: PathBuf, source: io::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot put the previous output back from {} to {}: {source}", from.display(), to.display())]
+    PutBack {
+        from: PathBuf,
+        to: PathBuf,
+        source: io::Error,
+    },
+    #[error("cannot remove {}, left by an earlier run: {source}", path.display())]
+    RemoveLeftover { path: PathBuf, source: io::Error },
+    #[error("cannot move the new output into {}: {source}", dir.display())]
+    MoveIn { dir: PathBuf, source: io::Error },
+    #[error("cannot exchange {} with the new output: {source}", dir.display())]
+    Exchange { dir: PathBuf, source: io::Error },
+    #[error("cannot move {} aside: {source}", dir.display())]
+    MoveAside { dir: PathBuf, source: io::Error },
+    #[error("cannot remove the previous output at {}: {source}", path.display())]
+    RemovePrevious { path: PathBuf, source: io::Error },
+}
+
+impl OutputError {
+    /// Every refusal to write is exit code 1, with nothing written, as for invalid input.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::INVALID_INPUT
+    }
+}
+
+/// An error that names a path, from an `io::Error`.
+fn at<F>(path: &Path, error: F) -> impl FnOnce(io::Error) -> OutputError
+where
+    F: FnOnce(PathBuf, io::Error) -> OutputError,
+{
+    let path = path.to_path_buf();
+    move |source| error(path, source)
+}
+
 /// First line of the kustomization.yaml that kdrender writes; its presence marks the folder as
 /// kdrender's to replace.
 pub const MARKER: &str =
@@ -42,10 +97,11 @@ pub fn file_name(object: &Object) -> String {
 }
 
 /// The folder's contents: relative path → text, in a stable order.
-pub fn contents(objects: &[Object]) -> Result<Vec<(String, String)>, String> {
-    let mut files = Vec::with_capacity(objects.len() + 1);
+pub fn contents(objects: &[Object]) -> Result<Vec<(String, String)>, OutputError> {
+    let mut files = Vec::with_capacity(objects.len().saturating_add(1));
     for object in objects {
-        files.push((file_name(object), emit::to_yaml(&object.value)?));
+        let yaml = emit::to_yaml(&object.value).map_err(|e| OutputError::Yaml(e.into()))?;
+        files.push((file_name(object), yaml));
     }
     files.sort();
     let mut kustomization = format!(
@@ -61,24 +117,20 @@ pub fn contents(objects: &[Object]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Replaces `dir` with the given files.
-pub fn replace(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+pub fn replace(dir: &Path, files: &[(String, String)]) -> Result<(), OutputError> {
     let target = Target::of(dir)?;
-    fs::create_dir_all(&target.parent)
-        .map_err(|e| format!("cannot create {}: {e}", target.parent.display()))?;
+    fs::create_dir_all(&target.parent).map_err(at(&target.parent, create))?;
     // Held until the end of the run; `None` where the file system cannot lock.
     let lock = Lock::acquire(&target.parent).ok();
     if let Some(lock) = &lock {
         target.recover(lock)?;
     }
-    let shown = dir.display();
     if dir.exists() {
         if !dir.is_dir() {
-            return Err(format!("{shown} exists and is not a folder"));
+            return Err(OutputError::NotAFolder(dir.to_path_buf()));
         }
         if !is_ours(dir)? {
-            return Err(format!(
-                "{shown} is not empty and was not written by kdrender (its kustomization.yaml lacks kdrender's marker); refusing to replace it"
-            ));
+            return Err(OutputError::NotOurs(dir.to_path_buf()));
         }
     }
     let staging = target.new_staging()?;
@@ -102,7 +154,7 @@ const STAGING: &str = "new";
 const RETIRED: &str = "old";
 
 impl Target {
-    fn of(dir: &Path) -> Result<Target, String> {
+    fn of(dir: &Path) -> Result<Target, OutputError> {
         let parent = match dir.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -110,7 +162,7 @@ impl Target {
         let base = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| format!("{} names no folder", dir.display()))?;
+            .ok_or_else(|| OutputError::NoFolderName(dir.to_path_buf()))?;
         Ok(Target {
             dir: dir.to_path_buf(),
             parent,
@@ -124,10 +176,9 @@ impl Target {
     }
 
     /// What runs left beside the folder, by kind: real folders whose names are ours, sorted.
-    fn leftovers(&self, kind: &str) -> Result<Vec<PathBuf>, String> {
+    fn leftovers(&self, kind: &str) -> Result<Vec<PathBuf>, OutputError> {
         let start = format!("{}{kind}-", self.prefix);
-        let entries = fs::read_dir(&self.parent)
-            .map_err(|e| format!("cannot read {}: {e}", self.parent.display()))?;
+        let entries = fs::read_dir(&self.parent).map_err(at(&self.parent, read))?;
         let mut found = Vec::new();
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -145,15 +196,13 @@ impl Target {
     /// Undoes what killed runs left: puts back a previous output that a run killed between the
     /// fallback's two renames left under its old name, then removes every staging and old
     /// folder. Only with the lock, which no live run then holds.
-    fn recover(&self, _lock: &Lock) -> Result<(), String> {
+    fn recover(&self, _lock: &Lock) -> Result<(), OutputError> {
         let retired = self.leftovers(RETIRED)?;
         if let (Err(_), Some(previous)) = (fs::symlink_metadata(&self.dir), retired.first()) {
-            fs::rename(previous, &self.dir).map_err(|e| {
-                format!(
-                    "cannot put the previous output back from {} to {}: {e}",
-                    previous.display(),
-                    self.dir.display()
-                )
+            fs::rename(previous, &self.dir).map_err(|source| OutputError::PutBack {
+                from: previous.clone(),
+                to: self.dir.clone(),
+                source,
             })?;
         }
         for stale in self
@@ -161,36 +210,33 @@ impl Target {
             .iter()
             .chain(&self.leftovers(STAGING)?)
         {
-            fs::remove_dir_all(stale).map_err(|e| {
-                format!(
-                    "cannot remove {}, left by an earlier run: {e}",
-                    stale.display()
-                )
-            })?;
+            fs::remove_dir_all(stale).map_err(at(stale, |path, source| {
+                OutputError::RemoveLeftover { path, source }
+            }))?;
         }
         Ok(())
     }
 
     /// A fresh, empty staging folder of this process.
-    fn new_staging(&self) -> Result<PathBuf, String> {
+    fn new_staging(&self) -> Result<PathBuf, OutputError> {
         let staging = self.beside(STAGING, &std::process::id().to_string());
-        fs::create_dir(&staging)
-            .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
+        fs::create_dir(&staging).map_err(at(&staging, create))?;
         Ok(staging)
     }
 
     /// Puts the staging folder in the output folder's place, atomically where the system can.
-    fn swap_in(&self, staging: &Path) -> Result<(), String> {
-        let shown = self.dir.display();
+    fn swap_in(&self, staging: &Path) -> Result<(), OutputError> {
         let result = if fs::symlink_metadata(&self.dir).is_err() {
-            fs::rename(staging, &self.dir)
-                .map_err(|e| format!("cannot move the new output into {shown}: {e}"))
+            fs::rename(staging, &self.dir).map_err(at(&self.dir, move_in))
         } else {
             match exchange(staging, &self.dir) {
                 // The staging name now holds the previous output.
                 Ok(()) => return remove_previous(staging),
                 Err(e) if e.kind() == io::ErrorKind::Unsupported => self.swap_in_two_steps(staging),
-                Err(e) => Err(format!("cannot exchange {shown} with the new output: {e}")),
+                Err(source) => Err(OutputError::Exchange {
+                    dir: self.dir.clone(),
+                    source,
+                }),
             }
         };
         if result.is_err() {
@@ -201,25 +247,36 @@ impl Target {
 
     /// The fallback: the output folder aside, then the staging folder into its place. A run
     /// killed in between leaves the previous output under its old name, for the next run.
-    fn swap_in_two_steps(&self, staging: &Path) -> Result<(), String> {
-        let shown = self.dir.display();
+    fn swap_in_two_steps(&self, staging: &Path) -> Result<(), OutputError> {
         let retired = self.beside(RETIRED, &std::process::id().to_string());
-        fs::rename(&self.dir, &retired).map_err(|e| format!("cannot move {shown} aside: {e}"))?;
+        fs::rename(&self.dir, &retired).map_err(at(&self.dir, |dir, source| {
+            OutputError::MoveAside { dir, source }
+        }))?;
         if let Err(e) = fs::rename(staging, &self.dir) {
             let _ = fs::rename(&retired, &self.dir);
-            return Err(format!("cannot move the new output into {shown}: {e}"));
+            return Err(move_in(self.dir.clone(), e));
         }
         remove_previous(&retired)
     }
 }
 
-fn remove_previous(previous: &Path) -> Result<(), String> {
-    fs::remove_dir_all(previous).map_err(|e| {
-        format!(
-            "cannot remove the previous output at {}: {e}",
-            previous.display()
-        )
-    })
+fn create(path: PathBuf, source: io::Error) -> OutputError {
+    OutputError::Create { path, source }
+}
+
+fn read(path: PathBuf, source: io::Error) -> OutputError {
+    OutputError::Read { path, source }
+}
+
+fn move_in(dir: PathBuf, source: io::Error) -> OutputError {
+    OutputError::MoveIn { dir, source }
+}
+
+fn remove_previous(previous: &Path) -> Result<(), OutputError> {
+    fs::remove_dir_all(previous).map_err(at(previous, |path, source| OutputError::RemovePrevious {
+        path,
+        source,
+    }))
 }
 
 /// Exchanges two folders' names in one step; `Unsupported` where the system or the file system
@@ -265,9 +322,8 @@ impl Lock {
 }
 
 /// An empty folder, or one whose kustomization.yaml starts with the marker.
-fn is_ours(dir: &Path) -> Result<bool, String> {
-    let mut entries =
-        fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+fn is_ours(dir: &Path) -> Result<bool, OutputError> {
+    let mut entries = fs::read_dir(dir).map_err(at(dir, read))?;
     if entries.next().is_none() {
         return Ok(true);
     }
@@ -275,14 +331,16 @@ fn is_ours(dir: &Path) -> Result<bool, String> {
         .is_ok_and(|text| text.lines().next() == Some(MARKER)))
 }
 
-fn write_all(staging: &Path, files: &[(String, String)]) -> Result<(), String> {
+fn write_all(staging: &Path, files: &[(String, String)]) -> Result<(), OutputError> {
     for (relative, text) in files {
         let path = staging.join(relative);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            fs::create_dir_all(parent).map_err(at(parent, create))?;
         }
-        fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        fs::write(&path, text).map_err(at(&path, |path, source| OutputError::Write {
+            path,
+            source,
+        }))?;
     }
     Ok(())
 }
@@ -467,7 +525,11 @@ mod tests {
         fs::create_dir(&foreign).unwrap();
         fs::write(foreign.join("todo.txt"), "keep me").unwrap();
         let error = replace(&foreign, &files(&["a.yaml"])).unwrap_err();
-        assert!(error.contains("refusing to replace it"), "{error}");
+        assert!(matches!(error, OutputError::NotOurs(_)), "{error:?}");
+        assert!(
+            error.to_string().contains("refusing to replace it"),
+            "{error}"
+        );
         assert_eq!(
             fs::read_to_string(foreign.join("todo.txt")).unwrap(),
             "keep me"

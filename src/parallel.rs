@@ -46,7 +46,9 @@ pub fn map<I: Sync, R: Send>(items: &[I], f: impl Fn(&I) -> R + Sync) -> Vec<R> 
             match worker.join() {
                 Ok(done) => {
                     for (index, result) in done {
-                        slots[index] = Some(result);
+                        if let Some(slot) = slots.get_mut(index) {
+                            *slot = Some(result);
+                        }
                     }
                 }
                 // A panic is a bug: let it surface as one.

@@ -12,7 +12,7 @@ mod common;
 use proptest::prelude::*;
 
 use common::*;
-use kdrender::cli::InputOptions;
+use kdrender::options::InputOptions;
 use kdrender::validate::{Overrides, Scope};
 
 /// About 68,000 values through aliases: harmless alone, not thirty times over.

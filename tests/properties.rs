@@ -11,8 +11,8 @@ mod common;
 use proptest::prelude::*;
 
 use common::*;
-use kdrender::cli::InputOptions;
 use kdrender::document::{Limits, parse_json, parse_yaml};
+use kdrender::options::InputOptions;
 use kdrender::validate::{Overrides, Scope};
 
 proptest! {

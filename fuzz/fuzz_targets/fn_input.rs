@@ -1,7 +1,7 @@
 //! `kdrender fn`: any text on stdin, as kustomize or kpt would hand it over, through the library
-//! entry point the binary uses (`krm::run`). The function runs in `fuzz/fn/`, whose `repo/` is a
-//! small repository (one app, one cluster, one template), so a functionConfig with
-//! `spec.path: repo` renders real objects.
+//! entry point the binary uses (`commands::function::run_on`). The function runs in `fuzz/fn/`,
+//! whose `repo/` is a small repository (one app, one cluster, one template), so a functionConfig
+//! with `spec.path: repo` renders real objects.
 //!
 //! Nothing may panic, and the items the function does not own pass through unchanged: read with
 //! kdrender's own YAML 1.2 core reader, the items of the list that comes out start with the items
@@ -24,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
     if names_a_folder_outside(input) {
         return;
     }
-    let outcome = kdrender::krm::run(input, &kdrender::cli::Environment::default());
+    let env = kdrender::options::Environment::default();
+    let outcome = kdrender::commands::function::run_on(input, &env);
     let output = outcome.stdout.to_string();
     if output.is_empty() {
         assert_ne!(

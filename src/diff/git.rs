@@ -8,9 +8,12 @@
 //! exactly what was committed. Only `diff` runs git; `render` and `validate` never do.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use crate::exit;
 
 /// The repository that holds PATH.
 #[derive(Debug)]
@@ -21,11 +24,89 @@ pub struct Repository {
     pub prefix: String,
 }
 
-/// What went wrong, and whether it is the user's input (exit 1) or the machine (exit 74).
-#[derive(Debug)]
+/// What went wrong: the user's input (exit 1: no git, no repository, no such revision, a tree
+/// that cannot be written safely) or the machine (exit 74: git cannot be run or stops answering,
+/// a file cannot be written).
+#[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    Input(String),
-    Io(String),
+    #[error(
+        "kdrender diff needs the git command, which is not installed or not on PATH (render and validate do not need it)"
+    )]
+    NotInstalled,
+    #[error("cannot run git: {0}")]
+    CannotRun(#[source] io::Error),
+    #[error("{} is not inside a Git working tree, which kdrender diff needs ({stderr})", shown.display())]
+    NotAWorkingTree { shown: PathBuf, stderr: String },
+    #[error(
+        "{} belongs to the Git working tree {top}, not to the repository {} that holds it as written; kdrender diff follows no symlink to find the repository",
+        shown.display(),
+        root.display()
+    )]
+    OtherWorkingTree {
+        shown: PathBuf,
+        top: String,
+        root: PathBuf,
+    },
+    #[error(
+        "the base revision \"{0}\" does not exist in this repository (a branch, tag or commit is needed; in CI, fetch it first)"
+    )]
+    UnknownRevision(String),
+    #[error("git cannot list the files of {commit}: {stderr}")]
+    CannotList { commit: String, stderr: String },
+    #[error(
+        "the tree of {} cannot be written safely, and git itself would never check it out: {problems}",
+        short(commit)
+    )]
+    UnsafeTree {
+        commit: String,
+        problems: TreeProblems,
+    },
+    #[error(
+        "the base revision's \"{0}\" would be written through a link or over a file; kdrender never writes outside its temporary folder"
+    )]
+    UnsafePath(String),
+    #[error("git ls-tree printed a line kdrender cannot read: {0}")]
+    MalformedListing(String),
+    #[error("cannot talk to git cat-file")]
+    NoPipes,
+    #[error("cannot read from git cat-file: {0}")]
+    CannotReadBlob(#[source] io::Error),
+    #[error("git cat-file answered {header:?} for {path}")]
+    UnexpectedAnswer { header: String, path: String },
+    #[error("git cat-file failed: {0}")]
+    CatFileLost(#[source] io::Error),
+    #[error("git cat-file failed: {stderr}")]
+    CatFileFailed { stderr: String },
+    #[error("cannot create a folder for the base revision: {0}")]
+    CannotCreateFolder(#[source] io::Error),
+    #[error("cannot write a file of the base revision: {0}")]
+    CannotWriteFile(#[source] io::Error),
+    #[error("cannot write a link of the base revision: {0}")]
+    CannotWriteLink(#[source] io::Error),
+}
+
+impl GitError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            GitError::NotInstalled
+            | GitError::NotAWorkingTree { .. }
+            | GitError::OtherWorkingTree { .. }
+            | GitError::UnknownRevision(_)
+            | GitError::CannotList { .. }
+            | GitError::UnsafeTree { .. }
+            | GitError::UnsafePath(_) => exit::INVALID_INPUT,
+            GitError::CannotRun(_)
+            | GitError::MalformedListing(_)
+            | GitError::NoPipes
+            | GitError::CannotReadBlob(_)
+            | GitError::UnexpectedAnswer { .. }
+            | GitError::CatFileLost(_)
+            | GitError::CatFileFailed { .. }
+            | GitError::CannotCreateFolder(_)
+            | GitError::CannotWriteFile(_)
+            | GitError::CannotWriteLink(_) => exit::IO_ERROR,
+        }
+    }
 }
 
 fn git(dir: &Path) -> Command {
@@ -43,48 +124,62 @@ fn git(dir: &Path) -> Command {
     command
 }
 
-fn not_installed(e: &std::io::Error) -> GitError {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        GitError::Input(
-            "kdrender diff needs the git command, which is not installed or not on PATH (render and validate do not need it)".to_string(),
-        )
+fn cannot_run(e: io::Error) -> GitError {
+    if e.kind() == io::ErrorKind::NotFound {
+        GitError::NotInstalled
     } else {
-        GitError::Io(format!("cannot run git: {e}"))
+        GitError::CannotRun(e)
     }
 }
 
-/// Runs git to completion; its trimmed stdout, or its stderr as the error.
-fn run(command: &mut Command) -> Result<Result<String, String>, GitError> {
-    let output = command.output().map_err(|e| not_installed(&e))?;
-    if output.status.success() {
-        Ok(Ok(String::from_utf8_lossy(&output.stdout)
-            .trim_end_matches('\n')
-            .to_string()))
+/// What git answered.
+enum Answer {
+    /// It succeeded: its stdout, without the final newlines.
+    Succeeded(String),
+    /// It failed: its stderr, trimmed.
+    Failed(String),
+}
+
+/// Runs git to completion.
+fn run(command: &mut Command) -> Result<Answer, GitError> {
+    let output = command.output().map_err(cannot_run)?;
+    Ok(if output.status.success() {
+        Answer::Succeeded(
+            String::from_utf8_lossy(&output.stdout)
+                .trim_end_matches('\n')
+                .to_string(),
+        )
     } else {
-        Ok(Err(String::from_utf8_lossy(&output.stderr)
-            .trim()
-            .to_string()))
-    }
+        Answer::Failed(trimmed(&output.stderr))
+    })
+}
+
+/// Git's stderr for a message.
+fn trimmed(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr).trim().to_string()
 }
 
 /// The repository whose working tree's top folder is `root`, with PATH at `prefix` below it.
-/// `root` was found from PATH as given ([`crate::cli::repository_root`]); git must agree that
+/// `root` was found from PATH as given ([`crate::options::repository_root`]); git must agree that
 /// it is the top of a working tree, so that a PATH whose symlinks lead into another checkout is
 /// never compared against that checkout's history. `shown` is PATH as the user wrote it.
 pub fn open(root: &Path, prefix: String, shown: &Path) -> Result<Repository, GitError> {
-    let top = run(git(root).args(["rev-parse", "--show-toplevel"]))?.map_err(|e| {
-        GitError::Input(format!(
-            "{} is not inside a Git working tree, which kdrender diff needs ({e})",
-            shown.display()
-        ))
-    })?;
+    let top = match run(git(root).args(["rev-parse", "--show-toplevel"]))? {
+        Answer::Succeeded(top) => top,
+        Answer::Failed(stderr) => {
+            return Err(GitError::NotAWorkingTree {
+                shown: shown.to_path_buf(),
+                stderr,
+            });
+        }
+    };
     let real = |path: &Path| std::fs::canonicalize(path).ok();
     if real(Path::new(&top)).is_none() || real(Path::new(&top)) != real(root) {
-        return Err(GitError::Input(format!(
-            "{} belongs to the Git working tree {top}, not to the repository {} that holds it as written; kdrender diff follows no symlink to find the repository",
-            shown.display(),
-            root.display()
-        )));
+        return Err(GitError::OtherWorkingTree {
+            shown: shown.to_path_buf(),
+            top,
+            root: root.to_path_buf(),
+        });
     }
     Ok(Repository {
         root: root.to_path_buf(),
@@ -95,11 +190,7 @@ pub fn open(root: &Path, prefix: String, shown: &Path) -> Result<Repository, Git
 /// The commit a revision names. `Ok(None)` for `HEAD` on a branch without commits yet (a new
 /// repository), which is compared as an empty base.
 pub fn resolve(repository: &Repository, revision: &str) -> Result<Option<String>, GitError> {
-    let missing = || {
-        GitError::Input(format!(
-            "the base revision \"{revision}\" does not exist in this repository (a branch, tag or commit is needed; in CI, fetch it first)"
-        ))
-    };
+    let missing = || GitError::UnknownRevision(revision.to_string());
     // A revision never starts with `-`; refusing it keeps it from being read as an option.
     if revision.is_empty() || revision.starts_with('-') {
         return Err(missing());
@@ -111,7 +202,7 @@ pub fn resolve(repository: &Repository, revision: &str) -> Result<Option<String>
         &format!("{revision}^{{commit}}"),
     ]))?;
     match verified {
-        Ok(commit) if !commit.is_empty() => Ok(Some(commit)),
+        Answer::Succeeded(commit) if !commit.is_empty() => Ok(Some(commit)),
         _ if revision == "HEAD" && unborn_head(repository)? => Ok(None),
         _ => Err(missing()),
     }
@@ -119,11 +210,13 @@ pub fn resolve(repository: &Repository, revision: &str) -> Result<Option<String>
 
 /// Whether HEAD names a branch that has no commit yet.
 fn unborn_head(repository: &Repository) -> Result<bool, GitError> {
-    let Ok(branch) = run(git(&repository.root).args(["symbolic-ref", "--quiet", "HEAD"]))? else {
+    let Answer::Succeeded(branch) =
+        run(git(&repository.root).args(["symbolic-ref", "--quiet", "HEAD"]))?
+    else {
         return Ok(false);
     };
     let exists = run(git(&repository.root).args(["rev-parse", "--verify", "--quiet", &branch]))?;
-    Ok(exists.is_err())
+    Ok(matches!(exists, Answer::Failed(_)))
 }
 
 /// One entry of a tree, as `git ls-tree -r` lists it.
@@ -138,6 +231,15 @@ struct Entry {
 impl Entry {
     fn shown(&self) -> String {
         shown(&self.raw)
+    }
+
+    /// What the entry is, for a path below it.
+    fn what(&self) -> &'static str {
+        match (self.kind.as_str(), self.mode.as_str()) {
+            (_, "120000") => "a symbolic link",
+            ("commit", _) => "a submodule",
+            _ => "a file",
+        }
     }
 
     /// Only blobs (files and links) are written; submodules are left out as `git archive`
@@ -168,39 +270,45 @@ pub fn export(repository: &Repository, commit: &str, destination: &Path) -> Resu
     let listing = git(&repository.root)
         .args(["ls-tree", "-r", "-z", "--full-tree", commit])
         .output()
-        .map_err(|e| not_installed(&e))?;
+        .map_err(cannot_run)?;
     if !listing.status.success() {
-        return Err(GitError::Input(format!(
-            "git cannot list the files of {commit}: {}",
-            String::from_utf8_lossy(&listing.stderr).trim()
-        )));
+        return Err(GitError::CannotList {
+            commit: commit.to_string(),
+            stderr: trimmed(&listing.stderr),
+        });
     }
     let entries = parse_listing(&listing.stdout)?;
-    check_tree(&entries).map_err(|problems| {
-        GitError::Input(format!(
-            "the tree of {} cannot be written safely, and git itself would never check it out: {problems}",
-            short(commit)
-        ))
+    check_tree(&entries).map_err(|problems| GitError::UnsafeTree {
+        commit: commit.to_string(),
+        problems,
     })?;
     let entries: Vec<Entry> = entries.into_iter().filter(Entry::is_written).collect();
     if entries.is_empty() {
         return Ok(());
     }
+    write_through_cat_file(repository, &entries, destination)
+}
 
+/// Writes the blobs of `entries` as `git cat-file --batch` hands them over.
+fn write_through_cat_file(
+    repository: &Repository,
+    entries: &[Entry],
+    destination: &Path,
+) -> Result<(), GitError> {
     let mut batch = git(&repository.root)
         .args(["cat-file", "--batch"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| not_installed(&e))?;
+        .map_err(cannot_run)?;
     let (Some(mut input), Some(output)) = (batch.stdin.take(), batch.stdout.take()) else {
-        return Err(GitError::Io("cannot talk to git cat-file".to_string()));
+        return Err(GitError::NoPipes);
     };
     // Ask for every blob from another thread, so that neither side waits on a full pipe.
     let ids: String = entries.iter().map(|e| format!("{}\n", e.id)).collect();
     let writer = std::thread::spawn(move || input.write_all(ids.as_bytes()));
-    let written = write_blobs(&entries, BufReader::new(output), destination);
+    let written = write_blobs(entries, BufReader::new(output), destination);
     if written.is_err() {
         // Stop git rather than wait for it to answer what will not be read.
         let _ = batch.kill();
@@ -208,12 +316,11 @@ pub fn export(repository: &Repository, commit: &str, destination: &Path) -> Resu
     let asked = writer.join();
     let finished = batch.wait_with_output();
     written?;
-    let finished = finished.map_err(|e| GitError::Io(format!("git cat-file failed: {e}")))?;
+    let finished = finished.map_err(GitError::CatFileLost)?;
     if !finished.status.success() || !matches!(asked, Ok(Ok(()))) {
-        return Err(GitError::Io(format!(
-            "git cat-file failed: {}",
-            String::from_utf8_lossy(&finished.stderr).trim()
-        )));
+        return Err(GitError::CatFileFailed {
+            stderr: trimmed(&finished.stderr),
+        });
     }
     Ok(())
 }
@@ -224,12 +331,7 @@ fn parse_listing(listing: &[u8]) -> Result<Vec<Entry>, GitError> {
         .split(|&b| b == 0)
         .filter(|record| !record.is_empty())
         .map(|record| {
-            let malformed = || {
-                GitError::Io(format!(
-                    "git ls-tree printed a line kdrender cannot read: {}",
-                    shown(record)
-                ))
-            };
+            let malformed = || GitError::MalformedListing(shown(record));
             let tab = record
                 .iter()
                 .position(|&b| b == b'\t')
@@ -253,7 +355,7 @@ fn parse_listing(listing: &[u8]) -> Result<Vec<Entry>, GitError> {
 /// Refuses a tree that git would never check out, naming its paths: components that are
 /// empty, `.` or `..`; the same path twice; a path below an entry that is a link, a file or a
 /// submodule (a crafted tree holding a link `a` and a folder `a/`).
-fn check_tree(entries: &[Entry]) -> Result<(), String> {
+fn check_tree(entries: &[Entry]) -> Result<(), TreeProblems> {
     let mut problems = Vec::new();
     let mut seen: BTreeMap<&[u8], &Entry> = BTreeMap::new();
     for entry in entries {
@@ -262,45 +364,84 @@ fn check_tree(entries: &[Entry]) -> Result<(), String> {
             .split(|&b| b == b'/')
             .any(|name| name.is_empty() || name == b"." || name == b"..")
         {
-            problems.push(format!(
-                "\"{}\" has an empty, \".\" or \"..\" component",
-                entry.shown()
-            ));
+            problems.push(TreeProblem::Component(entry.shown()));
         }
         if seen.insert(&entry.raw, entry).is_some() {
-            problems.push(format!("\"{}\" is in the tree twice", entry.shown()));
+            problems.push(TreeProblem::Twice(entry.shown()));
         }
     }
     for entry in entries {
-        let below = entry
-            .raw
-            .iter()
-            .enumerate()
-            .filter(|&(_, &b)| b == b'/')
-            .find_map(|(at, _)| seen.get(&entry.raw[..at]));
-        if let Some(parent) = below {
-            let what = match (parent.kind.as_str(), parent.mode.as_str()) {
-                (_, "120000") => "a symbolic link",
-                ("commit", _) => "a submodule",
-                _ => "a file",
-            };
-            problems.push(format!(
-                "\"{}\" lies below \"{}\", which is {what}",
-                entry.shown(),
-                parent.shown()
-            ));
+        if let Some(parent) = entry_above(entry, &seen) {
+            problems.push(TreeProblem::Below {
+                path: entry.shown(),
+                parent: parent.shown(),
+                what: parent.what(),
+            });
         }
     }
     if problems.is_empty() {
-        return Ok(());
+        Ok(())
+    } else {
+        Err(TreeProblems(problems))
     }
-    let count = problems.len();
-    problems.truncate(MAX_TREE_PROBLEMS);
-    let mut text = problems.join("; ");
-    if count > MAX_TREE_PROBLEMS {
-        text.push_str(&format!("; and {} more", count - MAX_TREE_PROBLEMS));
+}
+
+/// The entry of the tree that lies at a folder above `entry`, if any.
+fn entry_above<'a>(entry: &Entry, seen: &BTreeMap<&[u8], &'a Entry>) -> Option<&'a Entry> {
+    entry
+        .raw
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'/')
+        .find_map(|(at, _)| seen.get(entry.raw.get(..at)?).copied())
+}
+
+/// One reason git would never check a tree out.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TreeProblem {
+    /// A path with an empty, `.` or `..` component.
+    Component(String),
+    /// A path in the tree twice.
+    Twice(String),
+    /// A path below an entry that is not a folder.
+    Below {
+        path: String,
+        parent: String,
+        what: &'static str,
+    },
+}
+
+impl fmt::Display for TreeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TreeProblem::Component(path) => {
+                write!(f, "\"{path}\" has an empty, \".\" or \"..\" component")
+            }
+            TreeProblem::Twice(path) => write!(f, "\"{path}\" is in the tree twice"),
+            TreeProblem::Below { path, parent, what } => {
+                write!(f, "\"{path}\" lies below \"{parent}\", which is {what}")
+            }
+        }
     }
-    Err(text)
+}
+
+/// Every reason a tree is refused; the first [`MAX_TREE_PROBLEMS`] are named.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TreeProblems(pub Vec<TreeProblem>);
+
+impl fmt::Display for TreeProblems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, problem) in self.0.iter().take(MAX_TREE_PROBLEMS).enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        if self.0.len() > MAX_TREE_PROBLEMS {
+            write!(f, "; and {} more", self.0.len() - MAX_TREE_PROBLEMS)?;
+        }
+        Ok(())
+    }
 }
 
 /// How many of a refused tree's problems are named.
@@ -323,46 +464,48 @@ fn write_blobs(
     mut output: impl BufRead,
     destination: &Path,
 ) -> Result<(), GitError> {
-    let io = |what: &str, e: std::io::Error| GitError::Io(format!("{what}: {e}"));
     let mut folders = Folders::new(destination);
     for entry in entries {
-        // `<id> blob <size>\n<content>\n`
-        let mut header = String::new();
-        output
-            .read_line(&mut header)
-            .map_err(|e| io("cannot read from git cat-file", e))?;
-        let size = header
-            .trim_end()
-            .strip_prefix(&format!("{} blob ", entry.id))
-            .and_then(|size| size.parse::<u64>().ok())
-            .ok_or_else(|| {
-                GitError::Io(format!(
-                    "git cat-file answered {:?} for {}",
-                    header.trim_end(),
-                    entry.shown()
-                ))
-            })?;
-        let mut content = Vec::new();
-        output
-            .by_ref()
-            .take(size)
-            .read_to_end(&mut content)
-            .map_err(|e| io("cannot read from git cat-file", e))?;
-        let mut newline = [0u8; 1];
-        output
-            .read_exact(&mut newline)
-            .map_err(|e| io("cannot read from git cat-file", e))?;
+        let content = read_blob(&mut output, entry)?;
         let target = folders.parent_of(entry)?;
         if entry.mode == "120000" {
             symlink(&content, &target).map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => unsafe_path(entry),
-                _ => GitError::Io(format!("cannot write a link of the base revision: {e}")),
+                io::ErrorKind::AlreadyExists => unsafe_path(entry),
+                _ => GitError::CannotWriteLink(e),
             })?;
         } else {
             write_new_file(&target, &content, entry)?;
         }
     }
     Ok(())
+}
+
+/// The next blob `git cat-file --batch` answers, which must be `entry`'s:
+/// `<id> blob <size>\n<content>\n`.
+fn read_blob(output: &mut impl BufRead, entry: &Entry) -> Result<Vec<u8>, GitError> {
+    let mut header = String::new();
+    output
+        .read_line(&mut header)
+        .map_err(GitError::CannotReadBlob)?;
+    let size = header
+        .trim_end()
+        .strip_prefix(&format!("{} blob ", entry.id))
+        .and_then(|size| size.parse::<u64>().ok())
+        .ok_or_else(|| GitError::UnexpectedAnswer {
+            header: header.trim_end().to_string(),
+            path: entry.shown(),
+        })?;
+    let mut content = Vec::new();
+    output
+        .by_ref()
+        .take(size)
+        .read_to_end(&mut content)
+        .map_err(GitError::CannotReadBlob)?;
+    let mut newline = [0u8; 1];
+    output
+        .read_exact(&mut newline)
+        .map_err(GitError::CannotReadBlob)?;
+    Ok(content)
 }
 
 /// The folders of the exported tree, created one component at a time and never through a link.
@@ -399,16 +542,12 @@ impl<'a> Folders<'a> {
             match std::fs::symlink_metadata(&current) {
                 Ok(metadata) if metadata.file_type().is_dir() => {}
                 Ok(_) => return Err(unsafe_path(entry)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    std::fs::DirBuilder::new().create(&current).map_err(|e| {
-                        GitError::Io(format!("cannot create a folder for the base revision: {e}"))
-                    })?;
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    std::fs::DirBuilder::new()
+                        .create(&current)
+                        .map_err(GitError::CannotCreateFolder)?;
                 }
-                Err(e) => {
-                    return Err(GitError::Io(format!(
-                        "cannot create a folder for the base revision: {e}"
-                    )));
-                }
+                Err(e) => return Err(GitError::CannotCreateFolder(e)),
             }
             self.known.insert(current.clone());
         }
@@ -417,10 +556,7 @@ impl<'a> Folders<'a> {
 }
 
 fn unsafe_path(entry: &Entry) -> GitError {
-    GitError::Input(format!(
-        "the base revision's \"{}\" would be written through a link or over a file; kdrender never writes outside its temporary folder",
-        entry.shown()
-    ))
+    GitError::UnsafePath(entry.shown())
 }
 
 /// Creates a file where nothing exists yet (never through a link, never over a file).
@@ -430,13 +566,9 @@ fn write_new_file(target: &Path, content: &[u8], entry: &Entry) -> Result<(), Gi
         .create_new(true)
         .open(target);
     match file {
-        Ok(mut file) => file
-            .write_all(content)
-            .map_err(|e| GitError::Io(format!("cannot write a file of the base revision: {e}"))),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(unsafe_path(entry)),
-        Err(e) => Err(GitError::Io(format!(
-            "cannot write a file of the base revision: {e}"
-        ))),
+        Ok(mut file) => file.write_all(content).map_err(GitError::CannotWriteFile),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(unsafe_path(entry)),
+        Err(e) => Err(GitError::CannotWriteFile(e)),
     }
 }
 
@@ -455,7 +587,7 @@ fn symlink(_target: &[u8], _link: &Path) -> std::io::Result<()> {
 
 /// A short form of a commit id for the text header.
 pub fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
+    commit.get(..12).unwrap_or(commit)
 }
 
 #[cfg(test)]
@@ -490,7 +622,7 @@ mod tests {
 
     #[test]
     fn trees_git_would_never_check_out_are_refused_naming_their_paths() {
-        let problems = |listing: &[u8]| check_tree(&listed(listing)).unwrap_err();
+        let problems = |listing: &[u8]| check_tree(&listed(listing)).unwrap_err().to_string();
         assert_eq!(
             problems(b"120000 blob aaa\ta\x00100644 blob bbb\ta/file.txt\x00"),
             "\"a/file.txt\" lies below \"a\", which is a symbolic link"
@@ -526,6 +658,27 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_tree_names_its_first_ten_problems_and_counts_the_rest() {
+        let listing: Vec<u8> = (0..12)
+            .flat_map(|i| {
+                format!("100644 blob aaa\tdup{i}\x00100644 blob aaa\tdup{i}\x00").into_bytes()
+            })
+            .collect();
+        let refused = check_tree(&listed(&listing)).unwrap_err();
+        assert_eq!(refused.0.len(), 12);
+        let text = refused.to_string();
+        assert!(
+            text.starts_with("\"dup0\" is in the tree twice; \"dup1\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"dup9\" is in the tree twice; and 2 more"),
+            "{text}"
+        );
+        assert!(!text.contains("dup10"), "{text}");
+    }
+
+    #[test]
     fn a_malformed_listing_is_an_error() {
         assert!(parse_listing(b"100644 blob aaa no tab\x00").is_err());
         assert!(parse_listing(b"100644 blob\tx\x00").is_err());
@@ -553,8 +706,14 @@ mod tests {
         let answer = batch(&[("aaa", target.as_bytes()), ("bbb", b"overwritten")]);
         let result = write_blobs(&entries, &answer[..], export.path());
         assert!(
-            matches!(&result, Err(GitError::Input(m)) if m.contains("\"a/file.txt\" would be written through a link")),
+            matches!(&result, Err(GitError::UnsafePath(path)) if path == "a/file.txt"),
             "{result:?}"
+        );
+        assert!(
+            result
+                .unwrap_err()
+                .to_string()
+                .contains("\"a/file.txt\" would be written through a link")
         );
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "original");
 
@@ -562,10 +721,9 @@ mod tests {
         let export = tempfile::tempdir().unwrap();
         let entries = listed(b"100644 blob aaa\tb\x00120000 blob bbb\tb\x00");
         let answer = batch(&[("aaa", b"first"), ("bbb", target.as_bytes())]);
-        assert!(matches!(
-            write_blobs(&entries, &answer[..], export.path()),
-            Err(GitError::Input(_))
-        ));
+        let refused = write_blobs(&entries, &answer[..], export.path()).unwrap_err();
+        assert!(matches!(refused, GitError::UnsafePath(_)), "{refused:?}");
+        assert_eq!(refused.exit_code(), exit::INVALID_INPUT);
         assert_eq!(
             std::fs::read_to_string(export.path().join("b")).unwrap(),
             "first"

@@ -8,7 +8,7 @@
 //! The two sets of objects are compared into a [`plan::Plan`] — objects added, removed and
 //! changed, the StatefulSets that restart and why ([`reasons`]), scales, prunes, and warnings
 //! for changes Kubernetes refuses in place or that lose data — and printed as text ([`text`])
-//! or JSON ([`json`]).
+//! or JSON ([`json`]) by the command ([`crate::commands::diff`]).
 
 pub mod git;
 pub mod json;
@@ -16,40 +16,15 @@ pub mod plan;
 pub mod reasons;
 pub mod text;
 
-use std::path::Path;
+use std::io;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Environment, InputOptions};
-use crate::diag::Diagnostic;
-use crate::validate::{Overrides, Scope};
-use crate::{Outcome, Text, exit};
-
-/// Exit code of `diff --exit-code` when the change does something.
-pub const CHANGES_FOUND: i32 = 3;
-/// Exit code when the machine fails us (a temporary folder cannot be written): sysexits' EX_IOERR,
-/// as `main` uses for output errors.
-const IO_ERROR: i32 = 74;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Color {
-    Auto,
-    Always,
-    Never,
-}
-
-pub struct DiffOptions<'a> {
-    pub path: &'a Path,
-    pub base: &'a str,
-    pub format: Format,
-    pub color: Color,
-    pub exit_code: bool,
-    pub namespace: Option<String>,
-}
+use crate::emit;
+use crate::exit;
+use crate::options::{DiffOptions, Environment, InputOptions, OptionsError};
+use crate::pipeline::{self, Failure, Rendered};
+use crate::render::Object;
+use crate::validate::Scope;
 
 /// Where the comparison starts from, for the report's header.
 pub struct Base<'a> {
@@ -68,98 +43,104 @@ impl Base<'_> {
     }
 }
 
-fn error(message: String, code: i32) -> Outcome {
-    Outcome {
-        stdout: Text::default(),
-        stderr: format!("error: {message}\n"),
-        code,
+/// The two renders compared.
+pub struct Comparison {
+    pub plan: plan::Plan,
+    /// The working tree's render, for its warnings.
+    pub head: Rendered,
+    /// The commit the base revision names; `None` in a repository without commits.
+    pub commit: Option<String>,
+    /// PATH relative to the repository root, `/`-separated (`""` for the root).
+    pub prefix: String,
+}
+
+impl Comparison {
+    /// The base of the comparison, for the report's header.
+    pub fn base<'a>(&'a self, revision: &'a str) -> Base<'a> {
+        Base {
+            revision,
+            commit: self.commit.as_deref(),
+            path: &self.prefix,
+        }
     }
 }
 
-fn git_error(error: git::GitError) -> Outcome {
-    match error {
-        git::GitError::Input(message) => self::error(message, exit::INVALID_INPUT),
-        git::GitError::Io(message) => self::error(message, IO_ERROR),
+/// Why there is nothing to compare.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error("{} is not a folder", .0.display())]
+    NotAFolder(PathBuf),
+    /// The repository around PATH cannot be told.
+    #[error(transparent)]
+    Root(#[from] OptionsError),
+    #[error(transparent)]
+    Git(#[from] git::GitError),
+    #[error("cannot create a temporary folder for the base revision in {}: {source}", dir.display())]
+    TemporaryFolder {
+        dir: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The working tree does not render.
+    #[error("the working tree does not render")]
+    Head(Box<Failure>),
+    #[error(transparent)]
+    Base(Box<BaseDoesNotRender>),
+}
+
+/// The base revision does not render: its report, and which revision it was.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the base revision \"{revision}\" ({}) does not render, so there is nothing sound to compare with",
+    git::short(commit)
+)]
+pub struct BaseDoesNotRender {
+    pub failure: Failure,
+    pub revision: String,
+    pub commit: String,
+}
+
+impl DiffError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            DiffError::Git(error) => error.exit_code(),
+            DiffError::TemporaryFolder { .. } => exit::IO_ERROR,
+            DiffError::NotAFolder(_)
+            | DiffError::Root(_)
+            | DiffError::Head(_)
+            | DiffError::Base(_) => exit::INVALID_INPUT,
+        }
     }
 }
 
-pub fn run(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
-    let mut outcome = compare(options, env);
-    // Diagnostics quote input files (names, snippets): no control character of theirs reaches a
-    // terminal raw (the text plan on stdout is escaped as it is written).
-    outcome.stderr = crate::visible::visible_lines(&outcome.stderr);
-    outcome
-}
-
-fn compare(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
-    let repository = match repository(options.path, env) {
-        Ok(repository) => repository,
-        Err(outcome) => return outcome,
-    };
-    let commit = match git::resolve(&repository, options.base) {
-        Ok(commit) => commit,
-        Err(e) => return git_error(e),
-    };
-    let overrides = Overrides {
-        namespace: options.namespace.clone(),
-        argocd_namespace: env.argocd_app_namespace.clone(),
-        ..Overrides::default()
-    };
+/// Renders PATH in the working tree and at the base revision, and compares the two.
+pub fn compare(options: &DiffOptions, env: &Environment) -> Result<Comparison, DiffError> {
+    let repository = repository(&options.path, env)?;
+    let commit = git::resolve(&repository, &options.base)?;
 
     // The working tree first: its problems are the ones the author is fixing.
     let head_options = InputOptions {
-        path: options.path.to_path_buf(),
+        path: options.path.clone(),
         root: repository.root.clone(),
-        overrides: overrides.clone(),
+        overrides: options.overrides.clone(),
     };
-    let head = match crate::render_objects(
-        &head_options,
-        Scope::UsedApps,
-        crate::emit::MAX_OUTPUT_BYTES,
-    ) {
-        Ok(rendered) => rendered,
-        Err(failure) => {
-            return Outcome {
-                stdout: Text::default(),
-                stderr: failure.report(),
-                code: exit::INVALID_INPUT,
-            };
-        }
-    };
+    let head = render(&head_options).map_err(|failure| DiffError::Head(Box::new(failure)))?;
 
     // The base: PATH in the exported tree; absent there, or no commit yet, it renders nothing.
     let base_objects = match &commit {
-        Some(commit) => match render_base(options, &repository, commit, overrides) {
-            Ok(objects) => objects,
-            Err(outcome) => return outcome,
-        },
+        Some(commit) => render_base(options, &repository, commit)?,
         None => Vec::new(),
     };
+    Ok(Comparison {
+        plan: plan::plan(&base_objects, &head.objects),
+        head,
+        commit,
+        prefix: repository.prefix,
+    })
+}
 
-    let plan = plan::plan(&base_objects, &head.objects);
-    let base = Base {
-        revision: options.base,
-        commit: commit.as_deref(),
-        path: &repository.prefix,
-    };
-    let color = match options.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => env.stdout_is_terminal && !env.no_color,
-    };
-    let stdout = match options.format {
-        Format::Text => text::render(&plan, &base, color),
-        Format::Json => json::render(&plan, &base),
-    };
-    Outcome {
-        stdout: Text::from(stdout),
-        stderr: head.diagnostics.render(&head.sources),
-        code: if options.exit_code && !plan.is_empty() {
-            CHANGES_FOUND
-        } else {
-            exit::SUCCESS
-        },
-    }
+fn render(options: &InputOptions) -> Result<Rendered, Failure> {
+    pipeline::render_objects(options, Scope::UsedApps, emit::MAX_OUTPUT_BYTES)
 }
 
 /// The objects PATH renders at the base commit, whose tree is written into a private folder
@@ -167,24 +148,18 @@ fn compare(options: &DiffOptions<'_>, env: &Environment) -> Outcome {
 /// base is rendered with it as the repository root, and every file is named relative to that
 /// root.
 fn render_base(
-    options: &DiffOptions<'_>,
+    options: &DiffOptions,
     repository: &git::Repository,
     commit: &str,
-    overrides: Overrides,
-) -> Result<Vec<crate::render::Object>, Outcome> {
+) -> Result<Vec<Object>, DiffError> {
     let export = tempfile::Builder::new()
         .prefix("kdrender-diff-")
         .tempdir()
-        .map_err(|e| {
-            error(
-                format!(
-                    "cannot create a temporary folder for the base revision in {}: {e}",
-                    std::env::temp_dir().display()
-                ),
-                IO_ERROR,
-            )
+        .map_err(|source| DiffError::TemporaryFolder {
+            dir: std::env::temp_dir(),
+            source,
         })?;
-    git::export(repository, commit, export.path()).map_err(git_error)?;
+    git::export(repository, commit, export.path())?;
     let base_path = export.path().join(&repository.prefix);
     if !base_path.is_dir() {
         return Ok(Vec::new());
@@ -192,63 +167,36 @@ fn render_base(
     let base_options = InputOptions {
         path: base_path,
         root: export.path().to_path_buf(),
-        overrides,
+        overrides: options.overrides.clone(),
     };
-    match crate::render_objects(
-        &base_options,
-        Scope::UsedApps,
-        crate::emit::MAX_OUTPUT_BYTES,
-    ) {
+    match render(&base_options) {
         Ok(rendered) => Ok(rendered.objects),
-        Err(failure) => {
-            let mut diagnostics = failure.diagnostics;
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "the base revision \"{}\" ({}) does not render, so there is nothing sound to compare with",
-                    options.base,
-                    git::short(commit)
-                ))
-                .help("the files named above are as they are at the base revision; pass another --base"),
-            );
-            Err(Outcome {
-                stdout: Text::default(),
-                stderr: diagnostics.render(&failure.sources),
-                code: exit::INVALID_INPUT,
-            })
-        }
+        Err(failure) => Err(DiffError::Base(Box::new(BaseDoesNotRender {
+            failure,
+            revision: options.base.clone(),
+            commit: commit.to_string(),
+        }))),
     }
 }
 
 /// The repository that holds PATH, found from PATH as given (never from where its symlinks
 /// lead), and PATH's place in it.
-fn repository(path: &Path, env: &Environment) -> Result<git::Repository, Outcome> {
+fn repository(path: &Path, env: &Environment) -> Result<git::Repository, DiffError> {
     if !path.is_dir() {
-        return Err(error(
-            format!("{} is not a folder", path.display()),
-            exit::INVALID_INPUT,
-        ));
+        return Err(DiffError::NotAFolder(path.to_path_buf()));
     }
-    let refused = |diagnostic: Diagnostic| {
-        let mut diagnostics = crate::diag::Diagnostics::default();
-        diagnostics.push(diagnostic);
-        Outcome {
-            stdout: Text::default(),
-            stderr: diagnostics.render(&crate::source::SourceMap::default()),
-            code: exit::INVALID_INPUT,
-        }
-    };
     // Argo CD's variables do not apply: diff runs in a checkout, never in cmp-server.
     let checkout = Environment {
         argocd_app_source_path: None,
         ..env.clone()
     };
-    let root = crate::cli::repository_root(path, None, &checkout).map_err(refused)?;
-    let cwd = env.working_directory().map_err(refused)?;
-    let absolute = crate::cli::normalize(&cwd.join(path));
+    let root = crate::options::repository_root(path, None, &checkout)?;
+    let cwd = env.working_directory()?;
+    let absolute = crate::load::normalize(&cwd.join(path));
     let prefix = match absolute.strip_prefix(&root) {
         Ok(inside) => crate::load::relative_path(Path::new(""), inside),
         Err(_) => String::new(),
     };
     let prefix = if prefix == "." { String::new() } else { prefix };
-    git::open(&root, prefix, path).map_err(git_error)
+    Ok(git::open(&root, prefix, path)?)
 }

@@ -225,6 +225,14 @@ pub struct ParseError {
     pub over_budget: bool,
 }
 
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
 impl ParseError {
     fn new(message: impl Into<String>, span: Span) -> Self {
         ParseError {

@@ -95,19 +95,7 @@ impl Builder<'_> {
                 self.charge(DOCUMENT_VALUES, 0, at)?;
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let node = Node {
-                    value: resolve_scalar(&value, style, tag.as_deref(), at)?,
-                    span: trim_span(at, text),
-                };
-                self.charge(1, 0, at)?;
-                let weight = Weight {
-                    values: 1,
-                    bytes: value.len(),
-                };
-                if anchor != 0 {
-                    self.anchors.insert(anchor, (node.clone(), weight));
-                }
-                self.push(node, weight)?;
+                self.scalar(&value, style, anchor, tag.as_deref(), at, text)?;
             }
             Event::SequenceStart(_, anchor, _) => {
                 self.open(at)?;
@@ -129,18 +117,7 @@ impl Builder<'_> {
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(at, text)?,
-            Event::Alias(id) => {
-                let Some(weight) = self.anchors.get(&id).map(|(_, weight)| *weight) else {
-                    return Err(ParseError::new("YAML alias to an unknown anchor", at));
-                };
-                // Charged before copying: an alias the budget refuses is never copied.
-                self.charge(weight.values, weight.bytes, at)?;
-                let Some(mut copy) = self.anchors.get(&id).map(|(target, _)| target.clone()) else {
-                    return Err(ParseError::new("YAML alias to an unknown anchor", at));
-                };
-                copy.span = at;
-                self.push(copy, weight)?;
-            }
+            Event::Alias(id) => self.alias(id, at)?,
             Event::UnresolvedAlias(name) => {
                 return Err(ParseError::new(
                     format!("YAML alias `*{name}` has no anchor"),
@@ -150,6 +127,44 @@ impl Builder<'_> {
             _ => {}
         }
         Ok(())
+    }
+
+    fn scalar(
+        &mut self,
+        value: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        at: Span,
+        text: &str,
+    ) -> Result<(), ParseError> {
+        let node = Node {
+            value: resolve_scalar(value, style, tag, at)?,
+            span: trim_span(at, text),
+        };
+        self.charge(1, 0, at)?;
+        let weight = Weight {
+            values: 1,
+            bytes: value.len(),
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, (node.clone(), weight));
+        }
+        self.push(node, weight)
+    }
+
+    /// A copy of the anchored node, charged before it is copied: an alias the budget refuses
+    /// is never copied.
+    fn alias(&mut self, id: usize, at: Span) -> Result<(), ParseError> {
+        let Some(weight) = self.anchors.get(&id).map(|(_, weight)| *weight) else {
+            return Err(ParseError::new("YAML alias to an unknown anchor", at));
+        };
+        self.charge(weight.values, weight.bytes, at)?;
+        let Some(mut copy) = self.anchors.get(&id).map(|(target, _)| target.clone()) else {
+            return Err(ParseError::new("YAML alias to an unknown anchor", at));
+        };
+        copy.span = at;
+        self.push(copy, weight)
     }
 
     fn charge(&mut self, values: usize, alias_bytes: usize, at: Span) -> Result<(), ParseError> {

@@ -28,8 +28,54 @@ use std::collections::BTreeMap;
 use serde_saphyr::granit_parser::{self, Event, Parser, ScalarStyle, StructureStyle};
 use sha2::{Digest, Sha256};
 
-use crate::document::{self, Limits};
+use crate::document::{self, Limits, ParseError};
 use crate::source::Span;
+
+/// Why a ResourceList cannot be read, or its items cannot pass through unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("stdin:{line}:{column}: YAML syntax: {info}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        info: String,
+    },
+    #[error("it holds more than {0} values, the limit for all inputs of a render")]
+    TooManyValues(usize),
+    #[error("stdin holds no YAML document")]
+    NoDocument,
+    #[error("stdin holds more than one YAML document")]
+    SeveralDocuments,
+    #[error("stdin is not a ResourceList (a mapping with kind: ResourceList)")]
+    NotAMapping,
+    #[error("the ResourceList has `{0}` twice")]
+    KeyTwice(&'static str),
+    #[error("`items` must be a list of objects")]
+    ItemsNotAList,
+    #[error("items[{0}] is not a Kubernetes object (a mapping)")]
+    ItemNotAnObject(usize),
+    #[error(
+        "an item uses an alias whose anchor is outside the items; kdrender passes items through as written, so every alias must point into them"
+    )]
+    AliasOutsideItems,
+    #[error("cannot find where the first item of `items` begins")]
+    FirstItemNotFound,
+    #[error("the functionConfig cannot be read: {0}")]
+    FunctionConfig(#[source] ParseError),
+    #[error("kdrender cannot pass the items through unchanged: {0}")]
+    NotPassedThrough(Changed),
+}
+
+/// How the output would change the items passed through.
+#[derive(Debug, thiserror::Error)]
+pub enum Changed {
+    #[error("{0}")]
+    Unreadable(Box<ListError>),
+    #[error("items went missing")]
+    ItemsMissing,
+    #[error("the items would read differently")]
+    ReadDifferently,
+}
 
 /// The parts of a ResourceList that `kdrender fn` reads, and its items as written.
 #[derive(Debug, Default)]
@@ -59,7 +105,7 @@ enum Items<'a> {
 
 impl<'a> ResourceList<'a> {
     /// Reads a ResourceList's structure (of its items, only their text and digest).
-    pub fn read(text: &'a str) -> Result<ResourceList<'a>, String> {
+    pub fn read(text: &'a str) -> Result<ResourceList<'a>, ListError> {
         let outline = Outline::of(text, usize::MAX, Limits::default().max_nodes)?;
         let Some(sequence) = outline.items else {
             return Ok(ResourceList {
@@ -74,8 +120,7 @@ impl<'a> ResourceList<'a> {
         let items = match (sequence.style, sequence.first_start) {
             (_, None) => Items::None,
             (StructureStyle::Block, Some(first)) => {
-                let dash = dash_line(text, first)
-                    .ok_or("cannot find where the first item of `items` begins")?;
+                let dash = dash_line(text, first).ok_or(ListError::FirstItemNotFound)?;
                 let end = if sequence.end >= text.len() {
                     text.len()
                 } else {
@@ -102,19 +147,19 @@ impl<'a> ResourceList<'a> {
 
     /// `functionConfig` as plain data (`None` when absent or null), read as kdrender reads its
     /// own inputs (YAML 1.2).
-    pub fn function_config(&self) -> Result<Option<serde_json::Value>, String> {
+    pub fn function_config(&self) -> Result<Option<serde_json::Value>, ListError> {
         let Some(text) = self.function_config else {
             return Ok(None);
         };
-        let documents = document::parse_yaml(text, Limits::default())
-            .map_err(|e| format!("the functionConfig cannot be read: {}", e.message))?;
+        let documents =
+            document::parse_yaml(text, Limits::default()).map_err(ListError::FunctionConfig)?;
         Ok(documents.first().map(document::Node::to_json))
     }
 
     /// The output ResourceList: the items as written, then `rendered` (YAML sequence entries
     /// from kdrender's emitter, at column 0), then `results` (a `results:` block, or nothing).
     /// Fails if reading the output back does not give every item exactly as it came in.
-    pub fn write(&self, rendered: &str, results: &str) -> Result<String, String> {
+    pub fn write(&self, rendered: &str, results: &str) -> Result<String, ListError> {
         let (items, indent) = match &self.items {
             Items::None => ("", 0),
             Items::Block { lines, indent } => (*lines, *indent),
@@ -157,19 +202,19 @@ impl<'a> ResourceList<'a> {
     }
 
     /// Reads `out` back: the passed-through items must be the input's, event for event.
-    fn check(&self, out: &str) -> Result<(), String> {
+    fn check(&self, out: &str) -> Result<(), ListError> {
         if self.count == 0 {
             // Nothing passed through: nothing to compare.
             return Ok(());
         }
-        let cannot = |why: &str| format!("kdrender cannot pass the items through unchanged: {why}");
-        let back = Outline::of(out, self.count, usize::MAX).map_err(|e| cannot(&e))?;
+        let back = Outline::of(out, self.count, usize::MAX)
+            .map_err(|e| ListError::NotPassedThrough(Changed::Unreadable(Box::new(e))))?;
         let (count, digest) = back.items.map_or((0, [0; 32]), |s| (s.count, s.digest));
         if count < self.count {
-            return Err(cannot("items went missing"));
+            return Err(ListError::NotPassedThrough(Changed::ItemsMissing));
         }
         if digest != self.digest {
-            return Err(cannot("the items would read differently"));
+            return Err(ListError::NotPassedThrough(Changed::ReadDifferently));
         }
         Ok(())
     }
@@ -284,7 +329,7 @@ impl<'a> Outline<'a> {
     /// Walks `text`, digesting the events of its first `digest_items` items, refusing more
     /// than `max_values` values (the same bound as for the inputs of a render: the walk keeps
     /// nothing per value, but takes time for each).
-    fn of(text: &'a str, digest_items: usize, max_values: usize) -> Result<Outline<'a>, String> {
+    fn of(text: &'a str, digest_items: usize, max_values: usize) -> Result<Outline<'a>, ListError> {
         let mut walk = Walk {
             text,
             outline: Outline::default(),
@@ -307,7 +352,11 @@ impl<'a> Outline<'a> {
                 let at = e.marker().byte_offset().unwrap_or(0);
                 let (line, column) =
                     crate::source::SourceFile::new(String::new(), text.to_string()).line_col(at);
-                format!("stdin:{line}:{column}: YAML syntax: {}", e.info())
+                ListError::Syntax {
+                    line,
+                    column,
+                    info: e.info().to_string(),
+                }
             })?;
             if matches!(
                 event,
@@ -318,15 +367,13 @@ impl<'a> Outline<'a> {
             ) {
                 values = values.saturating_add(1);
                 if values > max_values {
-                    return Err(format!(
-                        "it holds more than {max_values} values, the limit for all inputs of a render"
-                    ));
+                    return Err(ListError::TooManyValues(max_values));
                 }
             }
             walk.event(&event, &span)?;
         }
         if walk.documents == 0 {
-            return Err("stdin holds no YAML document".to_string());
+            return Err(ListError::NoDocument);
         }
         Ok(walk.outline)
     }
@@ -337,7 +384,7 @@ fn offset(marker: &granit_parser::Marker) -> usize {
 }
 
 impl Walk<'_> {
-    fn event(&mut self, event: &Event<'_>, span: &granit_parser::Span) -> Result<(), String> {
+    fn event(&mut self, event: &Event<'_>, span: &granit_parser::Span) -> Result<(), ListError> {
         let start = offset(&span.start);
         let end = offset(&span.end);
         if !matches!(event, Event::Anchor(..)) {
@@ -347,7 +394,7 @@ impl Walk<'_> {
             Event::DocumentStart(explicit, _) => {
                 self.documents = self.documents.saturating_add(1);
                 if self.documents > 1 {
-                    return Err("stdin holds more than one YAML document".to_string());
+                    return Err(ListError::SeveralDocuments);
                 }
                 let before = self.text.get(..start).unwrap_or_default();
                 if *explicit && before.lines().any(|l| l.starts_with('%')) {
@@ -391,13 +438,15 @@ impl Walk<'_> {
         }
     }
 
-    fn node_start(&mut self, event: &Event<'_>, span: &granit_parser::Span) -> Result<(), String> {
+    fn node_start(
+        &mut self,
+        event: &Event<'_>,
+        span: &granit_parser::Span,
+    ) -> Result<(), ListError> {
         let start = offset(&span.start);
         match self.depth {
             0 if !matches!(event, Event::MappingStart(..)) => {
-                return Err(
-                    "stdin is not a ResourceList (a mapping with kind: ResourceList)".to_string(),
-                );
+                return Err(ListError::NotAMapping);
             }
             1 if self.at_key => {
                 self.reading_key = true;
@@ -414,12 +463,14 @@ impl Walk<'_> {
         self.digest(event)
     }
 
-    fn item_begins(&mut self, event: &Event<'_>, span: &granit_parser::Span) -> Result<(), String> {
+    fn item_begins(
+        &mut self,
+        event: &Event<'_>,
+        span: &granit_parser::Span,
+    ) -> Result<(), ListError> {
         let index = self.outline.items.as_ref().map_or(0, |s| s.count);
         if matches!(event, Event::Scalar(..) | Event::SequenceStart(..)) {
-            return Err(format!(
-                "items[{index}] is not a Kubernetes object (a mapping)"
-            ));
+            return Err(ListError::ItemNotAnObject(index));
         }
         let start = offset(&span.start);
         let tag_start = span.tag_start.as_ref().map_or(start, offset).min(start);
@@ -457,7 +508,7 @@ impl Walk<'_> {
         }
     }
 
-    fn root_key(&mut self, event: &Event<'_>) -> Result<(), String> {
+    fn root_key(&mut self, event: &Event<'_>) -> Result<(), ListError> {
         let name = match event {
             Event::Scalar(name, ..) => name.as_ref(),
             _ => "",
@@ -470,7 +521,7 @@ impl Walk<'_> {
         };
         if section != Section::Other {
             if self.seen.contains(&key) {
-                return Err(format!("the ResourceList has `{key}` twice"));
+                return Err(ListError::KeyTwice(key));
             }
             self.seen.push(key);
         }
@@ -478,7 +529,7 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn root_value(&mut self, event: &Event<'_>, start: usize) -> Result<(), String> {
+    fn root_value(&mut self, event: &Event<'_>, start: usize) -> Result<(), ListError> {
         match (self.section, event) {
             (Section::Kind, Event::Scalar(value, ..)) => {
                 self.outline.kind = Some(value.to_string());
@@ -503,7 +554,7 @@ impl Walk<'_> {
                 });
             }
             (Section::Items, Event::MappingStart(..) | Event::Alias(_)) => {
-                return Err("`items` must be a list of objects".to_string());
+                return Err(ListError::ItemsNotAList);
             }
             _ => {}
         }
@@ -511,7 +562,7 @@ impl Walk<'_> {
     }
 
     /// Feeds an event of one of the first `digest_items` items to the digest.
-    fn digest(&mut self, event: &Event<'_>) -> Result<(), String> {
+    fn digest(&mut self, event: &Event<'_>) -> Result<(), ListError> {
         let index = self.outline.items.as_ref().map_or(0, |s| s.count);
         if self.item_start.is_none() || index >= self.digest_items {
             return Ok(());
@@ -559,7 +610,7 @@ impl Walk<'_> {
             Event::MappingEnd => field(b"mapping end"),
             Event::Alias(id) => {
                 let Some(ordinal) = anchors.get(id) else {
-                    return Err("an item uses an alias whose anchor is outside the items; kdrender passes items through as written, so every alias must point into them".to_string());
+                    return Err(ListError::AliasOutsideItems);
                 };
                 field(b"alias");
                 field(&ordinal.to_le_bytes());
@@ -732,12 +783,12 @@ mod tests {
             ("kind: ResourceList\nitems: [\n", "stdin:2:"),
             ("", "no YAML document"),
         ] {
-            let error = ResourceList::read(input).unwrap_err();
+            let error = ResourceList::read(input).unwrap_err().to_string();
             assert!(error.contains(expected), "{input:?}: {error}");
         }
         // The value bound, with a small limit (read() uses the render's, 2,000,000).
         let many = format!("kind: ResourceList\nitems: [{}]\n", "{}, ".repeat(50));
-        let error = Outline::of(&many, usize::MAX, 50).unwrap_err();
+        let error = Outline::of(&many, usize::MAX, 50).unwrap_err().to_string();
         assert!(error.contains("more than 50 values"), "{error}");
         assert!(Outline::of(&many, usize::MAX, 60).is_ok());
     }
@@ -768,7 +819,7 @@ mod tests {
     fn an_output_that_reads_differently_is_an_error() {
         let list = ResourceList::read("kind: ResourceList\nitems:\n- kind: A\n  v: 1\n").unwrap();
         // Text that continues the last item instead of starting an entry of its own.
-        let error = list.write("  extra: 1\n", "").unwrap_err();
+        let error = list.write("  extra: 1\n", "").unwrap_err().to_string();
         assert!(
             error.contains("the items would read differently"),
             "{error}"

@@ -1,0 +1,29 @@
+//! `kdrender argocd`: Argo CD's config-management-plugin commands.
+
+use std::path::Path;
+
+use super::{Outcome, Text};
+use crate::options::{Environment, InputOptions};
+use crate::{argocd, emit};
+
+/// Argo CD's `generate`: render PATH with the Application's parameters.
+pub fn generate(path: &Path, env: &Environment) -> Outcome {
+    let parameters = match argocd::parse(env.argocd_app_parameters.as_deref(), &env.argocd_env) {
+        Ok(parameters) => parameters,
+        Err(error) => return Outcome::error(&error, error.exit_code()),
+    };
+    match InputOptions::for_argocd(path, env, &parameters) {
+        Ok(options) => {
+            super::render::stream(&options, parameters.allow_empty, emit::MAX_OUTPUT_BYTES)
+        }
+        Err(error) => Outcome::refused(error),
+    }
+}
+
+/// The plugin's parameter announcements, as JSON.
+pub fn parameters() -> Outcome {
+    Outcome::success(
+        Text::from(format!("{:#}\n", argocd::announcements())),
+        String::new(),
+    )
+}

@@ -1,0 +1,22 @@
+//! The diagnostics the commands add to a report, worded in one place.
+
+use crate::diag::Diagnostic;
+
+/// A render that produced nothing, unless that was asked for.
+pub fn nothing_rendered() -> Diagnostic {
+    Diagnostic::error("no objects rendered: no KubeDirectorCluster was found below the rendered folder")
+        .help("pass --allow-empty if an empty result is intended (with pruning, a GitOps tool would delete everything it deployed before)")
+}
+
+/// A stream large enough to strain Argo CD.
+pub fn large_output(size: usize) -> Diagnostic {
+    Diagnostic::warning(format!(
+        "the output is {size} bytes; Argo CD keeps every render in memory and in Redis, so consider splitting this folder into several Applications"
+    ))
+}
+
+/// The base revision of `diff` does not render.
+pub fn base_does_not_render(error: &impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error(error)
+        .help("the files named above are as they are at the base revision; pass another --base")
+}

@@ -1,0 +1,62 @@
+//! `kdrender render`: every object as a YAML stream on stdout, or one file per object in a
+//! folder (`-o DIR`).
+
+use std::path::Path;
+
+use super::{Outcome, Text, diags};
+use crate::options::InputOptions;
+use crate::validate::Scope;
+use crate::{emit, output_dir, pipeline};
+
+/// `render` to stdout, as a YAML stream.
+pub fn stream(options: &InputOptions, allow_empty: bool, max_output_bytes: usize) -> Outcome {
+    let stream = match pipeline::render_stream(options, max_output_bytes) {
+        Ok(stream) => stream,
+        Err(failure) => return failure.into(),
+    };
+    let mut diagnostics = stream.diagnostics;
+    if stream.objects == 0 && !allow_empty {
+        diagnostics.push(diags::nothing_rendered());
+        return Outcome::invalid(&diagnostics, &stream.sources);
+    }
+    let yaml = Text::from(stream.pieces);
+    if yaml.len() > emit::WARN_OUTPUT_BYTES {
+        diagnostics.push(diags::large_output(yaml.len()));
+    }
+    Outcome::success(yaml, diagnostics.render(&stream.sources))
+}
+
+/// `render -o DIR`: replace DIR with one file per object, or leave it untouched on any error.
+pub fn to_folder(
+    options: &InputOptions,
+    dir: &Path,
+    allow_empty: bool,
+    max_output_bytes: usize,
+) -> Outcome {
+    let rendered = match pipeline::render_objects(options, Scope::UsedApps, max_output_bytes) {
+        Ok(rendered) => rendered,
+        Err(failure) => return failure.into(),
+    };
+    let mut diagnostics = rendered.diagnostics;
+    if rendered.objects.is_empty() && !allow_empty {
+        diagnostics.push(diags::nothing_rendered());
+        return Outcome::invalid(&diagnostics, &rendered.sources);
+    }
+    let written = output_dir::contents(&rendered.objects)
+        .and_then(|files| output_dir::replace(dir, &files).map(|()| files.len()));
+    match written {
+        Ok(files) => {
+            let mut stderr = diagnostics.render(&rendered.sources);
+            stderr.push_str(&format!(
+                "wrote {} object(s) and kustomization.yaml to {} ({files} files)\n",
+                rendered.objects.len(),
+                dir.display()
+            ));
+            Outcome::success(Text::default(), stderr)
+        }
+        Err(error) => {
+            diagnostics.push(crate::diag::Diagnostic::error(error));
+            Outcome::invalid(&diagnostics, &rendered.sources)
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The pipeline: load → validate → resolve → render → hash → emit, for the commands to run.
+//!
+//! Clusters are independent after `resolve`: each is rendered on a worker ([`crate::parallel`])
+//! and its finished objects are handed to a conversion at once (YAML text for the stream,
+//! objects kept for the folder, `fn` and `diff`), which also counts them against the output
+//! limit. Results come back in output order (namespace, cluster), whatever the scheduling.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::diag::{Diagnostic, Diagnostics, Stage};
+use crate::emit::{self, Identities, Identity};
+use crate::load::{self, InputLimits, Inputs, Reader};
+use crate::model::{AppSource, Model};
+use crate::options::InputOptions;
+use crate::parallel;
+use crate::render::{self, Object, TemplateSet};
+use crate::resolve::{self, Topology};
+use crate::source::SourceMap;
+use crate::validate::{self, Scope};
+
+/// A successful render: the objects in output order and the diagnostics (warnings).
+#[derive(Debug)]
+pub struct Rendered {
+    pub objects: Vec<Object>,
+    pub diagnostics: Diagnostics,
+    pub sources: SourceMap,
+}
+
+/// A failed render: the diagnostics, at least one of them an error.
+#[derive(Debug)]
+pub struct Failure {
+    pub diagnostics: Diagnostics,
+    pub sources: SourceMap,
+}
+
+impl Failure {
+    pub fn report(&self) -> String {
+        self.diagnostics.render(&self.sources)
+    }
+}
+
+/// A rendered YAML stream, in the pieces it was made in (one per cluster).
+#[derive(Debug)]
+pub struct Stream {
+    pub pieces: Vec<String>,
+    pub objects: usize,
+    pub diagnostics: Diagnostics,
+    pub sources: SourceMap,
+}
+
+/// What `validate` learns: every problem, and how many apps and clusters were read.
+#[derive(Debug)]
+pub struct Checked {
+    pub diagnostics: Diagnostics,
+    pub sources: SourceMap,
+    pub apps: usize,
+    pub clusters: usize,
+}
+
+/// Loads, validates, resolves and renders everything below `options.path`, keeping every
+/// object (for folder output, KRM functions and diffs). Objects are held in memory, so their
+/// size counts against the same output limit as the stream's, and rendering stops once it is
+/// passed.
+pub fn render_objects(
+    options: &InputOptions,
+    scope: Scope,
+    max_bytes: usize,
+) -> Result<Rendered, Failure> {
+    let written = AtomicUsize::new(0);
+    let within_limit = |objects: Vec<Object>| -> Result<Vec<Object>, Diagnostic> {
+        let size = objects.iter().map(|o| emit::json_size(&o.value)).sum();
+        count_output(&written, size, max_bytes)?;
+        Ok(objects)
+    };
+    let run = run(options, scope, &within_limit).succeeded()?;
+    Ok(Rendered {
+        objects: run.items.into_iter().flatten().collect(),
+        diagnostics: run.diagnostics,
+        sources: run.sources,
+    })
+}
+
+/// Renders everything below `options.path` as one YAML stream. Clusters are rendered in
+/// parallel and turned into text as soon as each is done, so the objects of all clusters are
+/// never held at once; the text is the same as serialising [`render_objects`]' output in order.
+pub fn render_stream(options: &InputOptions, max_bytes: usize) -> Result<Stream, Failure> {
+    let written = AtomicUsize::new(0);
+    let to_yaml = |objects: Vec<Object>| -> Result<(String, usize), Diagnostic> {
+        let mut text = String::new();
+        for object in &objects {
+            text.push_str("---\n");
+            text.push_str(&emit::to_yaml(&object.value).map_err(Diagnostic::error)?);
+        }
+        text.shrink_to_fit();
+        count_output(&written, text.len(), max_bytes)?;
+        Ok((text, objects.len()))
+    };
+    let run = run(options, Scope::UsedApps, &to_yaml).succeeded()?;
+    let objects = run.items.iter().map(|(_, count)| count).sum();
+    Ok(Stream {
+        pieces: run.items.into_iter().map(|(text, _)| text).collect(),
+        objects,
+        diagnostics: run.diagnostics,
+        sources: run.sources,
+    })
+}
+
+/// Checks every app and cluster below `options.path`, templates included (by rendering them;
+/// the objects are not kept).
+pub fn check_everything(options: &InputOptions) -> Checked {
+    let run = run(options, Scope::Everything, &|_| Ok(()));
+    Checked {
+        diagnostics: run.diagnostics,
+        sources: run.sources,
+        apps: run.apps,
+        clusters: run.clusters,
+    }
+}
+
+/// Adds one cluster's output to what the run has written so far; an error once the run's output
+/// would pass `max_bytes`.
+fn count_output(written: &AtomicUsize, size: usize, max_bytes: usize) -> Result<(), Diagnostic> {
+    let total = written
+        .fetch_add(size, Ordering::Relaxed)
+        .saturating_add(size);
+    if total > max_bytes {
+        return Err(output_too_large(max_bytes));
+    }
+    Ok(())
+}
+
+fn output_too_large(max_bytes: usize) -> Diagnostic {
+    Diagnostic::error(format!(
+        "the output would be more than {max_bytes} bytes, the limit; Argo CD and Flux cannot take that much from one render"
+    ))
+    .help("split the repository into several Applications or folders (render --max-output-bytes raises the limit)")
+}
+
+/// One converted value per cluster, in output order, and everything the run reported.
+struct Run<T> {
+    items: Vec<T>,
+    diagnostics: Diagnostics,
+    sources: SourceMap,
+    /// Apps and clusters read.
+    apps: usize,
+    clusters: usize,
+}
+
+impl<T> Run<T> {
+    /// A run that stopped before reading anything.
+    fn refused(diagnostic: Diagnostic) -> Run<T> {
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(diagnostic);
+        Run {
+            items: Vec::new(),
+            diagnostics,
+            sources: SourceMap::default(),
+            apps: 0,
+            clusters: 0,
+        }
+    }
+
+    /// The run, unless it found an error.
+    fn succeeded(self) -> Result<Run<T>, Failure> {
+        if self.diagnostics.has_errors() {
+            return Err(Failure {
+                diagnostics: self.diagnostics,
+                sources: self.sources,
+            });
+        }
+        Ok(self)
+    }
+}
+
+/// A conversion of one cluster's finished objects.
+type Convert<'a, T> = dyn Fn(Vec<Object>) -> Result<T, Diagnostic> + Sync + 'a;
+
+/// Load, validate, resolve, then render each cluster (in parallel) and convert its finished
+/// objects with `convert`. Errors anywhere fail the whole run; when a stage before rendering
+/// found one, no cluster is rendered.
+fn run<T: Send>(options: &InputOptions, scope: Scope, convert: &Convert<'_, T>) -> Run<T> {
+    let mut reader = match Reader::new(&options.path, &options.root, InputLimits::default()) {
+        Ok(reader) => reader,
+        Err(diagnostic) => return Run::refused(diagnostic),
+    };
+    let mut diagnostics = Diagnostics::default();
+    let mut inputs: Inputs = load::load(&mut reader, &mut diagnostics);
+    if scope == Scope::Everything {
+        note_other_documents(&inputs, &mut diagnostics);
+    }
+    diagnostics.enter(Stage::Validate);
+    let model = validate::validate(&inputs, &options.overrides, scope, &mut diagnostics);
+    diagnostics.enter(Stage::Resolve);
+    let topologies = resolve::resolve(&model, &inputs.sources, &mut diagnostics);
+    diagnostics.enter(Stage::Render);
+    let templates = load_templates(&model, &mut reader, &mut inputs.sources, &mut diagnostics);
+    let items = if diagnostics.has_errors() {
+        Vec::new()
+    } else {
+        let clusters = Clusters {
+            topologies: &topologies,
+            templates: &templates,
+            model: &model,
+            sources: &inputs.sources,
+        };
+        clusters.render(convert, &mut diagnostics)
+    };
+    Run {
+        items,
+        diagnostics,
+        apps: inputs.apps.len(),
+        clusters: inputs.clusters.len(),
+        sources: inputs.sources,
+    }
+}
+
+/// `validate` lists the documents below PATH that are not inputs.
+fn note_other_documents(inputs: &Inputs, diagnostics: &mut Diagnostics) {
+    for (origin, what) in &inputs.others {
+        diagnostics.push(Diagnostic::note(what).at(*origin));
+    }
+}
+
+/// Each app's templates, read and compiled; every rendering of the run charges one budget.
+fn load_templates(
+    model: &Model,
+    reader: &mut Reader,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> BTreeMap<(AppSource, String), TemplateSet> {
+    let fuel = Arc::new(render::files::FuelBudget::default());
+    let mut templates = BTreeMap::new();
+    for (key, app) in &model.apps {
+        if let Some(set) = render::files::load(app, &fuel, reader, sources, diagnostics) {
+            templates.insert(key.clone(), set);
+        }
+    }
+    templates
+}
+
+/// What rendering the clusters needs, shared by the workers.
+struct Clusters<'a> {
+    topologies: &'a [Topology<'a>],
+    templates: &'a BTreeMap<(AppSource, String), TemplateSet>,
+    model: &'a Model,
+    sources: &'a SourceMap,
+}
+
+/// What each cluster's rendering hands back to the merge: the identities of its objects (for
+/// the duplicate check across clusters), its converted objects (none once the run has
+/// stopped, or when the cluster has errors), and its diagnostics.
+struct Cluster<T> {
+    identities: Vec<Identity>,
+    converted: Option<Result<T, Diagnostic>>,
+    diagnostics: Diagnostics,
+}
+
+impl Clusters<'_> {
+    /// Renders and converts every cluster, in output order: by namespace and cluster name,
+    /// then kind and name within a cluster.
+    fn render<T: Send>(&self, convert: &Convert<'_, T>, diagnostics: &mut Diagnostics) -> Vec<T> {
+        let mut order: Vec<&Topology<'_>> = self.topologies.iter().collect();
+        order.sort_by(|a, b| (&a.namespace, &a.cluster.name).cmp(&(&b.namespace, &b.cluster.name)));
+        // Once a cluster's conversion fails (the output limit), the clusters not yet rendered
+        // are not: the run fails anyway, and must not first spend the time and memory.
+        let stopped = AtomicBool::new(false);
+        let results = parallel::map(&order, |topology| {
+            let cluster = self.render_one(topology, convert, &stopped);
+            if matches!(cluster.converted, Some(Err(_))) {
+                stopped.store(true, Ordering::Relaxed);
+            }
+            cluster
+        });
+        self.merge(results, diagnostics)
+    }
+
+    fn render_one<T>(
+        &self,
+        topology: &Topology<'_>,
+        convert: &Convert<'_, T>,
+        stopped: &AtomicBool,
+    ) -> Cluster<T> {
+        let mut local = Diagnostics::default();
+        local.enter(Stage::Render);
+        if stopped.load(Ordering::Relaxed) {
+            return Cluster {
+                identities: Vec::new(),
+                converted: None,
+                diagnostics: local,
+            };
+        }
+        let objects = render::render_cluster(
+            topology,
+            self.topologies,
+            self.templates.get(&topology.cluster.app_key),
+            &self.model.settings,
+            self.sources,
+            &mut local,
+        );
+        let objects = emit::finish_cluster(objects);
+        Cluster {
+            identities: objects.iter().map(Identity::of).collect(),
+            converted: (!local.has_errors()).then(|| convert(objects)),
+            diagnostics: local,
+        }
+    }
+
+    /// The clusters' results in order, their diagnostics gathered, and objects of the same
+    /// identity in two clusters refused.
+    fn merge<T>(&self, results: Vec<Cluster<T>>, diagnostics: &mut Diagnostics) -> Vec<T> {
+        let mut items = Vec::new();
+        let mut seen = Identities::default();
+        for cluster in results {
+            diagnostics.extend(cluster.diagnostics);
+            for identity in cluster.identities {
+                seen.insert(identity, self.sources, diagnostics);
+            }
+            match cluster.converted {
+                Some(Ok(item)) => items.push(item),
+                Some(Err(diagnostic)) => diagnostics.push(diagnostic),
+                None => {}
+            }
+        }
+        items
+    }
+}
