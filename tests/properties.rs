@@ -37,7 +37,7 @@ proptest! {
     }
 
     #[test]
-    fn every_string_survives_the_yaml_output(value in "\\PC{0,60}", key in "[a-z0-9._-]{1,20}") {
+    fn every_string_survives_the_yaml_output(value in "\\PC{0,60}|[-+]?0[xbo][0-9a-fA-F_]{0,3}", key in "[a-z0-9._-]{1,20}") {
         let object = serde_json::json!({"data": {key.clone(): value.clone()}});
         let text = kdrender::emit::to_yaml(&object).unwrap();
         let back: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
@@ -66,9 +66,15 @@ fn yaml11_non_string(scalar: &str) -> bool {
     }
     let number = scalar.trim_start_matches(['-', '+']).replace('_', "");
     let is_digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    number.starts_with("0x")
-        || number.starts_with("0b")
-        || number.starts_with("0o")
+    // A base prefix makes a number only with digits after it: `0x` alone is a string.
+    let prefixed = |prefix: &str, digit: fn(char) -> bool| {
+        number
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && rest.chars().all(digit))
+    };
+    prefixed("0x", |c| c.is_ascii_hexdigit())
+        || prefixed("0b", |c| matches!(c, '0' | '1'))
+        || prefixed("0o", |c| c.is_digit(8))
         || is_digits(&number)
         || number.split_once('.').is_some_and(|(a, b)| {
             (a.is_empty() || is_digits(a))
