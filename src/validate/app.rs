@@ -273,7 +273,7 @@ pub fn validate(
         for (j, var) in extension.env.iter().enumerate() {
             if let Err(message) = names::check_env_name(&var.name) {
                 diagnostics.push(
-                    Diagnostic::error(message)
+                    Diagnostic::error(message.to_string())
                         .at(document.origin(&format!("{extension_at}/env/{j}/name"))),
                 );
             }

@@ -354,7 +354,8 @@ pub fn validate(
 
         for (j, var) in role.env.iter().enumerate() {
             if let Err(message) = names::check_env_name(&var.name) {
-                diagnostics.push(Diagnostic::error(message).at(at(&format!("env/{j}/name"))));
+                diagnostics
+                    .push(Diagnostic::error(message.to_string()).at(at(&format!("env/{j}/name"))));
             } else if var.name == "POD_NAME" {
                 diagnostics.push(
                     Diagnostic::error("POD_NAME is set by kdrender (the member's pod name) and cannot be overridden")

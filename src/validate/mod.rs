@@ -283,10 +283,10 @@ fn check_metadata_map(
     for (key, value) in map {
         let at = format!("{pointer}/{}", pointer_escape(key));
         if let Err(message) = names::check_qualified_name(key) {
-            diagnostics.push(Diagnostic::error(message).at(document.key_origin(&at)));
+            diagnostics.push(Diagnostic::error(message.to_string()).at(document.key_origin(&at)));
         }
         if labels && let Err(message) = names::check_label_value(value) {
-            diagnostics.push(Diagnostic::error(message).at(document.origin(&at)));
+            diagnostics.push(Diagnostic::error(message.to_string()).at(document.origin(&at)));
         }
     }
 }

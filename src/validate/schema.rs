@@ -11,6 +11,7 @@ use jsonschema::error::ValidationErrorKind;
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::document::{pointer_escape, pointer_segments};
 use crate::load::Document;
+use crate::names;
 
 /// The input formats that have a schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,17 +96,17 @@ const PATTERNS: [(&str, &str, Check); 11] = [
     (
         "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
         "kdrender-dns-label",
-        check_dns_label,
+        names::is_dns1123_label_form,
     ),
     (
         "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
         "kdrender-dns-name",
-        |s| s.split('.').all(check_dns_label),
+        names::is_dns1123_subdomain_form,
     ),
     (
         "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
         "kdrender-role-id",
-        check_role_id,
+        names::is_label_value_form,
     ),
     ("^[0-9]+\\+?$", "kdrender-cardinality", |s| {
         let digits = s.strip_suffix('+').unwrap_or(s);
@@ -155,26 +156,6 @@ fn patterns_to_formats(schema: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(patterns_to_formats),
         _ => {}
     }
-}
-
-fn check_dns_label(s: &str) -> bool {
-    let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    let bytes = s.as_bytes();
-    !bytes.is_empty()
-        && ok(bytes[0])
-        && ok(bytes[bytes.len() - 1])
-        && bytes.iter().all(|&b| ok(b) || b == b'-')
-}
-
-fn check_role_id(s: &str) -> bool {
-    let ok = |b: u8| b.is_ascii_alphanumeric();
-    let bytes = s.as_bytes();
-    bytes.is_empty()
-        || (ok(bytes[0])
-            && ok(bytes[bytes.len() - 1])
-            && bytes
-                .iter()
-                .all(|&b| ok(b) || matches!(b, b'-' | b'_' | b'.')))
 }
 
 /// `/`, then any characters but a line break, then a last character that is not `/`.
