@@ -226,8 +226,9 @@ pub fn validate(
                 Ok(q) => {
                     min_resources.insert(name.clone(), q);
                 }
-                Err(message) => diagnostics
-                    .push(Diagnostic::error(message).at(at(&format!("minResources/{name}")))),
+                Err(message) => diagnostics.push(
+                    Diagnostic::error(message.to_string()).at(at(&format!("minResources/{name}"))),
+                ),
             }
         }
         let min_storage = role
@@ -237,7 +238,8 @@ pub fn validate(
             .and_then(|size| {
                 Quantity::from_json(size)
                     .map_err(|message| {
-                        diagnostics.push(Diagnostic::error(message).at(at("minStorage/size")))
+                        diagnostics
+                            .push(Diagnostic::error(message.to_string()).at(at("minStorage/size")))
                     })
                     .ok()
             });

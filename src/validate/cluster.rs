@@ -325,7 +325,7 @@ pub fn validate(
                     size,
                     diagnostics,
                 )?,
-                None => Quantity::parse("1Gi").ok()?,
+                None => Quantity::gibibyte(),
             };
             Some(BlockStorage {
                 class: b

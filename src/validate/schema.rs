@@ -12,6 +12,7 @@ use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::document::{pointer_escape, pointer_segments};
 use crate::load::Document;
 use crate::names;
+use crate::quantity;
 
 /// The input formats that have a schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,7 +136,7 @@ const PATTERNS: [(&str, &str, Check); 11] = [
     (
         "^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$",
         "kdrender-quantity",
-        check_quantity,
+        quantity::is_well_formed,
     ),
 ];
 
@@ -180,30 +181,6 @@ fn url_with_suffix(s: &str, schemes: &[&str], suffixes: &[&str]) -> bool {
                     .any(|suffix| rest.len() > suffix.len() && rest.ends_with(suffix))
         })
     })
-}
-
-fn check_quantity(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let digits_end = |t: &str| t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let whole = digits_end(s);
-    let mut rest = &s[whole..];
-    if let Some(after_dot) = rest.strip_prefix('.') {
-        let fraction = digits_end(after_dot);
-        if whole == 0 && fraction == 0 {
-            return false;
-        }
-        rest = &after_dot[fraction..];
-    } else if whole == 0 {
-        return false;
-    }
-    match rest {
-        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T"
-        | "P" | "E" => true,
-        exponent => exponent
-            .strip_prefix(['e', 'E'])
-            .map(|e| e.strip_prefix(['+', '-']).unwrap_or(e))
-            .is_some_and(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())),
-    }
 }
 
 /// Documents with more values than this get their first schema error only: jsonschema gathers
