@@ -56,11 +56,17 @@ impl SchemaKind {
         }
     }
 
+    /// The schema, compiled on first use and kept for the run.
     fn compiled(self) -> &'static Compiled {
-        static COMPILED: [OnceLock<Compiled>; 3] =
-            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-        let index = self as usize;
-        COMPILED[index].get_or_init(|| Compiled::new(self.text()))
+        static APP: OnceLock<Compiled> = OnceLock::new();
+        static CLUSTER: OnceLock<Compiled> = OnceLock::new();
+        static SETTINGS: OnceLock<Compiled> = OnceLock::new();
+        let compiled = match self {
+            SchemaKind::App => &APP,
+            SchemaKind::Cluster => &CLUSTER,
+            SchemaKind::Settings => &SETTINGS,
+        };
+        compiled.get_or_init(|| Compiled::new(self.text()))
     }
 }
 
@@ -70,8 +76,12 @@ struct Compiled {
 }
 
 impl Compiled {
+    #[expect(
+        clippy::expect_used,
+        reason = "the schemas are part of the program, not its input: a unit test compiles each \
+                  of them, so one that does not compile never ships"
+    )]
     fn new(text: &str) -> Compiled {
-        // The schemas are part of the program, and a test compiles each of them.
         let schema: serde_json::Value =
             serde_json::from_str(text).expect("embedded schema is valid JSON");
         let mut checked = schema.clone();
@@ -304,8 +314,11 @@ fn parent_schema<'a>(
     schema_path: &str,
 ) -> Option<&'a serde_json::Value> {
     let segments: Vec<String> = pointer_segments(schema_path).collect();
+    let Some((_keyword, parents)) = segments.split_last() else {
+        return Some(schema);
+    };
     let mut node = schema;
-    for segment in &segments[..segments.len().saturating_sub(1)] {
+    for segment in parents {
         node = match node {
             serde_json::Value::Object(map) => map.get(segment)?,
             serde_json::Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
@@ -339,15 +352,81 @@ pub fn field_name(pointer: &str) -> String {
 mod tests {
     use super::*;
 
+    use serde_json::json;
+
+    /// A minimal document of each kind that its schema accepts, and the same document with one
+    /// value that only a pattern (checked by kdrender's own function) refuses.
+    fn samples(kind: SchemaKind) -> (serde_json::Value, serde_json::Value) {
+        let (valid, broken_at, broken) = match kind {
+            SchemaKind::App => (
+                json!({
+                    "apiVersion": "kubedirector.hpe.com/v1beta1",
+                    "kind": "KubeDirectorApp",
+                    "metadata": {"name": "app"},
+                    "spec": {
+                        "label": {"name": "App"}, "distroID": "test/app", "version": "1",
+                        "configSchemaVersion": 8,
+                        "roles": [{"id": "main", "cardinality": "1+"}],
+                        "config": {"selectedRoles": ["main"], "roleServices": []},
+                    },
+                }),
+                "/spec/roles/0/cardinality",
+                json!("one or more"),
+            ),
+            SchemaKind::Cluster => (
+                json!({
+                    "apiVersion": "kubedirector.hpe.com/v1beta1",
+                    "kind": "KubeDirectorCluster",
+                    "metadata": {"name": "cluster"},
+                    "spec": {
+                        "app": "app",
+                        "roles": [{"id": "main", "resources": {"limits": {"cpu": 1, "memory": "1Gi"}}}],
+                    },
+                }),
+                "/spec/roles/0/resources/limits/memory",
+                json!("lots"),
+            ),
+            SchemaKind::Settings => (
+                json!({
+                    "apiVersion": "kdrender.dev/v1alpha1",
+                    "kind": "RenderSettings",
+                    "spec": {"namespace": "data"},
+                }),
+                "/spec/namespace",
+                json!("Data_Team"),
+            ),
+        };
+        let mut wrong = valid.clone();
+        *wrong.pointer_mut(broken_at).unwrap() = broken;
+        (valid, wrong)
+    }
+
     #[test]
-    fn every_embedded_schema_compiles_and_names_round_trip() {
-        for kind in [] as [SchemaKind; 0] {
-            let _ = kind.compiled();
+    fn every_embedded_schema_compiles_and_checks_its_patterns() {
+        let mut checked = Vec::new();
+        for kind in SchemaKind::ALL {
+            let validator = &kind.compiled().validator;
+            let (valid, wrong) = samples(kind);
+            assert!(validator.is_valid(&valid), "{}: {valid}", kind.name());
+            assert!(!validator.is_valid(&wrong), "{}: {wrong}", kind.name());
+            assert!(!validator.is_valid(&json!({})), "{}", kind.name());
+            checked.push(kind.name());
+        }
+        assert_eq!(checked, ["app", "cluster", "settings"]);
+    }
+
+    #[test]
+    fn schema_names_round_trip() {
+        for kind in SchemaKind::ALL {
             assert_eq!(SchemaKind::from_name(kind.name()), Some(kind));
         }
         assert_eq!(
             SchemaKind::from_name("KubeDirectorCluster"),
             Some(SchemaKind::Cluster)
+        );
+        assert_eq!(
+            SchemaKind::from_name("rendersettings"),
+            Some(SchemaKind::Settings)
         );
         assert_eq!(SchemaKind::from_name("nope"), None);
     }
