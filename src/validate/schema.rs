@@ -8,11 +8,13 @@ use std::sync::OnceLock;
 
 use jsonschema::error::ValidationErrorKind;
 
-use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::document::{pointer_escape, pointer_segments};
 use crate::load::Document;
 use crate::names;
 use crate::quantity;
+
+use super::diags;
 
 /// The input formats that have a schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,14 +231,10 @@ pub fn check(
             return true;
         };
         let first = describe(compiled, document, &error);
-        let note = format!(
-            "the document holds more than {MAX_VALUES_FOR_EVERY_ERROR} values, so only its first schema error is listed"
-        );
-        let help = match &first.help {
-            Some(help) => format!("{help}; {note}"),
-            None => note,
-        };
-        diagnostics.push(first.help(help));
+        diagnostics.push(diags::only_first_schema_error(
+            first,
+            MAX_VALUES_FOR_EVERY_ERROR,
+        ));
         return false;
     }
     let mut valid = true;
@@ -247,6 +245,7 @@ pub fn check(
     valid
 }
 
+/// A schema error as a diagnostic, pointed at the value (or the key) it is about.
 fn describe(
     compiled: &Compiled,
     document: &Document,
@@ -254,57 +253,48 @@ fn describe(
 ) -> Diagnostic {
     let pointer = error.instance_path().as_str();
     let field = field_name(pointer);
-    let schema_path = error.schema_path().as_str();
-    let schema_node = parent_schema(&compiled.schema, schema_path);
+    let schema_node = parent_schema(&compiled.schema, error.schema_path().as_str());
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let key = unexpected.first().cloned().unwrap_or_default();
-            let known: Vec<&str> = schema_node
-                .and_then(|n| n.get("properties"))
-                .and_then(|p| p.as_object())
-                .map(|p| p.keys().map(String::as_str).collect())
-                .unwrap_or_default();
-            let mut diagnostic = Diagnostic::error(format!("unknown field `{key}` in {field}"))
-                .at(document.key_origin(&format!("{pointer}/{}", pointer_escape(&key))))
-                .label("not a field of this object");
-            if let Some(suggestion) = did_you_mean(&key, known.iter().copied()) {
-                diagnostic = diagnostic.help(suggestion);
-            } else if !known.is_empty() {
-                diagnostic = diagnostic.help(format!("known fields: {}", known.join(", ")));
-            }
-            diagnostic
+            let at = document.key_origin(&format!("{pointer}/{}", pointer_escape(&key)));
+            diags::unknown_field(&key, &field, &known_fields(schema_node), at)
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
-            Diagnostic::error(format!("{field} is missing the required field `{name}`"))
-                .at(document.key_origin(pointer))
+            diags::missing_field(&field, name, document.key_origin(pointer))
         }
-        kind => {
-            let mut message = format!("{field}: {error}");
-            let mut help = None;
-            let pattern = match kind {
-                ValidationErrorKind::Pattern { pattern } => Some(pattern.clone()),
-                ValidationErrorKind::Format { format } => PATTERNS
-                    .iter()
-                    .find(|(_, name, _)| name == format)
-                    .map(|(pattern, ..)| pattern.to_string()),
-                _ => None,
-            };
-            if let Some(pattern) = pattern {
-                let value = error.instance();
-                message = format!("{field}: {value} does not have the required form");
-                help = schema_node
+        kind => match checked_pattern(kind) {
+            Some(pattern) => {
+                let description = schema_node
                     .and_then(|n| n.get("description"))
-                    .and_then(|d| d.as_str())
-                    .map(str::to_string)
-                    .or_else(|| Some(format!("it must match the pattern {pattern}")));
+                    .and_then(|d| d.as_str());
+                let at = document.origin(pointer);
+                diags::wrong_form(&field, error.instance(), description, &pattern, at)
             }
-            let diagnostic = Diagnostic::error(message).at(document.origin(pointer));
-            match help {
-                Some(help) => diagnostic.help(help),
-                None => diagnostic,
-            }
-        }
+            None => diags::schema_error(&field, error, document.origin(pointer)),
+        },
+    }
+}
+
+/// The fields a schema object defines, for suggestions.
+fn known_fields(schema_node: Option<&serde_json::Value>) -> Vec<&str> {
+    schema_node
+        .and_then(|n| n.get("properties"))
+        .and_then(|p| p.as_object())
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The pattern a value failed to match: its own, or the one a format stands for.
+fn checked_pattern(kind: &ValidationErrorKind) -> Option<String> {
+    match kind {
+        ValidationErrorKind::Pattern { pattern } => Some(pattern.clone()),
+        ValidationErrorKind::Format { format } => PATTERNS
+            .iter()
+            .find(|(_, name, _)| name == format)
+            .map(|(pattern, ..)| pattern.to_string()),
+        _ => None,
     }
 }
 
