@@ -8,6 +8,7 @@ use std::fmt::Display;
 
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::names::NameError;
+use crate::quantity::QuantityError;
 use crate::source::Origin;
 
 use super::schema::field_name;
@@ -122,6 +123,78 @@ pub fn only_first_schema_error(first: Diagnostic, values: usize) -> Diagnostic {
         None => note,
     };
     first.help(help)
+}
+
+// --- Apps -------------------------------------------------------------------------------------
+
+pub fn same_object_name(first: &str, second: &str, munged: &str, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role ids \"{first}\" and \"{second}\" give the same object name \"{munged}\""
+    ))
+    .at(at)
+    .help("object names are lower-cased, with '_' and '.' turned into '-'")
+}
+
+/// A reference to a role or service the app does not define.
+pub fn undefined(what: &str, id: &str, known: &[&str], at: Origin) -> Diagnostic {
+    let diagnostic =
+        Diagnostic::error(format!("{what} \"{id}\" is not defined in this app")).at(at);
+    match did_you_mean(id, known.iter().copied()) {
+        Some(help) => diagnostic.help(help),
+        None => diagnostic.help(format!("defined: {}", known.join(", "))),
+    }
+}
+
+pub fn dashboard_without_scheme(service: &str, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "service \"{service}\" is a dashboard and so needs endpoint.urlScheme"
+    ))
+    .at(at)
+}
+
+pub fn auth_token_not_rendered(service: &str, at: Origin) -> Diagnostic {
+    Diagnostic::warning(format!(
+        "service \"{service}\" asks for an auth token: a random token cannot be rendered deterministically, so configmeta.json carries an empty authToken and no token annotation is set"
+    ))
+    .at(at)
+    .help("protect the endpoint with a Secret you manage (SOPS, Sealed Secrets, External Secrets)")
+}
+
+pub fn unknown_extension_role(id: &str, role_ids: &[&str], at: Origin) -> Diagnostic {
+    let diagnostic = Diagnostic::error(format!(
+        "spec.kdrender.roles names \"{id}\", which is not a role of this app"
+    ))
+    .at(at);
+    match did_you_mean(id, role_ids.iter().copied()) {
+        Some(help) => diagnostic.help(help),
+        None => diagnostic,
+    }
+}
+
+pub fn no_image(role: &str, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role \"{role}\" has no image: set imageRepoTag on it or defaultImageRepoTag on the app"
+    ))
+    .at(at)
+}
+
+pub fn tty_without_stdin(role: &str, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role \"{role}\" sets containerSpec.tty without stdin"
+    ))
+    .at(at)
+}
+
+/// An app's minimum (`minResources`, `minStorage`) that is not a quantity.
+pub fn bad_minimum(problem: &QuantityError, at: Origin) -> Diagnostic {
+    Diagnostic::error(problem.to_string()).at(at)
+}
+
+pub fn cardinality_above_cap(cardinality: &str, cap: u32, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "cardinality \"{cardinality}\" asks for more than the {cap} members a cluster may have"
+    ))
+    .at(at)
 }
 
 // --- Settings and the command line ------------------------------------------------------------
