@@ -7,8 +7,9 @@
 use std::fmt::Display;
 
 use crate::diag::{Diagnostic, did_you_mean};
+use crate::model::Cardinality;
 use crate::names::NameError;
-use crate::quantity::QuantityError;
+use crate::quantity::{Quantity, QuantityError};
 use crate::source::Origin;
 
 use super::schema::field_name;
@@ -195,6 +196,229 @@ pub fn cardinality_above_cap(cardinality: &str, cap: u32, at: Origin) -> Diagnos
         "cardinality \"{cardinality}\" asks for more than the {cap} members a cluster may have"
     ))
     .at(at)
+}
+
+// --- Clusters ---------------------------------------------------------------------------------
+
+/// `looked`: where the app was looked for, as `appCatalog` says.
+pub fn no_app(name: &str, looked: &str, known: &[&str], at: Origin) -> Diagnostic {
+    let diagnostic = Diagnostic::error(format!("no app named \"{name}\" {looked}")).at(at);
+    if let Some(help) = did_you_mean(name, known.iter().copied()) {
+        diagnostic.help(help)
+    } else if known.is_empty() {
+        diagnostic.help(
+            "no KubeDirectorApp was found at all; the settings' catalog folders name where to look",
+        )
+    } else {
+        diagnostic
+    }
+}
+
+pub fn bad_cluster_name(problem: &NameError, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!("cluster name {problem}")).at(at)
+}
+
+pub fn bad_namespace(problem: &NameError, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!("namespace {problem}")).at(at)
+}
+
+pub fn uid_naming_scheme(at: Origin) -> Diagnostic {
+    Diagnostic::warning(
+        "namingScheme UID gives random names in KubeDirector; kdrender always names objects <cluster>-<role>",
+    )
+    .at(at)
+}
+
+pub fn configmap_connections_not_embedded(names: &[String], at: Origin) -> Diagnostic {
+    connections_not_embedded(
+        "configmaps",
+        names,
+        "they live outside the repository, which is all kdrender reads",
+        "ConfigMaps",
+        at,
+    )
+}
+
+pub fn secret_connections_not_embedded(names: &[String], at: Origin) -> Diagnostic {
+    connections_not_embedded(
+        "secrets",
+        names,
+        "secret values never go into the configmeta ConfigMap",
+        "Secrets",
+        at,
+    )
+}
+
+fn connections_not_embedded(
+    field: &str,
+    names: &[String],
+    why: &str,
+    what: &str,
+    at: Origin,
+) -> Diagnostic {
+    Diagnostic::warning(format!(
+        "connections.{field} ({}) are not embedded in configmeta.json: {why}",
+        names.join(", ")
+    ))
+    .at(at)
+    .help(format!(
+        "mount the {what} into the roles instead (role.secret, or a config-file template)"
+    ))
+}
+
+pub fn unknown_cluster_role(role: &str, app: &str, app_roles: &[&str], at: Origin) -> Diagnostic {
+    let diagnostic = Diagnostic::error(format!("role \"{role}\" is not a role of app \"{app}\""))
+        .at(at)
+        .label("unknown role");
+    match did_you_mean(role, app_roles.iter().copied()) {
+        Some(help) => diagnostic.help(help),
+        None => diagnostic.help(format!("the app's roles: {}", app_roles.join(", "))),
+    }
+}
+
+pub fn repeated_cluster_role(role: &str, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!("role \"{role}\" appears twice")).at(at)
+}
+
+pub fn missing_selected_role(role: &str, app: &str, minimum: u32, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role \"{role}\" is missing: app \"{app}\" needs at least {minimum} member(s) of it"
+    ))
+    .at(at)
+}
+
+pub fn wrong_member_count(
+    role: &str,
+    members: u32,
+    app: &str,
+    cardinality: Cardinality,
+    at: Origin,
+) -> Diagnostic {
+    let rule = if cardinality.open {
+        format!("at least {}", cardinality.minimum)
+    } else {
+        format!("exactly {}", cardinality.minimum)
+    };
+    Diagnostic::error(format!(
+        "role \"{role}\" has {members} member(s), but app \"{app}\" gives it cardinality \"{cardinality}\" ({rule})"
+    ))
+    .at(at)
+}
+
+pub fn too_many_members(cluster: &str, total: u64, cap: u32, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "cluster \"{cluster}\" has {total} members in all; at most {cap} are allowed"
+    ))
+    .at(at)
+}
+
+/// A cluster's quantity that is not one; `pointer` names the field.
+pub fn bad_quantity(pointer: &str, problem: &QuantityError, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!("{}: {problem}", field_name(pointer))).at(at)
+}
+
+pub fn negative_amount(pointer: &str, amount: &Quantity, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "{}: {amount} is negative; Kubernetes refuses negative resource amounts",
+        field_name(pointer)
+    ))
+    .at(at)
+}
+
+pub fn request_over_limit(
+    role: &str,
+    resource: &str,
+    request: &Quantity,
+    limit: &Quantity,
+    at: Origin,
+) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role \"{role}\" requests {request} of {resource}, more than its limit of {limit}"
+    ))
+    .at(at)
+}
+
+/// `asked`: the request (or, without one, the limit) for the resource.
+pub fn below_min_resources(
+    role: &str,
+    asked: Option<&Quantity>,
+    resource: &str,
+    app: &str,
+    minimum: &Quantity,
+    at: Origin,
+) -> Diagnostic {
+    let asked = asked.map_or("nothing".to_string(), Quantity::to_string);
+    Diagnostic::error(format!(
+        "role \"{role}\" requests {asked} of {resource}; app \"{app}\" needs at least {minimum}"
+    ))
+    .at(at)
+}
+
+pub fn bad_storage_class(role: &str, problem: &NameError, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role \"{role}\": storage class name {problem} (a DNS-1123 subdomain)"
+    ))
+    .at(at)
+}
+
+pub fn storage_not_positive(role: &str, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!("role \"{role}\": storage size must be above zero")).at(at)
+}
+
+pub fn storage_below_minimum(
+    role: &str,
+    size: &Quantity,
+    app: &str,
+    minimum: &Quantity,
+    at: Origin,
+) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role \"{role}\" has {size} of storage; app \"{app}\" needs at least {minimum}"
+    ))
+    .at(at)
+}
+
+pub fn no_storage(role: &str, app: &str, minimum: &Quantity, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role \"{role}\" has no storage; app \"{app}\" needs at least {minimum}"
+    ))
+    .at(at)
+}
+
+pub fn shared_memory_not_positive(at: Origin) -> Diagnostic {
+    Diagnostic::error("sharedMemory must be above zero").at(at)
+}
+
+pub fn pod_name_reserved(at: Origin) -> Diagnostic {
+    Diagnostic::error(
+        "POD_NAME is set by kdrender (the member's pod name) and cannot be overridden",
+    )
+    .at(at)
+}
+
+pub fn file_injections_not_rendered(role: &str, at: Origin) -> Diagnostic {
+    Diagnostic::warning(format!(
+        "role \"{role}\": fileInjections are not rendered: kdrender works offline and fetches nothing"
+    ))
+    .at(at)
+    .help("put the files in the app's config-file templates, or bake them into the image")
+}
+
+pub fn secret_keys_not_rendered(role: &str, at: Origin) -> Diagnostic {
+    Diagnostic::warning(format!(
+        "role \"{role}\": secretKeys are not rendered: secret values never go into the configmeta ConfigMap"
+    ))
+    .at(at)
+    .without_snippet()
+    .help("keep the values in a Secret and mount it with the role's `secret` field")
+}
+
+pub fn mount_path_in_use(role: &str, path: &str, reserved: &[&str], at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role \"{role}\": mount path {path} is already in use"
+    ))
+    .at(at)
+    .help(format!("kdrender itself mounts {}", reserved.join(", ")))
 }
 
 // --- Settings and the command line ------------------------------------------------------------
