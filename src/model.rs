@@ -279,7 +279,8 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn app_of(&self, cluster: &Cluster) -> &App {
-        &self.apps[&cluster.app_key]
+    /// The app a cluster instantiates (validation keeps only clusters whose app it kept).
+    pub fn app_of(&self, cluster: &Cluster) -> Option<&App> {
+        self.apps.get(&cluster.app_key)
     }
 }

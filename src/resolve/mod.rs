@@ -9,16 +9,23 @@
 //! Node ids are derived, not counted: a member's id is `1000 × (role position in the app) +
 //! ordinal + 1`, so it never depends on the size of another role.
 
+mod diags;
+
 use std::collections::BTreeMap;
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::Diagnostics;
 use crate::model::{App, AppRole, Cluster, ClusterRole, Model};
 use crate::names;
-use crate::source::SourceMap;
+use crate::source::{Origin, SourceMap};
 
 /// The longest StatefulSet name whose pods still get a valid `controller-revision-hash` label
 /// (`<name>-<10-character hash>` must fit in 63).
 pub const MAX_STATEFULSET_NAME: usize = 52;
+
+/// The labels every object carries that resolve checks: they come from names in the inputs.
+const KDCLUSTER_LABEL: &str = "kubedirector.hpe.com/kdcluster";
+const KDAPP_LABEL: &str = "kubedirector.hpe.com/kdapp";
+const VERSION_LABEL: &str = "app.kubernetes.io/version";
 
 /// Most clusters one run renders. Every cluster costs a few kilobytes of output even without
 /// members, so a few megabytes of tiny cluster documents must not fan out into gigabytes.
@@ -70,6 +77,11 @@ impl Topology<'_> {
         self.roles.iter().find(|r| r.app_role.id == id)
     }
 
+    /// Members of all roles.
+    pub fn member_count(&self) -> usize {
+        self.roles.iter().map(|r| r.members.len()).sum()
+    }
+
     /// Roles that have members: the ones that get a StatefulSet.
     pub fn active_roles(&self) -> impl Iterator<Item = &RoleTopology<'_>> {
         self.roles.iter().filter(|r| !r.members.is_empty())
@@ -79,215 +91,242 @@ impl Topology<'_> {
     pub fn cluster_id(&self) -> String {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(format!("{}/{}", self.namespace, self.cluster.name).as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
+        // The first 16 bytes in hex, grouped as a UUID is: 4-2-2-2-6 bytes.
+        let mut id = String::with_capacity(36);
+        for (i, byte) in digest.iter().take(16).enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                id.push('-');
+            }
+            id.push_str(&format!("{byte:02x}"));
+        }
+        id
     }
 }
 
-/// Resolves every cluster; clusters with naming problems are reported and left out.
+/// Resolves every cluster; clusters with naming problems are reported and left out. A run
+/// beyond its budgets (clusters, members) resolves nothing.
 pub fn resolve<'m>(
     model: &'m Model,
     sources: &SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Topology<'m>> {
-    let settings = &model.settings;
+    if let Some(cluster) = model.clusters.get(MAX_CLUSTERS) {
+        diagnostics.push(diags::too_many_clusters(MAX_CLUSTERS, cluster.origin));
+        return Vec::new();
+    }
     let mut topologies: Vec<Topology<'m>> = Vec::new();
     let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut members_in_run = 0usize;
-    if let Some(cluster) = model.clusters.get(MAX_CLUSTERS) {
-        diagnostics.push(
-            Diagnostic::error(format!(
-                "more than {MAX_CLUSTERS} clusters to render in one run (this is cluster {})",
-                MAX_CLUSTERS + 1
-            ))
-            .at(cluster.origin)
-            .help("split the repository into several Applications or folders"),
-        );
-        return Vec::new();
-    }
     for cluster in &model.clusters {
-        let errors_before = diagnostics.error_count();
-        let app = model.app_of(cluster);
-        let namespace = cluster
-            .namespace
-            .clone()
-            .unwrap_or_else(|| settings.namespace.clone());
-        let headless = names::munge(&cluster.name);
-        let name_error = |message: String| Diagnostic::error(message).at(cluster.origin);
-        let headless_ok = names::check_dns1035_label(&headless).is_ok();
-        if let Err(message) = names::check_dns1035_label(&headless) {
-            diagnostics.push(
-                name_error(format!(
-                    "cluster name \"{}\" cannot name its Service: {message} (DNS-1035)",
-                    cluster.name
-                ))
-                .help("Service names are at most 63 characters and begin with a letter; rename the cluster"),
-            );
-        }
-        for (label, value) in [
-            ("kubedirector.hpe.com/kdcluster", cluster.name.as_str()),
-            ("kubedirector.hpe.com/kdapp", app.name.as_str()),
-            ("app.kubernetes.io/version", app.version.as_str()),
-        ] {
-            if let Err(message) = names::check_label_value(value) {
-                diagnostics.push(
-                    Diagnostic::error(format!("the {label} label would be invalid: {message}")).at(
-                        if label.ends_with("kdapp") || label.ends_with("version") {
-                            app.origin
-                        } else {
-                            cluster.origin
-                        },
-                    ),
-                );
-            }
-        }
-        let domain = format!("{headless}.{namespace}.svc.{}", settings.cluster_domain);
-        let mut roles = Vec::new();
-        for (position, app_role) in app.roles.iter().enumerate() {
-            let cluster_role = cluster.roles.iter().find(|r| r.id == app_role.id);
-            let name = format!("{headless}-{}", names::munge(&app_role.id));
-            let count = cluster_role.map_or(0, |r| r.members);
-            if count > 0 {
-                if name.len() > MAX_STATEFULSET_NAME {
-                    diagnostics.push(
-                        Diagnostic::error(format!(
-                            "StatefulSet name \"{name}\" is {} characters long; at most {MAX_STATEFULSET_NAME} are allowed",
-                            name.len()
-                        ))
-                        .at(cluster_role.map_or(cluster.origin, |r| r.origin))
-                        .help("longer names break the pods' controller-revision-hash label (63 characters); shorten the cluster name"),
-                    );
-                }
-                let pod = format!("{name}-{}", count - 1);
-                // A cluster name that cannot name a Service was reported above.
-                if headless_ok && let Err(message) = names::check_dns1035_label(&pod) {
-                    diagnostics.push(name_error(format!("member Service name {message}")));
-                }
-            }
-            let members = (0..count)
-                .map(|ordinal| {
-                    let pod = format!("{name}-{ordinal}");
-                    Member {
-                        fqdn: format!("{pod}.{domain}"),
-                        name: pod,
-                        ordinal,
-                        node_id: (position as u32) * 1000 + ordinal + 1,
-                    }
-                })
-                .collect();
-            roles.push(RoleTopology {
-                app_role,
-                cluster_role,
-                name,
-                members,
-            });
-        }
-        if roles.iter().all(|r| r.members.is_empty()) {
-            diagnostics.push(
-                Diagnostic::warning(format!(
-                    "cluster \"{}\" has no members; only its headless Service and configmeta are rendered",
-                    cluster.name
-                ))
-                .at(cluster.origin),
-            );
-        }
-        if diagnostics.error_count() > errors_before {
+        let Some(topology) = topology(model, cluster, diagnostics) else {
             continue;
-        }
-        let members: usize = roles.iter().map(|r| r.members.len()).sum();
-        members_in_run = members_in_run.saturating_add(members);
+        };
+        members_in_run = members_in_run.saturating_add(topology.member_count());
         if members_in_run > MAX_MEMBERS {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "the clusters of this run have more than {MAX_MEMBERS} members in all (reached at cluster \"{}\")",
-                    cluster.name
-                ))
-                .at(cluster.origin)
-                .help("split the repository into several Applications or folders"),
-            );
+            let at = cluster.origin;
+            diagnostics.push(diags::too_many_members_in_run(
+                MAX_MEMBERS,
+                &cluster.name,
+                at,
+            ));
             return Vec::new();
         }
-        if let Some(&other) = by_name.get(&(namespace.clone(), cluster.name.clone())) {
-            let other: &Topology<'_> = &topologies[other];
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "two clusters are named \"{}\" in namespace \"{namespace}\"",
-                    cluster.name
-                ))
-                .at(cluster.origin)
-                .help(format!(
-                    "the other one is at {}",
-                    sources.describe(other.cluster.origin)
-                )),
-            );
+        let key = (topology.namespace.clone(), cluster.name.clone());
+        if let Some(other) = by_name.get(&key).and_then(|&i| topologies.get(i)) {
+            let other = sources.describe(other.cluster.origin);
+            let at = cluster.origin;
+            diagnostics.push(diags::duplicate_cluster(&cluster.name, &key.0, at, other));
             continue;
         }
-        by_name.insert((namespace.clone(), cluster.name.clone()), topologies.len());
-        topologies.push(Topology {
-            cluster,
-            app,
-            namespace,
-            headless,
-            domain,
-            roles,
-            connections: Vec::new(),
-        });
+        by_name.insert(key, topologies.len());
+        topologies.push(topology);
+    }
+    link_connections(&mut topologies, &by_name, diagnostics);
+    check_listed_members(&topologies, diagnostics);
+    topologies
+}
+
+/// One cluster's topology: its namespace, Service, domain and roles, each name checked; `None`
+/// when a name is invalid (reported).
+fn topology<'m>(
+    model: &'m Model,
+    cluster: &'m Cluster,
+    diagnostics: &mut Diagnostics,
+) -> Option<Topology<'m>> {
+    // Validation keeps a cluster only when its app passed.
+    let app = model.app_of(cluster)?;
+    let errors_before = diagnostics.error_count();
+    let namespace = cluster
+        .namespace
+        .clone()
+        .unwrap_or_else(|| model.settings.namespace.clone());
+    let headless = names::munge(&cluster.name);
+    let headless_ok = check_service_name(cluster, &headless, diagnostics);
+    check_labels(cluster, app, diagnostics);
+    let domain = format!(
+        "{headless}.{namespace}.svc.{}",
+        model.settings.cluster_domain
+    );
+    let names = ClusterNames {
+        cluster,
+        headless: &headless,
+        domain: &domain,
+        headless_ok,
+    };
+    let roles: Vec<RoleTopology<'m>> = app
+        .roles
+        .iter()
+        .enumerate()
+        .map(|(position, app_role)| names.role(position, app_role, diagnostics))
+        .collect();
+    if roles.iter().all(|r| r.members.is_empty()) {
+        diagnostics.push(diags::no_members(&cluster.name, cluster.origin));
+    }
+    if diagnostics.error_count() > errors_before {
+        return None;
+    }
+    Some(Topology {
+        cluster,
+        app,
+        namespace,
+        headless,
+        domain,
+        roles,
+        connections: Vec::new(),
+    })
+}
+
+/// The headless Service is named after the cluster, so the munged cluster name must be a
+/// DNS-1035 label; returns whether it is.
+fn check_service_name(cluster: &Cluster, headless: &str, diagnostics: &mut Diagnostics) -> bool {
+    match names::check_dns1035_label(headless) {
+        Ok(()) => true,
+        Err(problem) => {
+            let at = cluster.origin;
+            diagnostics.push(diags::unnamable_service(&cluster.name, &problem, at));
+            false
+        }
+    }
+}
+
+/// The labels every object carries, from the cluster's and the app's names and the app's
+/// version, are valid label values.
+fn check_labels(cluster: &Cluster, app: &App, diagnostics: &mut Diagnostics) {
+    for (label, value, at) in [
+        (KDCLUSTER_LABEL, cluster.name.as_str(), cluster.origin),
+        (KDAPP_LABEL, app.name.as_str(), app.origin),
+        (VERSION_LABEL, app.version.as_str(), app.origin),
+    ] {
+        if let Err(problem) = names::check_label_value(value) {
+            diagnostics.push(diags::bad_label(label, &problem, at));
+        }
+    }
+}
+
+/// The names a cluster's roles and members are built from.
+struct ClusterNames<'m, 'n> {
+    cluster: &'m Cluster,
+    headless: &'n str,
+    domain: &'n str,
+    /// Whether the cluster's name can name its Service (reported once if not).
+    headless_ok: bool,
+}
+
+impl<'m> ClusterNames<'m, '_> {
+    /// The role at `position` in the app: its StatefulSet's name and its members.
+    fn role(
+        &self,
+        position: usize,
+        app_role: &'m AppRole,
+        diagnostics: &mut Diagnostics,
+    ) -> RoleTopology<'m> {
+        let cluster_role = self.cluster.roles.iter().find(|r| r.id == app_role.id);
+        let name = format!("{}-{}", self.headless, names::munge(&app_role.id));
+        let count = cluster_role.map_or(0, |r| r.members);
+        if let Some(last) = count.checked_sub(1) {
+            let at = cluster_role.map_or(self.cluster.origin, |r| r.origin);
+            check_statefulset_name(&name, at, diagnostics);
+            self.check_member_service_name(&format!("{name}-{last}"), diagnostics);
+        }
+        let members = (0..count)
+            .map(|ordinal| {
+                let pod = format!("{name}-{ordinal}");
+                Member {
+                    fqdn: format!("{pod}.{}", self.domain),
+                    name: pod,
+                    ordinal,
+                    node_id: (position as u32) * 1000 + ordinal + 1,
+                }
+            })
+            .collect();
+        RoleTopology {
+            app_role,
+            cluster_role,
+            name,
+            members,
+        }
     }
 
-    // Connections: only clusters rendered together, in the same namespace, can be embedded.
-    let index = by_name;
-    for topology in &mut topologies {
+    /// Member Services are named after their pods: the longest pod name must be a DNS-1035
+    /// label. A cluster name that cannot name a Service was reported already.
+    fn check_member_service_name(&self, longest: &str, diagnostics: &mut Diagnostics) {
+        if self.headless_ok
+            && let Err(problem) = names::check_dns1035_label(longest)
+        {
+            let at = self.cluster.origin;
+            diagnostics.push(diags::bad_member_service_name(&problem, at));
+        }
+    }
+}
+
+/// A StatefulSet's name leaves room for the revision hash in its pods' labels.
+fn check_statefulset_name(name: &str, at: Origin, diagnostics: &mut Diagnostics) {
+    if name.len() > MAX_STATEFULSET_NAME {
+        diagnostics.push(diags::statefulset_name_too_long(
+            name,
+            MAX_STATEFULSET_NAME,
+            at,
+        ));
+    }
+}
+
+/// Connections: only clusters rendered together, in the same namespace, can be embedded.
+fn link_connections(
+    topologies: &mut [Topology<'_>],
+    by_name: &BTreeMap<(String, String), usize>,
+    diagnostics: &mut Diagnostics,
+) {
+    for topology in topologies {
         let mut connections = Vec::new();
         for (name, origin) in &topology.cluster.connected_clusters {
-            match index.get(&(topology.namespace.clone(), name.clone())) {
+            let namespace = &topology.namespace;
+            match by_name.get(&(namespace.clone(), name.clone())) {
                 Some(&i) if name != &topology.cluster.name => connections.push(i),
-                Some(_) => diagnostics.push(
-                    Diagnostic::warning("a cluster cannot connect to itself; ignored").at(*origin),
-                ),
-                None => diagnostics.push(
-                    Diagnostic::warning(format!(
-                        "connected cluster \"{name}\" is not rendered from this repository in namespace \"{}\"; it is left out of configmeta.json",
-                        topology.namespace
-                    ))
-                    .at(*origin),
-                ),
+                Some(_) => diagnostics.push(diags::connects_to_itself(*origin)),
+                None => diagnostics.push(diags::connection_not_rendered(name, namespace, *origin)),
             }
         }
         connections.sort_unstable();
         connections.dedup();
         topology.connections = connections;
     }
-    check_listed_members(&topologies, diagnostics);
-    topologies
 }
 
 /// Refuses a cluster whose `configmeta.json` would list more members (its own and its connected
 /// clusters') than a ConfigMap can hold, before any of it is rendered.
 fn check_listed_members(topologies: &[Topology<'_>], diagnostics: &mut Diagnostics) {
-    let members = |t: &Topology<'_>| t.roles.iter().map(|r| r.members.len()).sum::<usize>();
     for topology in topologies {
         let listed = topology
             .connections
             .iter()
             .filter_map(|&i| topologies.get(i))
-            .map(members)
-            .fold(members(topology), usize::saturating_add);
+            .map(Topology::member_count)
+            .fold(topology.member_count(), usize::saturating_add);
         if listed > MAX_LISTED_MEMBERS {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "cluster \"{}\" and the clusters it connects to have {listed} members, more than the {MAX_LISTED_MEMBERS} its configmeta.json can list",
-                    topology.cluster.name
-                ))
-                .at(topology.cluster.origin)
-                .help("a connected cluster is embedded whole in configmeta.json, which must fit a 1 MiB ConfigMap; connect fewer clusters"),
-            );
+            let (cluster, at) = (&topology.cluster.name, topology.cluster.origin);
+            let diagnostic =
+                diags::too_many_listed_members(cluster, listed, MAX_LISTED_MEMBERS, at);
+            diagnostics.push(diagnostic);
         }
     }
 }
