@@ -462,7 +462,7 @@ fn events(list: &[String]) -> Events {
 }
 
 /// `"3"` → exactly 3; `"3+"` → at least 3 (the schema has checked the form).
-pub fn parse_cardinality(text: &str) -> Option<Cardinality> {
+fn parse_cardinality(text: &str) -> Option<Cardinality> {
     let (digits, open) = match text.strip_suffix('+') {
         Some(digits) => (digits, true),
         None => (text, false),

@@ -311,6 +311,24 @@ fn check_metadata_map(
     }
 }
 
+/// Checks the labels and annotations for a role's pods and member Services, below `pointer`.
+fn check_role_metadata(
+    document: &Document,
+    pointer: &str,
+    metadata: &crate::raw::RoleMetadata,
+    diagnostics: &mut Diagnostics,
+) {
+    for (field, map, labels) in [
+        ("podLabels", &metadata.pod_labels, true),
+        ("podAnnotations", &metadata.pod_annotations, false),
+        ("serviceLabels", &metadata.service_labels, true),
+        ("serviceAnnotations", &metadata.service_annotations, false),
+    ] {
+        let pointer = format!("{pointer}/{field}");
+        check_metadata_map(document, &pointer, map, labels, diagnostics);
+    }
+}
+
 /// Reports ids that appear twice in a list, pointing at the second.
 fn check_unique<'a>(
     document: &Document,

@@ -10,8 +10,8 @@ use crate::names;
 use crate::raw::SettingsSpec;
 
 use super::{
-    ARGOCD_INSTANCE_LABEL, ARGOCD_TRACKING_ID, Overrides, SchemaKind, check_metadata_map, decode,
-    diags,
+    ARGOCD_INSTANCE_LABEL, ARGOCD_TRACKING_ID, Overrides, SchemaKind, check_metadata_map,
+    check_role_metadata, decode, diags,
 };
 
 pub fn validate(
@@ -42,10 +42,10 @@ pub fn validate(
         default_storage_class: spec.default_storage_class_name,
         labels,
         annotations: spec.annotations,
-        pod_labels: spec.pod_labels,
-        pod_annotations: spec.pod_annotations,
-        service_labels: spec.service_labels,
-        service_annotations: spec.service_annotations,
+        pod_labels: spec.metadata.pod_labels,
+        pod_annotations: spec.metadata.pod_annotations,
+        service_labels: spec.metadata.service_labels,
+        service_annotations: spec.metadata.service_annotations,
         native_systemd_support: spec.native_systemd_support,
         catalog_overrides: spec.catalog_overrides.into_iter().collect(),
         network_policy: spec.network_policy,
@@ -54,17 +54,15 @@ pub fn validate(
 
 /// Every label and annotation the settings add is well formed.
 fn check_metadata(document: &Document, spec: &SettingsSpec, diagnostics: &mut Diagnostics) {
-    for (field, map, labels) in [
-        ("labels", &spec.labels, true),
-        ("annotations", &spec.annotations, false),
-        ("podLabels", &spec.pod_labels, true),
-        ("podAnnotations", &spec.pod_annotations, false),
-        ("serviceLabels", &spec.service_labels, true),
-        ("serviceAnnotations", &spec.service_annotations, false),
-    ] {
-        let pointer = format!("/spec/{field}");
-        check_metadata_map(document, &pointer, map, labels, diagnostics);
-    }
+    check_metadata_map(document, "/spec/labels", &spec.labels, true, diagnostics);
+    check_metadata_map(
+        document,
+        "/spec/annotations",
+        &spec.annotations,
+        false,
+        diagnostics,
+    );
+    check_role_metadata(document, "/spec", &spec.metadata, diagnostics);
 }
 
 /// Names that Kubernetes or DNS would refuse only after the render: the cluster domain, which

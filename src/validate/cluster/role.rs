@@ -20,7 +20,7 @@ use crate::quantity::Quantity;
 use crate::raw;
 use crate::source::Origin;
 
-use super::super::{ARGOCD_INSTANCE_LABEL, check_metadata_map, diags};
+use super::super::{ARGOCD_INSTANCE_LABEL, check_role_metadata, diags};
 
 /// Mount paths the renderer itself uses in every container.
 const RESERVED_MOUNTS: [&str; 4] = ["/etc/guestconfig", "/etc/kdrender", "/tmp", "/run"];
@@ -77,10 +77,10 @@ impl Context<'_> {
             storage,
             block_storage,
             env: role.env.into_iter().map(|v| (v.name, v.value)).collect(),
-            pod_labels: role.pod_labels,
-            pod_annotations: role.pod_annotations,
-            service_labels: role.service_labels,
-            service_annotations: role.service_annotations,
+            pod_labels: role.metadata.pod_labels,
+            pod_annotations: role.metadata.pod_annotations,
+            service_labels: role.metadata.service_labels,
+            service_annotations: role.metadata.service_annotations,
             affinity: role.affinity,
             shared_memory,
             secret: secret.map(self::secret),
@@ -346,8 +346,8 @@ impl Rules<'_> {
     fn check_tracking_labels(&self, diagnostics: &mut Diagnostics) {
         let role = self.role;
         for (field, map) in [
-            ("podLabels", &role.pod_labels),
-            ("serviceLabels", &role.service_labels),
+            ("podLabels", &role.metadata.pod_labels),
+            ("serviceLabels", &role.metadata.service_labels),
         ] {
             if map.contains_key(ARGOCD_INSTANCE_LABEL) {
                 let key = pointer_escape(ARGOCD_INSTANCE_LABEL);
@@ -361,21 +361,7 @@ impl Rules<'_> {
 
     /// Labels and annotations for the pods and the member Services are well formed.
     fn check_metadata(&self, diagnostics: &mut Diagnostics) {
-        let role = self.role;
-        for (field, map, labels) in [
-            ("podLabels", &role.pod_labels, true),
-            ("podAnnotations", &role.pod_annotations, false),
-            ("serviceLabels", &role.service_labels, true),
-            ("serviceAnnotations", &role.service_annotations, false),
-        ] {
-            check_metadata_map(
-                self.document,
-                &self.pointer(field),
-                map,
-                labels,
-                diagnostics,
-            );
-        }
+        check_role_metadata(self.document, &self.base, &self.role.metadata, diagnostics);
     }
 
     /// File injections are fetched, and secret keys encrypted, by a live controller: neither
