@@ -5,7 +5,9 @@
 //! defaulted into the [`model`](crate::model). Problems are collected, not thrown, so one run
 //! reports all of them, each at the line that caused it.
 //!
-//! `render` validates the apps its clusters use; `validate` checks every app.
+//! `render` validates the apps its clusters use; `validate` checks every app. The rules live in
+//! `app`, `cluster` (a role's own in `cluster/role`) and `settings`, each a driver that calls one
+//! small function per rule; what they report is worded in `diags`.
 
 mod app;
 mod cluster;
