@@ -67,6 +67,9 @@ pub enum AppSource {
     Catalog,
 }
 
+/// How apps are told apart: where they were found, and their name.
+pub type AppKey = (AppSource, String);
+
 #[derive(Clone, Debug)]
 pub struct App {
     pub name: String,
@@ -209,7 +212,7 @@ pub struct Cluster {
     pub namespace: Option<String>,
     /// Name of the app; `Model::apps` holds it under `app_key`.
     pub app: String,
-    pub app_key: (AppSource, String),
+    pub app_key: AppKey,
     pub service_type: ServiceType,
     pub connected_clusters: Vec<(String, Origin)>,
     /// Roles in the app's role order.
@@ -271,12 +274,13 @@ pub struct ClusterRole {
 #[derive(Debug)]
 pub struct Model {
     pub settings: Settings,
-    pub apps: BTreeMap<(AppSource, String), App>,
+    pub apps: BTreeMap<AppKey, App>,
     pub clusters: Vec<Cluster>,
 }
 
 impl Model {
-    pub fn app_of(&self, cluster: &Cluster) -> &App {
-        &self.apps[&cluster.app_key]
+    /// The app a cluster instantiates (validation keeps only clusters whose app it kept).
+    pub fn app_of(&self, cluster: &Cluster) -> Option<&App> {
+        self.apps.get(&cluster.app_key)
     }
 }

@@ -49,6 +49,8 @@ impl fmt::Display for Quantity {
 const NANO: i128 = 1_000_000_000;
 /// A mebibyte in nano-units.
 const MEBI_NANOS: i128 = 1_048_576_000_000_000;
+/// A gibibyte in nano-units.
+const GIBI_NANOS: i128 = 1_073_741_824_000_000_000;
 /// Kubernetes' cap, 2^63-1 units, in nano-units.
 const MAX_NANOS: u128 = 9_223_372_036_854_775_807_000_000_000;
 /// The largest quantity, as messages spell it.
@@ -59,20 +61,34 @@ const MAX_DIGITS: usize = 38;
 /// below one nano-unit.
 const BINARY_DIGITS: i64 = 19;
 
-impl Quantity {
-    /// Parses a quantity given as a JSON string or number.
-    pub fn from_json(value: &serde_json::Value) -> Result<Quantity, String> {
-        match value {
-            serde_json::Value::String(s) => Quantity::parse(s),
-            serde_json::Value::Number(n) => Quantity::parse(&n.to_string()),
-            other => Err(format!("{other} is not a quantity")),
-        }
-    }
+/// Why a text is not a quantity kdrender accepts; each names the text as written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QuantityError {
+    #[error("\"{0}\" is not a Kubernetes quantity (for example 2, 500m, 4Gi)")]
+    Malformed(String),
+    #[error("\"{0}\" is out of range: Kubernetes quantities go up to {MAX_TEXT}")]
+    OutOfRange(String),
+    #[error("\"{0}\" has more than {MAX_DIGITS} significant digits")]
+    TooPrecise(String),
+    /// A JSON value that is neither a string nor a number.
+    #[error("{0} is not a quantity")]
+    NotAQuantity(serde_json::Value),
+}
 
-    pub fn parse(text: &str) -> Result<Quantity, String> {
-        let bad = || format!("\"{text}\" is not a Kubernetes quantity (for example 2, 500m, 4Gi)");
-        let too_big =
-            || format!("\"{text}\" is out of range: Kubernetes quantities go up to {MAX_TEXT}");
+/// A quantity's text in its parts, before any arithmetic: `-1.5Gi` is negative, whole `1`,
+/// fraction `5`, times 2^30.
+struct Spelling<'t> {
+    negative: bool,
+    whole: &'t str,
+    fraction: &'t str,
+    ten_power: i64,
+    two_power: u32,
+}
+
+impl Spelling<'_> {
+    /// The parts of a well-formed quantity (the schemas' pattern
+    /// `^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$`).
+    fn of(text: &str) -> Option<Spelling<'_>> {
         let (negative, rest) = match (text.strip_prefix('-'), text.strip_prefix('+')) {
             (Some(rest), _) => (true, rest),
             (None, Some(rest)) => (false, rest),
@@ -84,9 +100,43 @@ impl Quantity {
         let (number, suffix) = rest.split_at(number_end);
         let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
         if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
-            return Err(bad());
+            return None;
         }
-        let (ten_power, two_power) = multiplier(suffix).ok_or_else(bad)?;
+        let (ten_power, two_power) = multiplier(suffix)?;
+        Some(Spelling {
+            negative,
+            whole,
+            fraction,
+            ten_power,
+            two_power,
+        })
+    }
+}
+
+/// Whether a text has the form of a quantity, whatever its size.
+pub fn is_well_formed(text: &str) -> bool {
+    Spelling::of(text).is_some()
+}
+
+impl Quantity {
+    /// Parses a quantity given as a JSON string or number.
+    pub fn from_json(value: &serde_json::Value) -> Result<Quantity, QuantityError> {
+        match value {
+            serde_json::Value::String(s) => Quantity::parse(s),
+            serde_json::Value::Number(n) => Quantity::parse(&n.to_string()),
+            other => Err(QuantityError::NotAQuantity(other.clone())),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Quantity, QuantityError> {
+        let too_big = || QuantityError::OutOfRange(text.to_string());
+        let Spelling {
+            negative,
+            whole,
+            fraction,
+            ten_power,
+            two_power,
+        } = Spelling::of(text).ok_or_else(|| QuantityError::Malformed(text.to_string()))?;
         // The number as an integer of significant digits times a power of ten.
         let fraction = fraction.trim_end_matches('0');
         let digits = format!("{whole}{fraction}");
@@ -100,14 +150,14 @@ impl Quantity {
             return Err(too_big());
         }
         if significant.len() > MAX_DIGITS {
-            return Err(format!(
-                "\"{text}\" has more than {MAX_DIGITS} significant digits"
-            ));
+            return Err(QuantityError::TooPrecise(text.to_string()));
         }
         let mantissa: u128 = if significant.is_empty() {
             0
         } else {
-            significant.parse().map_err(|_| bad())?
+            significant
+                .parse()
+                .map_err(|_| QuantityError::Malformed(text.to_string()))?
         };
         // value = mantissa × 10^scale × 2^two_power nano-units.
         let scale = i64::try_from(fraction.len())
@@ -126,6 +176,14 @@ impl Quantity {
                 magnitude
             },
         })
+    }
+
+    /// `1Gi`, KubeDirector's size of a block device that names none.
+    pub fn gibibyte() -> Quantity {
+        Quantity {
+            text: "1Gi".to_string(),
+            nanos: GIBI_NANOS,
+        }
     }
 
     pub fn is_positive(&self) -> bool {
@@ -235,7 +293,9 @@ fn ceil_scaled(value: u128, two_power: u32, divisor: u128) -> Option<u128> {
 }
 
 #[cfg(test)]
-#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+// The tests work out expected values with plain arithmetic on small constants; the module's
+// arithmetic lint is for the code under test, whose inputs are the user's.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
@@ -337,12 +397,17 @@ mod tests {
             "170141183460469231731687303715.884105727",
         ] {
             let error = Quantity::parse(huge).unwrap_err();
-            assert!(error.contains("out of range"), "{huge}: {error}");
+            assert_eq!(error, QuantityError::OutOfRange(huge.to_string()));
         }
         let error = Quantity::parse(&format!("1{}", "0".repeat(40))).unwrap_err();
-        assert!(error.contains("out of range"), "{error}");
+        assert!(matches!(error, QuantityError::OutOfRange(_)), "{error}");
         let error = Quantity::parse(&format!("0.{}1", "3".repeat(40))).unwrap_err();
-        assert!(error.contains("more than 38 significant digits"), "{error}");
+        assert!(matches!(error, QuantityError::TooPrecise(_)), "{error}");
+        assert!(
+            error
+                .to_string()
+                .ends_with("has more than 38 significant digits")
+        );
     }
 
     #[test]
@@ -378,7 +443,7 @@ mod tests {
                 .filter(|n| *n <= MAX_NANOS as i128);
             match (parsed, exact) {
                 (Ok(q), Some(n)) => proptest::prop_assert_eq!(q.nanos, if negative { -n } else { n }),
-                (Err(e), None) => proptest::prop_assert!(e.contains("out of range"), "{}", e),
+                (Err(e), None) => proptest::prop_assert!(matches!(e, QuantityError::OutOfRange(_)), "{}", e),
                 (parsed, exact) => proptest::prop_assert!(false, "{:?} vs {:?}", parsed, exact),
             }
         }
@@ -399,14 +464,21 @@ mod tests {
             "+-1", "1Ki3", ".",
         ] {
             let error = Quantity::parse(bad).unwrap_err();
-            assert!(
-                error.contains("is not a Kubernetes quantity"),
-                "{bad}: {error}"
-            );
+            assert_eq!(error, QuantityError::Malformed(bad.to_string()));
+            assert!(!is_well_formed(bad), "{bad}");
         }
         let number = serde_json::json!(2);
         assert_eq!(Quantity::from_json(&number).unwrap().text, "2");
         let float = serde_json::json!(1e300);
         assert!(Quantity::from_json(&float).is_err());
+        let error = Quantity::from_json(&serde_json::json!(true)).unwrap_err();
+        assert_eq!(error.to_string(), "true is not a quantity");
+    }
+
+    #[test]
+    fn a_gibibyte_is_1gi_as_written_and_as_an_amount() {
+        let parsed = q("1Gi");
+        assert_eq!(Quantity::gibibyte(), parsed);
+        assert_eq!(Quantity::gibibyte().text, parsed.text);
     }
 }

@@ -237,14 +237,8 @@ pub struct ClusterRole {
     pub block_storage: Option<BlockStorage>,
     #[serde(default)]
     pub env: Vec<EnvVar>,
-    #[serde(default)]
-    pub pod_labels: StringMap,
-    #[serde(default)]
-    pub pod_annotations: StringMap,
-    #[serde(default)]
-    pub service_labels: StringMap,
-    #[serde(default)]
-    pub service_annotations: StringMap,
+    #[serde(flatten)]
+    pub metadata: RoleMetadata,
     pub affinity: Option<serde_json::Value>,
     pub shared_memory: Option<serde_json::Value>,
     pub secret: Option<Secret>,
@@ -255,6 +249,21 @@ pub struct ClusterRole {
     pub secret_keys: Vec<serde_json::Value>,
     #[serde(default)]
     pub volume_projections: Vec<VolumeProjection>,
+}
+
+/// Labels and annotations for a role's pods and member Services: a cluster role's own, or the
+/// settings' for every role.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleMetadata {
+    #[serde(default)]
+    pub pod_labels: StringMap,
+    #[serde(default)]
+    pub pod_annotations: StringMap,
+    #[serde(default)]
+    pub service_labels: StringMap,
+    #[serde(default)]
+    pub service_annotations: StringMap,
 }
 
 #[derive(Debug, Deserialize)]
@@ -315,14 +324,8 @@ pub struct SettingsSpec {
     pub labels: StringMap,
     #[serde(default)]
     pub annotations: StringMap,
-    #[serde(default)]
-    pub pod_labels: StringMap,
-    #[serde(default)]
-    pub pod_annotations: StringMap,
-    #[serde(default)]
-    pub service_labels: StringMap,
-    #[serde(default)]
-    pub service_annotations: StringMap,
+    #[serde(flatten)]
+    pub metadata: RoleMetadata,
     #[serde(default)]
     pub catalog: Vec<String>,
     #[serde(default)]

@@ -8,9 +8,13 @@ use std::sync::OnceLock;
 
 use jsonschema::error::ValidationErrorKind;
 
-use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::document::{pointer_escape, pointer_segments};
 use crate::load::Document;
+use crate::names;
+use crate::quantity;
+
+use super::diags;
 
 /// The input formats that have a schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,11 +58,17 @@ impl SchemaKind {
         }
     }
 
+    /// The schema, compiled on first use and kept for the run.
     fn compiled(self) -> &'static Compiled {
-        static COMPILED: [OnceLock<Compiled>; 3] =
-            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-        let index = self as usize;
-        COMPILED[index].get_or_init(|| Compiled::new(self.text()))
+        static APP: OnceLock<Compiled> = OnceLock::new();
+        static CLUSTER: OnceLock<Compiled> = OnceLock::new();
+        static SETTINGS: OnceLock<Compiled> = OnceLock::new();
+        let compiled = match self {
+            SchemaKind::App => &APP,
+            SchemaKind::Cluster => &CLUSTER,
+            SchemaKind::Settings => &SETTINGS,
+        };
+        compiled.get_or_init(|| Compiled::new(self.text()))
     }
 }
 
@@ -68,8 +78,12 @@ struct Compiled {
 }
 
 impl Compiled {
+    #[expect(
+        clippy::expect_used,
+        reason = "the schemas are part of the program, not its input: a unit test compiles each \
+                  of them, so one that does not compile never ships"
+    )]
     fn new(text: &str) -> Compiled {
-        // The schemas are part of the program, and a test compiles each of them.
         let schema: serde_json::Value =
             serde_json::from_str(text).expect("embedded schema is valid JSON");
         let mut checked = schema.clone();
@@ -95,17 +109,17 @@ const PATTERNS: [(&str, &str, Check); 11] = [
     (
         "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
         "kdrender-dns-label",
-        check_dns_label,
+        names::is_dns1123_label_form,
     ),
     (
         "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
         "kdrender-dns-name",
-        |s| s.split('.').all(check_dns_label),
+        names::is_dns1123_subdomain_form,
     ),
     (
         "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$",
         "kdrender-role-id",
-        check_role_id,
+        names::is_label_value_form,
     ),
     ("^[0-9]+\\+?$", "kdrender-cardinality", |s| {
         let digits = s.strip_suffix('+').unwrap_or(s);
@@ -134,7 +148,7 @@ const PATTERNS: [(&str, &str, Check); 11] = [
     (
         "^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$",
         "kdrender-quantity",
-        check_quantity,
+        quantity::is_well_formed,
     ),
 ];
 
@@ -155,26 +169,6 @@ fn patterns_to_formats(schema: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(patterns_to_formats),
         _ => {}
     }
-}
-
-fn check_dns_label(s: &str) -> bool {
-    let ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    let bytes = s.as_bytes();
-    !bytes.is_empty()
-        && ok(bytes[0])
-        && ok(bytes[bytes.len() - 1])
-        && bytes.iter().all(|&b| ok(b) || b == b'-')
-}
-
-fn check_role_id(s: &str) -> bool {
-    let ok = |b: u8| b.is_ascii_alphanumeric();
-    let bytes = s.as_bytes();
-    bytes.is_empty()
-        || (ok(bytes[0])
-            && ok(bytes[bytes.len() - 1])
-            && bytes
-                .iter()
-                .all(|&b| ok(b) || matches!(b, b'-' | b'_' | b'.')))
 }
 
 /// `/`, then any characters but a line break, then a last character that is not `/`.
@@ -199,30 +193,6 @@ fn url_with_suffix(s: &str, schemes: &[&str], suffixes: &[&str]) -> bool {
                     .any(|suffix| rest.len() > suffix.len() && rest.ends_with(suffix))
         })
     })
-}
-
-fn check_quantity(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let digits_end = |t: &str| t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let whole = digits_end(s);
-    let mut rest = &s[whole..];
-    if let Some(after_dot) = rest.strip_prefix('.') {
-        let fraction = digits_end(after_dot);
-        if whole == 0 && fraction == 0 {
-            return false;
-        }
-        rest = &after_dot[fraction..];
-    } else if whole == 0 {
-        return false;
-    }
-    match rest {
-        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "n" | "u" | "m" | "k" | "M" | "G" | "T"
-        | "P" | "E" => true,
-        exponent => exponent
-            .strip_prefix(['e', 'E'])
-            .map(|e| e.strip_prefix(['+', '-']).unwrap_or(e))
-            .is_some_and(|e| !e.is_empty() && e.bytes().all(|b| b.is_ascii_digit())),
-    }
 }
 
 /// Documents with more values than this get their first schema error only: jsonschema gathers
@@ -261,14 +231,10 @@ pub fn check(
             return true;
         };
         let first = describe(compiled, document, &error);
-        let note = format!(
-            "the document holds more than {MAX_VALUES_FOR_EVERY_ERROR} values, so only its first schema error is listed"
-        );
-        let help = match &first.help {
-            Some(help) => format!("{help}; {note}"),
-            None => note,
-        };
-        diagnostics.push(first.help(help));
+        diagnostics.push(diags::only_first_schema_error(
+            first,
+            MAX_VALUES_FOR_EVERY_ERROR,
+        ));
         return false;
     }
     let mut valid = true;
@@ -279,6 +245,7 @@ pub fn check(
     valid
 }
 
+/// A schema error as a diagnostic, pointed at the value (or the key) it is about.
 fn describe(
     compiled: &Compiled,
     document: &Document,
@@ -286,57 +253,48 @@ fn describe(
 ) -> Diagnostic {
     let pointer = error.instance_path().as_str();
     let field = field_name(pointer);
-    let schema_path = error.schema_path().as_str();
-    let schema_node = parent_schema(&compiled.schema, schema_path);
+    let schema_node = parent_schema(&compiled.schema, error.schema_path().as_str());
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let key = unexpected.first().cloned().unwrap_or_default();
-            let known: Vec<&str> = schema_node
-                .and_then(|n| n.get("properties"))
-                .and_then(|p| p.as_object())
-                .map(|p| p.keys().map(String::as_str).collect())
-                .unwrap_or_default();
-            let mut diagnostic = Diagnostic::error(format!("unknown field `{key}` in {field}"))
-                .at(document.key_origin(&format!("{pointer}/{}", pointer_escape(&key))))
-                .label("not a field of this object");
-            if let Some(suggestion) = did_you_mean(&key, known.iter().copied()) {
-                diagnostic = diagnostic.help(suggestion);
-            } else if !known.is_empty() {
-                diagnostic = diagnostic.help(format!("known fields: {}", known.join(", ")));
-            }
-            diagnostic
+            let at = document.key_origin(&format!("{pointer}/{}", pointer_escape(&key)));
+            diags::unknown_field(&key, &field, &known_fields(schema_node), at)
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
-            Diagnostic::error(format!("{field} is missing the required field `{name}`"))
-                .at(document.key_origin(pointer))
+            diags::missing_field(&field, name, document.key_origin(pointer))
         }
-        kind => {
-            let mut message = format!("{field}: {error}");
-            let mut help = None;
-            let pattern = match kind {
-                ValidationErrorKind::Pattern { pattern } => Some(pattern.clone()),
-                ValidationErrorKind::Format { format } => PATTERNS
-                    .iter()
-                    .find(|(_, name, _)| name == format)
-                    .map(|(pattern, ..)| pattern.to_string()),
-                _ => None,
-            };
-            if let Some(pattern) = pattern {
-                let value = error.instance();
-                message = format!("{field}: {value} does not have the required form");
-                help = schema_node
+        kind => match checked_pattern(kind) {
+            Some(pattern) => {
+                let description = schema_node
                     .and_then(|n| n.get("description"))
-                    .and_then(|d| d.as_str())
-                    .map(str::to_string)
-                    .or_else(|| Some(format!("it must match the pattern {pattern}")));
+                    .and_then(|d| d.as_str());
+                let at = document.origin(pointer);
+                diags::wrong_form(&field, error.instance(), description, &pattern, at)
             }
-            let diagnostic = Diagnostic::error(message).at(document.origin(pointer));
-            match help {
-                Some(help) => diagnostic.help(help),
-                None => diagnostic,
-            }
-        }
+            None => diags::schema_error(&field, error, document.origin(pointer)),
+        },
+    }
+}
+
+/// The fields a schema object defines, for suggestions.
+fn known_fields(schema_node: Option<&serde_json::Value>) -> Vec<&str> {
+    schema_node
+        .and_then(|n| n.get("properties"))
+        .and_then(|p| p.as_object())
+        .map(|p| p.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The pattern a value failed to match: its own, or the one a format stands for.
+fn checked_pattern(kind: &ValidationErrorKind) -> Option<String> {
+    match kind {
+        ValidationErrorKind::Pattern { pattern } => Some(pattern.clone()),
+        ValidationErrorKind::Format { format } => PATTERNS
+            .iter()
+            .find(|(_, name, _)| name == format)
+            .map(|(pattern, ..)| pattern.to_string()),
+        _ => None,
     }
 }
 
@@ -346,8 +304,11 @@ fn parent_schema<'a>(
     schema_path: &str,
 ) -> Option<&'a serde_json::Value> {
     let segments: Vec<String> = pointer_segments(schema_path).collect();
+    let Some((_keyword, parents)) = segments.split_last() else {
+        return Some(schema);
+    };
     let mut node = schema;
-    for segment in &segments[..segments.len().saturating_sub(1)] {
+    for segment in parents {
         node = match node {
             serde_json::Value::Object(map) => map.get(segment)?,
             serde_json::Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
@@ -381,15 +342,81 @@ pub fn field_name(pointer: &str) -> String {
 mod tests {
     use super::*;
 
+    use serde_json::json;
+
+    /// A minimal document of each kind that its schema accepts, and the same document with one
+    /// value that only a pattern (checked by kdrender's own function) refuses.
+    fn samples(kind: SchemaKind) -> (serde_json::Value, serde_json::Value) {
+        let (valid, broken_at, broken) = match kind {
+            SchemaKind::App => (
+                json!({
+                    "apiVersion": "kubedirector.hpe.com/v1beta1",
+                    "kind": "KubeDirectorApp",
+                    "metadata": {"name": "app"},
+                    "spec": {
+                        "label": {"name": "App"}, "distroID": "test/app", "version": "1",
+                        "configSchemaVersion": 8,
+                        "roles": [{"id": "main", "cardinality": "1+"}],
+                        "config": {"selectedRoles": ["main"], "roleServices": []},
+                    },
+                }),
+                "/spec/roles/0/cardinality",
+                json!("one or more"),
+            ),
+            SchemaKind::Cluster => (
+                json!({
+                    "apiVersion": "kubedirector.hpe.com/v1beta1",
+                    "kind": "KubeDirectorCluster",
+                    "metadata": {"name": "cluster"},
+                    "spec": {
+                        "app": "app",
+                        "roles": [{"id": "main", "resources": {"limits": {"cpu": 1, "memory": "1Gi"}}}],
+                    },
+                }),
+                "/spec/roles/0/resources/limits/memory",
+                json!("lots"),
+            ),
+            SchemaKind::Settings => (
+                json!({
+                    "apiVersion": "kdrender.dev/v1alpha1",
+                    "kind": "RenderSettings",
+                    "spec": {"namespace": "data"},
+                }),
+                "/spec/namespace",
+                json!("Data_Team"),
+            ),
+        };
+        let mut wrong = valid.clone();
+        *wrong.pointer_mut(broken_at).unwrap() = broken;
+        (valid, wrong)
+    }
+
     #[test]
-    fn every_embedded_schema_compiles_and_names_round_trip() {
-        for kind in [] as [SchemaKind; 0] {
-            let _ = kind.compiled();
+    fn every_embedded_schema_compiles_and_checks_its_patterns() {
+        let mut checked = Vec::new();
+        for kind in SchemaKind::ALL {
+            let validator = &kind.compiled().validator;
+            let (valid, wrong) = samples(kind);
+            assert!(validator.is_valid(&valid), "{}: {valid}", kind.name());
+            assert!(!validator.is_valid(&wrong), "{}: {wrong}", kind.name());
+            assert!(!validator.is_valid(&json!({})), "{}", kind.name());
+            checked.push(kind.name());
+        }
+        assert_eq!(checked, ["app", "cluster", "settings"]);
+    }
+
+    #[test]
+    fn schema_names_round_trip() {
+        for kind in SchemaKind::ALL {
             assert_eq!(SchemaKind::from_name(kind.name()), Some(kind));
         }
         assert_eq!(
             SchemaKind::from_name("KubeDirectorCluster"),
             Some(SchemaKind::Cluster)
+        );
+        assert_eq!(
+            SchemaKind::from_name("rendersettings"),
+            Some(SchemaKind::Settings)
         );
         assert_eq!(SchemaKind::from_name("nope"), None);
     }

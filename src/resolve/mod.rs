@@ -1,0 +1,332 @@
+//! Resolve: from the model to each cluster's topology, with every name settled and checked.
+//!
+//! A cluster's namespace, its object names, its members' pod names, FQDNs and node ids are all
+//! decided here, once, and checked against Kubernetes' rules: a StatefulSet name longer than 52
+//! characters breaks its pods' `controller-revision-hash` label, Service names are DNS-1035
+//! labels, label values have at most 63 characters. Two clusters with the same name in one
+//! namespace are an error, as are connections to clusters that are not rendered.
+//!
+//! Node ids are derived, not counted: a member's id is `1000 × (role position in the app) +
+//! ordinal + 1`, so it never depends on the size of another role.
+
+mod diags;
+
+use std::collections::BTreeMap;
+
+use crate::diag::Diagnostics;
+use crate::model::{App, AppRole, Cluster, ClusterRole, Model};
+use crate::names;
+use crate::source::{Origin, SourceMap};
+
+/// The longest StatefulSet name whose pods still get a valid `controller-revision-hash` label
+/// (`<name>-<10-character hash>` must fit in 63).
+pub const MAX_STATEFULSET_NAME: usize = 52;
+
+/// The labels every object carries that resolve checks: they come from names in the inputs.
+const KDCLUSTER_LABEL: &str = "kubedirector.hpe.com/kdcluster";
+const KDAPP_LABEL: &str = "kubedirector.hpe.com/kdapp";
+const VERSION_LABEL: &str = "app.kubernetes.io/version";
+
+/// Most clusters one run renders. Every cluster costs a few kilobytes of output even without
+/// members, so a few megabytes of tiny cluster documents must not fan out into gigabytes.
+pub const MAX_CLUSTERS: usize = 10_000;
+/// Most members, over all clusters, one run renders (each is a pod, a node section, usually a
+/// Service, and an entry in its cluster's `configmeta.json`).
+pub const MAX_MEMBERS: usize = 50_000;
+/// Most members one cluster's `configmeta.json` may list, its own and those of the clusters it
+/// connects to (each embedded whole). Each takes a few hundred bytes: more could never fit the
+/// 1 MiB ConfigMap, and are refused before anything is rendered.
+pub const MAX_LISTED_MEMBERS: usize = 5_000;
+
+#[derive(Debug)]
+pub struct Topology<'m> {
+    pub cluster: &'m Cluster,
+    pub app: &'m App,
+    pub namespace: String,
+    /// Name of the headless Service, which is also the DNS subdomain of every member.
+    pub headless: String,
+    /// `<headless>.<namespace>.svc.<cluster domain>`.
+    pub domain: String,
+    /// Every role of the app, in the app's order, members or not.
+    pub roles: Vec<RoleTopology<'m>>,
+    /// Indices (into the list of topologies) of connected clusters that are rendered too.
+    pub connections: Vec<usize>,
+}
+
+#[derive(Debug)]
+pub struct RoleTopology<'m> {
+    pub app_role: &'m AppRole,
+    /// The cluster's settings for this role; `None` when the cluster leaves the role out.
+    pub cluster_role: Option<&'m ClusterRole>,
+    /// `<cluster>-<role>`, also the StatefulSet's and the PodDisruptionBudget's name.
+    pub name: String,
+    pub members: Vec<Member>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub ordinal: u32,
+    /// Pod name, which is also the per-member Service's name and the host name.
+    pub name: String,
+    pub fqdn: String,
+    pub node_id: u32,
+}
+
+impl Topology<'_> {
+    pub fn role(&self, id: &str) -> Option<&RoleTopology<'_>> {
+        self.roles.iter().find(|r| r.app_role.id == id)
+    }
+
+    /// Members of all roles.
+    pub fn member_count(&self) -> usize {
+        self.roles.iter().map(|r| r.members.len()).sum()
+    }
+
+    /// Roles that have members: the ones that get a StatefulSet.
+    pub fn active_roles(&self) -> impl Iterator<Item = &RoleTopology<'_>> {
+        self.roles.iter().filter(|r| !r.members.is_empty())
+    }
+
+    /// Stable identity of the cluster (KubeDirector used the object's UID).
+    pub fn cluster_id(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("{}/{}", self.namespace, self.cluster.name).as_bytes());
+        // The first 16 bytes in hex, grouped as a UUID is: 4-2-2-2-6 bytes.
+        let mut id = String::with_capacity(36);
+        for (i, byte) in digest.iter().take(16).enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                id.push('-');
+            }
+            id.push_str(&format!("{byte:02x}"));
+        }
+        id
+    }
+}
+
+/// Resolves every cluster; clusters with naming problems are reported and left out. A run
+/// beyond its budgets (clusters, members) resolves nothing.
+pub fn resolve<'m>(
+    model: &'m Model,
+    sources: &SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Vec<Topology<'m>> {
+    if let Some(cluster) = model.clusters.get(MAX_CLUSTERS) {
+        diagnostics.push(diags::too_many_clusters(MAX_CLUSTERS, cluster.origin));
+        return Vec::new();
+    }
+    let mut topologies: Vec<Topology<'m>> = Vec::new();
+    let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut members_in_run = 0usize;
+    for cluster in &model.clusters {
+        let Some(topology) = topology(model, cluster, diagnostics) else {
+            continue;
+        };
+        members_in_run = members_in_run.saturating_add(topology.member_count());
+        if members_in_run > MAX_MEMBERS {
+            let at = cluster.origin;
+            diagnostics.push(diags::too_many_members_in_run(
+                MAX_MEMBERS,
+                &cluster.name,
+                at,
+            ));
+            return Vec::new();
+        }
+        let key = (topology.namespace.clone(), cluster.name.clone());
+        if let Some(other) = by_name.get(&key).and_then(|&i| topologies.get(i)) {
+            let other = sources.describe(other.cluster.origin);
+            let at = cluster.origin;
+            diagnostics.push(diags::duplicate_cluster(&cluster.name, &key.0, at, other));
+            continue;
+        }
+        by_name.insert(key, topologies.len());
+        topologies.push(topology);
+    }
+    link_connections(&mut topologies, &by_name, diagnostics);
+    check_listed_members(&topologies, diagnostics);
+    topologies
+}
+
+/// One cluster's topology: its namespace, Service, domain and roles, each name checked; `None`
+/// when a name is invalid (reported).
+fn topology<'m>(
+    model: &'m Model,
+    cluster: &'m Cluster,
+    diagnostics: &mut Diagnostics,
+) -> Option<Topology<'m>> {
+    // Validation keeps a cluster only when its app passed.
+    let app = model.app_of(cluster)?;
+    let errors_before = diagnostics.error_count();
+    let namespace = cluster
+        .namespace
+        .clone()
+        .unwrap_or_else(|| model.settings.namespace.clone());
+    let headless = names::munge(&cluster.name);
+    let headless_ok = check_service_name(cluster, &headless, diagnostics);
+    check_labels(cluster, app, diagnostics);
+    let domain = format!(
+        "{headless}.{namespace}.svc.{}",
+        model.settings.cluster_domain
+    );
+    let names = ClusterNames {
+        cluster,
+        headless: &headless,
+        domain: &domain,
+        headless_ok,
+    };
+    let roles: Vec<RoleTopology<'m>> = app
+        .roles
+        .iter()
+        .enumerate()
+        .map(|(position, app_role)| names.role(position, app_role, diagnostics))
+        .collect();
+    if roles.iter().all(|r| r.members.is_empty()) {
+        diagnostics.push(diags::no_members(&cluster.name, cluster.origin));
+    }
+    if diagnostics.error_count() > errors_before {
+        return None;
+    }
+    Some(Topology {
+        cluster,
+        app,
+        namespace,
+        headless,
+        domain,
+        roles,
+        connections: Vec::new(),
+    })
+}
+
+/// The headless Service is named after the cluster, so the munged cluster name must be a
+/// DNS-1035 label; returns whether it is.
+fn check_service_name(cluster: &Cluster, headless: &str, diagnostics: &mut Diagnostics) -> bool {
+    match names::check_dns1035_label(headless) {
+        Ok(()) => true,
+        Err(problem) => {
+            let at = cluster.origin;
+            diagnostics.push(diags::unnamable_service(&cluster.name, &problem, at));
+            false
+        }
+    }
+}
+
+/// The labels every object carries, from the cluster's and the app's names and the app's
+/// version, are valid label values.
+fn check_labels(cluster: &Cluster, app: &App, diagnostics: &mut Diagnostics) {
+    for (label, value, at) in [
+        (KDCLUSTER_LABEL, cluster.name.as_str(), cluster.origin),
+        (KDAPP_LABEL, app.name.as_str(), app.origin),
+        (VERSION_LABEL, app.version.as_str(), app.origin),
+    ] {
+        if let Err(problem) = names::check_label_value(value) {
+            diagnostics.push(diags::bad_label(label, &problem, at));
+        }
+    }
+}
+
+/// The names a cluster's roles and members are built from.
+struct ClusterNames<'m, 'n> {
+    cluster: &'m Cluster,
+    headless: &'n str,
+    domain: &'n str,
+    /// Whether the cluster's name can name its Service (reported once if not).
+    headless_ok: bool,
+}
+
+impl<'m> ClusterNames<'m, '_> {
+    /// The role at `position` in the app: its StatefulSet's name and its members.
+    fn role(
+        &self,
+        position: usize,
+        app_role: &'m AppRole,
+        diagnostics: &mut Diagnostics,
+    ) -> RoleTopology<'m> {
+        let cluster_role = self.cluster.roles.iter().find(|r| r.id == app_role.id);
+        let name = format!("{}-{}", self.headless, names::munge(&app_role.id));
+        let count = cluster_role.map_or(0, |r| r.members);
+        if let Some(last) = count.checked_sub(1) {
+            let at = cluster_role.map_or(self.cluster.origin, |r| r.origin);
+            check_statefulset_name(&name, at, diagnostics);
+            self.check_member_service_name(&format!("{name}-{last}"), diagnostics);
+        }
+        let members = (0..count)
+            .map(|ordinal| {
+                let pod = format!("{name}-{ordinal}");
+                Member {
+                    fqdn: format!("{pod}.{}", self.domain),
+                    name: pod,
+                    ordinal,
+                    node_id: (position as u32) * 1000 + ordinal + 1,
+                }
+            })
+            .collect();
+        RoleTopology {
+            app_role,
+            cluster_role,
+            name,
+            members,
+        }
+    }
+
+    /// Member Services are named after their pods: the longest pod name must be a DNS-1035
+    /// label. A cluster name that cannot name a Service was reported already.
+    fn check_member_service_name(&self, longest: &str, diagnostics: &mut Diagnostics) {
+        if self.headless_ok
+            && let Err(problem) = names::check_dns1035_label(longest)
+        {
+            let at = self.cluster.origin;
+            diagnostics.push(diags::bad_member_service_name(&problem, at));
+        }
+    }
+}
+
+/// A StatefulSet's name leaves room for the revision hash in its pods' labels.
+fn check_statefulset_name(name: &str, at: Origin, diagnostics: &mut Diagnostics) {
+    if name.len() > MAX_STATEFULSET_NAME {
+        diagnostics.push(diags::statefulset_name_too_long(
+            name,
+            MAX_STATEFULSET_NAME,
+            at,
+        ));
+    }
+}
+
+/// Connections: only clusters rendered together, in the same namespace, can be embedded.
+fn link_connections(
+    topologies: &mut [Topology<'_>],
+    by_name: &BTreeMap<(String, String), usize>,
+    diagnostics: &mut Diagnostics,
+) {
+    for topology in topologies {
+        let mut connections = Vec::new();
+        for (name, origin) in &topology.cluster.connected_clusters {
+            let namespace = &topology.namespace;
+            match by_name.get(&(namespace.clone(), name.clone())) {
+                Some(&i) if name != &topology.cluster.name => connections.push(i),
+                Some(_) => diagnostics.push(diags::connects_to_itself(*origin)),
+                None => diagnostics.push(diags::connection_not_rendered(name, namespace, *origin)),
+            }
+        }
+        connections.sort_unstable();
+        connections.dedup();
+        topology.connections = connections;
+    }
+}
+
+/// Refuses a cluster whose `configmeta.json` would list more members (its own and its connected
+/// clusters') than a ConfigMap can hold, before any of it is rendered.
+fn check_listed_members(topologies: &[Topology<'_>], diagnostics: &mut Diagnostics) {
+    for topology in topologies {
+        let listed = topology
+            .connections
+            .iter()
+            .filter_map(|&i| topologies.get(i))
+            .map(Topology::member_count)
+            .fold(topology.member_count(), usize::saturating_add);
+        if listed > MAX_LISTED_MEMBERS {
+            let (cluster, at) = (&topology.cluster.name, topology.cluster.origin);
+            let diagnostic =
+                diags::too_many_listed_members(cluster, listed, MAX_LISTED_MEMBERS, at);
+            diagnostics.push(diagnostic);
+        }
+    }
+}
