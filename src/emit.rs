@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::render::Object;
+use crate::render::{Kind, Object};
 use crate::source::{Origin, SourceMap};
 
 /// Flux skips post-build substitution on objects with this annotation set to `disabled`.
@@ -24,22 +24,11 @@ pub const MAX_OUTPUT_BYTES: usize = 64 << 20;
 /// Above this size, a successful render warns: Argo CD holds every render in memory and Redis.
 pub const WARN_OUTPUT_BYTES: usize = 10 << 20;
 
-fn kind_rank(kind: &str) -> u8 {
-    match kind {
-        "NetworkPolicy" | "PodDisruptionBudget" => 0,
-        "ConfigMap" => 1,
-        "Service" => 2,
-        "StatefulSet" => 3,
-        _ => 4,
-    }
-}
-
-/// Puts one cluster's objects in output order (kind in install order, then name) and marks
-/// those Flux must not substitute into. Clusters themselves are ordered by namespace and name.
+/// Puts one cluster's objects in output order (kind in install order, see [`Kind`], then name)
+/// and marks those Flux must not substitute into. Clusters themselves are ordered by namespace
+/// and name.
 pub fn finish_cluster(mut objects: Vec<Object>) -> Vec<Object> {
-    objects.sort_by(|a, b| {
-        (kind_rank(a.kind), a.kind, &a.name).cmp(&(kind_rank(b.kind), b.kind, &b.name))
-    });
+    objects.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     for object in &mut objects {
         if holds_substitution(&object.value) {
             object.value["metadata"]["annotations"][FLUX_SUBSTITUTE] = json!("disabled");
@@ -51,7 +40,7 @@ pub fn finish_cluster(mut objects: Vec<Object>) -> Vec<Object> {
 /// What makes an object unique in the output, and where it came from.
 #[derive(Clone, Debug)]
 pub struct Identity {
-    pub kind: &'static str,
+    pub kind: Kind,
     pub namespace: String,
     pub name: String,
     pub cluster: String,
@@ -74,7 +63,7 @@ impl Identity {
 /// error that names both clusters.
 #[derive(Default)]
 pub struct Identities {
-    seen: BTreeMap<(&'static str, String, String), (String, Origin)>,
+    seen: BTreeMap<(Kind, String, String), (String, Origin)>,
 }
 
 impl Identities {

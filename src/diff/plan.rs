@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::reasons::{Index, Reason, restart_reasons};
-use crate::render::Object;
+use crate::render::{Kind, Object};
 
 /// An object's identity in the plan.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -109,12 +109,8 @@ impl Plan {
     }
 }
 
-fn key(object: &Object) -> (String, String, String) {
-    (
-        object.kind.to_string(),
-        object.namespace.clone(),
-        object.name.clone(),
-    )
+fn key(object: &Object) -> (Kind, String, String) {
+    (object.kind, object.namespace.clone(), object.name.clone())
 }
 
 /// Compares the base render with the new one.
@@ -127,7 +123,7 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
         match base_index.get(&key(object)) {
             None => {
                 plan.added.push(ObjectRef::of(object));
-                if object.kind == "StatefulSet" {
+                if object.kind == Kind::StatefulSet {
                     plan.creates.push(ObjectRef::of(object));
                 }
             }
@@ -137,10 +133,10 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
                     diff: unified(&before.value, &object.value),
                 });
                 match object.kind {
-                    "StatefulSet" => {
+                    Kind::StatefulSet => {
                         compare_statefulsets(before, object, &base_index, &head_index, &mut plan)
                     }
-                    "Service" => compare_services(before, object, &mut plan),
+                    Kind::Service => compare_services(before, object, &mut plan),
                     _ => {}
                 }
             }
@@ -150,7 +146,7 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
     for object in base {
         if !head_index.contains_key(&key(object)) {
             plan.removed.push(ObjectRef::of(object));
-            if object.kind == "StatefulSet" && has_claims(object) {
+            if object.kind == Kind::StatefulSet && has_claims(object) {
                 plan.warnings.push(Warning {
                     object: ObjectRef::of(object),
                     warning: WarningKind::StatefulsetRemoved,
@@ -338,7 +334,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn object(kind: &'static str, name: &str, spec: Value) -> Object {
+    fn object(kind: Kind, name: &str, spec: Value) -> Object {
         Object {
             value: json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name}, "spec": spec}),
             kind,
@@ -356,8 +352,8 @@ mod tests {
 
     #[test]
     fn a_service_switching_between_headless_and_not_is_a_warning() {
-        let headless = object("Service", "db", json!({"clusterIP": "None"}));
-        let normal = object("Service", "db", json!({"type": "ClusterIP"}));
+        let headless = object(Kind::Service, "db", json!({"clusterIP": "None"}));
+        let normal = object(Kind::Service, "db", json!({"type": "ClusterIP"}));
         let plan = plan(&[headless], std::slice::from_ref(&normal));
         assert_eq!(plan.warnings.len(), 1);
         assert_eq!(plan.warnings[0].warning, WarningKind::ImmutableField);
@@ -370,7 +366,7 @@ mod tests {
     fn a_scale_down_names_the_claims_it_deletes() {
         let sts = |replicas: u64| {
             object(
-                "StatefulSet",
+                Kind::StatefulSet,
                 "db-r",
                 json!({"replicas": replicas, "volumeClaimTemplates": [{"metadata": {"name": "p"}}, {"metadata": {"name": "b0"}}]}),
             )

@@ -22,7 +22,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::hash::ANNOTATION;
-use crate::render::{FileFact, Object, RolloutFacts};
+use crate::render::names::{
+    self, APP_CONTAINER, FILES_VOLUME, INIT_CONTAINER, PERSISTED_CLAIM, VERSION_LABEL,
+};
+use crate::render::{FileFact, Kind, Object, RolloutFacts};
 
 /// One reason for a restart.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -157,7 +160,17 @@ impl Change {
 }
 
 /// The objects of one side, by (kind, namespace, name).
-pub type Index<'a> = BTreeMap<(String, String, String), &'a Object>;
+pub type Index<'a> = BTreeMap<(Kind, String, String), &'a Object>;
+
+/// A field of the app container, as [`differences`] names it.
+fn app_container_field() -> String {
+    format!("containers[{APP_CONTAINER}]")
+}
+
+/// A field of the init step, as [`differences`] names it.
+fn init_container_field() -> String {
+    format!("initContainers[{INIT_CONTAINER}]")
+}
 
 /// Why `after` (the same StatefulSet as `before`, whose pod template changed) restarts.
 pub fn restart_reasons(
@@ -172,10 +185,11 @@ pub fn restart_reasons(
     let app = app_reasons(&old.app, &new.app);
     let mut reasons = setting_reasons(before, after, old, new);
     // The pod label `app.kubernetes.io/version` carries the app's version: one reason for both.
+    let version_label = format!("metadata.labels.{VERSION_LABEL}");
     reasons.retain(|reason| match reason {
         Reason::Setting {
             field, from, to, ..
-        } if field == "metadata.labels.app.kubernetes.io/version" => !app.iter().any(|a| {
+        } if *field == version_label => !app.iter().any(|a| {
             matches!(a, Reason::App { field: f, from: af, to: at, .. }
                 if f == "version" && af == from && at == to)
         }),
@@ -229,18 +243,20 @@ fn setting_reasons(
         .chain(&new.files)
         .map(|f| format!(".volumeMounts[{}]", f.target))
         .collect();
+    let files_volumes = format!("volumes[{FILES_VOLUME}");
     let file_mount = |field: &str| {
-        field.starts_with("volumes[config-files")
+        field.starts_with(&files_volumes)
             || mounts
                 .iter()
                 .any(|m| field.ends_with(m.as_str()) || field.contains(&format!("{m}.")))
     };
     // The init step runs the app container's image with its resources: one change, one reason.
+    let (app_container, init_container) = (app_container_field(), init_container_field());
     let follows_app = |change: &Change| {
         field_follows_app(&change.field)
             && changes.iter().any(|c| {
-                c.field.strip_prefix("containers[app]")
-                    == change.field.strip_prefix("initContainers[kdrender-init]")
+                c.field.strip_prefix(app_container.as_str())
+                    == change.field.strip_prefix(init_container.as_str())
                     && c.before == change.before
                     && c.after == change.after
             })
@@ -263,7 +279,7 @@ fn setting_reasons(
 
 fn field_follows_app(field: &str) -> bool {
     field
-        .strip_prefix("initContainers[kdrender-init]")
+        .strip_prefix(init_container_field().as_str())
         .is_some_and(|rest| rest == ".image" || rest.starts_with(".resources"))
 }
 
@@ -272,8 +288,8 @@ fn setting_of(change: &Change) -> &'static str {
     let field = change.field.as_str();
     let has = |part: &str| field.contains(part);
     // The persisted volume `p`: its mounts and the init step that seeds it follow `persistDirs`.
-    let persisted = |v: &Value| v["name"] == "p" && v.get("subPath").is_some();
-    if field.starts_with("initContainers[kdrender-init].command")
+    let persisted = |v: &Value| v["name"] == PERSISTED_CLAIM && v.get("subPath").is_some();
+    if field.starts_with(&format!("{}.command", init_container_field()))
         || (has("volumeMounts[") && (persisted(&change.before) || persisted(&change.after)))
     {
         return "persistDirs";
@@ -407,9 +423,9 @@ fn files_data<'a>(
 ) -> Option<&'a serde_json::Map<String, Value>> {
     index
         .get(&(
-            "ConfigMap".to_string(),
+            Kind::ConfigMap,
             statefulset.namespace.clone(),
-            format!("{}-files", statefulset.name),
+            names::files_configmap(&statefulset.name),
         ))
         .and_then(|o| o.value["data"].as_object())
 }
@@ -471,7 +487,8 @@ fn file_reasons(
                     .to_string()
             };
             if fact.per_member {
-                let key = |o: &Object, i: usize, k: &str| format!("{}-{i}.{k}", o.name);
+                let key =
+                    |o: &Object, i: usize, k: &str| names::member_key(&names::pod(&o.name, i), k);
                 let copies = |i: usize| {
                     (
                         text(old, &key(before, i, &previous.key)),

@@ -31,7 +31,7 @@ use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
 use serde_json::{Map, Value, json};
 
 use super::MAX_CONFIGMAP_BYTES;
-use super::{nesting, sandbox};
+use super::{names, nesting, sandbox};
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
 use crate::load::Reader;
 use crate::model::App;
@@ -47,7 +47,7 @@ pub const TOTAL_TEMPLATE_FUEL: u64 = 200_000_000;
 /// Kubernetes' limit on the length of a ConfigMap key.
 pub const MAX_KEY_BYTES: usize = 253;
 /// Mount points the renderer owns, where config files may not go.
-const RESERVED_PATHS: [&str; 2] = ["/etc/guestconfig", "/etc/kdrender"];
+const RESERVED_PATHS: [&str; 2] = [names::GUESTCONFIG_DIR, names::KDRENDER_DIR];
 
 /// The fuel spent by every rendering of one run; shared by all apps' template sets, whose
 /// clusters render in parallel.
@@ -562,21 +562,6 @@ impl Context {
     }
 }
 
-/// The name of a role's files ConfigMap.
-pub fn configmap_name(role: &RoleTopology<'_>) -> String {
-    format!("{}-files", role.name)
-}
-
-/// The ConfigMap key of a member's own copy of a per-member file.
-pub fn member_key(pod: &str, key: &str) -> String {
-    format!("{pod}.{key}")
-}
-
-/// The ConfigMap key of a file: its path in the container, `/` turned into `_`.
-fn file_key(target: &str) -> String {
-    target.trim_start_matches('/').replace('/', "_")
-}
-
 /// Kubernetes' rule for ConfigMap keys.
 fn check_key(key: &str) -> Result<(), String> {
     if key.len() > MAX_KEY_BYTES {
@@ -682,7 +667,7 @@ impl TemplateSet {
             .get_attr(role_id)
             .unwrap_or(minijinja::Value::UNDEFINED);
         let mut data = ConfigMapData {
-            name: configmap_name(role),
+            name: names::files_configmap(&role.name),
             keys: BTreeMap::new(),
             bytes: 0,
         };
@@ -804,7 +789,7 @@ impl RoleRendering<'_> {
         template: &'t Template,
         data: &mut ConfigMapData<'t>,
     ) -> Result<ConfigFile, Diagnostic> {
-        let key = file_key(&template.target);
+        let key = names::file_key(&template.target);
         let content = if let Scope::Member(_) = template.scope {
             let members = self.role_value.get_attr("members").unwrap_or_default();
             let mut texts = Vec::with_capacity(self.role.members.len());
@@ -814,7 +799,12 @@ impl RoleRendering<'_> {
                 let text =
                     self.set
                         .render_one(template, self.variables(Some(member)), self.sources)?;
-                data.add(member_key(&pod.name, &key), &text, template, self.sources)?;
+                data.add(
+                    names::member_key(&pod.name, &key),
+                    &text,
+                    template,
+                    self.sources,
+                )?;
                 texts.push(text);
             }
             Content::PerMember(texts)
@@ -979,8 +969,6 @@ mod tests {
         for bad in ["", ".", "..", "..x", "a/b", "a b", "ä"] {
             assert!(check_key(bad).is_err(), "{bad}");
         }
-        assert_eq!(file_key("/etc/a/b.conf"), "etc_a_b.conf");
-        assert_eq!(member_key("demo-worker-0", "etc_x"), "demo-worker-0.etc_x");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod configmeta;
 pub mod files;
+pub mod names;
 mod nesting;
 mod network;
 pub mod sandbox;
@@ -19,6 +20,7 @@ pub mod workload;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -30,17 +32,45 @@ use crate::source::{Origin, SourceMap};
 
 pub use files::TemplateSet;
 
-/// Argo CD's sync-wave annotation, set on a role's objects when the app gives the role a wave.
-pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
-
 /// Kubernetes refuses ConfigMaps whose data exceeds 1 MiB.
 pub const MAX_CONFIGMAP_BYTES: usize = 1 << 20;
+
+/// The kinds of object kdrender renders, in install order: what nothing depends on
+/// (NetworkPolicies, PodDisruptionBudgets), what pods read (ConfigMaps), Services, then the
+/// StatefulSets whose pods use them all. Serialised as the kind's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Kind {
+    NetworkPolicy,
+    PodDisruptionBudget,
+    ConfigMap,
+    Service,
+    StatefulSet,
+}
+
+impl Kind {
+    /// The kind's name, as in `kind:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::NetworkPolicy => "NetworkPolicy",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Service => "Service",
+            Kind::StatefulSet => "StatefulSet",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One rendered object and where it came from.
 #[derive(Clone, Debug)]
 pub struct Object {
     pub value: Value,
-    pub kind: &'static str,
+    pub kind: Kind,
     pub name: String,
     pub namespace: String,
     pub cluster: String,
@@ -88,26 +118,14 @@ impl Meta<'_> {
     fn ours(&self, role: Option<&RoleTopology<'_>>) -> Map<String, Value> {
         let topology = self.topology;
         let mut labels = Map::new();
-        labels.insert("app.kubernetes.io/name".into(), json!(topology.app.name));
-        labels.insert(
-            "app.kubernetes.io/version".into(),
-            json!(topology.app.version),
-        );
-        labels.insert("app.kubernetes.io/managed-by".into(), json!("kdrender"));
-        labels.insert(
-            "kubedirector.hpe.com/kdapp".into(),
-            json!(topology.app.name),
-        );
-        labels.insert(
-            "kubedirector.hpe.com/kdcluster".into(),
-            json!(topology.cluster.name),
-        );
+        labels.insert(names::NAME_LABEL.into(), json!(topology.app.name));
+        labels.insert(names::VERSION_LABEL.into(), json!(topology.app.version));
+        labels.insert(names::MANAGED_BY_LABEL.into(), json!("kdrender"));
+        labels.insert(names::APP_LABEL.into(), json!(topology.app.name));
+        labels.insert(names::CLUSTER_LABEL.into(), json!(topology.cluster.name));
         if let Some(role) = role {
-            labels.insert(
-                "app.kubernetes.io/component".into(),
-                json!(role.app_role.id),
-            );
-            labels.insert("kubedirector.hpe.com/role".into(), json!(role.app_role.id));
+            labels.insert(names::COMPONENT_LABEL.into(), json!(role.app_role.id));
+            labels.insert(names::ROLE_LABEL.into(), json!(role.app_role.id));
         }
         labels
     }
@@ -130,12 +148,12 @@ impl Meta<'_> {
     fn our_annotations(&self, role: Option<&RoleTopology<'_>>) -> Map<String, Value> {
         let mut annotations = Map::new();
         annotations.insert(
-            "kubedirector.hpe.com/kdapp-prettyName".into(),
+            names::PRETTY_NAME_ANNOTATION.into(),
             json!(self.topology.app.pretty_name),
         );
         if let Some(wave) = role.and_then(|r| r.app_role.sync_wave) {
             // Argo CD reads the wave as a string.
-            annotations.insert(SYNC_WAVE.into(), json!(wave.to_string()));
+            annotations.insert(names::SYNC_WAVE_ANNOTATION.into(), json!(wave.to_string()));
         }
         annotations
     }
@@ -176,11 +194,11 @@ impl Meta<'_> {
     pub fn selector(&self, role: Option<&RoleTopology<'_>>) -> Value {
         let mut selector = Map::new();
         selector.insert(
-            "kubedirector.hpe.com/kdcluster".into(),
+            names::CLUSTER_LABEL.into(),
             json!(self.topology.cluster.name),
         );
         if let Some(role) = role {
-            selector.insert("kubedirector.hpe.com/role".into(), json!(role.app_role.id));
+            selector.insert(names::ROLE_LABEL.into(), json!(role.app_role.id));
         }
         Value::Object(selector)
     }
@@ -221,24 +239,23 @@ pub fn render_cluster(
     let meta = Meta { topology, settings };
     let cluster = topology.cluster;
     let mut objects = Vec::new();
-    let object =
-        |value: Value, kind: &'static str, name: String, role: Option<&RoleTopology<'_>>| Object {
-            value,
-            kind,
-            name,
-            namespace: topology.namespace.clone(),
-            cluster: cluster.name.clone(),
-            role: role.map(|r| r.app_role.id.clone()),
-            origin: cluster.origin,
-            rollout: None,
-        };
+    let object = |value: Value, kind: Kind, name: String, role: Option<&RoleTopology<'_>>| Object {
+        value,
+        kind,
+        name,
+        namespace: topology.namespace.clone(),
+        cluster: cluster.name.clone(),
+        role: role.map(|r| r.app_role.id.clone()),
+        origin: cluster.origin,
+        rollout: None,
+    };
 
     if let Some(diagnostic) = fqdn_too_long(topology) {
         diagnostics.push(diagnostic);
     }
     objects.push(object(
         services::headless(topology, &meta),
-        "Service",
+        Kind::Service,
         topology.headless.clone(),
         None,
     ));
@@ -247,14 +264,14 @@ pub fn render_cluster(
     let mut data = Map::new();
     let document = configmeta::cluster_document(topology, all, &[]);
     data.insert(
-        "configmeta.json".into(),
+        names::CONFIGMETA_KEY.into(),
         json!(configmeta::to_text(&document)),
     );
     for role in topology.active_roles() {
         for member in &role.members {
             let node = configmeta::node_section(topology, role, member);
             data.insert(
-                format!("node-{}.json", member.name),
+                names::node_key(&member.name),
                 json!(configmeta::to_text(&node)),
             );
         }
@@ -263,16 +280,19 @@ pub fn render_cluster(
         .active_roles()
         .any(|r| r.app_role.config_package.is_some())
     {
-        data.insert("membership".into(), json!(configmeta::membership(topology)));
-        data.insert("setup.sh".into(), json!(include_str!("setup.sh")));
+        data.insert(
+            names::MEMBERSHIP_KEY.into(),
+            json!(configmeta::membership(topology)),
+        );
+        data.insert(names::SETUP_KEY.into(), json!(include_str!("setup.sh")));
     }
-    let configmeta_name = format!("{}-configmeta", topology.headless);
+    let configmeta_name = names::configmeta_configmap(&topology.headless);
     if let Some(diagnostic) = too_big(&configmeta_name, &data, cluster.origin) {
         diagnostics.push(diagnostic);
     }
     objects.push(object(
         configmap(&meta, &configmeta_name, None, data),
-        "ConfigMap",
+        Kind::ConfigMap,
         configmeta_name,
         None,
     ));
@@ -290,7 +310,7 @@ pub fn render_cluster(
             }
             _ => Vec::new(),
         };
-        let files_name = files::configmap_name(role);
+        let files_name = names::files_configmap(&role.name);
         let mut files_data = Map::new();
         for file in &files {
             match &file.content {
@@ -299,7 +319,7 @@ pub fn render_cluster(
                 }
                 files::Content::PerMember(texts) => {
                     for (member, text) in role.members.iter().zip(texts) {
-                        files_data.insert(files::member_key(&member.name, &file.key), json!(text));
+                        files_data.insert(names::member_key(&member.name, &file.key), json!(text));
                     }
                 }
             }
@@ -334,12 +354,17 @@ pub fn render_cluster(
             }
             objects.push(object(
                 configmap(&meta, &files_name, Some(role), files_data),
-                "ConfigMap",
+                Kind::ConfigMap,
                 files_name,
                 Some(role),
             ));
         }
-        let mut workload = object(statefulset, "StatefulSet", role.name.clone(), Some(role));
+        let mut workload = object(
+            statefulset,
+            Kind::StatefulSet,
+            role.name.clone(),
+            Some(role),
+        );
         workload.rollout = Some(Box::new(RolloutFacts {
             app: Arc::clone(&app_inputs),
             membership: takes_membership.then(|| Arc::clone(&membership)),
@@ -360,7 +385,7 @@ pub fn render_cluster(
             for member in &role.members {
                 objects.push(object(
                     services::member(topology, role, member, &ports, &meta),
-                    "Service",
+                    Kind::Service,
                     member.name.clone(),
                     Some(role),
                 ));
@@ -369,7 +394,7 @@ pub fn render_cluster(
         if role.members.len() > 1 {
             objects.push(object(
                 workload::disruption_budget(role, &meta),
-                "PodDisruptionBudget",
+                Kind::PodDisruptionBudget,
                 role.name.clone(),
                 Some(role),
             ));
@@ -377,7 +402,7 @@ pub fn render_cluster(
         if settings.network_policy {
             objects.push(object(
                 network::role_policy(topology.app, role, &meta),
-                "NetworkPolicy",
+                Kind::NetworkPolicy,
                 role.name.clone(),
                 Some(role),
             ));
@@ -422,7 +447,7 @@ fn configmap(
 ) -> Value {
     json!({
         "apiVersion": "v1",
-        "kind": "ConfigMap",
+        "kind": Kind::ConfigMap,
         "metadata": meta.object(name, role),
         "data": data,
     })

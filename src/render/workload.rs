@@ -9,15 +9,16 @@
 
 use serde_json::{Map, Value, json};
 
-use super::Meta;
 use super::files::{ConfigFile, Content};
+use super::names::{
+    self, APP_CONTAINER, CONFIGMETA_KEY, CONFIGMETA_MOUNT, INIT_CONFIGMETA_MOUNT, INIT_CONTAINER,
+    INIT_GUESTCONFIG_MOUNT, INIT_VOLUME_MOUNT, PERSISTED_CLAIM, POD_NAME_ENV,
+};
 use super::security::{self, InitUser};
+use super::{Kind, Meta};
 use crate::model::{App, AppRole, ClusterRole, Settings};
 use crate::resolve::{RoleTopology, Topology};
 
-/// Where the configmeta ConfigMap is mounted, and where the assembled document goes.
-pub const CONFIGMETA_MOUNT: &str = "/etc/kdrender/configmeta";
-pub const GUESTCONFIG_DIR: &str = "/etc/guestconfig";
 /// KubeDirector's size limit for its in-memory /tmp, /run and /run/lock.
 const SYSTEMD_TMPFS_LIMIT: &str = "20Gi";
 
@@ -55,49 +56,77 @@ pub fn persisted_dirs(app_role: &AppRole) -> Vec<String> {
 /// the pod. As the app's user, what that user cannot read (or own) is left out, with a note: it
 /// could not read it in the image either; any other error (a full volume) stops the pod.
 fn init_script(persisted: &[String], init: InitUser) -> String {
-    let mut script = String::from(
-        "set -eu\n\
-         # This member's configmeta.json: the cluster's document plus this member's node section.\n\
-         {\n\
-         \x20 sed '$ s/}$/,/' /kdrender/configmeta/configmeta.json\n\
-         \x20 printf '  \"node\": '\n\
-         \x20 cat \"/kdrender/configmeta/node-$POD_NAME.json\"\n\
-         \x20 printf '}\\n'\n\
-         } >/kdrender/guestconfig/configmeta.json\n",
-    );
+    let mut script = assemble_configmeta();
     if persisted.is_empty() {
         return script;
     }
-    script.push_str(match init {
-        InitUser::Root => "copy() { cp -a \"$1/.\" \"/mnt$1/\"; }\n",
-        InitUser::App => {
-            "copy() {\n\
-             \x20 errors=$(LC_ALL=C cp -a \"$1/.\" \"/mnt$1/\" 2>&1) && return 0\n\
-             \x20 printf '%s\\n' \"$errors\" | while IFS= read -r line; do\n\
-             \x20   case $line in\n\
-             \x20     *'Permission denied'|*'Operation not permitted') echo \"kdrender-init: not copied as this user: $line\" >&2 ;;\n\
-             \x20     *) echo \"$line\" >&2; exit 1 ;;\n\
-             \x20   esac\n\
-             \x20 done\n\
-             }\n"
-        }
+    script.push_str(&match init {
+        InitUser::Root => copy_as_root(),
+        InitUser::App => copy_as_app_user(),
     });
-    script.push_str(
-        "# Seed each persisted directory from the image once; a marker per directory records it.\n\
-         seed() {\n\
-         \x20 marker=\"/mnt/.kdrender-seeded/$(printf '%s' \"$1\" | tr / _)\"\n\
-         \x20 [ -e \"$marker\" ] && return 0\n\
-         \x20 mkdir -p \"/mnt$1\" || { echo \"kdrender-init: cannot create $1 on the volume (is it writable by the pod's user or fsGroup?)\" >&2; exit 1; }\n\
-         \x20 if [ -d \"$1\" ]; then\n\
-         \x20   copy \"$1\" || { echo \"kdrender-init: copying $1 to the volume failed (is it big enough?)\" >&2; exit 1; }\n\
-         \x20 fi\n\
-         \x20 mkdir -p /mnt/.kdrender-seeded && touch \"$marker\"\n\
-         }\n",
-    );
+    script.push_str(&seed_once());
     for dir in persisted {
         script.push_str(&format!("seed {}\n", shell_quote(dir)));
     }
     script
+}
+
+/// Joins the cluster's document and the member's node section into the member's configmeta.json
+/// (the shared document's last line is its closing `}`).
+fn assemble_configmeta() -> String {
+    let mounted = format!("{INIT_CONFIGMETA_MOUNT}/{CONFIGMETA_KEY}");
+    let node = format!(
+        "{INIT_CONFIGMETA_MOUNT}/{}",
+        names::node_key(&format!("${POD_NAME_ENV}"))
+    );
+    let assembled = format!("{INIT_GUESTCONFIG_MOUNT}/{CONFIGMETA_KEY}");
+    format!(
+        "set -eu\n\
+         # This member's configmeta.json: the cluster's document plus this member's node section.\n\
+         {{\n\
+         \x20 sed '$ s/}}$/,/' {mounted}\n\
+         \x20 printf '  \"node\": '\n\
+         \x20 cat \"{node}\"\n\
+         \x20 printf '}}\\n'\n\
+         }} >{assembled}\n"
+    )
+}
+
+/// `copy DIR` as root: everything, with owners, modes and file capabilities.
+fn copy_as_root() -> String {
+    format!("copy() {{ cp -a \"$1/.\" \"{INIT_VOLUME_MOUNT}$1/\"; }}\n")
+}
+
+/// `copy DIR` as the app's user: what it may not read is noted and left out.
+fn copy_as_app_user() -> String {
+    format!(
+        "copy() {{\n\
+         \x20 errors=$(LC_ALL=C cp -a \"$1/.\" \"{INIT_VOLUME_MOUNT}$1/\" 2>&1) && return 0\n\
+         \x20 printf '%s\\n' \"$errors\" | while IFS= read -r line; do\n\
+         \x20   case $line in\n\
+         \x20     *'Permission denied'|*'Operation not permitted') echo \"{INIT_CONTAINER}: not copied as this user: $line\" >&2 ;;\n\
+         \x20     *) echo \"$line\" >&2; exit 1 ;;\n\
+         \x20   esac\n\
+         \x20 done\n\
+         }}\n"
+    )
+}
+
+/// `seed DIR`: copies DIR onto the member's volume unless its marker says it was done.
+fn seed_once() -> String {
+    let markers = format!("{INIT_VOLUME_MOUNT}/.kdrender-seeded");
+    format!(
+        "# Seed each persisted directory from the image once; a marker per directory records it.\n\
+         seed() {{\n\
+         \x20 marker=\"{markers}/$(printf '%s' \"$1\" | tr / _)\"\n\
+         \x20 [ -e \"$marker\" ] && return 0\n\
+         \x20 mkdir -p \"{INIT_VOLUME_MOUNT}$1\" || {{ echo \"{INIT_CONTAINER}: cannot create $1 on the volume (is it writable by the pod's user or fsGroup?)\" >&2; exit 1; }}\n\
+         \x20 if [ -d \"$1\" ]; then\n\
+         \x20   copy \"$1\" || {{ echo \"{INIT_CONTAINER}: copying $1 to the volume failed (is it big enough?)\" >&2; exit 1; }}\n\
+         \x20 fi\n\
+         \x20 mkdir -p {markers} && touch \"$marker\"\n\
+         }}\n"
+    )
 }
 
 fn shell_quote(text: &str) -> String {
@@ -113,7 +142,7 @@ fn init_container(
     mounts: Vec<Value>,
 ) -> Value {
     json!({
-        "name": "kdrender-init",
+        "name": INIT_CONTAINER,
         "image": image,
         "command": ["/bin/sh", "-c", init_script(persisted, init)],
         "env": [pod_name_env()],
@@ -124,7 +153,7 @@ fn init_container(
 }
 
 fn pod_name_env() -> Value {
-    json!({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
+    json!({"name": names::POD_NAME_ENV, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
 }
 
 /// A role's StatefulSet, without its rollout hash (the caller adds it).
@@ -146,23 +175,23 @@ pub fn statefulset(
     };
 
     let mut volumes = vec![
-        json!({"name": "configmeta", "configMap": {"name": format!("{}-configmeta", topology.headless)}}),
-        json!({"name": "guestconfig", "emptyDir": {}}),
+        json!({"name": names::CONFIGMETA_VOLUME, "configMap": {"name": names::configmeta_configmap(&topology.headless)}}),
+        json!({"name": names::GUESTCONFIG_VOLUME, "emptyDir": {}}),
     ];
     let mut app_mounts = vec![
-        json!({"name": "configmeta", "mountPath": CONFIGMETA_MOUNT, "readOnly": true}),
-        json!({"name": "guestconfig", "mountPath": GUESTCONFIG_DIR}),
+        json!({"name": names::CONFIGMETA_VOLUME, "mountPath": CONFIGMETA_MOUNT, "readOnly": true}),
+        json!({"name": names::GUESTCONFIG_VOLUME, "mountPath": names::GUESTCONFIG_DIR}),
     ];
     // The init step sees them outside /etc, so that seeding /etc copies none of them.
     let mut init_mounts = vec![
-        json!({"name": "configmeta", "mountPath": "/kdrender/configmeta", "readOnly": true}),
-        json!({"name": "guestconfig", "mountPath": "/kdrender/guestconfig"}),
+        json!({"name": names::CONFIGMETA_VOLUME, "mountPath": names::INIT_CONFIGMETA_MOUNT, "readOnly": true}),
+        json!({"name": names::GUESTCONFIG_VOLUME, "mountPath": names::INIT_GUESTCONFIG_MOUNT}),
     ];
     if !persisted.is_empty() {
-        init_mounts.push(json!({"name": "p", "mountPath": "/mnt"}));
+        init_mounts.push(json!({"name": PERSISTED_CLAIM, "mountPath": names::INIT_VOLUME_MOUNT}));
         for dir in &persisted {
             app_mounts.push(
-                json!({"name": "p", "mountPath": dir, "subPath": dir.trim_start_matches('/')}),
+                json!({"name": PERSISTED_CLAIM, "mountPath": dir, "subPath": dir.trim_start_matches('/')}),
             );
         }
     }
@@ -178,37 +207,40 @@ pub fn statefulset(
             if let Some(mode) = mode {
                 source["defaultMode"] = json!(mode);
             }
-            volumes.push(json!({"name": files_volume(*mode), "configMap": source}));
+            volumes.push(json!({"name": names::files_volume(*mode), "configMap": source}));
         }
         for file in files {
-            let mut mount = json!({"name": files_volume(file.mode), "mountPath": file.target, "readOnly": true});
+            let mut mount = json!({"name": names::files_volume(file.mode), "mountPath": file.target, "readOnly": true});
             match &file.content {
                 Content::Shared(_) => mount["subPath"] = json!(file.key),
                 Content::PerMember(_) => {
-                    mount["subPathExpr"] = json!(format!("$(POD_NAME).{}", file.key))
+                    mount["subPathExpr"] = json!(names::member_key(
+                        &format!("$({})", names::POD_NAME_ENV),
+                        &file.key
+                    ))
                 }
             }
             app_mounts.push(mount);
         }
     }
     if app.systemd_required {
-        for (name, path) in [("tmp", "/tmp"), ("run", "/run"), ("run-lock", "/run/lock")] {
+        for (name, path) in names::SYSTEMD_TMPFS {
             volumes.push(json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": SYSTEMD_TMPFS_LIMIT}}));
             app_mounts.push(json!({"name": name, "mountPath": path}));
         }
         if !settings.native_systemd_support {
-            volumes.push(json!({"name": "cgroup", "hostPath": {"path": "/sys/fs/cgroup", "type": "Directory"}}));
+            volumes.push(json!({"name": names::CGROUP_VOLUME, "hostPath": {"path": "/sys/fs/cgroup", "type": "Directory"}}));
             app_mounts
-                .push(json!({"name": "cgroup", "mountPath": "/sys/fs/cgroup", "readOnly": true}));
+                .push(json!({"name": names::CGROUP_VOLUME, "mountPath": "/sys/fs/cgroup", "readOnly": true}));
         }
     }
     if let Some(size) = &cluster_role.shared_memory {
         volumes
-            .push(json!({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": size.text}}));
-        app_mounts.push(json!({"name": "shm", "mountPath": "/dev/shm"}));
+            .push(json!({"name": names::SHARED_MEMORY_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": size.text}}));
+        app_mounts.push(json!({"name": names::SHARED_MEMORY_VOLUME, "mountPath": "/dev/shm"}));
     }
     if let Some(secret) = &cluster_role.secret {
-        let name = format!("secret-vol-{}", secret.name);
+        let name = names::secret_volume(&secret.name);
         let mut source = json!({"secretName": secret.name});
         if let Some(mode) = secret.default_mode {
             source["defaultMode"] = json!(mode);
@@ -219,7 +251,7 @@ pub fn statefulset(
         );
     }
     for (i, projection) in cluster_role.volume_projections.iter().enumerate() {
-        let name = format!("projected-vol-{i}");
+        let name = names::projected_volume(i);
         volumes.push(json!({"name": name, "persistentVolumeClaim": {"claimName": projection.claim, "readOnly": projection.read_only}}));
         app_mounts.push(json!({"name": name, "mountPath": projection.mount_path, "readOnly": projection.read_only}));
     }
@@ -271,7 +303,7 @@ pub fn statefulset(
         .collect();
 
     let mut container = json!({
-        "name": "app",
+        "name": APP_CONTAINER,
         "image": app_role.image,
         "env": env,
         "resources": resources,
@@ -307,7 +339,7 @@ pub fn statefulset(
     if let Some(block) = &cluster_role.block_storage {
         container["volumeDevices"] = Value::Array(
             (0..block.devices)
-                .map(|i| json!({"name": format!("b{i}"), "devicePath": format!("{}{i}", block.path_prefix)}))
+                .map(|i| json!({"name": names::block_claim(i), "devicePath": format!("{}{i}", block.path_prefix)}))
                 .collect(),
         );
     }
@@ -348,7 +380,7 @@ pub fn statefulset(
     let mut claims = Vec::new();
     if let Some(storage) = &cluster_role.storage {
         claims.push(claim(
-            "p",
+            PERSISTED_CLAIM,
             &storage.size.text,
             storage.class.as_deref(),
             false,
@@ -357,7 +389,7 @@ pub fn statefulset(
     if let Some(block) = &cluster_role.block_storage {
         for i in 0..block.devices {
             claims.push(claim(
-                &format!("b{i}"),
+                &names::block_claim(i),
                 &block.size.text,
                 block.class.as_deref(),
                 true,
@@ -388,18 +420,10 @@ pub fn statefulset(
     }
     json!({
         "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
+        "kind": Kind::StatefulSet,
         "metadata": meta.object(&role.name, Some(role)),
         "spec": spec,
     })
-}
-
-/// The name of the volume that projects the files ConfigMap with a given mode.
-fn files_volume(mode: Option<u32>) -> String {
-    match mode {
-        None => "config-files".to_string(),
-        Some(mode) => format!("config-files-{mode:o}"),
-    }
 }
 
 fn claim(name: &str, size: &str, class: Option<&str>, block: bool) -> Value {
@@ -431,7 +455,7 @@ fn resources(role: &ClusterRole) -> Value {
 pub fn disruption_budget(role: &RoleTopology<'_>, meta: &Meta) -> Value {
     json!({
         "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
+        "kind": Kind::PodDisruptionBudget,
         "metadata": meta.object(&role.name, Some(role)),
         "spec": {
             "maxUnavailable": 1,
