@@ -18,8 +18,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
 
 use crate::hash::ANNOTATION;
 use crate::render::names::{
@@ -31,13 +31,13 @@ use crate::render::{FileFact, Kind, Object, RolloutFacts};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Reason {
-    /// A config file the role's pods mount: `change` is `added`, `removed`, `changed` (its
-    /// content; `members` lists the ordinals whose copy changed, for per-member files) or `mode`
-    /// (`from` and `to` are the octal modes).
+    /// A config file the role's pods mount: added, removed, its content changed (`members`
+    /// lists the ordinals whose copy changed, for per-member files) or its mode (`from` and `to`
+    /// are the octal modes).
     File {
         path: String,
         template: String,
-        change: &'static str,
+        change: FileChange,
         members: Option<Vec<usize>>,
         from: Option<String>,
         to: Option<String>,
@@ -49,7 +49,7 @@ pub enum Reason {
     /// inputs it comes from. `from` and `to` are the values (`null` when absent), shortened to
     /// 120 characters; for multi-line text they are `null` and `lines` says what changed.
     Setting {
-        setting: &'static str,
+        setting: Setting,
         field: String,
         from: Option<String>,
         to: Option<String>,
@@ -94,6 +94,86 @@ pub enum Reason {
     Other { detail: String },
 }
 
+/// What happened to a config file; the names are part of the JSON format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileChange {
+    Added,
+    Removed,
+    /// Its content.
+    Changed,
+    /// Its file mode.
+    Mode,
+}
+
+impl FileChange {
+    pub fn name(self) -> &'static str {
+        match self {
+            FileChange::Added => "added",
+            FileChange::Removed => "removed",
+            FileChange::Changed => "changed",
+            FileChange::Mode => "mode",
+        }
+    }
+}
+
+/// The setting of the inputs a pod-template field belongs to, in the words of the inputs; the
+/// names are part of the JSON format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    PersistDirs,
+    Storage,
+    Labels,
+    Annotations,
+    Probes,
+    Image,
+    Resources,
+    Env,
+    Command,
+    Ports,
+    Security,
+    Volumes,
+    /// Anything else of the pod.
+    Pod,
+}
+
+impl Setting {
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::PersistDirs => "persistDirs",
+            Setting::Storage => "storage",
+            Setting::Labels => "labels",
+            Setting::Annotations => "annotations",
+            Setting::Probes => "probes",
+            Setting::Image => "image",
+            Setting::Resources => "resources",
+            Setting::Env => "env",
+            Setting::Command => "command",
+            Setting::Ports => "ports",
+            Setting::Security => "security",
+            Setting::Volumes => "volumes",
+            Setting::Pod => "pod",
+        }
+    }
+}
+
+macro_rules! serialize_by_name {
+    ($($kind:ty),*) => {$(
+        impl Serialize for $kind {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.name())
+            }
+        }
+
+        impl std::fmt::Display for $kind {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    )*};
+}
+
+serialize_by_name!(FileChange, Setting);
+
 /// The lines a multi-line text lost and gained, at most [`MAX_LINES`] each (then a last entry
 /// `… N more`), each shortened to 120 characters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -120,7 +200,7 @@ impl Lines {
         }
         for list in [&mut lines.removed, &mut lines.added] {
             if list.len() > MAX_LINES {
-                let more = list.len() - (MAX_LINES - 1);
+                let more = list.len().saturating_sub(MAX_LINES - 1);
                 list.truncate(MAX_LINES - 1);
                 list.push(format!("… {more} more"));
             }
@@ -162,6 +242,11 @@ impl Change {
 /// The objects of one side, by (kind, namespace, name).
 pub type Index<'a> = BTreeMap<(Kind, String, String), &'a Object>;
 
+/// The value at a JSON pointer, `null` where there is none (as indexing a `Value` gives).
+pub fn at<'a>(value: &'a Value, pointer: &str) -> &'a Value {
+    value.pointer(pointer).unwrap_or(&Value::Null)
+}
+
 /// A field of the app container, as [`differences`] names it.
 fn app_container_field() -> String {
     format!("containers[{APP_CONTAINER}]")
@@ -184,24 +269,13 @@ pub fn restart_reasons(
     let new = after.rollout.as_deref().unwrap_or(&empty);
     let app = app_reasons(&old.app, &new.app);
     let mut reasons = setting_reasons(before, after, old, new);
-    // The pod label `app.kubernetes.io/version` carries the app's version: one reason for both.
-    let version_label = format!("metadata.labels.{VERSION_LABEL}");
-    reasons.retain(|reason| match reason {
-        Reason::Setting {
-            field, from, to, ..
-        } if *field == version_label => !app.iter().any(|a| {
-            matches!(a, Reason::App { field: f, from: af, to: at, .. }
-                if f == "version" && af == from && at == to)
-        }),
-        _ => true,
-    });
-    reasons.extend(file_reasons(before, after, old, new, base, head));
+    reasons.retain(|reason| !told_by_app_version(reason, &app));
+    let files = Files::compared(before, after, base, head);
+    reasons.extend(file_reasons(&files, old, new));
     reasons.extend(app);
-    match (&old.membership, &new.membership) {
-        (Some(o), Some(n)) => reasons.extend(membership_reasons(o, n, &after.cluster)),
-        (None, Some(_)) => reasons.push(Reason::Events { membership: true }),
-        (Some(_), None) => reasons.push(Reason::Events { membership: false }),
-        (None, None) => {}
+    reasons.extend(events_reason(old, new));
+    if let (Some(old), Some(new)) = (&old.membership, &new.membership) {
+        reasons.extend(membership_reasons(old, new, &after.cluster));
     }
     if reasons.is_empty() {
         reasons.push(Reason::Other {
@@ -211,31 +285,73 @@ pub fn restart_reasons(
     reasons
 }
 
+/// The pod label `app.kubernetes.io/version` carries the app's version: one reason for both.
+fn told_by_app_version(reason: &Reason, app: &[Reason]) -> bool {
+    let Reason::Setting {
+        field, from, to, ..
+    } = reason
+    else {
+        return false;
+    };
+    *field == format!("metadata.labels.{VERSION_LABEL}")
+        && app.iter().any(|a| {
+            matches!(a, Reason::App { field: f, from: af, to: at, .. }
+                if f == "version" && af == from && at == to)
+        })
+}
+
+/// The role started or stopped taking membership events.
+fn events_reason(old: &RolloutFacts, new: &RolloutFacts) -> Option<Reason> {
+    match (&old.membership, &new.membership) {
+        (None, Some(_)) => Some(Reason::Events { membership: true }),
+        (Some(_), None) => Some(Reason::Events { membership: false }),
+        _ => None,
+    }
+}
+
+/// The StatefulSet's pod template without its rollout hash, which is what is being explained.
+fn without_hash(template: &Value) -> Value {
+    let mut template = template.clone();
+    if let Some(annotations) = template
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        annotations.remove(ANNOTATION);
+    }
+    template
+}
+
+/// The changed fields of the pod template and the volume claim templates.
+fn template_changes(before: &Object, after: &Object) -> Vec<Change> {
+    let (b, a) = (at(&before.value, "/spec"), at(&after.value, "/spec"));
+    let (bt, at_) = (
+        without_hash(at(b, "/template")),
+        without_hash(at(a, "/template")),
+    );
+    let mut changes = Vec::new();
+    differences("", at(&bt, "/spec"), at(&at_, "/spec"), &mut changes);
+    differences(
+        "metadata",
+        at(&bt, "/metadata"),
+        at(&at_, "/metadata"),
+        &mut changes,
+    );
+    differences(
+        "volumeClaimTemplates",
+        at(b, "/volumeClaimTemplates"),
+        at(a, "/volumeClaimTemplates"),
+        &mut changes,
+    );
+    changes
+}
+
 fn setting_reasons(
     before: &Object,
     after: &Object,
     old: &RolloutFacts,
     new: &RolloutFacts,
 ) -> Vec<Reason> {
-    let (b, a) = (&before.value["spec"], &after.value["spec"]);
-    let strip = |template: &Value| {
-        let mut template = template.clone();
-        if let Some(annotations) = template["metadata"]["annotations"].as_object_mut() {
-            annotations.remove(ANNOTATION);
-        }
-        template
-    };
-    let (bt, at) = (strip(&b["template"]), strip(&a["template"]));
-    let mut changes = Vec::new();
-    differences("", &bt["spec"], &at["spec"], &mut changes);
-    differences("metadata", &bt["metadata"], &at["metadata"], &mut changes);
-    differences(
-        "volumeClaimTemplates",
-        &b["volumeClaimTemplates"],
-        &a["volumeClaimTemplates"],
-        &mut changes,
-    );
-
+    let changes = template_changes(before, after);
     // Mounts and volumes that carry config files: the files explain them.
     let mounts: Vec<String> = old
         .files
@@ -250,20 +366,9 @@ fn setting_reasons(
                 .iter()
                 .any(|m| field.ends_with(m.as_str()) || field.contains(&format!("{m}.")))
     };
-    // The init step runs the app container's image with its resources: one change, one reason.
-    let (app_container, init_container) = (app_container_field(), init_container_field());
-    let follows_app = |change: &Change| {
-        field_follows_app(&change.field)
-            && changes.iter().any(|c| {
-                c.field.strip_prefix(app_container.as_str())
-                    == change.field.strip_prefix(init_container.as_str())
-                    && c.before == change.before
-                    && c.after == change.after
-            })
-    };
     changes
         .iter()
-        .filter(|c| !file_mount(&c.field) && !follows_app(c))
+        .filter(|c| !file_mount(&c.field) && !follows_app(c, &changes))
         .map(|c| {
             let (from, to, lines) = shown(&c.before, &c.after);
             Reason::Setting {
@@ -277,6 +382,19 @@ fn setting_reasons(
         .collect()
 }
 
+/// The init step runs the app container's image with its resources: a change of the init
+/// step's that the app container makes too is one change, one reason.
+fn follows_app(change: &Change, changes: &[Change]) -> bool {
+    let (app_container, init_container) = (app_container_field(), init_container_field());
+    field_follows_app(&change.field)
+        && changes.iter().any(|c| {
+            c.field.strip_prefix(app_container.as_str())
+                == change.field.strip_prefix(init_container.as_str())
+                && c.before == change.before
+                && c.after == change.after
+        })
+}
+
 fn field_follows_app(field: &str) -> bool {
     field
         .strip_prefix(init_container_field().as_str())
@@ -284,40 +402,42 @@ fn field_follows_app(field: &str) -> bool {
 }
 
 /// The setting a pod-template field belongs to, in the words of the inputs.
-fn setting_of(change: &Change) -> &'static str {
+fn setting_of(change: &Change) -> Setting {
     let field = change.field.as_str();
     let has = |part: &str| field.contains(part);
-    // The persisted volume `p`: its mounts and the init step that seeds it follow `persistDirs`.
-    let persisted = |v: &Value| v["name"] == PERSISTED_CLAIM && v.get("subPath").is_some();
+    // The persisted volume: its mounts and the init step that seeds it follow `persistDirs`.
+    let persisted = |v: &Value| {
+        v.get("name").and_then(Value::as_str) == Some(PERSISTED_CLAIM) && v.get("subPath").is_some()
+    };
     if field.starts_with(&format!("{}.command", init_container_field()))
         || (has("volumeMounts[") && (persisted(&change.before) || persisted(&change.after)))
     {
-        return "persistDirs";
+        return Setting::PersistDirs;
     }
     if field.starts_with("volumeClaimTemplates") {
-        "storage"
+        Setting::Storage
     } else if field.starts_with("metadata.labels") {
-        "labels"
+        Setting::Labels
     } else if field.starts_with("metadata.annotations") {
-        "annotations"
+        Setting::Annotations
     } else if has("Probe") {
-        "probes"
+        Setting::Probes
     } else if has(".image") {
-        "image"
+        Setting::Image
     } else if has(".resources") {
-        "resources"
+        Setting::Resources
     } else if has(".env[") || has(".env.") || field.ends_with(".env") || has(".envFrom") {
-        "env"
+        Setting::Env
     } else if has(".command") || has(".args") || has(".workingDir") || has(".lifecycle") {
-        "command"
+        Setting::Command
     } else if has(".ports") {
-        "ports"
+        Setting::Ports
     } else if has("securityContext") || has("capabilities") {
-        "security"
+        Setting::Security
     } else if field.starts_with("volumes") || has("volumeMounts") || has("volumeDevices") {
-        "volumes"
+        Setting::Volumes
     } else {
-        "pod"
+        Setting::Pod
     }
 }
 
@@ -328,21 +448,12 @@ pub fn differences(path: &str, before: &Value, after: &Value, out: &mut Vec<Chan
     if before == after {
         return;
     }
-    let join = |segment: &str| {
-        if path.is_empty() {
-            segment.to_string()
-        } else if segment.starts_with('[') {
-            format!("{path}{segment}")
-        } else {
-            format!("{path}.{segment}")
-        }
-    };
     match (before, after) {
         (Value::Object(b), Value::Object(a)) => {
             let keys: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
             for key in keys {
                 differences(
-                    &join(key),
+                    &join(path, key),
                     b.get(key).unwrap_or(&Value::Null),
                     a.get(key).unwrap_or(&Value::Null),
                     out,
@@ -350,32 +461,57 @@ pub fn differences(path: &str, before: &Value, after: &Value, out: &mut Vec<Chan
             }
         }
         (Value::Array(b), Value::Array(a)) => match identity(b, a) {
-            Some(field) => {
-                let name = |v: &Value| {
-                    v.pointer(field)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                let names: BTreeSet<String> = b.iter().chain(a).map(name).collect();
-                for n in names {
-                    let find = |list: &[Value]| {
-                        list.iter()
-                            .find(|v| name(v) == n)
-                            .cloned()
-                            .unwrap_or(Value::Null)
-                    };
-                    differences(&join(&format!("[{n}]")), &find(b), &find(a), out);
-                }
-            }
+            Some(field) => named_item_differences(path, field, b, a, out),
             None if b.len() == a.len() => {
                 for (i, (x, y)) in b.iter().zip(a).enumerate() {
-                    differences(&join(&format!("[{i}]")), x, y, out);
+                    differences(&join(path, &format!("[{i}]")), x, y, out);
                 }
             }
             None => out.push(Change::new(path, before, after)),
         },
         _ => out.push(Change::new(path, before, after)),
+    }
+}
+
+/// A field path with one more segment: `a.b`, or `a[x]` for list items.
+fn join(path: &str, segment: &str) -> String {
+    if path.is_empty() {
+        segment.to_string()
+    } else if segment.starts_with('[') {
+        format!("{path}{segment}")
+    } else {
+        format!("{path}.{segment}")
+    }
+}
+
+/// The differences of two lists whose items are named by `field`, item by item.
+fn named_item_differences(
+    path: &str,
+    field: &str,
+    before: &[Value],
+    after: &[Value],
+    out: &mut Vec<Change>,
+) {
+    let name = |v: &Value| {
+        v.pointer(field)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let names: BTreeSet<String> = before.iter().chain(after).map(name).collect();
+    for n in names {
+        let find = |list: &[Value]| {
+            list.iter()
+                .find(|v| name(v) == n)
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
+        differences(
+            &join(path, &format!("[{n}]")),
+            &find(before),
+            &find(after),
+            out,
+        );
     }
 }
 
@@ -417,17 +553,69 @@ fn shorten(text: &str) -> String {
     }
 }
 
-fn files_data<'a>(
-    index: &Index<'a>,
-    statefulset: &Object,
-) -> Option<&'a serde_json::Map<String, Value>> {
+/// The config files of a restarting StatefulSet on both sides: the data of its files ConfigMaps
+/// and how many members exist on both sides.
+struct Files<'a> {
+    before: &'a Object,
+    after: &'a Object,
+    /// The files ConfigMaps' data (`None` for a StatefulSet without one).
+    old: Option<&'a Map<String, Value>>,
+    new: Option<&'a Map<String, Value>>,
+    /// Members that exist on both sides; a new member's own file restarts nobody.
+    both: usize,
+}
+
+impl<'a> Files<'a> {
+    fn compared(
+        before: &'a Object,
+        after: &'a Object,
+        base: &Index<'a>,
+        head: &Index<'a>,
+    ) -> Files<'a> {
+        let replicas = |object: &Object| {
+            usize::try_from(at(&object.value, "/spec/replicas").as_u64().unwrap_or(0)).unwrap_or(0)
+        };
+        Files {
+            before,
+            after,
+            old: files_data(base, before),
+            new: files_data(head, after),
+            both: replicas(before).min(replicas(after)),
+        }
+    }
+
+    /// A shared file's text before and after.
+    fn shared(&self, old_key: &str, new_key: &str) -> (String, String) {
+        (text(self.old, old_key), text(self.new, new_key))
+    }
+
+    /// Member `ordinal`'s copy of a per-member file, before and after.
+    fn member(&self, ordinal: usize, old_key: &str, new_key: &str) -> (String, String) {
+        let key = |o: &Object, k: &str| names::member_key(&names::pod(&o.name, ordinal), k);
+        (
+            text(self.old, &key(self.before, old_key)),
+            text(self.new, &key(self.after, new_key)),
+        )
+    }
+}
+
+/// A file's text in a files ConfigMap's data (empty where there is none).
+fn text(data: Option<&Map<String, Value>>, key: &str) -> String {
+    data.and_then(|data| data.get(key))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn files_data<'a>(index: &Index<'a>, statefulset: &Object) -> Option<&'a Map<String, Value>> {
     index
         .get(&(
             Kind::ConfigMap,
             statefulset.namespace.clone(),
             names::files_configmap(&statefulset.name),
         ))
-        .and_then(|o| o.value["data"].as_object())
+        .and_then(|o| o.value.get("data"))
+        .and_then(Value::as_object)
 }
 
 fn mode_text(mode: Option<u32>) -> String {
@@ -443,23 +631,8 @@ struct FileDetail {
     lines: Option<Lines>,
 }
 
-fn file_reasons(
-    before: &Object,
-    after: &Object,
-    old_facts: &RolloutFacts,
-    facts: &RolloutFacts,
-    base: &Index<'_>,
-    head: &Index<'_>,
-) -> Vec<Reason> {
-    let empty = serde_json::Map::new();
-    let old = files_data(base, before).unwrap_or(&empty);
-    let new = files_data(head, after).unwrap_or(&empty);
-    let replicas = |object: &Object| {
-        usize::try_from(object.value["spec"]["replicas"].as_u64().unwrap_or(0)).unwrap_or(0)
-    };
-    // Members that exist on both sides; a new member's own file restarts nobody.
-    let both = replicas(before).min(replicas(after));
-    let reason = |fact: &FileFact, change: &'static str, detail: FileDetail| {
+impl Reason {
+    fn file(fact: &FileFact, change: FileChange, detail: FileDetail) -> Reason {
         let (from, to) = detail.modes.unzip();
         Reason::File {
             path: fact.target.clone(),
@@ -470,81 +643,81 @@ fn file_reasons(
             to,
             lines: detail.lines,
         }
-    };
+    }
+}
+
+/// The files added, changed and removed.
+fn file_reasons(files: &Files<'_>, old: &RolloutFacts, new: &RolloutFacts) -> Vec<Reason> {
     let mut reasons = Vec::new();
-    for fact in &facts.files {
-        let Some(previous) = old_facts.files.iter().find(|f| f.target == fact.target) else {
-            reasons.push(reason(fact, "added", FileDetail::default()));
-            continue;
-        };
-        if previous.per_member != fact.per_member {
-            reasons.push(reason(fact, "changed", FileDetail::default()));
-        } else {
-            let text = |data: &serde_json::Map<String, Value>, key: &str| {
-                data.get(key)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            if fact.per_member {
-                let key =
-                    |o: &Object, i: usize, k: &str| names::member_key(&names::pod(&o.name, i), k);
-                let copies = |i: usize| {
-                    (
-                        text(old, &key(before, i, &previous.key)),
-                        text(new, &key(after, i, &fact.key)),
-                    )
-                };
-                let changed: Vec<usize> = (0..both)
-                    .filter(|&i| {
-                        let (b, a) = copies(i);
-                        b != a
-                    })
-                    .collect();
-                if let Some(&first) = changed.first() {
-                    let (b, a) = copies(first);
-                    reasons.push(reason(
-                        fact,
-                        "changed",
-                        FileDetail {
-                            members: Some(changed),
-                            lines: Some(Lines::between(&b, &a)),
-                            ..FileDetail::default()
-                        },
-                    ));
-                }
-            } else {
-                let (b, a) = (text(old, &previous.key), text(new, &fact.key));
-                if b != a {
-                    reasons.push(reason(
-                        fact,
-                        "changed",
-                        FileDetail {
-                            lines: Some(Lines::between(&b, &a)),
-                            ..FileDetail::default()
-                        },
-                    ));
-                }
+    for fact in &new.files {
+        match old.files.iter().find(|f| f.target == fact.target) {
+            None => reasons.push(Reason::file(fact, FileChange::Added, FileDetail::default())),
+            Some(previous) => {
+                reasons.extend(content_reason(files, previous, fact));
+                reasons.extend(mode_reason(previous, fact));
             }
         }
-        if previous.mode != fact.mode {
-            let modes = (mode_text(previous.mode), mode_text(fact.mode));
-            reasons.push(reason(
-                fact,
-                "mode",
-                FileDetail {
-                    modes: Some(modes),
-                    ..FileDetail::default()
-                },
+    }
+    for previous in &old.files {
+        if !new.files.iter().any(|f| f.target == previous.target) {
+            reasons.push(Reason::file(
+                previous,
+                FileChange::Removed,
+                FileDetail::default(),
             ));
         }
     }
-    for previous in &old_facts.files {
-        if !facts.files.iter().any(|f| f.target == previous.target) {
-            reasons.push(reason(previous, "removed", FileDetail::default()));
-        }
-    }
     reasons
+}
+
+/// A file whose content changed: for per-member files, in the members that exist on both sides.
+fn content_reason(files: &Files<'_>, previous: &FileFact, fact: &FileFact) -> Option<Reason> {
+    if previous.per_member != fact.per_member {
+        return Some(Reason::file(
+            fact,
+            FileChange::Changed,
+            FileDetail::default(),
+        ));
+    }
+    let detail = if fact.per_member {
+        let copies = |i: usize| files.member(i, &previous.key, &fact.key);
+        let changed: Vec<usize> = (0..files.both)
+            .filter(|&i| {
+                let (b, a) = copies(i);
+                b != a
+            })
+            .collect();
+        let (b, a) = copies(*changed.first()?);
+        FileDetail {
+            members: Some(changed),
+            lines: Some(Lines::between(&b, &a)),
+            ..FileDetail::default()
+        }
+    } else {
+        let (b, a) = files.shared(&previous.key, &fact.key);
+        if b == a {
+            return None;
+        }
+        FileDetail {
+            lines: Some(Lines::between(&b, &a)),
+            ..FileDetail::default()
+        }
+    };
+    Some(Reason::file(fact, FileChange::Changed, detail))
+}
+
+fn mode_reason(previous: &FileFact, fact: &FileFact) -> Option<Reason> {
+    (previous.mode != fact.mode).then(|| {
+        let modes = (mode_text(previous.mode), mode_text(fact.mode));
+        Reason::file(
+            fact,
+            FileChange::Mode,
+            FileDetail {
+                modes: Some(modes),
+                ..FileDetail::default()
+            },
+        )
+    })
 }
 
 fn app_reasons(old: &Value, new: &Value) -> Vec<Reason> {
@@ -565,114 +738,156 @@ fn app_reasons(old: &Value, new: &Value) -> Vec<Reason> {
 }
 
 /// One role's membership as hashed: members as `(fqdn, node id)`, endpoints by service.
+#[derive(Default)]
 struct RoleMembers {
     members: Vec<(String, String)>,
     endpoints: BTreeMap<String, String>,
 }
 
-/// Reads `{role: {"members": [[fqdn, node id]], "endpoints": {service: [scheme, port]}}}`.
-fn roles_of(value: &Value) -> BTreeMap<String, RoleMembers> {
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let Some(roles) = value.as_object() else {
-        return BTreeMap::new();
-    };
-    roles
-        .iter()
-        .map(|(id, role)| {
-            let members = role["members"]
-                .as_array()
-                .map(|list| list.iter().map(|m| (text(&m[0]), text(&m[1]))).collect())
-                .unwrap_or_default();
-            let endpoints = role["endpoints"]
-                .as_object()
-                .map(|services| {
-                    services
-                        .iter()
-                        .map(|(service, e)| {
-                            let scheme = e[0].as_str().unwrap_or_default();
-                            let port = text(&e[1]);
-                            let shown = if scheme.is_empty() {
-                                format!("port {port}")
-                            } else {
-                                format!("{scheme}, port {port}")
-                            };
-                            (service.clone(), shown)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            (id.clone(), RoleMembers { members, endpoints })
-        })
-        .collect()
+/// The `index`th item of a list, `null` where there is none.
+fn item(list: &Value, index: usize) -> &Value {
+    list.get(index).unwrap_or(&Value::Null)
 }
 
+/// A scalar of the membership as text.
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl RoleMembers {
+    /// Reads `{"members": [[fqdn, node id]], "endpoints": {service: [scheme, port]}}`.
+    fn read(role: &Value) -> RoleMembers {
+        let members = role
+            .get("members")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|m| (scalar_text(item(m, 0)), scalar_text(item(m, 1))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let endpoints = role
+            .get("endpoints")
+            .and_then(Value::as_object)
+            .map(|services| {
+                services
+                    .iter()
+                    .map(|(service, e)| (service.clone(), endpoint_text(e)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        RoleMembers { members, endpoints }
+    }
+
+    fn fqdns(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.0.clone()).collect()
+    }
+
+    fn node_ids(&self) -> Vec<String> {
+        self.members.iter().map(|m| m.1.clone()).collect()
+    }
+}
+
+/// An endpoint as hashed, `[scheme, port]`, as a reviewer reads it.
+fn endpoint_text(endpoint: &Value) -> String {
+    let scheme = item(endpoint, 0).as_str().unwrap_or_default();
+    let port = scalar_text(item(endpoint, 1));
+    if scheme.is_empty() {
+        format!("port {port}")
+    } else {
+        format!("{scheme}, port {port}")
+    }
+}
+
+/// Reads `{role: {"members": …, "endpoints": …}}`.
+fn roles_of(value: &Value) -> BTreeMap<String, RoleMembers> {
+    value
+        .as_object()
+        .map(|roles| {
+            roles
+                .iter()
+                .map(|(id, role)| (id.clone(), RoleMembers::read(role)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The membership changes of this cluster and of each connected one.
 fn membership_reasons(old: &Value, new: &Value, cluster: &str) -> Vec<Reason> {
-    let mut reasons = Vec::new();
-    let mut compare = |cluster: &str, o: &Value, n: &Value| {
-        let (before, after) = (roles_of(o), roles_of(n));
-        let ids: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-        let none = RoleMembers {
-            members: Vec::new(),
-            endpoints: BTreeMap::new(),
-        };
-        for id in ids {
-            let (b, a) = (
-                before.get(id).unwrap_or(&none),
-                after.get(id).unwrap_or(&none),
-            );
-            let fqdns = |r: &RoleMembers| r.members.iter().map(|m| m.0.clone()).collect::<Vec<_>>();
-            let (bf, af) = (fqdns(b), fqdns(a));
-            if bf != af {
-                reasons.push(Reason::Membership {
-                    cluster: cluster.to_string(),
-                    role: id.clone(),
-                    from: bf.len(),
-                    to: af.len(),
-                    added: af.iter().filter(|f| !bf.contains(f)).cloned().collect(),
-                    removed: bf.iter().filter(|f| !af.contains(f)).cloned().collect(),
-                });
-            } else if b.members != a.members {
-                let ids = |r: &RoleMembers| r.members.iter().map(|m| m.1.clone()).collect();
-                reasons.push(Reason::NodeIds {
-                    cluster: cluster.to_string(),
-                    role: id.clone(),
-                    from: ids(b),
-                    to: ids(a),
-                });
-            }
-            let services: BTreeSet<&String> =
-                b.endpoints.keys().chain(a.endpoints.keys()).collect();
-            for service in services {
-                let (from, to) = (b.endpoints.get(service), a.endpoints.get(service));
-                // A role that appears or disappears brings or takes its endpoints along: its
-                // membership says so already.
-                if from != to && !b.members.is_empty() && !a.members.is_empty() {
-                    reasons.push(Reason::Endpoint {
-                        cluster: cluster.to_string(),
-                        role: id.clone(),
-                        service: service.clone(),
-                        from: from.cloned(),
-                        to: to.cloned(),
-                    });
-                }
-            }
-        }
-    };
-    compare(cluster, &old["cluster"], &new["cluster"]);
-    let connected = |v: &Value| v["connections"].as_object().cloned().unwrap_or_default();
-    let (old_connected, new_connected) = (connected(old), connected(new));
+    let mut reasons = cluster_membership_reasons(cluster, at(old, "/cluster"), at(new, "/cluster"));
+    let connected = |v: &Value| v.get("connections").and_then(Value::as_object).cloned();
+    let (old_connected, new_connected) = (
+        connected(old).unwrap_or_default(),
+        connected(new).unwrap_or_default(),
+    );
     let names: BTreeSet<&String> = old_connected.keys().chain(new_connected.keys()).collect();
     for name in names {
-        compare(
+        reasons.extend(cluster_membership_reasons(
             name,
             old_connected.get(name).unwrap_or(&Value::Null),
             new_connected.get(name).unwrap_or(&Value::Null),
-        );
+        ));
     }
     reasons
+}
+
+/// The membership changes of one cluster's roles: members, else node ids; and endpoints.
+fn cluster_membership_reasons(cluster: &str, old: &Value, new: &Value) -> Vec<Reason> {
+    let (before, after) = (roles_of(old), roles_of(new));
+    let ids: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let none = RoleMembers::default();
+    let mut reasons = Vec::new();
+    for id in ids {
+        let (b, a) = (
+            before.get(id).unwrap_or(&none),
+            after.get(id).unwrap_or(&none),
+        );
+        let (bf, af) = (b.fqdns(), a.fqdns());
+        if bf != af {
+            reasons.push(Reason::Membership {
+                cluster: cluster.to_string(),
+                role: id.clone(),
+                from: bf.len(),
+                to: af.len(),
+                added: af.iter().filter(|f| !bf.contains(f)).cloned().collect(),
+                removed: bf.iter().filter(|f| !af.contains(f)).cloned().collect(),
+            });
+        } else if b.members != a.members {
+            reasons.push(Reason::NodeIds {
+                cluster: cluster.to_string(),
+                role: id.clone(),
+                from: b.node_ids(),
+                to: a.node_ids(),
+            });
+        }
+        reasons.extend(endpoint_reasons(cluster, id, b, a));
+    }
+    reasons
+}
+
+/// A role's changed endpoints. A role that appears or disappears brings or takes its endpoints
+/// along: its membership says so already.
+fn endpoint_reasons(cluster: &str, role: &str, b: &RoleMembers, a: &RoleMembers) -> Vec<Reason> {
+    if b.members.is_empty() || a.members.is_empty() {
+        return Vec::new();
+    }
+    let services: BTreeSet<&String> = b.endpoints.keys().chain(a.endpoints.keys()).collect();
+    services
+        .into_iter()
+        .filter_map(|service| {
+            let (from, to) = (b.endpoints.get(service), a.endpoints.get(service));
+            (from != to).then(|| Reason::Endpoint {
+                cluster: cluster.to_string(),
+                role: role.to_string(),
+                service: service.clone(),
+                from: from.cloned(),
+                to: to.cloned(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -732,7 +947,7 @@ mod tests {
             ("initContainers[kdrender-init].command[2]", "persistDirs"),
         ] {
             let change = Change::new(field, &Value::Null, &json!("x"));
-            assert_eq!(setting_of(&change), setting, "{field}");
+            assert_eq!(setting_of(&change).name(), setting, "{field}");
         }
     }
 
@@ -740,10 +955,10 @@ mod tests {
     fn a_mount_of_the_persisted_volume_follows_persist_dirs() {
         let mount = json!({"name": "p", "mountPath": "/logs", "subPath": "logs"});
         let change = Change::new("containers[app].volumeMounts[/logs]", &Value::Null, &mount);
-        assert_eq!(setting_of(&change), "persistDirs");
+        assert_eq!(setting_of(&change), Setting::PersistDirs);
         let secret = json!({"name": "secret", "mountPath": "/s"});
         let change = Change::new("containers[app].volumeMounts[/s]", &Value::Null, &secret);
-        assert_eq!(setting_of(&change), "volumes");
+        assert_eq!(setting_of(&change), Setting::Volumes);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use super::Base;
 use super::plan::Plan;
-use super::reasons::{Lines, Reason};
+use super::reasons::{FileChange, Lines, Reason};
 use crate::visible::visible;
 
 /// The report being written. Every piece goes through [`visible`] and, with colour on, is wrapped
@@ -77,18 +77,7 @@ pub fn reason(reason: &Reason) -> String {
             to,
             lines,
         } => {
-            let what = match (*change, members) {
-                ("mode", _) => format!("mode {}", values(from.as_ref(), to.as_ref(), None)),
-                (change, Some(list)) => format!(
-                    "{change} for member{} {}",
-                    if list.len() == 1 { "" } else { "s" },
-                    list.iter()
-                        .map(usize::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                (change, None) => change.to_string(),
-            };
+            let what = file_change(*change, members.as_deref(), from.as_ref(), to.as_ref());
             match lines {
                 Some(lines) => format!(
                     "config file {path} {what} (template {template}): {}",
@@ -116,12 +105,7 @@ pub fn reason(reason: &Reason) -> String {
             "app {field}: {}",
             values(from.as_ref(), to.as_ref(), lines.as_ref())
         ),
-        Reason::Events { membership: true } => {
-            "the role now takes addnodes/delnodes events: membership changes restart it".into()
-        }
-        Reason::Events { membership: false } => {
-            "the role no longer takes addnodes/delnodes events: membership changes no longer restart it".into()
-        }
+        Reason::Events { membership } => events(*membership).to_string(),
         Reason::Membership {
             cluster,
             role,
@@ -129,16 +113,7 @@ pub fn reason(reason: &Reason) -> String {
             to,
             added,
             removed,
-        } => {
-            let mut text = format!("members of {cluster}/{role}: {from} → {to}");
-            if !added.is_empty() {
-                let _ = write!(text, "; added {}", added.join(", "));
-            }
-            if !removed.is_empty() {
-                let _ = write!(text, "; removed {}", removed.join(", "));
-            }
-            text
-        }
+        } => membership(&format!("{cluster}/{role}"), (*from, *to), added, removed),
         Reason::NodeIds {
             cluster,
             role,
@@ -161,6 +136,52 @@ pub fn reason(reason: &Reason) -> String {
         ),
         Reason::Other { detail } => detail.clone(),
     }
+}
+
+/// What happened to a config file: `added`, `mode 0644 → 0755`, `changed for members 0, 2`…
+fn file_change(
+    change: FileChange,
+    members: Option<&[usize]>,
+    from: Option<&String>,
+    to: Option<&String>,
+) -> String {
+    match (change, members) {
+        (FileChange::Mode, _) => format!("mode {}", values(from, to, None)),
+        (change, Some(list)) => format!(
+            "{change} for member{} {}",
+            if list.len() == 1 { "" } else { "s" },
+            list.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (change, None) => change.to_string(),
+    }
+}
+
+fn events(membership: bool) -> &'static str {
+    if membership {
+        "the role now takes addnodes/delnodes events: membership changes restart it"
+    } else {
+        "the role no longer takes addnodes/delnodes events: membership changes no longer restart it"
+    }
+}
+
+/// `members of C/R: 2 → 3; added …; removed …`.
+fn membership(
+    role: &str,
+    (from, to): (usize, usize),
+    added: &[String],
+    removed: &[String],
+) -> String {
+    let mut text = format!("members of {role}: {from} → {to}");
+    if !added.is_empty() {
+        let _ = write!(text, "; added {}", added.join(", "));
+    }
+    if !removed.is_empty() {
+        let _ = write!(text, "; removed {}", removed.join(", "));
+    }
+    text
 }
 
 pub fn render(plan: &Plan, base: &Base<'_>, color: bool) -> String {

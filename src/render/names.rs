@@ -18,8 +18,13 @@ pub fn files_configmap(statefulset: &str) -> String {
 }
 
 /// A member's pod: Kubernetes names a StatefulSet's pods `<statefulset>-<ordinal>`.
-pub fn pod(statefulset: &str, ordinal: usize) -> String {
+pub fn pod(statefulset: &str, ordinal: impl std::fmt::Display) -> String {
     format!("{statefulset}-{ordinal}")
+}
+
+/// A member's PersistentVolumeClaim: Kubernetes names them `<claim template>-<pod>`.
+pub fn member_claim(claim: &str, pod: &str) -> String {
+    format!("{claim}-{pod}")
 }
 
 // Keys of the configmeta ConfigMap.
