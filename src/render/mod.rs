@@ -9,12 +9,14 @@
 
 pub mod configmeta;
 pub mod files;
+mod init;
 pub mod names;
 mod nesting;
 mod network;
 pub mod sandbox;
 mod security;
 mod services;
+mod volumes;
 pub mod workload;
 
 use std::collections::BTreeMap;
@@ -325,15 +327,15 @@ pub fn render_cluster(
             }
         }
         let has_files = !files_data.is_empty();
-        let mut statefulset = workload::statefulset(
+        let mut statefulset = workload::statefulset(&workload::RoleWorkload {
             topology,
             role,
             cluster_role,
-            &files,
-            has_files.then_some(files_name.as_str()),
+            files: &files,
+            files_configmap: has_files.then_some(files_name.as_str()),
             settings,
-            &meta,
-        );
+            meta: &meta,
+        });
         let files_value = consumed_files(&files, role);
         let takes_membership = role.app_role.events.takes_membership();
         let null = Value::Null;
@@ -437,6 +439,19 @@ fn consumed_files(files: &[files::ConfigFile], role: &RoleTopology<'_>) -> Value
         consumed.insert(file.target.clone(), Value::Object(entry));
     }
     Value::Object(consumed)
+}
+
+/// `object` (a `json!` object) with each of `fields` that has a value.
+fn with_fields<const N: usize>(object: Value, fields: [(&str, Option<Value>); N]) -> Value {
+    let Value::Object(mut map) = object else {
+        return object;
+    };
+    map.extend(
+        fields
+            .into_iter()
+            .filter_map(|(key, value)| Some((key.to_string(), value?))),
+    );
+    Value::Object(map)
 }
 
 fn configmap(
