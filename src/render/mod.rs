@@ -238,207 +238,233 @@ pub fn render_cluster(
     sources: &SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Object> {
-    let meta = Meta { topology, settings };
-    let cluster = topology.cluster;
-    let mut objects = Vec::new();
-    let object = |value: Value, kind: Kind, name: String, role: Option<&RoleTopology<'_>>| Object {
-        value,
-        kind,
-        name,
-        namespace: topology.namespace.clone(),
-        cluster: cluster.name.clone(),
-        role: role.map(|r| r.app_role.id.clone()),
-        origin: cluster.origin,
-        rollout: None,
+    let cluster = ClusterRender {
+        topology,
+        all,
+        templates: templates.map(|set| (set, files::Context::new(topology, all))),
+        settings,
+        sources,
+        meta: Meta { topology, settings },
+        app_inputs: Arc::new(hash::app_inputs(topology.app)),
+        membership: Arc::new(hash::membership(topology, all)),
     };
-
     if let Some(diagnostic) = fqdn_too_long(topology) {
         diagnostics.push(diagnostic);
     }
-    objects.push(object(
-        services::headless(topology, &meta),
-        Kind::Service,
-        topology.headless.clone(),
-        None,
-    ));
-
-    // configmeta: the shared document, each member's node section, and the setup runner.
-    let mut data = Map::new();
-    let document = configmeta::cluster_document(topology, all, &[]);
-    data.insert(
-        names::CONFIGMETA_KEY.into(),
-        json!(configmeta::to_text(&document)),
-    );
+    let headless = services::headless(topology, &cluster.meta);
+    let mut objects = vec![
+        cluster.object(headless, Kind::Service, topology.headless.clone(), None),
+        cluster.configmeta(diagnostics),
+    ];
     for role in topology.active_roles() {
-        for member in &role.members {
-            let node = configmeta::node_section(topology, role, member);
-            data.insert(
-                names::node_key(&member.name),
-                json!(configmeta::to_text(&node)),
-            );
-        }
-    }
-    if topology
-        .active_roles()
-        .any(|r| r.app_role.config_package.is_some())
-    {
-        data.insert(
-            names::MEMBERSHIP_KEY.into(),
-            json!(configmeta::membership(topology)),
-        );
-        data.insert(names::SETUP_KEY.into(), json!(include_str!("setup.sh")));
-    }
-    let configmeta_name = names::configmeta_configmap(&topology.headless);
-    if let Some(diagnostic) = too_big(&configmeta_name, &data, cluster.origin) {
-        diagnostics.push(diagnostic);
-    }
-    objects.push(object(
-        configmap(&meta, &configmeta_name, None, data),
-        Kind::ConfigMap,
-        configmeta_name,
-        None,
-    ));
-
-    let context = templates.map(|_| files::Context::new(topology, all));
-    let app_inputs = Arc::new(workload::app_inputs(topology.app));
-    let membership = Arc::new(hash::membership(topology, all));
-    for role in topology.active_roles() {
-        let Some(cluster_role) = role.cluster_role else {
-            continue;
-        };
-        let files = match (templates, &context) {
-            (Some(templates), Some(context)) => {
-                templates.render(context, role, sources, diagnostics)
-            }
-            _ => Vec::new(),
-        };
-        let files_name = names::files_configmap(&role.name);
-        let mut files_data = Map::new();
-        for file in &files {
-            match &file.content {
-                files::Content::Shared(text) => {
-                    files_data.insert(file.key.clone(), json!(text));
-                }
-                files::Content::PerMember(texts) => {
-                    for (member, text) in role.members.iter().zip(texts) {
-                        files_data.insert(names::member_key(&member.name, &file.key), json!(text));
-                    }
-                }
-            }
-        }
-        let has_files = !files_data.is_empty();
-        let mut statefulset = workload::statefulset(&workload::RoleWorkload {
-            topology,
-            role,
-            cluster_role,
-            files: &files,
-            files_configmap: has_files.then_some(files_name.as_str()),
-            settings,
-            meta: &meta,
-        });
-        let files_value = consumed_files(&files, role);
-        let takes_membership = role.app_role.events.takes_membership();
-        let null = Value::Null;
-        let rollout = hash::rollout_hash(&hash::RolloutInputs {
-            pod_template: &statefulset["spec"]["template"],
-            claims: statefulset["spec"]
-                .get("volumeClaimTemplates")
-                .unwrap_or(&null),
-            files: &files_value,
-            app: &app_inputs,
-            membership: takes_membership.then_some(&*membership),
-        });
-        statefulset["spec"]["template"]["metadata"]["annotations"][hash::ANNOTATION] =
-            json!(rollout);
-        if has_files {
-            if let Some(diagnostic) = too_big(&files_name, &files_data, cluster_role.origin) {
-                diagnostics.push(diagnostic);
-            }
-            objects.push(object(
-                configmap(&meta, &files_name, Some(role), files_data),
-                Kind::ConfigMap,
-                files_name,
-                Some(role),
-            ));
-        }
-        let mut workload = object(
-            statefulset,
-            Kind::StatefulSet,
-            role.name.clone(),
-            Some(role),
-        );
-        workload.rollout = Some(Box::new(RolloutFacts {
-            app: Arc::clone(&app_inputs),
-            membership: takes_membership.then(|| Arc::clone(&membership)),
-            files: files
-                .iter()
-                .map(|f| FileFact {
-                    key: f.key.clone(),
-                    target: f.target.clone(),
-                    template: f.template.clone(),
-                    per_member: matches!(f.content, files::Content::PerMember(_)),
-                    mode: f.mode,
-                })
-                .collect(),
-        }));
-        objects.push(workload);
-        let ports = services::member_ports(topology.app, role);
-        if !ports.is_empty() {
-            for member in &role.members {
-                objects.push(object(
-                    services::member(topology, role, member, &ports, &meta),
-                    Kind::Service,
-                    member.name.clone(),
-                    Some(role),
-                ));
-            }
-        }
-        if role.members.len() > 1 {
-            objects.push(object(
-                workload::disruption_budget(role, &meta),
-                Kind::PodDisruptionBudget,
-                role.name.clone(),
-                Some(role),
-            ));
-        }
-        if settings.network_policy {
-            objects.push(object(
-                network::role_policy(topology.app, role, &meta),
-                Kind::NetworkPolicy,
-                role.name.clone(),
-                Some(role),
-            ));
+        if let Some(cluster_role) = role.cluster_role {
+            cluster.role_objects(role, cluster_role, diagnostics, &mut objects);
         }
     }
     objects
 }
 
-/// The config files a role's pods consume, for its rollout hash: every shared file, and each
-/// per-member file of the members that every allowed size of the role has (ordinals below the
-/// cardinality's minimum, and at least the first). A member added by a scale-out brings its
-/// own file without changing what the existing members read, so it rolls nobody; an edit to a
-/// template or to the topology it reads shows in those members' files.
-fn consumed_files(files: &[files::ConfigFile], role: &RoleTopology<'_>) -> Value {
-    let always_present =
-        (role.app_role.cardinality.minimum.max(1) as usize).min(role.members.len());
-    let mut consumed = Map::new();
-    for file in files {
-        let mut entry = Map::new();
-        entry.insert("mode".into(), json!(file.mode));
-        match &file.content {
-            files::Content::Shared(text) => {
-                entry.insert("shared".into(), json!(text));
-            }
-            files::Content::PerMember(texts) => {
-                entry.insert(
-                    "members".into(),
-                    json!(texts.iter().take(always_present).collect::<Vec<_>>()),
+/// One cluster's rendering: what every one of its objects is built from.
+struct ClusterRender<'a> {
+    topology: &'a Topology<'a>,
+    all: &'a [Topology<'a>],
+    /// The app's templates and the variables they see in this cluster.
+    templates: Option<(&'a TemplateSet, files::Context)>,
+    settings: &'a Settings,
+    sources: &'a SourceMap,
+    meta: Meta<'a>,
+    /// The rollout hash's cluster-wide inputs, shared with each StatefulSet's [`RolloutFacts`].
+    app_inputs: Arc<Value>,
+    membership: Arc<Value>,
+}
+
+impl ClusterRender<'_> {
+    fn object(
+        &self,
+        value: Value,
+        kind: Kind,
+        name: String,
+        role: Option<&RoleTopology<'_>>,
+    ) -> Object {
+        Object {
+            value,
+            kind,
+            name,
+            namespace: self.topology.namespace.clone(),
+            cluster: self.topology.cluster.name.clone(),
+            role: role.map(|r| r.app_role.id.clone()),
+            origin: self.topology.cluster.origin,
+            rollout: None,
+        }
+    }
+
+    /// The configmeta ConfigMap: the shared document, each member's node section, and for apps
+    /// with a setup package the membership and the setup runner.
+    fn configmeta(&self, diagnostics: &mut Diagnostics) -> Object {
+        let topology = self.topology;
+        let document = configmeta::cluster_document(topology, self.all, &[]);
+        let mut data = Map::new();
+        data.insert(
+            names::CONFIGMETA_KEY.into(),
+            json!(configmeta::to_text(&document)),
+        );
+        for role in topology.active_roles() {
+            for member in &role.members {
+                let node = configmeta::node_section(topology, role, member);
+                data.insert(
+                    names::node_key(&member.name),
+                    json!(configmeta::to_text(&node)),
                 );
             }
         }
-        consumed.insert(file.target.clone(), Value::Object(entry));
+        if topology
+            .active_roles()
+            .any(|r| r.app_role.config_package.is_some())
+        {
+            data.insert(
+                names::MEMBERSHIP_KEY.into(),
+                json!(configmeta::membership(topology)),
+            );
+            data.insert(names::SETUP_KEY.into(), json!(include_str!("setup.sh")));
+        }
+        let name = names::configmeta_configmap(&topology.headless);
+        if let Some(diagnostic) = too_big(&name, &data, topology.cluster.origin) {
+            diagnostics.push(diagnostic);
+        }
+        let value = configmap(&self.meta, &name, None, data);
+        self.object(value, Kind::ConfigMap, name, None)
     }
-    Value::Object(consumed)
+
+    /// A role's objects: its StatefulSet, its files ConfigMap (when it has files), a Service per
+    /// member (when it has endpoints), a PodDisruptionBudget (more than one member) and a
+    /// NetworkPolicy (when the settings ask).
+    fn role_objects(
+        &self,
+        role: &RoleTopology<'_>,
+        cluster_role: &ClusterRole,
+        diagnostics: &mut Diagnostics,
+        objects: &mut Vec<Object>,
+    ) {
+        let files = match &self.templates {
+            Some((set, context)) => set.render(context, role, self.sources, diagnostics),
+            None => Vec::new(),
+        };
+        let files_name = names::files_configmap(&role.name);
+        let files_data = files_data(&files, role);
+        let has_files = !files_data.is_empty();
+        let workload = self.workload(
+            role,
+            cluster_role,
+            &files,
+            has_files.then_some(files_name.as_str()),
+        );
+        if has_files {
+            if let Some(diagnostic) = too_big(&files_name, &files_data, cluster_role.origin) {
+                diagnostics.push(diagnostic);
+            }
+            let value = configmap(&self.meta, &files_name, Some(role), files_data);
+            objects.push(self.object(value, Kind::ConfigMap, files_name, Some(role)));
+        }
+        objects.push(workload);
+        self.member_services(role, objects);
+        if role.members.len() > 1 {
+            let value = workload::disruption_budget(role, &self.meta);
+            objects.push(self.object(
+                value,
+                Kind::PodDisruptionBudget,
+                role.name.clone(),
+                Some(role),
+            ));
+        }
+        if self.settings.network_policy {
+            let value = network::role_policy(self.topology.app, role, &self.meta);
+            objects.push(self.object(value, Kind::NetworkPolicy, role.name.clone(), Some(role)));
+        }
+    }
+
+    /// A role's StatefulSet, its rollout hash stamped ([`hash::stamp`]), with the facts that
+    /// explain a rollout ([`RolloutFacts`]).
+    fn workload(
+        &self,
+        role: &RoleTopology<'_>,
+        cluster_role: &ClusterRole,
+        files: &[files::ConfigFile],
+        files_configmap: Option<&str>,
+    ) -> Object {
+        let mut statefulset = workload::statefulset(&workload::RoleWorkload {
+            topology: self.topology,
+            role,
+            cluster_role,
+            files,
+            files_configmap,
+            settings: self.settings,
+            meta: &self.meta,
+        });
+        hash::stamp(
+            &mut statefulset,
+            &hash::RoleInputs {
+                role,
+                files,
+                app: &self.app_inputs,
+                membership: &self.membership,
+            },
+        );
+        let mut object = self.object(
+            statefulset,
+            Kind::StatefulSet,
+            role.name.clone(),
+            Some(role),
+        );
+        object.rollout = Some(Box::new(RolloutFacts {
+            app: Arc::clone(&self.app_inputs),
+            membership: hash::takes_membership(role).then(|| Arc::clone(&self.membership)),
+            files: files.iter().map(FileFact::of).collect(),
+        }));
+        object
+    }
+
+    /// A Service per member, for roles whose services have endpoints.
+    fn member_services(&self, role: &RoleTopology<'_>, objects: &mut Vec<Object>) {
+        let ports = services::member_ports(self.topology.app, role);
+        if ports.is_empty() {
+            return;
+        }
+        for member in &role.members {
+            let value = services::member(self.topology, role, member, &ports, &self.meta);
+            objects.push(self.object(value, Kind::Service, member.name.clone(), Some(role)));
+        }
+    }
+}
+
+impl FileFact {
+    fn of(file: &files::ConfigFile) -> FileFact {
+        FileFact {
+            key: file.key.clone(),
+            target: file.target.clone(),
+            template: file.template.clone(),
+            per_member: matches!(file.content, files::Content::PerMember(_)),
+            mode: file.mode,
+        }
+    }
+}
+
+/// The data of a role's files ConfigMap: each shared file under its key, each member's copy of
+/// a per-member file under `<pod>.<key>`.
+fn files_data(files: &[files::ConfigFile], role: &RoleTopology<'_>) -> Map<String, Value> {
+    let mut data = Map::new();
+    for file in files {
+        match &file.content {
+            files::Content::Shared(text) => {
+                data.insert(file.key.clone(), json!(text));
+            }
+            files::Content::PerMember(texts) => {
+                for (member, text) in role.members.iter().zip(texts) {
+                    data.insert(names::member_key(&member.name, &file.key), json!(text));
+                }
+            }
+        }
+    }
+    data
 }
 
 /// `object` (a `json!` object) with each of `fields` that has a value.

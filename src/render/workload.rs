@@ -303,12 +303,3 @@ pub fn disruption_budget(role: &RoleTopology<'_>, meta: &Meta) -> Value {
         },
     })
 }
-
-/// What of the app every role consumes: part of each role's rollout hash.
-pub fn app_inputs(app: &App) -> Value {
-    json!({
-        "configMeta": app.config_meta,
-        "version": app.version,
-        "distroID": app.distro_id,
-    })
-}
