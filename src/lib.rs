@@ -34,14 +34,13 @@ pub mod source;
 pub mod validate;
 pub mod visible;
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use cli::{ArgocdCommand, Command, Environment, InputOptions};
 use diag::{Diagnostic, Diagnostics, Stage};
 use load::{InputLimits, Inputs, Reader};
-use model::{AppSource, Model};
-use render::{Object, TemplateSet};
+use model::Model;
+use render::Object;
 use source::SourceMap;
 use validate::{SchemaKind, Scope};
 
@@ -460,19 +459,14 @@ fn pipeline<T: Send>(
     let topologies = resolve::resolve(&model, &inputs.sources, &mut diagnostics);
     diagnostics.enter(Stage::Render);
 
-    let mut templates: BTreeMap<(AppSource, String), TemplateSet> = BTreeMap::new();
-    let fuel = std::sync::Arc::new(render::files::FuelBudget::default());
-    for (key, app) in &model.apps {
-        if let Some(set) = render::files::load(
-            app,
-            &fuel,
-            &mut reader,
-            &mut inputs.sources,
-            &mut diagnostics,
-        ) {
-            templates.insert(key.clone(), set);
-        }
-    }
+    let folders = load::templates::read(
+        &model.apps,
+        &mut reader,
+        &mut inputs.sources,
+        &mut diagnostics,
+    );
+    let templates =
+        render::files::compile(&model.apps, &folders, &inputs.sources, &mut diagnostics);
     let mut items = Vec::new();
     if !diagnostics.has_errors() {
         // Output order: by namespace and cluster name, then kind and name within a cluster.

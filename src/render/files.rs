@@ -33,8 +33,8 @@ use serde_json::{Map, Value, json};
 use super::MAX_CONFIGMAP_BYTES;
 use super::{names, nesting, sandbox};
 use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
-use crate::load::Reader;
-use crate::model::App;
+use crate::load::templates::{TemplateFile, TemplateFolder};
+use crate::model::{App, AppSource};
 use crate::resolve::{RoleTopology, Topology};
 use crate::source::{FileId, Origin, SourceMap, Span};
 
@@ -135,61 +135,23 @@ pub enum Content {
     PerMember(Vec<String>),
 }
 
-/// Loads and compiles the template folder of an app. Its renderings charge `budget`.
-pub fn load(
-    app: &App,
-    budget: &Arc<FuelBudget>,
-    reader: &mut Reader,
-    sources: &mut SourceMap,
+/// Compiles the templates of every app whose folder was read ([`crate::load::templates`]).
+/// Their renderings charge one fuel budget for the whole run.
+pub fn compile(
+    apps: &BTreeMap<(AppSource, String), App>,
+    folders: &BTreeMap<(AppSource, String), TemplateFolder>,
+    sources: &SourceMap,
     diagnostics: &mut Diagnostics,
-) -> Option<TemplateSet> {
-    let (relative, origin) = app.config_files.as_ref()?;
-    let folder = match reader.confine(&app.folder, relative) {
-        Ok(folder) if folder.is_dir() => folder,
-        Ok(_) => {
-            diagnostics.push(
-                Diagnostic::error(format!("config-file folder {relative} is not a folder"))
-                    .at(*origin),
-            );
-            return None;
-        }
-        Err(message) => {
-            diagnostics.push(Diagnostic::error(message).at(*origin));
-            return None;
-        }
-    };
-    let mut set = TemplateSet {
-        environment: Arc::new(environment()),
-        templates: Vec::new(),
-        files: BTreeMap::new(),
-        budget: Arc::clone(budget),
-    };
-    for path in reader.walk(&folder, diagnostics) {
-        let name = crate::load::relative_path(&folder, &path);
-        let text = match reader.read(&path) {
-            Ok(text) => text,
-            Err(message) => {
-                diagnostics.push(Diagnostic::error(message).at(*origin));
-                continue;
-            }
-        };
-        let file = sources.add(reader.display_path(&path), text);
-        let placed = match place(app, &name) {
-            Ok(placed) => placed,
-            Err(diagnostic) => {
-                diagnostics.push(diagnostic.at(Origin {
-                    file,
-                    span: Span::new(0, 0),
-                }));
-                continue;
-            }
-        };
-        if let Err(diagnostic) = set.compile(&name, file, placed, sources) {
-            diagnostics.push(diagnostic);
-        }
-    }
-    overlapping_targets(&set.templates, diagnostics);
-    Some(set)
+) -> BTreeMap<(AppSource, String), TemplateSet> {
+    let budget = Arc::new(FuelBudget::default());
+    folders
+        .iter()
+        .filter_map(|(key, folder)| {
+            let app = apps.get(key)?;
+            let set = TemplateSet::compile(app, folder, &budget, sources, diagnostics);
+            Some((key.clone(), set))
+        })
+        .collect()
 }
 
 /// Where a template's file goes, from its name in the folder: its scope and its path in the
@@ -260,35 +222,73 @@ fn overlapping_targets(templates: &[Template], diagnostics: &mut Diagnostics) {
 }
 
 impl TemplateSet {
-    /// Reads a template's mode directive, checks its nesting and compiles it.
+    /// Places and compiles the templates of an app's folder, in the folder's order; a template
+    /// that cannot be placed or compiled is an error and left out. Renderings charge `budget`.
     fn compile(
-        &mut self,
-        name: &str,
-        file: FileId,
-        placed: Option<(Scope, String)>,
+        app: &App,
+        folder: &TemplateFolder,
+        budget: &Arc<FuelBudget>,
         sources: &SourceMap,
-    ) -> Result<(), Diagnostic> {
-        let source_text = sources.get(file).text.clone();
-        let mode = directive_mode(&source_text)
-            .map_err(|(message, span)| Diagnostic::error(message).at(Origin { file, span }))?;
-        check_nesting(&source_text)
-            .map_err(|(message, span)| Diagnostic::error(message).at(Origin { file, span }))?;
-        Arc::get_mut(&mut self.environment)
-            .ok_or_else(|| Diagnostic::error("templates are compiled before any renders"))?
-            .add_template_owned(name.to_string(), source_text)
-            .map_err(|error| template_diagnostic(&error.into(), file, sources))?;
-        self.files.insert(name.to_string(), file);
-        if let Some((scope, target)) = placed {
-            self.templates.push(Template {
-                name: name.to_string(),
-                scope,
-                target,
-                mode,
-                file,
-            });
+        diagnostics: &mut Diagnostics,
+    ) -> TemplateSet {
+        let mut environment = environment();
+        let mut templates = Vec::new();
+        let mut files = BTreeMap::new();
+        for TemplateFile { name, file } in &folder.files {
+            let compiled = place(app, name)
+                .map_err(|diagnostic| diagnostic.at(start_of(*file)))
+                .and_then(|placed| {
+                    let mode = compile_one(&mut environment, name, *file, sources)?;
+                    Ok(placed.map(|(scope, target)| Template {
+                        name: name.clone(),
+                        scope,
+                        target,
+                        mode,
+                        file: *file,
+                    }))
+                });
+            match compiled {
+                Ok(template) => {
+                    files.insert(name.clone(), *file);
+                    templates.extend(template);
+                }
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
         }
-        Ok(())
+        overlapping_targets(&templates, diagnostics);
+        TemplateSet {
+            environment: Arc::new(environment),
+            templates,
+            files,
+            budget: Arc::clone(budget),
+        }
     }
+}
+
+/// The start of a template file, where problems with the file as a whole are shown.
+fn start_of(file: FileId) -> Origin {
+    Origin {
+        file,
+        span: Span::new(0, 0),
+    }
+}
+
+/// Reads a template's mode directive, checks its nesting and compiles it into `environment`.
+fn compile_one(
+    environment: &mut Environment<'static>,
+    name: &str,
+    file: FileId,
+    sources: &SourceMap,
+) -> Result<Option<u32>, Diagnostic> {
+    let source_text = sources.get(file).text.clone();
+    let mode = directive_mode(&source_text)
+        .map_err(|(message, span)| Diagnostic::error(message).at(Origin { file, span }))?;
+    check_nesting(&source_text)
+        .map_err(|(message, span)| Diagnostic::error(message).at(Origin { file, span }))?;
+    environment
+        .add_template_owned(name.to_string(), source_text)
+        .map_err(|error| template_diagnostic(&error.into(), file, sources))?;
+    Ok(mode)
 }
 
 /// The syntax every template is read with: Jinja2's `trim_blocks` and `lstrip_blocks`.
@@ -917,15 +917,14 @@ mod tests {
         // Two apps' template sets, as two apps of one run have.
         let sets: Vec<TemplateSet> = (0..2)
             .map(|_| {
-                let mut set = TemplateSet {
-                    environment: Arc::new(environment()),
+                let mut environment = environment();
+                compile_one(&mut environment, "roles/r/etc/x.j2", file, &sources).unwrap();
+                TemplateSet {
+                    environment: Arc::new(environment),
                     templates: Vec::new(),
                     files: BTreeMap::new(),
                     budget: Arc::clone(&budget),
-                };
-                set.compile("roles/r/etc/x.j2", file, None, &sources)
-                    .unwrap();
-                set
+                }
             })
             .collect();
         let template = Template {
