@@ -277,12 +277,12 @@ fn write(list: &ResourceList, objects: Vec<Value>, results: Vec<Value>) -> Resul
     let rendered = if objects.is_empty() {
         String::new()
     } else {
-        crate::emit::to_yaml(&Value::Array(objects))?
+        crate::emit::to_yaml(&Value::Array(objects)).map_err(|e| e.to_string())?
     };
     let results = if results.is_empty() {
         String::new()
     } else {
-        crate::emit::to_yaml(&json!({ "results": results }))?
+        crate::emit::to_yaml(&json!({ "results": results })).map_err(|e| e.to_string())?
     };
     list.write(&rendered, &results)
 }

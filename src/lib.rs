@@ -386,7 +386,9 @@ pub fn render_stream(options: &InputOptions, max_bytes: usize) -> Result<Stream,
         let mut text = String::new();
         for object in &objects {
             text.push_str("---\n");
-            text.push_str(&emit::to_yaml(&object.value).map_err(Diagnostic::error)?);
+            text.push_str(
+                &emit::to_yaml(&object.value).map_err(|e| Diagnostic::error(e.to_string()))?,
+            );
         }
         text.shrink_to_fit();
         count_output(&written, text.len(), max_bytes)?;

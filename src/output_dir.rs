@@ -45,7 +45,8 @@ pub fn file_name(object: &Object) -> String {
 pub fn contents(objects: &[Object]) -> Result<Vec<(String, String)>, String> {
     let mut files = Vec::with_capacity(objects.len() + 1);
     for object in objects {
-        files.push((file_name(object), emit::to_yaml(&object.value)?));
+        let yaml = emit::to_yaml(&object.value).map_err(|e| e.to_string())?;
+        files.push((file_name(object), yaml));
     }
     files.sort();
     let mut kustomization = format!(

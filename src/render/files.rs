@@ -31,8 +31,8 @@ use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
 use serde_json::{Map, Value, json};
 
 use super::MAX_CONFIGMAP_BYTES;
-use super::{names, nesting, sandbox};
-use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
+use super::{diags, names, nesting, sandbox};
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::templates::{TemplateFile, TemplateFolder};
 use crate::model::{App, AppSource};
 use crate::resolve::{RoleTopology, Topology};
@@ -66,17 +66,29 @@ impl FuelBudget {
     }
 
     /// Why no more renderings may run, if that is so.
-    fn refusal(&self) -> Option<String> {
+    fn refusal(&self) -> Option<Refusal> {
         if self.given_up.load(Ordering::Relaxed) {
-            Some("not rendered: kdrender gave up on another template of this run".to_string())
+            Some(Refusal::GivenUp)
         } else if self.spent.load(Ordering::Relaxed) > TOTAL_TEMPLATE_FUEL {
-            Some(format!(
-                "templates ran more than {TOTAL_TEMPLATE_FUEL} steps in all in this run; this one is not rendered"
-            ))
+            Some(Refusal::Spent)
         } else {
             None
         }
     }
+}
+
+/// Why a rendering is refused before it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// A rendering was given up on ([`sandbox`]).
+    #[error("not rendered: kdrender gave up on another template of this run")]
+    GivenUp,
+    /// The run's renderings spent [`TOTAL_TEMPLATE_FUEL`].
+    #[error(
+        "templates ran more than {} steps in all in this run; this one is not rendered",
+        TOTAL_TEMPLATE_FUEL
+    )]
+    Spent,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,9 +170,7 @@ pub fn compile(
 /// container (`None` for `include/`).
 fn place(app: &App, name: &str) -> Result<Option<(Scope, String)>, Diagnostic> {
     let Some(stem) = name.strip_suffix(".j2") else {
-        return Err(Diagnostic::error(format!(
-            "{name} in the config-file folder is not a template: template names end in .j2"
-        )));
+        return Err(diags::not_a_template(name));
     };
     let (top, rest) = stem.split_once('/').unwrap_or((stem, ""));
     let (scope, target) = match top {
@@ -169,14 +179,7 @@ fn place(app: &App, name: &str) -> Result<Option<(Scope, String)>, Diagnostic> {
         "roles" | "members" => {
             let (role, path) = rest.split_once('/').unwrap_or((rest, ""));
             if app.role(role).is_none() {
-                let mut diagnostic = Diagnostic::error(format!(
-                    "{name}: \"{role}\" is not a role of app \"{}\"",
-                    app.name
-                ));
-                if let Some(help) = did_you_mean(role, app.roles.iter().map(|r| r.id.as_str())) {
-                    diagnostic = diagnostic.help(help);
-                }
-                return Err(diagnostic);
+                return Err(diags::not_a_role(name, role, app));
             }
             let scope = if top == "roles" {
                 Scope::Role(role.to_string())
@@ -185,13 +188,9 @@ fn place(app: &App, name: &str) -> Result<Option<(Scope, String)>, Diagnostic> {
             };
             (scope, format!("/{path}"))
         }
-        _ => {
-            return Err(Diagnostic::error(format!(
-                "{name}: templates go under all/, roles/<role>/, members/<role>/ or include/"
-            )));
-        }
+        _ => return Err(diags::misplaced_template(name)),
     };
-    check_target(&target).map_err(|message| Diagnostic::error(format!("{name}: {message}")))?;
+    check_target(&target).map_err(|error| diags::bad_target(name, &error))?;
     Ok(Some((scope, target)))
 }
 
@@ -206,16 +205,12 @@ fn overlapping_targets(templates: &[Template], diagnostics: &mut Diagnostics) {
                 || a.target.starts_with(&format!("{}/", b.target))
                 || b.target.starts_with(&format!("{}/", a.target));
             if overlap && nested {
-                diagnostics.push(
-                    Diagnostic::error(format!(
-                        "{} and {} both place {} in the same role",
-                        b.name, a.name, a.target
-                    ))
-                    .at(Origin {
-                        file: a.file,
-                        span: Span::new(0, 0),
-                    }),
-                );
+                diagnostics.push(diags::overlapping_targets(
+                    &b.name,
+                    &a.name,
+                    &a.target,
+                    start_of(a.file),
+                ));
             }
         }
     }
@@ -281,10 +276,9 @@ fn compile_one(
     sources: &SourceMap,
 ) -> Result<Option<u32>, Diagnostic> {
     let source_text = sources.get(file).text.clone();
-    let mode = directive_mode(&source_text)
-        .map_err(|(message, span)| Diagnostic::error(message).at(Origin { file, span }))?;
-    check_nesting(&source_text)
-        .map_err(|(message, span)| Diagnostic::error(message).at(Origin { file, span }))?;
+    let mode = directive_mode(&source_text).map_err(|error| diags::bad_directive(&error, file))?;
+    nesting::check(&source_text, syntax())
+        .map_err(|too_deep| diags::nested_too_deep(&too_deep, file))?;
     environment
         .add_template_owned(name.to_string(), source_text)
         .map_err(|error| template_diagnostic(&error.into(), file, sources))?;
@@ -299,19 +293,6 @@ fn syntax() -> SyntaxConfig {
         .keep_trailing_newline(true)
         .build()
         .unwrap_or_default()
-}
-
-/// Refuses expressions nested deeper than the compiler's recursion can take.
-fn check_nesting(source: &str) -> Result<(), (String, Span)> {
-    nesting::check(source, syntax()).map_err(|too_deep| {
-        (
-            format!(
-                "template error: expression nested more than {} levels deep (chained operators, filters or brackets); split it with {{% set %}}",
-                nesting::MAX_NESTING
-            ),
-            Span::new(too_deep.start, too_deep.end),
-        )
-    })
 }
 
 /// The sandbox every template runs in: strict undefined variables, no auto-escaping, a fuel
@@ -386,12 +367,10 @@ impl std::fmt::Write for Bounded<'_, '_> {
 
 /// Renders one template source in the same sandbox, with `variables` as its context (for
 /// property tests and fuzzing).
-pub fn render_source(source: &str, variables: &Value) -> Result<String, String> {
-    check_nesting(source).map_err(|(message, _)| message)?;
+pub fn render_source(source: &str, variables: &Value) -> Result<String, TemplateError> {
+    nesting::check(source, syntax())?;
     let mut environment = environment();
-    environment
-        .add_template_owned("template.j2".to_string(), source.to_string())
-        .map_err(|e| e.to_string())?;
+    environment.add_template_owned("template.j2".to_string(), source.to_string())?;
     let variables = value(variables);
     let outcome = sandbox::run(move || {
         let text = environment
@@ -399,11 +378,22 @@ pub fn render_source(source: &str, variables: &Value) -> Result<String, String> 
             .and_then(|template| template.render(variables))?;
         Ok((text, 0))
     });
-    match outcome {
-        Ok(Ok((text, _))) => Ok(text),
-        Ok(Err(failure)) => Err(failure.message),
-        Err(overrun) => Err(overrun_message(&overrun)),
-    }
+    let (text, _) = outcome??;
+    Ok(text)
+}
+
+/// Why [`render_source`] rendered nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error(transparent)]
+    TooDeep(#[from] nesting::TooDeep),
+    /// The template does not compile.
+    #[error(transparent)]
+    Syntax(#[from] minijinja::Error),
+    #[error(transparent)]
+    Failed(#[from] sandbox::Failure),
+    #[error(transparent)]
+    Overrun(#[from] sandbox::Overrun),
 }
 
 fn scope_role(scope: &Scope) -> Option<&str> {
@@ -413,38 +403,70 @@ fn scope_role(scope: &Scope) -> Option<&str> {
     }
 }
 
-fn check_target(target: &str) -> Result<(), String> {
+/// Why a template's path in the container is refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("a template needs a file path below its role folder")]
+    NoFile,
+    #[error("{0} is not a clean absolute path")]
+    NotClean(String),
+    #[error("{0}: config file paths may hold only letters, digits, '-', '_', '.' and '/'")]
+    Characters(String),
+    #[error("{target} is inside {reserved}, which kdrender itself mounts")]
+    Reserved {
+        target: String,
+        reserved: &'static str,
+    },
+}
+
+fn check_target(target: &str) -> Result<(), TargetError> {
     if target.len() < 2 || target.ends_with('/') {
-        return Err("a template needs a file path below its role folder".to_string());
+        return Err(TargetError::NoFile);
     }
     if target
         .split('/')
         .skip(1)
         .any(|part| part.is_empty() || part == "." || part == "..")
     {
-        return Err(format!("{target} is not a clean absolute path"));
+        return Err(TargetError::NotClean(target.to_string()));
     }
     if !target
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
     {
-        return Err(format!(
-            "{target}: config file paths may hold only letters, digits, '-', '_', '.' and '/'"
-        ));
+        return Err(TargetError::Characters(target.to_string()));
     }
     if let Some(reserved) = RESERVED_PATHS
         .iter()
         .find(|r| target == **r || target.starts_with(&format!("{r}/")))
     {
-        return Err(format!(
-            "{target} is inside {reserved}, which kdrender itself mounts"
-        ));
+        return Err(TargetError::Reserved {
+            target: target.to_string(),
+            reserved,
+        });
     }
     Ok(())
 }
 
+/// Why a template's `{# kdrender: … #}` directive is refused; `span` covers the directive.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DirectiveError {
+    #[error("mode {value} is not an octal file mode such as 0755")]
+    Mode { value: String, span: Span },
+    #[error("unknown kdrender directive \"{setting}\" (known: mode=0NNN)")]
+    Unknown { setting: String, span: Span },
+}
+
+impl DirectiveError {
+    pub fn span(&self) -> Span {
+        match self {
+            DirectiveError::Mode { span, .. } | DirectiveError::Unknown { span, .. } => *span,
+        }
+    }
+}
+
 /// The optional first-line directive `{# kdrender: mode=0755 #}`.
-fn directive_mode(source: &str) -> Result<Option<u32>, (String, Span)> {
+fn directive_mode(source: &str) -> Result<Option<u32>, DirectiveError> {
     let Some(rest) = source.strip_prefix("{#") else {
         return Ok(None);
     };
@@ -470,18 +492,18 @@ fn directive_mode(source: &str) -> Result<Option<u32>, (String, Span)> {
                 match parsed {
                     Some(m) => mode = Some(m),
                     None => {
-                        return Err((
-                            format!("mode {value} is not an octal file mode such as 0755"),
+                        return Err(DirectiveError::Mode {
+                            value: value.to_string(),
                             span,
-                        ));
+                        });
                     }
                 }
             }
             _ => {
-                return Err((
-                    format!("unknown kdrender directive \"{setting}\" (known: mode=0NNN)"),
+                return Err(DirectiveError::Unknown {
+                    setting: setting.to_string(),
                     span,
-                ));
+                });
             }
         }
     }
@@ -511,7 +533,7 @@ fn template_diagnostic(
         }
         (None, None) => Span::new(0, 0),
     };
-    Diagnostic::error(failure.message.clone()).at(Origin { file, span })
+    diags::template_failed(failure, Origin { file, span })
 }
 
 /// The variables every template of a cluster sees, built once per cluster (the README lists
@@ -562,23 +584,31 @@ impl Context {
     }
 }
 
+/// Why a ConfigMap key is refused (the message follows "… writes key K of ConfigMap C, which").
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("is {0} characters long; Kubernetes allows at most {MAX_KEY_BYTES}")]
+    TooLong(usize),
+    #[error("may hold only letters, digits, '-', '_' and '.'")]
+    Characters,
+    #[error("may not be \".\" or begin with \"..\"")]
+    Dots,
+}
+
 /// Kubernetes' rule for ConfigMap keys.
-fn check_key(key: &str) -> Result<(), String> {
+fn check_key(key: &str) -> Result<(), KeyError> {
     if key.len() > MAX_KEY_BYTES {
-        return Err(format!(
-            "is {} characters long; Kubernetes allows at most {MAX_KEY_BYTES}",
-            key.len()
-        ));
+        return Err(KeyError::TooLong(key.len()));
     }
     if key.is_empty()
         || !key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
-        return Err("may hold only letters, digits, '-', '_' and '.'".to_string());
+        return Err(KeyError::Characters);
     }
     if key == "." || key.starts_with("..") {
-        return Err("may not be \".\" or begin with \"..\"".to_string());
+        return Err(KeyError::Dots);
     }
     Ok(())
 }
@@ -602,38 +632,20 @@ impl<'t> ConfigMapData<'t> {
         sources: &SourceMap,
     ) -> Result<(), Diagnostic> {
         let path = sources.path(template.file);
-        let at = Origin {
-            file: template.file,
-            span: Span::new(0, 0),
-        };
-        if let Err(problem) = check_key(&key) {
-            return Err(Diagnostic::error(format!(
-                "{path} writes key \"{key}\" of ConfigMap {}, which {problem}",
-                self.name
-            ))
-            .at(at));
+        let at = start_of(template.file);
+        if let Err(error) = check_key(&key) {
+            return Err(diags::bad_key(path, &key, &self.name, &error, at));
         }
         if let Some(other) = self.keys.get(&key) {
-            return Err(Diagnostic::error(format!(
-                "{} and {path} both write key \"{key}\" of ConfigMap {}: one file would get the other's content",
-                sources.path(other.file),
-                self.name
-            ))
-            .at(at)
-            .help("a file's key is its path with '/' turned into '_' (per-member files: <pod>.<key>); rename one of them"));
+            let other = sources.path(other.file);
+            return Err(diags::key_clash(other, path, &key, &self.name, at));
         }
         self.bytes = self
             .bytes
             .saturating_add(key.len())
             .saturating_add(text.len());
         if self.bytes > MAX_CONFIGMAP_BYTES {
-            return Err(Diagnostic::error(format!(
-                "ConfigMap {} would hold more than {MAX_CONFIGMAP_BYTES} bytes with {path} ({} bytes for key \"{key}\"); Kubernetes refuses more",
-                self.name,
-                text.len()
-            ))
-            .at(at)
-            .help("smaller config files, or fewer members for per-member files"));
+            return Err(diags::files_too_big(&self.name, path, &key, text.len(), at));
         }
         self.keys.insert(key, template);
         Ok(())
@@ -700,12 +712,9 @@ impl TemplateSet {
         variables: minijinja::Value,
         sources: &SourceMap,
     ) -> Result<String, Diagnostic> {
-        let at = Origin {
-            file: template.file,
-            span: Span::new(0, 0),
-        };
+        let at = start_of(template.file);
         if let Some(refusal) = self.budget.refusal() {
-            return Err(Diagnostic::error(refusal).at(at));
+            return Err(diags::not_rendered(&refusal, at));
         }
         let environment = Arc::clone(&self.environment);
         let name = template.name.clone();
@@ -732,30 +741,16 @@ impl TemplateSet {
             }
             Err(overrun) => {
                 self.budget.given_up.store(true, Ordering::Relaxed);
-                return Err(Diagnostic::error(overrun_message(&overrun))
-                    .at(at)
-                    .help("minijinja does this work inside one step, where fuel does not reach: printing, comparing or serialising a value that holds the same lists many times over, or a list repeated with `*`"));
+                return Err(diags::gave_up(&overrun, at));
             }
         };
         // Fuel bounds one rendering; the budget bounds all renderings of the run together,
         // which many apps, clusters and members multiply.
         if !self.budget.charge(consumed) {
-            return Err(Diagnostic::error(self.budget.refusal().unwrap_or_default()).at(at));
+            let refusal = self.budget.refusal().unwrap_or(Refusal::Spent);
+            return Err(diags::not_rendered(&refusal, at));
         }
         Ok(text)
-    }
-}
-
-fn overrun_message(overrun: &sandbox::Overrun) -> String {
-    match overrun {
-        sandbox::Overrun::Time => format!(
-            "template error: rendering did not finish within {} s; kdrender gave up on it",
-            sandbox::DEADLINE.as_secs()
-        ),
-        sandbox::Overrun::Memory => format!(
-            "template error: rendering grew kdrender's memory by more than {} MiB; kdrender gave up on it",
-            sandbox::MEMORY_GROWTH >> 20
-        ),
     }
 }
 
@@ -956,6 +951,32 @@ mod tests {
     }
 
     #[test]
+    fn refusals_and_overruns_say_what_happened() {
+        for (message, expected) in [
+            (
+                Refusal::GivenUp.to_string(),
+                "not rendered: kdrender gave up on another template of this run",
+            ),
+            (
+                sandbox::Overrun::Memory.to_string(),
+                "template error: rendering grew kdrender's memory by more than 512 MiB; kdrender gave up on it",
+            ),
+            (
+                sandbox::Overrun::Time.to_string(),
+                "template error: rendering did not finish within 5 s; kdrender gave up on it",
+            ),
+        ] {
+            assert_eq!(message, expected);
+        }
+        let nested = format!("{{{{ {}x }}}}", "not ".repeat(nesting::MAX_NESTING + 1));
+        let error = render_source(&nested, &json!({})).unwrap_err();
+        assert!(matches!(error, TemplateError::TooDeep(_)), "{error}");
+        assert!(error.to_string().contains("nested more than 300 levels deep"));
+        let undefined = render_source("{{ x.y }}", &json!({})).unwrap_err();
+        assert_eq!(undefined.to_string(), "template error: `x` is undefined");
+    }
+
+    #[test]
     fn configmap_keys_follow_kubernetes_rules() {
         assert!(check_key("etc_kafka_server.properties").is_ok());
         assert!(check_key("demo-worker-0.etc_x").is_ok());
@@ -963,6 +984,7 @@ mod tests {
         assert!(
             check_key(&"k".repeat(254))
                 .unwrap_err()
+                .to_string()
                 .contains("254 characters")
         );
         for bad in ["", ".", "..", "..x", "a/b", "a b", "ä"] {

@@ -8,6 +8,7 @@
 //! contexts come from [`security`].
 
 pub mod configmeta;
+mod diags;
 pub mod files;
 mod init;
 pub mod names;
@@ -494,18 +495,13 @@ fn configmap(
     })
 }
 
+/// The ConfigMap's size, if Kubernetes would refuse it.
 fn too_big(name: &str, data: &Map<String, Value>, origin: Origin) -> Option<Diagnostic> {
     let size: usize = data
         .iter()
         .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
         .sum();
-    (size > MAX_CONFIGMAP_BYTES).then(|| {
-        Diagnostic::error(format!(
-            "ConfigMap {name} would hold {size} bytes; Kubernetes refuses more than {MAX_CONFIGMAP_BYTES}"
-        ))
-        .at(origin)
-        .help("fewer members, or smaller per-member config files")
-    })
+    (size > MAX_CONFIGMAP_BYTES).then(|| diags::configmap_too_big(name, size, origin))
 }
 
 /// Members' FQDNs are DNS names: at most 253 characters (each part is checked on its own, the
@@ -516,12 +512,5 @@ fn fqdn_too_long(topology: &Topology<'_>) -> Option<Diagnostic> {
         .flat_map(|role| &role.members)
         .map(|member| member.fqdn.as_str())
         .max_by_key(|fqdn| fqdn.len())?;
-    (longest.len() > MAX_DNS_NAME).then(|| {
-        Diagnostic::error(format!(
-            "member FQDN \"{longest}\" is {} characters long; DNS names have at most {MAX_DNS_NAME}",
-            longest.len()
-        ))
-        .at(topology.cluster.origin)
-        .help("shorten the cluster's name, its namespace or the settings' clusterDomain")
-    })
+    (longest.len() > MAX_DNS_NAME).then(|| diags::fqdn_too_long(longest, topology.cluster.origin))
 }
