@@ -78,13 +78,10 @@ pub fn reason(reason: &Reason) -> String {
             lines,
         } => {
             let what = file_change(*change, members.as_deref(), from.as_ref(), to.as_ref());
-            match lines {
-                Some(lines) => format!(
-                    "config file {path} {what} (template {template}): {}",
-                    values(None, None, Some(lines))
-                ),
-                None => format!("config file {path} {what} (template {template})"),
-            }
+            with_lines(
+                format!("config file {path} {what} (template {template})"),
+                lines,
+            )
         }
         Reason::Setting {
             setting,
@@ -92,19 +89,13 @@ pub fn reason(reason: &Reason) -> String {
             from,
             to,
             lines,
-        } => format!(
-            "{setting}: {field}: {}",
-            values(from.as_ref(), to.as_ref(), lines.as_ref())
-        ),
+        } => format!("{setting}: {field}: {}", shown(from, to, lines)),
         Reason::App {
             field,
             from,
             to,
             lines,
-        } => format!(
-            "app {field}: {}",
-            values(from.as_ref(), to.as_ref(), lines.as_ref())
-        ),
+        } => format!("app {field}: {}", shown(from, to, lines)),
         Reason::Events { membership } => events(*membership).to_string(),
         Reason::Membership {
             cluster,
@@ -132,10 +123,23 @@ pub fn reason(reason: &Reason) -> String {
             to,
         } => format!(
             "endpoint {service} of {cluster}/{role}: {}",
-            values(from.as_ref(), to.as_ref(), None)
+            shown(from, to, &None)
         ),
         Reason::Other { detail } => detail.clone(),
     }
+}
+
+/// `text`, then the lines that changed, if any.
+fn with_lines(text: String, lines: &Option<Lines>) -> String {
+    match lines {
+        Some(lines) => format!("{text}: {}", values(None, None, Some(lines))),
+        None => text,
+    }
+}
+
+/// A change's values, or the lines that changed.
+fn shown(from: &Option<String>, to: &Option<String>, lines: &Option<Lines>) -> String {
+    values(from.as_ref(), to.as_ref(), lines.as_ref())
 }
 
 /// What happened to a config file: `added`, `mode 0644 → 0755`, `changed for members 0, 2`…

@@ -971,7 +971,11 @@ mod tests {
         let nested = format!("{{{{ {}x }}}}", "not ".repeat(nesting::MAX_NESTING + 1));
         let error = render_source(&nested, &json!({})).unwrap_err();
         assert!(matches!(error, TemplateError::TooDeep(_)), "{error}");
-        assert!(error.to_string().contains("nested more than 300 levels deep"));
+        assert!(
+            error
+                .to_string()
+                .contains("nested more than 300 levels deep")
+        );
         let undefined = render_source("{{ x.y }}", &json!({})).unwrap_err();
         assert_eq!(undefined.to_string(), "template error: `x` is undefined");
     }
