@@ -293,41 +293,46 @@ fn write_value(value: &Value, indent: usize, out: &mut String) {
         out.push_str(&short);
         return;
     }
-    let inner = indent.saturating_add(1);
-    let pad = "  ".repeat(inner);
     match value {
         Value::Array(items) => {
-            out.push_str("[\n");
-            for (i, item) in items.iter().enumerate() {
-                out.push_str(&pad);
-                write_value(item, inner, out);
-                out.push_str(if i.saturating_add(1) < items.len() {
-                    ",\n"
-                } else {
-                    "\n"
-                });
-            }
-            out.push_str(&"  ".repeat(indent));
-            out.push(']');
+            let entries = items.iter().map(|item| (None, item));
+            write_block(('[', ']'), entries, indent, out);
         }
         Value::Object(map) => {
-            out.push_str("{\n");
-            for (i, (key, item)) in map.iter().enumerate() {
-                out.push_str(&pad);
-                push_json_string(key, out);
-                out.push_str(": ");
-                write_value(item, inner, out);
-                out.push_str(if i.saturating_add(1) < map.len() {
-                    ",\n"
-                } else {
-                    "\n"
-                });
-            }
-            out.push_str(&"  ".repeat(indent));
-            out.push('}');
+            let entries = map.iter().map(|(key, item)| (Some(key.as_str()), item));
+            write_block(('{', '}'), entries, indent, out);
         }
         scalar => push_json_scalar(scalar, out),
     }
+}
+
+/// An array or object over several lines: each entry (an object's with its key) on its own.
+fn write_block<'a>(
+    (open, close): (char, char),
+    entries: impl ExactSizeIterator<Item = (Option<&'a str>, &'a Value)>,
+    indent: usize,
+    out: &mut String,
+) {
+    let inner = indent.saturating_add(1);
+    let pad = "  ".repeat(inner);
+    let count = entries.len();
+    out.push(open);
+    out.push('\n');
+    for (i, (key, item)) in entries.enumerate() {
+        out.push_str(&pad);
+        if let Some(key) = key {
+            push_json_string(key, out);
+            out.push_str(": ");
+        }
+        write_value(item, inner, out);
+        out.push_str(if i.saturating_add(1) < count {
+            ",\n"
+        } else {
+            "\n"
+        });
+    }
+    out.push_str(&"  ".repeat(indent));
+    out.push(close);
 }
 
 #[cfg(test)]
