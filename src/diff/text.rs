@@ -2,10 +2,9 @@
 //! starts and is pruned), then warnings, then every object added, removed or changed, with a
 //! unified diff per changed object. ANSI colour only when asked for (or on a terminal).
 //!
-//! Everything printed goes through [`visible`](crate::visible::visible): a character a terminal
-//! would act on or not show (escape sequences, carriage returns, bidi overrides, zero-width
-//! characters) is written as a `\u{…}` escape, so that a change cannot hide or fake lines of its
-//! own plan.
+//! Everything printed goes through [`visible`]: a character a terminal would act on or not show
+//! (escape sequences, carriage returns, bidi overrides, zero-width characters) is written as a
+//! `\u{…}` escape, so that a change cannot hide or fake lines of its own plan.
 
 use std::fmt::Write as _;
 
