@@ -323,25 +323,18 @@ fn without_hash(template: &Value) -> Value {
 
 /// The changed fields of the pod template and the volume claim templates.
 fn template_changes(before: &Object, after: &Object) -> Vec<Change> {
-    let (b, a) = (at(&before.value, "/spec"), at(&after.value, "/spec"));
-    let (bt, at_) = (
-        without_hash(at(b, "/template")),
-        without_hash(at(a, "/template")),
+    let templates = (
+        without_hash(at(&before.value, "/spec/template")),
+        without_hash(at(&after.value, "/spec/template")),
     );
     let mut changes = Vec::new();
-    differences("", at(&bt, "/spec"), at(&at_, "/spec"), &mut changes);
-    differences(
-        "metadata",
-        at(&bt, "/metadata"),
-        at(&at_, "/metadata"),
-        &mut changes,
-    );
-    differences(
-        "volumeClaimTemplates",
-        at(b, "/volumeClaimTemplates"),
-        at(a, "/volumeClaimTemplates"),
-        &mut changes,
-    );
+    for (path, pointer) in [("", "/spec"), ("metadata", "/metadata")] {
+        let (b, a) = (at(&templates.0, pointer), at(&templates.1, pointer));
+        differences(path, b, a, &mut changes);
+    }
+    let claims = "/spec/volumeClaimTemplates";
+    let (b, a) = (at(&before.value, claims), at(&after.value, claims));
+    differences("volumeClaimTemplates", b, a, &mut changes);
     changes
 }
 

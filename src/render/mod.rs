@@ -4,8 +4,8 @@
 //! apps with a setup package); and for each role with members a StatefulSet, a ConfigMap of its
 //! config files, a Service per member when the role has endpoints, a PodDisruptionBudget when
 //! it has more than one member, and a NetworkPolicy when the settings ask for one. Each
-//! StatefulSet's pod template gets its rollout hash last ([`crate::hash`]); its security
-//! contexts come from [`security`].
+//! StatefulSet goes to [`crate::hash`] with its role's inputs, which stamps its rollout hash.
+//! Every name these objects use is in [`names`], every message render reports in `diags`.
 
 pub mod configmeta;
 mod diags;
