@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::render::Object;
-use crate::source::{Origin, SourceMap};
+use crate::render::{Kind, Object};
+use crate::source::{Location, Origin, SourceMap};
 
 /// Flux skips post-build substitution on objects with this annotation set to `disabled`.
 pub const FLUX_SUBSTITUTE: &str = "kustomize.toolkit.fluxcd.io/substitute";
@@ -24,34 +24,34 @@ pub const MAX_OUTPUT_BYTES: usize = 64 << 20;
 /// Above this size, a successful render warns: Argo CD holds every render in memory and Redis.
 pub const WARN_OUTPUT_BYTES: usize = 10 << 20;
 
-fn kind_rank(kind: &str) -> u8 {
-    match kind {
-        "NetworkPolicy" | "PodDisruptionBudget" => 0,
-        "ConfigMap" => 1,
-        "Service" => 2,
-        "StatefulSet" => 3,
-        _ => 4,
-    }
-}
-
-/// Puts one cluster's objects in output order (kind in install order, then name) and marks
-/// those Flux must not substitute into. Clusters themselves are ordered by namespace and name.
+/// Puts one cluster's objects in output order (kind in install order, see [`Kind`], then name)
+/// and marks those Flux must not substitute into. Clusters themselves are ordered by namespace
+/// and name.
 pub fn finish_cluster(mut objects: Vec<Object>) -> Vec<Object> {
-    objects.sort_by(|a, b| {
-        (kind_rank(a.kind), a.kind, &a.name).cmp(&(kind_rank(b.kind), b.kind, &b.name))
-    });
+    objects.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
     for object in &mut objects {
         if holds_substitution(&object.value) {
-            object.value["metadata"]["annotations"][FLUX_SUBSTITUTE] = json!("disabled");
+            annotate(&mut object.value, FLUX_SUBSTITUTE, "disabled");
         }
     }
     objects
 }
 
+/// Sets an annotation of an object, adding `metadata.annotations` if it has none.
+fn annotate(object: &mut Value, key: &str, value: &str) {
+    let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
+    if let Some(annotations) = annotations.as_object_mut() {
+        annotations.insert(key.to_string(), json!(value));
+    }
+}
+
 /// What makes an object unique in the output, and where it came from.
 #[derive(Clone, Debug)]
 pub struct Identity {
-    pub kind: &'static str,
+    pub kind: Kind,
     pub namespace: String,
     pub name: String,
     pub cluster: String,
@@ -74,7 +74,7 @@ impl Identity {
 /// error that names both clusters.
 #[derive(Default)]
 pub struct Identities {
-    seen: BTreeMap<(&'static str, String, String), (String, Origin)>,
+    seen: BTreeMap<(Kind, String, String), (String, Origin)>,
 }
 
 impl Identities {
@@ -90,21 +90,23 @@ impl Identities {
             identity.name.clone(),
         );
         if let Some((cluster, origin)) = self.seen.get(&key) {
-            diagnostics.push(
-                Diagnostic::error(format!(
-                    "clusters \"{cluster}\" and \"{}\" both render {} \"{}\" in namespace \"{}\"",
-                    identity.cluster, identity.kind, identity.name, identity.namespace
-                ))
-                .at(identity.origin)
-                .help(format!(
-                    "the other cluster is at {}; rename one of them",
-                    sources.describe(*origin)
-                )),
-            );
+            diagnostics.push(duplicate(&identity, cluster, sources.describe(*origin)));
         } else {
             self.seen.insert(key, (identity.cluster, identity.origin));
         }
     }
+}
+
+/// Two clusters render the same object.
+fn duplicate(identity: &Identity, other_cluster: &str, other: Location<'_>) -> Diagnostic {
+    Diagnostic::error(format!(
+        "clusters \"{other_cluster}\" and \"{}\" both render {} \"{}\" in namespace \"{}\"",
+        identity.cluster, identity.kind, identity.name, identity.namespace
+    ))
+    .at(identity.origin)
+    .help(format!(
+        "the other cluster is at {other}; rename one of them"
+    ))
 }
 
 fn holds_substitution(value: &Value) -> bool {
@@ -137,9 +139,14 @@ pub fn json_size(value: &Value) -> usize {
     counter.0
 }
 
+/// An object that cannot be written as YAML.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write an object as YAML: {0}")]
+pub struct YamlError(#[from] serde_saphyr::SerializeError);
+
 /// One object as a YAML document (without the `---` separator).
-pub fn to_yaml(value: &Value) -> Result<String, String> {
-    serde_saphyr::to_string(value).map_err(|e| format!("cannot write an object as YAML: {e}"))
+pub fn to_yaml(value: &Value) -> Result<String, YamlError> {
+    Ok(serde_saphyr::to_string(value)?)
 }
 
 #[cfg(test)]

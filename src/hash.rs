@@ -14,6 +14,9 @@
 //! Another role's resources, image or files are not among them, although they appear in
 //! `configmeta.json`, which then changes in place without a restart.
 //!
+//! Render hands each role's StatefulSet over with the role's other inputs ([`RoleInputs`]);
+//! [`stamp`] computes the hash and writes it into the pod template as [`ANNOTATION`].
+//!
 //! The hash is SHA-256 over canonical JSON (sorted keys, no whitespace) of those inputs, tagged
 //! with the scheme version, so formatting and key order in the inputs never change it. The
 //! annotation value is `v1-` and the first 32 hex digits.
@@ -21,12 +24,44 @@
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::resolve::Topology;
+use crate::model::App;
+use crate::render::files::{ConfigFile, Content};
+use crate::resolve::{RoleTopology, Topology};
 
 /// Pod-template annotation that carries the hash.
 pub const ANNOTATION: &str = "kdrender.dev/rollout-hash";
 /// Version of what is hashed and how; bumped whenever either changes.
 pub const SCHEME: &str = "v1";
+
+/// What render hands over with a role's StatefulSet: the role, its rendered config files, and
+/// the cluster-wide inputs ([`app_inputs`], [`membership`]).
+pub struct RoleInputs<'a> {
+    pub role: &'a RoleTopology<'a>,
+    pub files: &'a [ConfigFile],
+    pub app: &'a Value,
+    /// The cluster's membership; hashed only for roles that [take it](takes_membership).
+    pub membership: &'a Value,
+}
+
+/// Computes a role's rollout hash and writes it into its StatefulSet's pod template.
+pub fn stamp(statefulset: &mut Value, inputs: &RoleInputs<'_>) {
+    let files = consumed_files(inputs.files, inputs.role);
+    let null = Value::Null;
+    let field = |pointer: &str| statefulset.pointer(pointer).unwrap_or(&null);
+    let hash = rollout_hash(&RolloutInputs {
+        pod_template: field("/spec/template"),
+        claims: field("/spec/volumeClaimTemplates"),
+        files: &files,
+        app: inputs.app,
+        membership: takes_membership(inputs.role).then_some(inputs.membership),
+    });
+    if let Some(annotations) = statefulset
+        .pointer_mut("/spec/template/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        annotations.insert(ANNOTATION.into(), json!(hash));
+    }
+}
 
 /// What one role's pods consume.
 pub struct RolloutInputs<'a> {
@@ -54,12 +89,53 @@ pub fn rollout_hash(inputs: &RolloutInputs<'_>) -> String {
     format!("{SCHEME}-{hex}")
 }
 
+/// What of the app every role consumes.
+pub fn app_inputs(app: &App) -> Value {
+    json!({
+        "configMeta": app.config_meta,
+        "version": app.version,
+        "distroID": app.distro_id,
+    })
+}
+
+/// Roles that take KubeDirector's `addnodes`/`delnodes` events depend on the membership.
+pub fn takes_membership(role: &RoleTopology<'_>) -> bool {
+    role.app_role.events.takes_membership()
+}
+
+/// The config files a role's pods consume: every shared file, and each per-member file of the
+/// members that every allowed size of the role has (ordinals below the cardinality's minimum,
+/// and at least the first). A member added by a scale-out brings its own file without changing
+/// what the existing members read, so it rolls nobody; an edit to a template or to the
+/// topology it reads shows in those members' files.
+fn consumed_files(files: &[ConfigFile], role: &RoleTopology<'_>) -> Value {
+    let always_present =
+        (role.app_role.cardinality.minimum.max(1) as usize).min(role.members.len());
+    let consumed = files.iter().map(|file| {
+        let content = match &file.content {
+            Content::Shared(text) => ("shared", json!(text)),
+            Content::PerMember(texts) => (
+                "members",
+                json!(texts.iter().take(always_present).collect::<Vec<_>>()),
+            ),
+        };
+        let entry = Map::from_iter([
+            ("mode".to_string(), json!(file.mode)),
+            (content.0.to_string(), content.1),
+        ]);
+        (file.target.clone(), Value::Object(entry))
+    });
+    Value::Object(consumed.collect())
+}
+
 /// The membership a role that takes `addnodes`/`delnodes` depends on.
 pub fn membership(topology: &Topology<'_>, all: &[Topology<'_>]) -> Value {
-    let mut connections = Map::new();
-    for &i in &topology.connections {
-        connections.insert(all[i].cluster.name.clone(), members(&all[i]));
-    }
+    let connections: Map<String, Value> = topology
+        .connections
+        .iter()
+        .filter_map(|&i| all.get(i))
+        .map(|other| (other.cluster.name.clone(), members(other)))
+        .collect();
     json!({ "cluster": members(topology), "connections": connections })
 }
 

@@ -17,6 +17,8 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::document::{self, Limits, Node};
 use crate::source::{FileId, Origin, SourceMap, Span};
 
+pub mod templates;
+
 /// The settings file, looked for at the root of the rendered folder only.
 pub const SETTINGS_FILE: &str = "kdrender.yaml";
 pub const APP_KIND: &str = "KubeDirectorApp";

@@ -91,7 +91,7 @@ pub fn file_name(object: &Object) -> String {
         "{}/{}/{}-{}.yaml",
         object.namespace,
         object.cluster,
-        object.kind.to_ascii_lowercase(),
+        object.kind.as_str().to_ascii_lowercase(),
         object.name
     )
 }

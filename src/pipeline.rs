@@ -6,7 +6,6 @@
 //! limit. Results come back in output order (namespace, cluster), whatever the scheduling.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::diag::{Diagnostic, Diagnostics, Stage};
@@ -230,14 +229,8 @@ fn load_templates(
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> BTreeMap<(AppSource, String), TemplateSet> {
-    let fuel = Arc::new(render::files::FuelBudget::default());
-    let mut templates = BTreeMap::new();
-    for (key, app) in &model.apps {
-        if let Some(set) = render::files::load(app, &fuel, reader, sources, diagnostics) {
-            templates.insert(key.clone(), set);
-        }
-    }
-    templates
+    let folders = load::templates::read(&model.apps, reader, sources, diagnostics);
+    render::files::compile(&model.apps, &folders, sources, diagnostics)
 }
 
 /// What rendering the clusters needs, shared by the workers.

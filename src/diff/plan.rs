@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::reasons::{Index, Reason, restart_reasons};
-use crate::render::Object;
+use super::reasons::{Index, Reason, at, restart_reasons};
+use crate::render::{Kind, Object, names};
 
 /// An object's identity in the plan.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -109,12 +109,8 @@ impl Plan {
     }
 }
 
-fn key(object: &Object) -> (String, String, String) {
-    (
-        object.kind.to_string(),
-        object.namespace.clone(),
-        object.name.clone(),
-    )
+fn key(object: &Object) -> (Kind, String, String) {
+    (object.kind, object.namespace.clone(), object.name.clone())
 }
 
 /// Compares the base render with the new one.
@@ -127,7 +123,7 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
         match base_index.get(&key(object)) {
             None => {
                 plan.added.push(ObjectRef::of(object));
-                if object.kind == "StatefulSet" {
+                if object.kind == Kind::StatefulSet {
                     plan.creates.push(ObjectRef::of(object));
                 }
             }
@@ -137,10 +133,10 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
                     diff: unified(&before.value, &object.value),
                 });
                 match object.kind {
-                    "StatefulSet" => {
+                    Kind::StatefulSet => {
                         compare_statefulsets(before, object, &base_index, &head_index, &mut plan)
                     }
-                    "Service" => compare_services(before, object, &mut plan),
+                    Kind::Service => compare_services(before, object, &mut plan),
                     _ => {}
                 }
             }
@@ -150,7 +146,7 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
     for object in base {
         if !head_index.contains_key(&key(object)) {
             plan.removed.push(ObjectRef::of(object));
-            if object.kind == "StatefulSet" && has_claims(object) {
+            if object.kind == Kind::StatefulSet && has_claims(object) {
                 plan.warnings.push(Warning {
                     object: ObjectRef::of(object),
                     warning: WarningKind::StatefulsetRemoved,
@@ -209,13 +205,13 @@ fn removed_clusters(base: &[Object], head: &[Object], plan: &mut Plan) {
 }
 
 fn has_claims(statefulset: &Object) -> bool {
-    statefulset.value["spec"]["volumeClaimTemplates"]
+    at(&statefulset.value, "/spec/volumeClaimTemplates")
         .as_array()
         .is_some_and(|claims| !claims.is_empty())
 }
 
 fn compare_services(before: &Object, after: &Object, plan: &mut Plan) {
-    let headless = |o: &Object| o.value["spec"]["clusterIP"] == "None";
+    let headless = |o: &Object| at(&o.value, "/spec/clusterIP") == "None";
     if headless(before) != headless(after) {
         plan.warnings.push(Warning {
             object: ObjectRef::of(after),
@@ -238,42 +234,18 @@ fn compare_statefulsets(
     head: &Index<'_>,
     plan: &mut Plan,
 ) {
-    let (b, a) = (&before.value["spec"], &after.value["spec"]);
-    let reference = ObjectRef::of(after);
-    for field in [
-        "podManagementPolicy",
-        "selector",
-        "serviceName",
-        "volumeClaimTemplates",
-    ] {
-        if b[field] != a[field] {
-            let extra = if field == "volumeClaimTemplates" {
-                "; existing members keep their volumes as they are (grow them by editing each PersistentVolumeClaim, if the StorageClass allows expansion)"
-            } else {
-                ""
-            };
-            plan.warnings.push(Warning {
-                object: reference.clone(),
-                warning: WarningKind::ImmutableField,
-                field: Some(format!("spec.{field}")),
-                message: format!(
-                    "spec.{field} changes, which Kubernetes refuses for a StatefulSet: delete it with `kubectl delete statefulset {} -n {} --cascade=orphan` (its pods keep running) and let the GitOps tool create it again{extra}",
-                    after.name, after.namespace
-                ),
-            });
-        }
-    }
-    let replicas = |spec: &Value| spec["replicas"].as_u64().unwrap_or(0);
-    let (from, to) = (replicas(b), replicas(a));
+    immutable_fields(before, after, plan);
+    let replicas = |o: &Object| at(&o.value, "/spec/replicas").as_u64().unwrap_or(0);
+    let (from, to) = (replicas(before), replicas(after));
     if from != to {
         plan.scales.push(Scale {
-            object: reference.clone(),
+            object: ObjectRef::of(after),
             from,
             to,
         });
         if to < from && has_claims(before) {
             plan.warnings.push(Warning {
-                object: reference.clone(),
+                object: ObjectRef::of(after),
                 warning: WarningKind::ScaleDownDeletesVolumes,
                 field: None,
                 message: format!(
@@ -284,11 +256,40 @@ fn compare_statefulsets(
             });
         }
     }
-    if b["template"] != a["template"] {
+    if at(&before.value, "/spec/template") != at(&after.value, "/spec/template") {
         plan.restarts.push(Restart {
-            object: reference,
+            object: ObjectRef::of(after),
             role: after.role.clone().unwrap_or_default(),
             reasons: restart_reasons(before, after, base, head),
+        });
+    }
+}
+
+/// A warning for each field of a StatefulSet's spec that Kubernetes refuses to change.
+fn immutable_fields(before: &Object, after: &Object, plan: &mut Plan) {
+    for field in [
+        "podManagementPolicy",
+        "selector",
+        "serviceName",
+        "volumeClaimTemplates",
+    ] {
+        let pointer = format!("/spec/{field}");
+        if at(&before.value, &pointer) == at(&after.value, &pointer) {
+            continue;
+        }
+        let extra = if field == "volumeClaimTemplates" {
+            "; existing members keep their volumes as they are (grow them by editing each PersistentVolumeClaim, if the StorageClass allows expansion)"
+        } else {
+            ""
+        };
+        plan.warnings.push(Warning {
+            object: ObjectRef::of(after),
+            warning: WarningKind::ImmutableField,
+            field: Some(format!("spec.{field}")),
+            message: format!(
+                "spec.{field} changes, which Kubernetes refuses for a StatefulSet: delete it with `kubectl delete statefulset {} -n {} --cascade=orphan` (its pods keep running) and let the GitOps tool create it again{extra}",
+                after.name, after.namespace
+            ),
         });
     }
 }
@@ -296,29 +297,32 @@ fn compare_statefulsets(
 /// The PersistentVolumeClaims of members `from..to` (`<claim>-<statefulset>-<ordinal>`), for
 /// messages: all of them when few, else the first and the last.
 fn deleted_claims(statefulset: &Object, from: u64, to: u64) -> String {
-    let claims: Vec<&str> = statefulset.value["spec"]["volumeClaimTemplates"]
+    let claims: Vec<&str> = at(&statefulset.value, "/spec/volumeClaimTemplates")
         .as_array()
         .map(|list| {
             list.iter()
-                .filter_map(|c| c["metadata"]["name"].as_str())
+                .filter_map(|c| at(c, "/metadata/name").as_str())
                 .collect()
         })
         .unwrap_or_default();
-    let names = |ordinal: u64| {
+    let claims_of = |ordinal: u64| {
+        let pod = names::pod(&statefulset.name, ordinal);
         claims
             .iter()
-            .map(move |claim| format!("{claim}-{}-{ordinal}", statefulset.name))
+            .map(move |claim| names::member_claim(claim, &pod))
     };
-    let all: Vec<String> = (from..to).flat_map(names).collect();
-    if all.len() <= 6 {
-        all.join(", ")
-    } else {
-        format!(
+    let all: Vec<String> = (from..to).flat_map(claims_of).collect();
+    match (
+        all.get(..2),
+        all.len().checked_sub(2).and_then(|last| all.get(last..)),
+    ) {
+        (Some(first), Some(last)) if all.len() > 6 => format!(
             "{} … {} ({} claims)",
-            all[..2].join(", "),
-            all[all.len() - 2..].join(", "),
+            first.join(", "),
+            last.join(", "),
             all.len()
-        )
+        ),
+        _ => all.join(", "),
     }
 }
 
@@ -338,7 +342,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn object(kind: &'static str, name: &str, spec: Value) -> Object {
+    fn object(kind: Kind, name: &str, spec: Value) -> Object {
         Object {
             value: json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name}, "spec": spec}),
             kind,
@@ -356,8 +360,8 @@ mod tests {
 
     #[test]
     fn a_service_switching_between_headless_and_not_is_a_warning() {
-        let headless = object("Service", "db", json!({"clusterIP": "None"}));
-        let normal = object("Service", "db", json!({"type": "ClusterIP"}));
+        let headless = object(Kind::Service, "db", json!({"clusterIP": "None"}));
+        let normal = object(Kind::Service, "db", json!({"type": "ClusterIP"}));
         let plan = plan(&[headless], std::slice::from_ref(&normal));
         assert_eq!(plan.warnings.len(), 1);
         assert_eq!(plan.warnings[0].warning, WarningKind::ImmutableField);
@@ -370,7 +374,7 @@ mod tests {
     fn a_scale_down_names_the_claims_it_deletes() {
         let sts = |replicas: u64| {
             object(
-                "StatefulSet",
+                Kind::StatefulSet,
                 "db-r",
                 json!({"replicas": replicas, "volumeClaimTemplates": [{"metadata": {"name": "p"}}, {"metadata": {"name": "b0"}}]}),
             )

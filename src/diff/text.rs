@@ -2,16 +2,15 @@
 //! starts and is pruned), then warnings, then every object added, removed or changed, with a
 //! unified diff per changed object. ANSI colour only when asked for (or on a terminal).
 //!
-//! Everything printed goes through [`visible`](crate::visible::visible): a character a terminal
-//! would act on or not show (escape sequences, carriage returns, bidi overrides, zero-width
-//! characters) is written as a `\u{…}` escape, so that a change cannot hide or fake lines of its
-//! own plan.
+//! Everything printed goes through [`visible`]: a character a terminal would act on or not show
+//! (escape sequences, carriage returns, bidi overrides, zero-width characters) is written as a
+//! `\u{…}` escape, so that a change cannot hide or fake lines of its own plan.
 
 use std::fmt::Write as _;
 
 use super::Base;
 use super::plan::Plan;
-use super::reasons::{Lines, Reason};
+use super::reasons::{FileChange, Lines, Reason};
 use crate::visible::visible;
 
 /// The report being written. Every piece goes through [`visible`] and, with colour on, is wrapped
@@ -77,25 +76,11 @@ pub fn reason(reason: &Reason) -> String {
             to,
             lines,
         } => {
-            let what = match (*change, members) {
-                ("mode", _) => format!("mode {}", values(from.as_ref(), to.as_ref(), None)),
-                (change, Some(list)) => format!(
-                    "{change} for member{} {}",
-                    if list.len() == 1 { "" } else { "s" },
-                    list.iter()
-                        .map(usize::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                (change, None) => change.to_string(),
-            };
-            match lines {
-                Some(lines) => format!(
-                    "config file {path} {what} (template {template}): {}",
-                    values(None, None, Some(lines))
-                ),
-                None => format!("config file {path} {what} (template {template})"),
-            }
+            let what = file_change(*change, members.as_deref(), from.as_ref(), to.as_ref());
+            with_lines(
+                format!("config file {path} {what} (template {template})"),
+                lines,
+            )
         }
         Reason::Setting {
             setting,
@@ -103,25 +88,14 @@ pub fn reason(reason: &Reason) -> String {
             from,
             to,
             lines,
-        } => format!(
-            "{setting}: {field}: {}",
-            values(from.as_ref(), to.as_ref(), lines.as_ref())
-        ),
+        } => format!("{setting}: {field}: {}", shown(from, to, lines)),
         Reason::App {
             field,
             from,
             to,
             lines,
-        } => format!(
-            "app {field}: {}",
-            values(from.as_ref(), to.as_ref(), lines.as_ref())
-        ),
-        Reason::Events { membership: true } => {
-            "the role now takes addnodes/delnodes events: membership changes restart it".into()
-        }
-        Reason::Events { membership: false } => {
-            "the role no longer takes addnodes/delnodes events: membership changes no longer restart it".into()
-        }
+        } => format!("app {field}: {}", shown(from, to, lines)),
+        Reason::Events { membership } => events(*membership).to_string(),
         Reason::Membership {
             cluster,
             role,
@@ -129,16 +103,7 @@ pub fn reason(reason: &Reason) -> String {
             to,
             added,
             removed,
-        } => {
-            let mut text = format!("members of {cluster}/{role}: {from} → {to}");
-            if !added.is_empty() {
-                let _ = write!(text, "; added {}", added.join(", "));
-            }
-            if !removed.is_empty() {
-                let _ = write!(text, "; removed {}", removed.join(", "));
-            }
-            text
-        }
+        } => membership(&format!("{cluster}/{role}"), (*from, *to), added, removed),
         Reason::NodeIds {
             cluster,
             role,
@@ -157,10 +122,69 @@ pub fn reason(reason: &Reason) -> String {
             to,
         } => format!(
             "endpoint {service} of {cluster}/{role}: {}",
-            values(from.as_ref(), to.as_ref(), None)
+            shown(from, to, &None)
         ),
         Reason::Other { detail } => detail.clone(),
     }
+}
+
+/// `text`, then the lines that changed, if any.
+fn with_lines(text: String, lines: &Option<Lines>) -> String {
+    match lines {
+        Some(lines) => format!("{text}: {}", values(None, None, Some(lines))),
+        None => text,
+    }
+}
+
+/// A change's values, or the lines that changed.
+fn shown(from: &Option<String>, to: &Option<String>, lines: &Option<Lines>) -> String {
+    values(from.as_ref(), to.as_ref(), lines.as_ref())
+}
+
+/// What happened to a config file: `added`, `mode 0644 → 0755`, `changed for members 0, 2`…
+fn file_change(
+    change: FileChange,
+    members: Option<&[usize]>,
+    from: Option<&String>,
+    to: Option<&String>,
+) -> String {
+    match (change, members) {
+        (FileChange::Mode, _) => format!("mode {}", values(from, to, None)),
+        (change, Some(list)) => format!(
+            "{change} for member{} {}",
+            if list.len() == 1 { "" } else { "s" },
+            list.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (change, None) => change.to_string(),
+    }
+}
+
+fn events(membership: bool) -> &'static str {
+    if membership {
+        "the role now takes addnodes/delnodes events: membership changes restart it"
+    } else {
+        "the role no longer takes addnodes/delnodes events: membership changes no longer restart it"
+    }
+}
+
+/// `members of C/R: 2 → 3; added …; removed …`.
+fn membership(
+    role: &str,
+    (from, to): (usize, usize),
+    added: &[String],
+    removed: &[String],
+) -> String {
+    let mut text = format!("members of {role}: {from} → {to}");
+    if !added.is_empty() {
+        let _ = write!(text, "; added {}", added.join(", "));
+    }
+    if !removed.is_empty() {
+        let _ = write!(text, "; removed {}", removed.join(", "));
+    }
+    text
 }
 
 pub fn render(plan: &Plan, base: &Base<'_>, color: bool) -> String {

@@ -24,30 +24,6 @@ pub fn cluster_document(topology: &Topology<'_>, all: &[Topology<'_>], prefix: &
         json!({ "bdvlibrefkey": full })
     };
     let app = topology.app;
-
-    let mut services = Map::new();
-    for service in &app.services {
-        let mut by_role = Map::new();
-        for role in topology.active_roles() {
-            if role.app_role.services.contains(&service.id) {
-                by_role.insert(
-                    role.app_role.id.clone(),
-                    refkey(&[
-                        "nodegroups",
-                        "1",
-                        "roles",
-                        &role.app_role.id,
-                        "services",
-                        &service.id,
-                    ]),
-                );
-            }
-        }
-        if !by_role.is_empty() {
-            services.insert(service.id.clone(), json!({ "1": by_role }));
-        }
-    }
-
     let mut roles = Map::new();
     for role in topology.active_roles() {
         roles.insert(
@@ -55,10 +31,9 @@ pub fn cluster_document(topology: &Topology<'_>, all: &[Topology<'_>], prefix: &
             role_section(topology, role, &refkey),
         );
     }
-
     let mut document = json!({
         "version": app.config_schema_version.to_string(),
-        "services": services,
+        "services": services_section(topology, &refkey),
         "nodegroups": {
             "1": {
                 "distro_id": app.distro_id,
@@ -75,27 +50,48 @@ pub fn cluster_document(topology: &Topology<'_>, all: &[Topology<'_>], prefix: &
             "config_metadata": { "1": refkey(&["nodegroups", "1", "config_metadata"]) },
         },
     });
-    if prefix.is_empty() {
-        let mut clusters = Map::new();
-        for other in topology.connections.iter().filter_map(|&i| all.get(i)) {
-            let name = other.cluster.name.as_str();
-            clusters.insert(
-                name.to_string(),
-                cluster_document(other, all, &["connections", "clusters", name]),
-            );
-        }
-        if let Some(document) = document.as_object_mut() {
-            document.insert(
-                "connections".into(),
-                json!({
-                    "clusters": clusters,
-                    "configmaps": {},
-                    "secrets": {},
-                }),
-            );
-        }
+    if prefix.is_empty()
+        && let Some(document) = document.as_object_mut()
+    {
+        document.insert("connections".into(), connections_section(topology, all));
     }
     document
+}
+
+/// Each service of the app, by the roles that have members and offer it.
+fn services_section(topology: &Topology<'_>, refkey: &dyn Fn(&[&str]) -> Value) -> Value {
+    let mut services = Map::new();
+    for service in &topology.app.services {
+        let mut by_role = Map::new();
+        for role in topology.active_roles() {
+            if role.app_role.services.contains(&service.id) {
+                let id = role.app_role.id.as_str();
+                let path = ["nodegroups", "1", "roles", id, "services", &service.id];
+                by_role.insert(id.to_string(), refkey(&path));
+            }
+        }
+        if !by_role.is_empty() {
+            services.insert(service.id.clone(), json!({ "1": by_role }));
+        }
+    }
+    Value::Object(services)
+}
+
+/// The connected clusters' documents, each rooted under `connections.clusters.<name>`.
+fn connections_section(topology: &Topology<'_>, all: &[Topology<'_>]) -> Value {
+    let mut clusters = Map::new();
+    for other in topology.connections.iter().filter_map(|&i| all.get(i)) {
+        let name = other.cluster.name.as_str();
+        clusters.insert(
+            name.to_string(),
+            cluster_document(other, all, &["connections", "clusters", name]),
+        );
+    }
+    json!({
+        "clusters": clusters,
+        "configmaps": {},
+        "secrets": {},
+    })
 }
 
 fn role_section(
@@ -297,41 +293,46 @@ fn write_value(value: &Value, indent: usize, out: &mut String) {
         out.push_str(&short);
         return;
     }
-    let inner = indent.saturating_add(1);
-    let pad = "  ".repeat(inner);
     match value {
         Value::Array(items) => {
-            out.push_str("[\n");
-            for (i, item) in items.iter().enumerate() {
-                out.push_str(&pad);
-                write_value(item, inner, out);
-                out.push_str(if i.saturating_add(1) < items.len() {
-                    ",\n"
-                } else {
-                    "\n"
-                });
-            }
-            out.push_str(&"  ".repeat(indent));
-            out.push(']');
+            let entries = items.iter().map(|item| (None, item));
+            write_block(('[', ']'), entries, indent, out);
         }
         Value::Object(map) => {
-            out.push_str("{\n");
-            for (i, (key, item)) in map.iter().enumerate() {
-                out.push_str(&pad);
-                push_json_string(key, out);
-                out.push_str(": ");
-                write_value(item, inner, out);
-                out.push_str(if i.saturating_add(1) < map.len() {
-                    ",\n"
-                } else {
-                    "\n"
-                });
-            }
-            out.push_str(&"  ".repeat(indent));
-            out.push('}');
+            let entries = map.iter().map(|(key, item)| (Some(key.as_str()), item));
+            write_block(('{', '}'), entries, indent, out);
         }
         scalar => push_json_scalar(scalar, out),
     }
+}
+
+/// An array or object over several lines: each entry (an object's with its key) on its own.
+fn write_block<'a>(
+    (open, close): (char, char),
+    entries: impl ExactSizeIterator<Item = (Option<&'a str>, &'a Value)>,
+    indent: usize,
+    out: &mut String,
+) {
+    let inner = indent.saturating_add(1);
+    let pad = "  ".repeat(inner);
+    let count = entries.len();
+    out.push(open);
+    out.push('\n');
+    for (i, (key, item)) in entries.enumerate() {
+        out.push_str(&pad);
+        if let Some(key) = key {
+            push_json_string(key, out);
+            out.push_str(": ");
+        }
+        write_value(item, inner, out);
+        out.push_str(if i.saturating_add(1) < count {
+            ",\n"
+        } else {
+            "\n"
+        });
+    }
+    out.push_str(&"  ".repeat(indent));
+    out.push(close);
 }
 
 #[cfg(test)]

@@ -21,70 +21,37 @@
 //! render ([`crate::parallel`]). Expressions nested deeper than the compiler's stack allows
 //! are refused before minijinja parses them ([`super::nesting`]). Each role's files ConfigMap
 //! is checked as it fills: valid keys, one file per key, at most 1 MiB.
+//!
+//! The folder is read by [`crate::load::templates`]; here each template is placed
+//! ([`placement`]), compiled into the app's environment ([`environment`]) and rendered per role
+//! with the cluster's variables ([`context`]) into the role's ConfigMap ([`configmap`]).
 #![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
+mod configmap;
+mod context;
+mod environment;
+mod placement;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
-use serde_json::{Map, Value, json};
+use minijinja::Environment;
+use serde_json::Value;
 
-use super::MAX_CONFIGMAP_BYTES;
-use super::{nesting, sandbox};
-use crate::diag::{Diagnostic, Diagnostics, did_you_mean};
-use crate::load::Reader;
-use crate::model::App;
-use crate::resolve::{RoleTopology, Topology};
+use super::{diags, names, nesting, sandbox};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::load::templates::{TemplateFile, TemplateFolder};
+use crate::model::{App, AppSource};
+use crate::resolve::RoleTopology;
 use crate::source::{FileId, Origin, SourceMap, Span};
+use configmap::ConfigMapData;
+use environment::{environment, syntax};
+use placement::{directive_mode, overlapping_targets, place};
 
-/// Fuel for one rendering: 131,072 instructions, or 8 MiB of strings and lists (minijinja
-/// charges one fuel per 64 bytes), eight times what a ConfigMap can hold. The largest example
-/// template uses under 200.
-pub const TEMPLATE_FUEL: u64 = 131_072;
-/// Fuel for every rendering of one run together, across apps and clusters (a few seconds).
-pub const TOTAL_TEMPLATE_FUEL: u64 = 200_000_000;
-/// Kubernetes' limit on the length of a ConfigMap key.
-pub const MAX_KEY_BYTES: usize = 253;
-/// Mount points the renderer owns, where config files may not go.
-const RESERVED_PATHS: [&str; 2] = ["/etc/guestconfig", "/etc/kdrender"];
-
-/// The fuel spent by every rendering of one run; shared by all apps' template sets, whose
-/// clusters render in parallel.
-#[derive(Debug, Default)]
-pub struct FuelBudget {
-    spent: AtomicU64,
-    /// A rendering was given up on ([`sandbox`]): nothing more renders in this run.
-    given_up: AtomicBool,
-}
-
-impl FuelBudget {
-    /// Charges one rendering's fuel; `false` once the run has spent more than its budget.
-    fn charge(&self, fuel: u64) -> bool {
-        let before = self.spent.fetch_add(fuel, Ordering::Relaxed);
-        before.saturating_add(fuel) <= TOTAL_TEMPLATE_FUEL
-    }
-
-    /// Why no more renderings may run, if that is so.
-    fn refusal(&self) -> Option<String> {
-        if self.given_up.load(Ordering::Relaxed) {
-            Some("not rendered: kdrender gave up on another template of this run".to_string())
-        } else if self.spent.load(Ordering::Relaxed) > TOTAL_TEMPLATE_FUEL {
-            Some(format!(
-                "templates ran more than {TOTAL_TEMPLATE_FUEL} steps in all in this run; this one is not rendered"
-            ))
-        } else {
-            None
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scope {
-    AllRoles,
-    Role(String),
-    Member(String),
-}
+pub use configmap::{KeyError, MAX_KEY_BYTES};
+pub use context::Context;
+pub use environment::{FuelBudget, Refusal, TEMPLATE_FUEL, TOTAL_TEMPLATE_FUEL};
+pub use placement::{DirectiveError, Scope, TargetError};
 
 #[derive(Debug)]
 struct Template {
@@ -135,357 +102,123 @@ pub enum Content {
     PerMember(Vec<String>),
 }
 
-/// Loads and compiles the template folder of an app. Its renderings charge `budget`.
-pub fn load(
-    app: &App,
-    budget: &Arc<FuelBudget>,
-    reader: &mut Reader,
-    sources: &mut SourceMap,
+/// Compiles the templates of every app whose folder was read ([`crate::load::templates`]).
+/// Their renderings charge one fuel budget for the whole run.
+pub fn compile(
+    apps: &BTreeMap<(AppSource, String), App>,
+    folders: &BTreeMap<(AppSource, String), TemplateFolder>,
+    sources: &SourceMap,
     diagnostics: &mut Diagnostics,
-) -> Option<TemplateSet> {
-    let (relative, origin) = app.config_files.as_ref()?;
-    let folder = match reader.confine(&app.folder, relative) {
-        Ok(folder) if folder.is_dir() => folder,
-        Ok(_) => {
-            diagnostics.push(
-                Diagnostic::error(format!("config-file folder {relative} is not a folder"))
-                    .at(*origin),
-            );
-            return None;
-        }
-        Err(message) => {
-            diagnostics.push(Diagnostic::error(message).at(*origin));
-            return None;
-        }
-    };
-    let mut set = TemplateSet {
-        environment: Arc::new(environment()),
-        templates: Vec::new(),
-        files: BTreeMap::new(),
-        budget: Arc::clone(budget),
-    };
-    for path in reader.walk(&folder, diagnostics) {
-        let name = crate::load::relative_path(&folder, &path);
-        let text = match reader.read(&path) {
-            Ok(text) => text,
-            Err(message) => {
-                diagnostics.push(Diagnostic::error(message).at(*origin));
-                continue;
-            }
-        };
-        let file = sources.add(reader.display_path(&path), text);
-        let placed = match place(app, &name) {
-            Ok(placed) => placed,
-            Err(diagnostic) => {
-                diagnostics.push(diagnostic.at(Origin {
-                    file,
-                    span: Span::new(0, 0),
-                }));
-                continue;
-            }
-        };
-        if let Err(diagnostic) = set.compile(&name, file, placed, sources) {
-            diagnostics.push(diagnostic);
-        }
-    }
-    overlapping_targets(&set.templates, diagnostics);
-    Some(set)
-}
-
-/// Where a template's file goes, from its name in the folder: its scope and its path in the
-/// container (`None` for `include/`).
-fn place(app: &App, name: &str) -> Result<Option<(Scope, String)>, Diagnostic> {
-    let Some(stem) = name.strip_suffix(".j2") else {
-        return Err(Diagnostic::error(format!(
-            "{name} in the config-file folder is not a template: template names end in .j2"
-        )));
-    };
-    let (top, rest) = stem.split_once('/').unwrap_or((stem, ""));
-    let (scope, target) = match top {
-        "include" => return Ok(None),
-        "all" => (Scope::AllRoles, format!("/{rest}")),
-        "roles" | "members" => {
-            let (role, path) = rest.split_once('/').unwrap_or((rest, ""));
-            if app.role(role).is_none() {
-                let mut diagnostic = Diagnostic::error(format!(
-                    "{name}: \"{role}\" is not a role of app \"{}\"",
-                    app.name
-                ));
-                if let Some(help) = did_you_mean(role, app.roles.iter().map(|r| r.id.as_str())) {
-                    diagnostic = diagnostic.help(help);
-                }
-                return Err(diagnostic);
-            }
-            let scope = if top == "roles" {
-                Scope::Role(role.to_string())
-            } else {
-                Scope::Member(role.to_string())
-            };
-            (scope, format!("/{path}"))
-        }
-        _ => {
-            return Err(Diagnostic::error(format!(
-                "{name}: templates go under all/, roles/<role>/, members/<role>/ or include/"
-            )));
-        }
-    };
-    check_target(&target).map_err(|message| Diagnostic::error(format!("{name}: {message}")))?;
-    Ok(Some((scope, target)))
-}
-
-/// Two templates may not write the same file of a role, nor one file inside another.
-fn overlapping_targets(templates: &[Template], diagnostics: &mut Diagnostics) {
-    for (i, a) in templates.iter().enumerate() {
-        for b in templates.iter().take(i) {
-            let overlap = a.scope == Scope::AllRoles
-                || b.scope == Scope::AllRoles
-                || scope_role(&a.scope) == scope_role(&b.scope);
-            let nested = a.target == b.target
-                || a.target.starts_with(&format!("{}/", b.target))
-                || b.target.starts_with(&format!("{}/", a.target));
-            if overlap && nested {
-                diagnostics.push(
-                    Diagnostic::error(format!(
-                        "{} and {} both place {} in the same role",
-                        b.name, a.name, a.target
-                    ))
-                    .at(Origin {
-                        file: a.file,
-                        span: Span::new(0, 0),
-                    }),
-                );
-            }
-        }
-    }
+) -> BTreeMap<(AppSource, String), TemplateSet> {
+    let budget = Arc::new(FuelBudget::default());
+    folders
+        .iter()
+        .filter_map(|(key, folder)| {
+            let app = apps.get(key)?;
+            let set = TemplateSet::compile(app, folder, &budget, sources, diagnostics);
+            Some((key.clone(), set))
+        })
+        .collect()
 }
 
 impl TemplateSet {
-    /// Reads a template's mode directive, checks its nesting and compiles it.
+    /// Places and compiles the templates of an app's folder, in the folder's order; a template
+    /// that cannot be placed or compiled is an error and left out. Renderings charge `budget`.
     fn compile(
-        &mut self,
-        name: &str,
-        file: FileId,
-        placed: Option<(Scope, String)>,
+        app: &App,
+        folder: &TemplateFolder,
+        budget: &Arc<FuelBudget>,
         sources: &SourceMap,
-    ) -> Result<(), Diagnostic> {
-        let source_text = sources.get(file).text.clone();
-        let mode = directive_mode(&source_text)
-            .map_err(|(message, span)| Diagnostic::error(message).at(Origin { file, span }))?;
-        check_nesting(&source_text)
-            .map_err(|(message, span)| Diagnostic::error(message).at(Origin { file, span }))?;
-        Arc::get_mut(&mut self.environment)
-            .ok_or_else(|| Diagnostic::error("templates are compiled before any renders"))?
-            .add_template_owned(name.to_string(), source_text)
-            .map_err(|error| template_diagnostic(&error.into(), file, sources))?;
-        self.files.insert(name.to_string(), file);
-        if let Some((scope, target)) = placed {
-            self.templates.push(Template {
-                name: name.to_string(),
-                scope,
-                target,
-                mode,
-                file,
-            });
+        diagnostics: &mut Diagnostics,
+    ) -> TemplateSet {
+        let mut environment = environment();
+        let mut templates = Vec::new();
+        let mut files = BTreeMap::new();
+        for TemplateFile { name, file } in &folder.files {
+            let compiled = place(app, name)
+                .map_err(|diagnostic| diagnostic.at(start_of(*file)))
+                .and_then(|placed| {
+                    let mode = compile_one(&mut environment, name, *file, sources)?;
+                    Ok(placed.map(|(scope, target)| Template {
+                        name: name.clone(),
+                        scope,
+                        target,
+                        mode,
+                        file: *file,
+                    }))
+                });
+            match compiled {
+                Ok(template) => {
+                    files.insert(name.clone(), *file);
+                    templates.extend(template);
+                }
+                Err(diagnostic) => diagnostics.push(diagnostic),
+            }
         }
-        Ok(())
+        overlapping_targets(&templates, diagnostics);
+        TemplateSet {
+            environment: Arc::new(environment),
+            templates,
+            files,
+            budget: Arc::clone(budget),
+        }
     }
 }
 
-/// The syntax every template is read with: Jinja2's `trim_blocks` and `lstrip_blocks`.
-fn syntax() -> SyntaxConfig {
-    SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .keep_trailing_newline(true)
-        .build()
-        .unwrap_or_default()
+/// The start of a template file, where problems with the file as a whole are shown.
+pub(super) fn start_of(file: FileId) -> Origin {
+    Origin {
+        file,
+        span: Span::new(0, 0),
+    }
 }
 
-/// Refuses expressions nested deeper than the compiler's recursion can take.
-fn check_nesting(source: &str) -> Result<(), (String, Span)> {
-    nesting::check(source, syntax()).map_err(|too_deep| {
-        (
-            format!(
-                "template error: expression nested more than {} levels deep (chained operators, filters or brackets); split it with {{% set %}}",
-                nesting::MAX_NESTING
-            ),
-            Span::new(too_deep.start, too_deep.end),
-        )
-    })
-}
-
-/// The sandbox every template runs in: strict undefined variables, no auto-escaping, a fuel
-/// budget, Jinja2's `trim_blocks` and `lstrip_blocks`, and no loader: templates come only from
-/// the app's folder, registered in memory, so an include cannot reach any other file. The
-/// enabled built-ins read no clock, randomness or environment. `namespace()` is replaced by an
-/// error: a namespace is the one value a template can change, so it can be made to hold
-/// itself, and printing, comparing or serialising it would then recurse until the stack
-/// overflows.
-fn environment() -> Environment<'static> {
-    let mut environment = Environment::new();
-    environment.set_undefined_behavior(UndefinedBehavior::Strict);
-    environment.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    environment.set_fuel(Some(TEMPLATE_FUEL));
-    environment.set_debug(true);
-    environment.set_syntax(syntax());
-    environment.set_formatter(format_value);
-    environment.add_function(
-        "namespace",
-        |_: minijinja::value::Rest<minijinja::Value>,
-         _: minijinja::value::Kwargs|
-         -> Result<minijinja::Value, minijinja::Error> {
-            Err(minijinja::Error::new(
-                minijinja::ErrorKind::InvalidOperation,
-                "namespace() is not available in kdrender templates: a namespace can be made to contain itself, which would crash the renderer; use loop variables, filters (select, map, join, sum) or macros",
-            ))
-        },
-    );
+/// Reads a template's mode directive, checks its nesting and compiles it into `environment`.
+fn compile_one(
+    environment: &mut Environment<'static>,
+    name: &str,
+    file: FileId,
+    sources: &SourceMap,
+) -> Result<Option<u32>, Diagnostic> {
+    let source_text = sources.get(file).text.clone();
+    let mode = directive_mode(&source_text).map_err(|error| diags::bad_directive(&error, file))?;
+    nesting::check(&source_text, syntax())
+        .map_err(|too_deep| diags::nested_too_deep(&too_deep, file))?;
     environment
-}
-
-/// Prints a value into a template's output: strings and numbers as minijinja does, lists and
-/// maps only as far as the remaining fuel pays for. minijinja charges what an expression
-/// prints only after printing it, and a list that holds the same list many times over prints
-/// to far more text than its making cost.
-fn format_value(
-    out: &mut minijinja::Output<'_>,
-    state: &mut minijinja::State<'_, '_>,
-    value: &minijinja::Value,
-) -> Result<(), minijinja::Error> {
-    if value.as_object().is_none() {
-        return minijinja::escape_formatter(out, state, value);
-    }
-    let fuel = state.fuel_levels().map_or(0, |(_, remaining)| remaining);
-    let mut bounded = Bounded {
-        out,
-        left: usize::try_from(fuel.saturating_mul(BYTES_PER_FUEL)).unwrap_or(usize::MAX),
-    };
-    std::fmt::Write::write_fmt(&mut bounded, format_args!("{value}")).map_err(|_| {
-        minijinja::Error::new(
-            minijinja::ErrorKind::OutOfFuel,
-            "printing this value takes more than the remaining fuel",
-        )
-    })
-}
-
-/// minijinja charges one fuel for this many bytes of data.
-const BYTES_PER_FUEL: u64 = 64;
-
-/// A writer that refuses to write more than `left` bytes.
-struct Bounded<'a, 'o> {
-    out: &'a mut minijinja::Output<'o>,
-    left: usize,
-}
-
-impl std::fmt::Write for Bounded<'_, '_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.left = self.left.checked_sub(s.len()).ok_or(std::fmt::Error)?;
-        self.out.write_str(s)
-    }
+        .add_template_owned(name.to_string(), source_text)
+        .map_err(|error| template_diagnostic(&error.into(), file, sources))?;
+    Ok(mode)
 }
 
 /// Renders one template source in the same sandbox, with `variables` as its context (for
 /// property tests and fuzzing).
-pub fn render_source(source: &str, variables: &Value) -> Result<String, String> {
-    check_nesting(source).map_err(|(message, _)| message)?;
+pub fn render_source(source: &str, variables: &Value) -> Result<String, TemplateError> {
+    nesting::check(source, syntax())?;
     let mut environment = environment();
-    environment
-        .add_template_owned("template.j2".to_string(), source.to_string())
-        .map_err(|e| e.to_string())?;
-    let variables = value(variables);
+    environment.add_template_owned("template.j2".to_string(), source.to_string())?;
+    let variables = context::value(variables);
     let outcome = sandbox::run(move || {
         let text = environment
             .get_template("template.j2")
             .and_then(|template| template.render(variables))?;
         Ok((text, 0))
     });
-    match outcome {
-        Ok(Ok((text, _))) => Ok(text),
-        Ok(Err(failure)) => Err(failure.message),
-        Err(overrun) => Err(overrun_message(&overrun)),
-    }
+    let (text, _) = outcome??;
+    Ok(text)
 }
 
-fn scope_role(scope: &Scope) -> Option<&str> {
-    match scope {
-        Scope::AllRoles => None,
-        Scope::Role(r) | Scope::Member(r) => Some(r),
-    }
-}
-
-fn check_target(target: &str) -> Result<(), String> {
-    if target.len() < 2 || target.ends_with('/') {
-        return Err("a template needs a file path below its role folder".to_string());
-    }
-    if target
-        .split('/')
-        .skip(1)
-        .any(|part| part.is_empty() || part == "." || part == "..")
-    {
-        return Err(format!("{target} is not a clean absolute path"));
-    }
-    if !target
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-    {
-        return Err(format!(
-            "{target}: config file paths may hold only letters, digits, '-', '_', '.' and '/'"
-        ));
-    }
-    if let Some(reserved) = RESERVED_PATHS
-        .iter()
-        .find(|r| target == **r || target.starts_with(&format!("{r}/")))
-    {
-        return Err(format!(
-            "{target} is inside {reserved}, which kdrender itself mounts"
-        ));
-    }
-    Ok(())
-}
-
-/// The optional first-line directive `{# kdrender: mode=0755 #}`.
-fn directive_mode(source: &str) -> Result<Option<u32>, (String, Span)> {
-    let Some(rest) = source.strip_prefix("{#") else {
-        return Ok(None);
-    };
-    let Some((comment, _)) = rest.split_once("#}") else {
-        return Ok(None);
-    };
-    let body = comment
-        .trim()
-        .trim_start_matches('-')
-        .trim_end_matches('-')
-        .trim();
-    let Some(settings) = body.strip_prefix("kdrender:") else {
-        return Ok(None);
-    };
-    let span = Span::new(0, comment.len().saturating_add(4));
-    let mut mode = None;
-    for setting in settings.split_whitespace() {
-        match setting.split_once('=') {
-            Some(("mode", value)) => {
-                let parsed = u32::from_str_radix(value.trim_start_matches("0o"), 8)
-                    .ok()
-                    .filter(|m| *m <= 0o777);
-                match parsed {
-                    Some(m) => mode = Some(m),
-                    None => {
-                        return Err((
-                            format!("mode {value} is not an octal file mode such as 0755"),
-                            span,
-                        ));
-                    }
-                }
-            }
-            _ => {
-                return Err((
-                    format!("unknown kdrender directive \"{setting}\" (known: mode=0NNN)"),
-                    span,
-                ));
-            }
-        }
-    }
-    Ok(mode)
+/// Why [`render_source`] rendered nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error(transparent)]
+    TooDeep(#[from] nesting::TooDeep),
+    /// The template does not compile.
+    #[error(transparent)]
+    Syntax(#[from] minijinja::Error),
+    #[error(transparent)]
+    Failed(#[from] sandbox::Failure),
+    #[error(transparent)]
+    Overrun(#[from] sandbox::Overrun),
 }
 
 /// A minijinja error as a diagnostic at the template line it names.
@@ -511,152 +244,7 @@ fn template_diagnostic(
         }
         (None, None) => Span::new(0, 0),
     };
-    Diagnostic::error(failure.message.clone()).at(Origin { file, span })
-}
-
-/// The variables every template of a cluster sees, built once per cluster (the README lists
-/// them). minijinja values are reference-counted, so each render shares them.
-pub struct Context {
-    cluster: minijinja::Value,
-    app: minijinja::Value,
-    roles: minijinja::Value,
-    connections: minijinja::Value,
-}
-
-fn value(json: &Value) -> minijinja::Value {
-    minijinja::Value::from(minijinja::value::Serde(json))
-}
-
-impl Context {
-    pub fn new(topology: &Topology<'_>, all: &[Topology<'_>]) -> Context {
-        let mut connections = Map::new();
-        for other in topology.connections.iter().filter_map(|&i| all.get(i)) {
-            connections.insert(
-                other.cluster.name.clone(),
-                json!({
-                    "name": other.cluster.name,
-                    "app": other.app.name,
-                    "domain": other.domain,
-                    "roles": roles_value(other),
-                }),
-            );
-        }
-        Context {
-            cluster: value(&json!({
-                "name": topology.cluster.name,
-                "namespace": topology.namespace,
-                "domain": topology.domain,
-                "service": topology.headless,
-                "id": topology.cluster_id(),
-            })),
-            app: value(&json!({
-                "name": topology.app.name,
-                "label": topology.app.pretty_name,
-                "distro_id": topology.app.distro_id,
-                "version": topology.app.version,
-                "config_meta": topology.app.config_meta,
-            })),
-            roles: value(&roles_value(topology)),
-            connections: value(&Value::Object(connections)),
-        }
-    }
-}
-
-/// The name of a role's files ConfigMap.
-pub fn configmap_name(role: &RoleTopology<'_>) -> String {
-    format!("{}-files", role.name)
-}
-
-/// The ConfigMap key of a member's own copy of a per-member file.
-pub fn member_key(pod: &str, key: &str) -> String {
-    format!("{pod}.{key}")
-}
-
-/// The ConfigMap key of a file: its path in the container, `/` turned into `_`.
-fn file_key(target: &str) -> String {
-    target.trim_start_matches('/').replace('/', "_")
-}
-
-/// Kubernetes' rule for ConfigMap keys.
-fn check_key(key: &str) -> Result<(), String> {
-    if key.len() > MAX_KEY_BYTES {
-        return Err(format!(
-            "is {} characters long; Kubernetes allows at most {MAX_KEY_BYTES}",
-            key.len()
-        ));
-    }
-    if key.is_empty()
-        || !key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    {
-        return Err("may hold only letters, digits, '-', '_' and '.'".to_string());
-    }
-    if key == "." || key.starts_with("..") {
-        return Err("may not be \".\" or begin with \"..\"".to_string());
-    }
-    Ok(())
-}
-
-/// A role's files ConfigMap as it fills: the template behind each key, so that two files under
-/// one key are refused rather than one silently getting the other's content, and the size so
-/// far, so that more than Kubernetes takes is refused as soon as it is reached, naming the
-/// template that reached it.
-struct ConfigMapData<'t> {
-    name: String,
-    keys: BTreeMap<String, &'t Template>,
-    bytes: usize,
-}
-
-impl<'t> ConfigMapData<'t> {
-    fn add(
-        &mut self,
-        key: String,
-        text: &str,
-        template: &'t Template,
-        sources: &SourceMap,
-    ) -> Result<(), Diagnostic> {
-        let path = sources.path(template.file);
-        let at = Origin {
-            file: template.file,
-            span: Span::new(0, 0),
-        };
-        if let Err(problem) = check_key(&key) {
-            return Err(Diagnostic::error(format!(
-                "{path} writes key \"{key}\" of ConfigMap {}, which {problem}",
-                self.name
-            ))
-            .at(at));
-        }
-        if let Some(other) = self.keys.get(&key) {
-            return Err(Diagnostic::error(format!(
-                "{} and {path} both write key \"{key}\" of ConfigMap {}: one file would get the other's content",
-                sources.path(other.file),
-                self.name
-            ))
-            .at(at)
-            .help("a file's key is its path with '/' turned into '_' (per-member files: <pod>.<key>); rename one of them"));
-        }
-        self.bytes = self
-            .bytes
-            .saturating_add(key.len())
-            .saturating_add(text.len());
-        if self.bytes > MAX_CONFIGMAP_BYTES {
-            return Err(Diagnostic::error(format!(
-                "ConfigMap {} would hold more than {MAX_CONFIGMAP_BYTES} bytes with {path} ({} bytes for key \"{key}\"); Kubernetes refuses more",
-                self.name,
-                text.len()
-            ))
-            .at(at)
-            .help("smaller config files, or fewer members for per-member files"));
-        }
-        self.keys.insert(key, template);
-        Ok(())
-    }
-
-    fn is_full(&self) -> bool {
-        self.bytes > MAX_CONFIGMAP_BYTES
-    }
+    diags::template_failed(failure, Origin { file, span })
 }
 
 impl TemplateSet {
@@ -681,11 +269,7 @@ impl TemplateSet {
             .roles
             .get_attr(role_id)
             .unwrap_or(minijinja::Value::UNDEFINED);
-        let mut data = ConfigMapData {
-            name: configmap_name(role),
-            keys: BTreeMap::new(),
-            bytes: 0,
-        };
+        let mut data = ConfigMapData::new(names::files_configmap(&role.name));
         let mut out = Vec::new();
         for template in templates {
             let rendered = RoleRendering {
@@ -715,12 +299,9 @@ impl TemplateSet {
         variables: minijinja::Value,
         sources: &SourceMap,
     ) -> Result<String, Diagnostic> {
-        let at = Origin {
-            file: template.file,
-            span: Span::new(0, 0),
-        };
+        let at = start_of(template.file);
         if let Some(refusal) = self.budget.refusal() {
-            return Err(Diagnostic::error(refusal).at(at));
+            return Err(diags::not_rendered(&refusal, at));
         }
         let environment = Arc::clone(&self.environment);
         let name = template.name.clone();
@@ -746,31 +327,17 @@ impl TemplateSet {
                 return Err(template_diagnostic(&failure, file, sources));
             }
             Err(overrun) => {
-                self.budget.given_up.store(true, Ordering::Relaxed);
-                return Err(Diagnostic::error(overrun_message(&overrun))
-                    .at(at)
-                    .help("minijinja does this work inside one step, where fuel does not reach: printing, comparing or serialising a value that holds the same lists many times over, or a list repeated with `*`"));
+                self.budget.give_up();
+                return Err(diags::gave_up(&overrun, at));
             }
         };
         // Fuel bounds one rendering; the budget bounds all renderings of the run together,
         // which many apps, clusters and members multiply.
         if !self.budget.charge(consumed) {
-            return Err(Diagnostic::error(self.budget.refusal().unwrap_or_default()).at(at));
+            let refusal = self.budget.refusal().unwrap_or(Refusal::Spent);
+            return Err(diags::not_rendered(&refusal, at));
         }
         Ok(text)
-    }
-}
-
-fn overrun_message(overrun: &sandbox::Overrun) -> String {
-    match overrun {
-        sandbox::Overrun::Time => format!(
-            "template error: rendering did not finish within {} s; kdrender gave up on it",
-            sandbox::DEADLINE.as_secs()
-        ),
-        sandbox::Overrun::Memory => format!(
-            "template error: rendering grew kdrender's memory by more than {} MiB; kdrender gave up on it",
-            sandbox::MEMORY_GROWTH >> 20
-        ),
     }
 }
 
@@ -804,7 +371,7 @@ impl RoleRendering<'_> {
         template: &'t Template,
         data: &mut ConfigMapData<'t>,
     ) -> Result<ConfigFile, Diagnostic> {
-        let key = file_key(&template.target);
+        let key = names::file_key(&template.target);
         let content = if let Scope::Member(_) = template.scope {
             let members = self.role_value.get_attr("members").unwrap_or_default();
             let mut texts = Vec::with_capacity(self.role.members.len());
@@ -814,7 +381,12 @@ impl RoleRendering<'_> {
                 let text =
                     self.set
                         .render_one(template, self.variables(Some(member)), self.sources)?;
-                data.add(member_key(&pod.name, &key), &text, template, self.sources)?;
+                data.add(
+                    names::member_key(&pod.name, &key),
+                    &text,
+                    template,
+                    self.sources,
+                )?;
                 texts.push(text);
             }
             Content::PerMember(texts)
@@ -835,85 +407,41 @@ impl RoleRendering<'_> {
     }
 }
 
-fn roles_value(topology: &Topology<'_>) -> Value {
-    let mut roles = Map::new();
-    for role in &topology.roles {
-        let members: Vec<Value> = role
-            .members
-            .iter()
-            .map(|m| {
-                json!({
-                    "name": m.name,
-                    "hostname": m.name,
-                    "fqdn": m.fqdn,
-                    "ordinal": m.ordinal,
-                    "node_id": m.node_id,
-                })
-            })
-            .collect();
-        let mut services = Map::new();
-        for service_id in &role.app_role.services {
-            let Some(service) = topology.app.service(service_id) else {
-                continue;
-            };
-            let (port, scheme) = service
-                .endpoint
-                .as_ref()
-                .map_or((Value::Null, String::new()), |e| {
-                    (json!(e.port), e.url_scheme.clone())
-                });
-            let endpoints: Vec<String> = match &service.endpoint {
-                Some(e) => role
-                    .members
-                    .iter()
-                    .map(|m| {
-                        if e.url_scheme.is_empty() {
-                            format!("{}:{}", m.fqdn, e.port)
-                        } else {
-                            format!("{}://{}:{}", e.url_scheme, m.fqdn, e.port)
-                        }
-                    })
-                    .collect(),
-                None => Vec::new(),
-            };
-            services.insert(
-                service.id.clone(),
-                json!({ "id": service.id, "name": service.name, "port": port, "scheme": scheme, "endpoints": endpoints }),
-            );
-        }
-        roles.insert(
-            role.app_role.id.clone(),
-            json!({
-                "id": role.app_role.id,
-                "name": role.name,
-                "count": role.members.len(),
-                "members": members,
-                "fqdns": role.members.iter().map(|m| m.fqdn.clone()).collect::<Vec<_>>(),
-                "services": services,
-            }),
-        );
-    }
-    Value::Object(roles)
-}
-
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use std::sync::atomic::Ordering;
 
     #[test]
-    fn mode_directive_is_octal_and_strict() {
-        assert_eq!(
-            directive_mode("{# kdrender: mode=0755 #}\n#!/bin/sh\n"),
-            Ok(Some(0o755))
+    fn refusals_and_overruns_say_what_happened() {
+        for (message, expected) in [
+            (
+                Refusal::GivenUp.to_string(),
+                "not rendered: kdrender gave up on another template of this run",
+            ),
+            (
+                sandbox::Overrun::Memory.to_string(),
+                "template error: rendering grew kdrender's memory by more than 512 MiB; kdrender gave up on it",
+            ),
+            (
+                sandbox::Overrun::Time.to_string(),
+                "template error: rendering did not finish within 5 s; kdrender gave up on it",
+            ),
+        ] {
+            assert_eq!(message, expected);
+        }
+        let nested = format!("{{{{ {}x }}}}", "not ".repeat(nesting::MAX_NESTING + 1));
+        let error = render_source(&nested, &json!({})).unwrap_err();
+        assert!(matches!(error, TemplateError::TooDeep(_)), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("nested more than 300 levels deep")
         );
-        assert_eq!(
-            directive_mode("{#- kdrender: mode=0600 -#}x"),
-            Ok(Some(0o600))
-        );
-        assert_eq!(directive_mode("{# just a comment #}"), Ok(None));
-        assert!(directive_mode("{# kdrender: mode=0999 #}").is_err());
-        assert!(directive_mode("{# kdrender: owner=root #}").is_err());
+        let undefined = render_source("{{ x.y }}", &json!({})).unwrap_err();
+        assert_eq!(undefined.to_string(), "template error: `x` is undefined");
     }
 
     #[test]
@@ -927,15 +455,14 @@ mod tests {
         // Two apps' template sets, as two apps of one run have.
         let sets: Vec<TemplateSet> = (0..2)
             .map(|_| {
-                let mut set = TemplateSet {
-                    environment: Arc::new(environment()),
+                let mut environment = environment();
+                compile_one(&mut environment, "roles/r/etc/x.j2", file, &sources).unwrap();
+                TemplateSet {
+                    environment: Arc::new(environment),
                     templates: Vec::new(),
                     files: BTreeMap::new(),
                     budget: Arc::clone(&budget),
-                };
-                set.compile("roles/r/etc/x.j2", file, None, &sources)
-                    .unwrap();
-                set
+                }
             })
             .collect();
         let template = Template {
@@ -964,31 +491,5 @@ mod tests {
         );
         // And once it is spent, nothing more runs.
         assert!(render(&sets[0]).is_err());
-    }
-
-    #[test]
-    fn configmap_keys_follow_kubernetes_rules() {
-        assert!(check_key("etc_kafka_server.properties").is_ok());
-        assert!(check_key("demo-worker-0.etc_x").is_ok());
-        assert!(check_key(&"k".repeat(253)).is_ok());
-        assert!(
-            check_key(&"k".repeat(254))
-                .unwrap_err()
-                .contains("254 characters")
-        );
-        for bad in ["", ".", "..", "..x", "a/b", "a b", "ä"] {
-            assert!(check_key(bad).is_err(), "{bad}");
-        }
-        assert_eq!(file_key("/etc/a/b.conf"), "etc_a_b.conf");
-        assert_eq!(member_key("demo-worker-0", "etc_x"), "demo-worker-0.etc_x");
-    }
-
-    #[test]
-    fn targets_must_be_clean_paths_outside_reserved_mounts() {
-        assert!(check_target("/etc/kafka/server.properties").is_ok());
-        assert!(check_target("/etc/guestconfig/x").is_err());
-        assert!(check_target("/etc/../x").is_err());
-        assert!(check_target("/etc/a b").is_err());
-        assert!(check_target("/").is_err());
     }
 }

@@ -4,21 +4,26 @@
 //! apps with a setup package); and for each role with members a StatefulSet, a ConfigMap of its
 //! config files, a Service per member when the role has endpoints, a PodDisruptionBudget when
 //! it has more than one member, and a NetworkPolicy when the settings ask for one. Each
-//! StatefulSet's pod template gets its rollout hash last ([`crate::hash`]); its security
-//! contexts come from [`security`].
+//! StatefulSet goes to [`crate::hash`] with its role's inputs, which stamps its rollout hash.
+//! Every name these objects use is in [`names`], every message render reports in `diags`.
 
 pub mod configmeta;
+mod diags;
 pub mod files;
+mod init;
+pub mod names;
 mod nesting;
 mod network;
 pub mod sandbox;
 mod security;
 mod services;
+mod volumes;
 pub mod workload;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::diag::{Diagnostic, Diagnostics};
@@ -30,17 +35,45 @@ use crate::source::{Origin, SourceMap};
 
 pub use files::TemplateSet;
 
-/// Argo CD's sync-wave annotation, set on a role's objects when the app gives the role a wave.
-pub const SYNC_WAVE: &str = "argocd.argoproj.io/sync-wave";
-
 /// Kubernetes refuses ConfigMaps whose data exceeds 1 MiB.
 pub const MAX_CONFIGMAP_BYTES: usize = 1 << 20;
+
+/// The kinds of object kdrender renders, in install order: what nothing depends on
+/// (NetworkPolicies, PodDisruptionBudgets), what pods read (ConfigMaps), Services, then the
+/// StatefulSets whose pods use them all. Serialised as the kind's name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Kind {
+    NetworkPolicy,
+    PodDisruptionBudget,
+    ConfigMap,
+    Service,
+    StatefulSet,
+}
+
+impl Kind {
+    /// The kind's name, as in `kind:`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::NetworkPolicy => "NetworkPolicy",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::ConfigMap => "ConfigMap",
+            Kind::Service => "Service",
+            Kind::StatefulSet => "StatefulSet",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One rendered object and where it came from.
 #[derive(Clone, Debug)]
 pub struct Object {
     pub value: Value,
-    pub kind: &'static str,
+    pub kind: Kind,
     pub name: String,
     pub namespace: String,
     pub cluster: String,
@@ -88,26 +121,14 @@ impl Meta<'_> {
     fn ours(&self, role: Option<&RoleTopology<'_>>) -> Map<String, Value> {
         let topology = self.topology;
         let mut labels = Map::new();
-        labels.insert("app.kubernetes.io/name".into(), json!(topology.app.name));
-        labels.insert(
-            "app.kubernetes.io/version".into(),
-            json!(topology.app.version),
-        );
-        labels.insert("app.kubernetes.io/managed-by".into(), json!("kdrender"));
-        labels.insert(
-            "kubedirector.hpe.com/kdapp".into(),
-            json!(topology.app.name),
-        );
-        labels.insert(
-            "kubedirector.hpe.com/kdcluster".into(),
-            json!(topology.cluster.name),
-        );
+        labels.insert(names::NAME_LABEL.into(), json!(topology.app.name));
+        labels.insert(names::VERSION_LABEL.into(), json!(topology.app.version));
+        labels.insert(names::MANAGED_BY_LABEL.into(), json!("kdrender"));
+        labels.insert(names::APP_LABEL.into(), json!(topology.app.name));
+        labels.insert(names::CLUSTER_LABEL.into(), json!(topology.cluster.name));
         if let Some(role) = role {
-            labels.insert(
-                "app.kubernetes.io/component".into(),
-                json!(role.app_role.id),
-            );
-            labels.insert("kubedirector.hpe.com/role".into(), json!(role.app_role.id));
+            labels.insert(names::COMPONENT_LABEL.into(), json!(role.app_role.id));
+            labels.insert(names::ROLE_LABEL.into(), json!(role.app_role.id));
         }
         labels
     }
@@ -130,12 +151,12 @@ impl Meta<'_> {
     fn our_annotations(&self, role: Option<&RoleTopology<'_>>) -> Map<String, Value> {
         let mut annotations = Map::new();
         annotations.insert(
-            "kubedirector.hpe.com/kdapp-prettyName".into(),
+            names::PRETTY_NAME_ANNOTATION.into(),
             json!(self.topology.app.pretty_name),
         );
         if let Some(wave) = role.and_then(|r| r.app_role.sync_wave) {
             // Argo CD reads the wave as a string.
-            annotations.insert(SYNC_WAVE.into(), json!(wave.to_string()));
+            annotations.insert(names::SYNC_WAVE_ANNOTATION.into(), json!(wave.to_string()));
         }
         annotations
     }
@@ -176,11 +197,11 @@ impl Meta<'_> {
     pub fn selector(&self, role: Option<&RoleTopology<'_>>) -> Value {
         let mut selector = Map::new();
         selector.insert(
-            "kubedirector.hpe.com/kdcluster".into(),
+            names::CLUSTER_LABEL.into(),
             json!(self.topology.cluster.name),
         );
         if let Some(role) = role {
-            selector.insert("kubedirector.hpe.com/role".into(), json!(role.app_role.id));
+            selector.insert(names::ROLE_LABEL.into(), json!(role.app_role.id));
         }
         Value::Object(selector)
     }
@@ -218,200 +239,246 @@ pub fn render_cluster(
     sources: &SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> Vec<Object> {
-    let meta = Meta { topology, settings };
-    let cluster = topology.cluster;
-    let mut objects = Vec::new();
-    let object =
-        |value: Value, kind: &'static str, name: String, role: Option<&RoleTopology<'_>>| Object {
-            value,
-            kind,
-            name,
-            namespace: topology.namespace.clone(),
-            cluster: cluster.name.clone(),
-            role: role.map(|r| r.app_role.id.clone()),
-            origin: cluster.origin,
-            rollout: None,
-        };
-
+    let cluster = ClusterRender {
+        topology,
+        all,
+        templates: templates.map(|set| (set, files::Context::new(topology, all))),
+        settings,
+        sources,
+        meta: Meta { topology, settings },
+        app_inputs: Arc::new(hash::app_inputs(topology.app)),
+        membership: Arc::new(hash::membership(topology, all)),
+    };
     if let Some(diagnostic) = fqdn_too_long(topology) {
         diagnostics.push(diagnostic);
     }
-    objects.push(object(
-        services::headless(topology, &meta),
-        "Service",
-        topology.headless.clone(),
-        None,
-    ));
-
-    // configmeta: the shared document, each member's node section, and the setup runner.
-    let mut data = Map::new();
-    let document = configmeta::cluster_document(topology, all, &[]);
-    data.insert(
-        "configmeta.json".into(),
-        json!(configmeta::to_text(&document)),
-    );
+    let headless = services::headless(topology, &cluster.meta);
+    let mut objects = vec![
+        cluster.object(headless, Kind::Service, topology.headless.clone(), None),
+        cluster.configmeta(diagnostics),
+    ];
     for role in topology.active_roles() {
-        for member in &role.members {
-            let node = configmeta::node_section(topology, role, member);
-            data.insert(
-                format!("node-{}.json", member.name),
-                json!(configmeta::to_text(&node)),
-            );
-        }
-    }
-    if topology
-        .active_roles()
-        .any(|r| r.app_role.config_package.is_some())
-    {
-        data.insert("membership".into(), json!(configmeta::membership(topology)));
-        data.insert("setup.sh".into(), json!(include_str!("setup.sh")));
-    }
-    let configmeta_name = format!("{}-configmeta", topology.headless);
-    if let Some(diagnostic) = too_big(&configmeta_name, &data, cluster.origin) {
-        diagnostics.push(diagnostic);
-    }
-    objects.push(object(
-        configmap(&meta, &configmeta_name, None, data),
-        "ConfigMap",
-        configmeta_name,
-        None,
-    ));
-
-    let context = templates.map(|_| files::Context::new(topology, all));
-    let app_inputs = Arc::new(workload::app_inputs(topology.app));
-    let membership = Arc::new(hash::membership(topology, all));
-    for role in topology.active_roles() {
-        let Some(cluster_role) = role.cluster_role else {
-            continue;
-        };
-        let files = match (templates, &context) {
-            (Some(templates), Some(context)) => {
-                templates.render(context, role, sources, diagnostics)
-            }
-            _ => Vec::new(),
-        };
-        let files_name = files::configmap_name(role);
-        let mut files_data = Map::new();
-        for file in &files {
-            match &file.content {
-                files::Content::Shared(text) => {
-                    files_data.insert(file.key.clone(), json!(text));
-                }
-                files::Content::PerMember(texts) => {
-                    for (member, text) in role.members.iter().zip(texts) {
-                        files_data.insert(files::member_key(&member.name, &file.key), json!(text));
-                    }
-                }
-            }
-        }
-        let has_files = !files_data.is_empty();
-        let mut statefulset = workload::statefulset(
-            topology,
-            role,
-            cluster_role,
-            &files,
-            has_files.then_some(files_name.as_str()),
-            settings,
-            &meta,
-        );
-        let files_value = consumed_files(&files, role);
-        let takes_membership = role.app_role.events.takes_membership();
-        let null = Value::Null;
-        let rollout = hash::rollout_hash(&hash::RolloutInputs {
-            pod_template: &statefulset["spec"]["template"],
-            claims: statefulset["spec"]
-                .get("volumeClaimTemplates")
-                .unwrap_or(&null),
-            files: &files_value,
-            app: &app_inputs,
-            membership: takes_membership.then_some(&*membership),
-        });
-        statefulset["spec"]["template"]["metadata"]["annotations"][hash::ANNOTATION] =
-            json!(rollout);
-        if has_files {
-            if let Some(diagnostic) = too_big(&files_name, &files_data, cluster_role.origin) {
-                diagnostics.push(diagnostic);
-            }
-            objects.push(object(
-                configmap(&meta, &files_name, Some(role), files_data),
-                "ConfigMap",
-                files_name,
-                Some(role),
-            ));
-        }
-        let mut workload = object(statefulset, "StatefulSet", role.name.clone(), Some(role));
-        workload.rollout = Some(Box::new(RolloutFacts {
-            app: Arc::clone(&app_inputs),
-            membership: takes_membership.then(|| Arc::clone(&membership)),
-            files: files
-                .iter()
-                .map(|f| FileFact {
-                    key: f.key.clone(),
-                    target: f.target.clone(),
-                    template: f.template.clone(),
-                    per_member: matches!(f.content, files::Content::PerMember(_)),
-                    mode: f.mode,
-                })
-                .collect(),
-        }));
-        objects.push(workload);
-        let ports = services::member_ports(topology.app, role);
-        if !ports.is_empty() {
-            for member in &role.members {
-                objects.push(object(
-                    services::member(topology, role, member, &ports, &meta),
-                    "Service",
-                    member.name.clone(),
-                    Some(role),
-                ));
-            }
-        }
-        if role.members.len() > 1 {
-            objects.push(object(
-                workload::disruption_budget(role, &meta),
-                "PodDisruptionBudget",
-                role.name.clone(),
-                Some(role),
-            ));
-        }
-        if settings.network_policy {
-            objects.push(object(
-                network::role_policy(topology.app, role, &meta),
-                "NetworkPolicy",
-                role.name.clone(),
-                Some(role),
-            ));
+        if let Some(cluster_role) = role.cluster_role {
+            cluster.role_objects(role, cluster_role, diagnostics, &mut objects);
         }
     }
     objects
 }
 
-/// The config files a role's pods consume, for its rollout hash: every shared file, and each
-/// per-member file of the members that every allowed size of the role has (ordinals below the
-/// cardinality's minimum, and at least the first). A member added by a scale-out brings its
-/// own file without changing what the existing members read, so it rolls nobody; an edit to a
-/// template or to the topology it reads shows in those members' files.
-fn consumed_files(files: &[files::ConfigFile], role: &RoleTopology<'_>) -> Value {
-    let always_present =
-        (role.app_role.cardinality.minimum.max(1) as usize).min(role.members.len());
-    let mut consumed = Map::new();
-    for file in files {
-        let mut entry = Map::new();
-        entry.insert("mode".into(), json!(file.mode));
-        match &file.content {
-            files::Content::Shared(text) => {
-                entry.insert("shared".into(), json!(text));
-            }
-            files::Content::PerMember(texts) => {
-                entry.insert(
-                    "members".into(),
-                    json!(texts.iter().take(always_present).collect::<Vec<_>>()),
+/// One cluster's rendering: what every one of its objects is built from.
+struct ClusterRender<'a> {
+    topology: &'a Topology<'a>,
+    all: &'a [Topology<'a>],
+    /// The app's templates and the variables they see in this cluster.
+    templates: Option<(&'a TemplateSet, files::Context)>,
+    settings: &'a Settings,
+    sources: &'a SourceMap,
+    meta: Meta<'a>,
+    /// The rollout hash's cluster-wide inputs, shared with each StatefulSet's [`RolloutFacts`].
+    app_inputs: Arc<Value>,
+    membership: Arc<Value>,
+}
+
+impl ClusterRender<'_> {
+    fn object(
+        &self,
+        value: Value,
+        kind: Kind,
+        name: String,
+        role: Option<&RoleTopology<'_>>,
+    ) -> Object {
+        Object {
+            value,
+            kind,
+            name,
+            namespace: self.topology.namespace.clone(),
+            cluster: self.topology.cluster.name.clone(),
+            role: role.map(|r| r.app_role.id.clone()),
+            origin: self.topology.cluster.origin,
+            rollout: None,
+        }
+    }
+
+    /// The configmeta ConfigMap: the shared document, each member's node section, and for apps
+    /// with a setup package the membership and the setup runner.
+    fn configmeta(&self, diagnostics: &mut Diagnostics) -> Object {
+        let topology = self.topology;
+        let document = configmeta::cluster_document(topology, self.all, &[]);
+        let mut data = Map::new();
+        data.insert(
+            names::CONFIGMETA_KEY.into(),
+            json!(configmeta::to_text(&document)),
+        );
+        for role in topology.active_roles() {
+            for member in &role.members {
+                let node = configmeta::node_section(topology, role, member);
+                data.insert(
+                    names::node_key(&member.name),
+                    json!(configmeta::to_text(&node)),
                 );
             }
         }
-        consumed.insert(file.target.clone(), Value::Object(entry));
+        if topology
+            .active_roles()
+            .any(|r| r.app_role.config_package.is_some())
+        {
+            data.insert(
+                names::MEMBERSHIP_KEY.into(),
+                json!(configmeta::membership(topology)),
+            );
+            data.insert(names::SETUP_KEY.into(), json!(include_str!("setup.sh")));
+        }
+        let name = names::configmeta_configmap(&topology.headless);
+        if let Some(diagnostic) = too_big(&name, &data, topology.cluster.origin) {
+            diagnostics.push(diagnostic);
+        }
+        let value = configmap(&self.meta, &name, None, data);
+        self.object(value, Kind::ConfigMap, name, None)
     }
-    Value::Object(consumed)
+
+    /// A role's objects: its StatefulSet, its files ConfigMap (when it has files), a Service per
+    /// member (when it has endpoints), a PodDisruptionBudget (more than one member) and a
+    /// NetworkPolicy (when the settings ask).
+    fn role_objects(
+        &self,
+        role: &RoleTopology<'_>,
+        cluster_role: &ClusterRole,
+        diagnostics: &mut Diagnostics,
+        objects: &mut Vec<Object>,
+    ) {
+        let files = match &self.templates {
+            Some((set, context)) => set.render(context, role, self.sources, diagnostics),
+            None => Vec::new(),
+        };
+        let files_name = names::files_configmap(&role.name);
+        let files_data = files_data(&files, role);
+        let has_files = !files_data.is_empty();
+        let workload = self.workload(
+            role,
+            cluster_role,
+            &files,
+            has_files.then_some(files_name.as_str()),
+        );
+        if has_files {
+            if let Some(diagnostic) = too_big(&files_name, &files_data, cluster_role.origin) {
+                diagnostics.push(diagnostic);
+            }
+            let value = configmap(&self.meta, &files_name, Some(role), files_data);
+            objects.push(self.object(value, Kind::ConfigMap, files_name, Some(role)));
+        }
+        objects.push(workload);
+        self.member_services(role, objects);
+        if role.members.len() > 1 {
+            let value = workload::disruption_budget(role, &self.meta);
+            objects.push(self.object(
+                value,
+                Kind::PodDisruptionBudget,
+                role.name.clone(),
+                Some(role),
+            ));
+        }
+        if self.settings.network_policy {
+            let value = network::role_policy(self.topology.app, role, &self.meta);
+            objects.push(self.object(value, Kind::NetworkPolicy, role.name.clone(), Some(role)));
+        }
+    }
+
+    /// A role's StatefulSet, its rollout hash stamped ([`hash::stamp`]), with the facts that
+    /// explain a rollout ([`RolloutFacts`]).
+    fn workload(
+        &self,
+        role: &RoleTopology<'_>,
+        cluster_role: &ClusterRole,
+        files: &[files::ConfigFile],
+        files_configmap: Option<&str>,
+    ) -> Object {
+        let mut statefulset = workload::statefulset(&workload::RoleWorkload {
+            topology: self.topology,
+            role,
+            cluster_role,
+            files,
+            files_configmap,
+            settings: self.settings,
+            meta: &self.meta,
+        });
+        hash::stamp(
+            &mut statefulset,
+            &hash::RoleInputs {
+                role,
+                files,
+                app: &self.app_inputs,
+                membership: &self.membership,
+            },
+        );
+        let mut object = self.object(
+            statefulset,
+            Kind::StatefulSet,
+            role.name.clone(),
+            Some(role),
+        );
+        object.rollout = Some(Box::new(RolloutFacts {
+            app: Arc::clone(&self.app_inputs),
+            membership: hash::takes_membership(role).then(|| Arc::clone(&self.membership)),
+            files: files.iter().map(FileFact::of).collect(),
+        }));
+        object
+    }
+
+    /// A Service per member, for roles whose services have endpoints.
+    fn member_services(&self, role: &RoleTopology<'_>, objects: &mut Vec<Object>) {
+        let ports = services::member_ports(self.topology.app, role);
+        if ports.is_empty() {
+            return;
+        }
+        for member in &role.members {
+            let value = services::member(self.topology, role, member, &ports, &self.meta);
+            objects.push(self.object(value, Kind::Service, member.name.clone(), Some(role)));
+        }
+    }
+}
+
+impl FileFact {
+    fn of(file: &files::ConfigFile) -> FileFact {
+        FileFact {
+            key: file.key.clone(),
+            target: file.target.clone(),
+            template: file.template.clone(),
+            per_member: matches!(file.content, files::Content::PerMember(_)),
+            mode: file.mode,
+        }
+    }
+}
+
+/// The data of a role's files ConfigMap: each shared file under its key, each member's copy of
+/// a per-member file under `<pod>.<key>`.
+fn files_data(files: &[files::ConfigFile], role: &RoleTopology<'_>) -> Map<String, Value> {
+    let mut data = Map::new();
+    for file in files {
+        match &file.content {
+            files::Content::Shared(text) => {
+                data.insert(file.key.clone(), json!(text));
+            }
+            files::Content::PerMember(texts) => {
+                for (member, text) in role.members.iter().zip(texts) {
+                    data.insert(names::member_key(&member.name, &file.key), json!(text));
+                }
+            }
+        }
+    }
+    data
+}
+
+/// `object` (a `json!` object) with each of `fields` that has a value.
+fn with_fields<const N: usize>(object: Value, fields: [(&str, Option<Value>); N]) -> Value {
+    let Value::Object(mut map) = object else {
+        return object;
+    };
+    map.extend(
+        fields
+            .into_iter()
+            .filter_map(|(key, value)| Some((key.to_string(), value?))),
+    );
+    Value::Object(map)
 }
 
 fn configmap(
@@ -422,24 +489,19 @@ fn configmap(
 ) -> Value {
     json!({
         "apiVersion": "v1",
-        "kind": "ConfigMap",
+        "kind": Kind::ConfigMap,
         "metadata": meta.object(name, role),
         "data": data,
     })
 }
 
+/// The ConfigMap's size, if Kubernetes would refuse it.
 fn too_big(name: &str, data: &Map<String, Value>, origin: Origin) -> Option<Diagnostic> {
     let size: usize = data
         .iter()
         .map(|(k, v)| k.len() + v.as_str().map_or(0, str::len))
         .sum();
-    (size > MAX_CONFIGMAP_BYTES).then(|| {
-        Diagnostic::error(format!(
-            "ConfigMap {name} would hold {size} bytes; Kubernetes refuses more than {MAX_CONFIGMAP_BYTES}"
-        ))
-        .at(origin)
-        .help("fewer members, or smaller per-member config files")
-    })
+    (size > MAX_CONFIGMAP_BYTES).then(|| diags::configmap_too_big(name, size, origin))
 }
 
 /// Members' FQDNs are DNS names: at most 253 characters (each part is checked on its own, the
@@ -450,12 +512,5 @@ fn fqdn_too_long(topology: &Topology<'_>) -> Option<Diagnostic> {
         .flat_map(|role| &role.members)
         .map(|member| member.fqdn.as_str())
         .max_by_key(|fqdn| fqdn.len())?;
-    (longest.len() > MAX_DNS_NAME).then(|| {
-        Diagnostic::error(format!(
-            "member FQDN \"{longest}\" is {} characters long; DNS names have at most {MAX_DNS_NAME}",
-            longest.len()
-        ))
-        .at(topology.cluster.origin)
-        .help("shorten the cluster's name, its namespace or the settings' clusterDomain")
-    })
+    (longest.len() > MAX_DNS_NAME).then(|| diags::fqdn_too_long(longest, topology.cluster.origin))
 }

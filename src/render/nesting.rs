@@ -15,16 +15,28 @@
 use minijinja::machinery::{Token, Tokenizer};
 use minijinja::syntax::SyntaxConfig;
 
+use crate::source::Span;
+
 /// The deepest an expression may nest. Real templates stay far below (a few levels); minijinja
 /// itself refuses brackets nested more than about 150 deep. Compiling a tree this deep takes
 /// well under 1 MiB of stack in a debug build.
 pub const MAX_NESTING: usize = 300;
 
 /// Where a template nests too deeply: the byte range of the token that went past the limit.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "template error: expression nested more than {} levels deep (chained operators, filters or brackets); split it with {{% set %}}",
+    MAX_NESTING
+)]
 pub struct TooDeep {
     pub start: usize,
     pub end: usize,
+}
+
+impl TooDeep {
+    pub fn span(&self) -> Span {
+        Span::new(self.start, self.end)
+    }
 }
 
 /// Checks every expression of `source`. Tokens the tokenizer cannot read end the check: the

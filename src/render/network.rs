@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::Meta;
+use super::{Kind, Meta};
 use crate::model::App;
 use crate::resolve::RoleTopology;
 
@@ -18,7 +18,7 @@ pub fn role_policy(app: &App, role: &RoleTopology<'_>, meta: &Meta) -> Value {
     }
     json!({
         "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
+        "kind": Kind::NetworkPolicy,
         "metadata": meta.object(&role.name, Some(role)),
         "spec": {
             "podSelector": {"matchLabels": meta.selector(Some(role))},

@@ -36,7 +36,8 @@ pub type Outcome = Result<(String, u64), Failure>;
 
 /// A minijinja error as plain data. The error itself may hold the template's values (its debug
 /// information), and those must be dropped on the worker, whose stack fits their depth.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct Failure {
     pub message: String,
     /// The template it happened in (an included one, perhaps).
@@ -61,9 +62,17 @@ impl From<minijinja::Error> for Failure {
 type Job = Box<dyn FnOnce() -> Outcome + Send>;
 
 /// Why a rendering was given up on.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Overrun {
+    #[error(
+        "template error: rendering did not finish within {} s; kdrender gave up on it",
+        DEADLINE.as_secs()
+    )]
     Time,
+    #[error(
+        "template error: rendering grew kdrender's memory by more than {} MiB; kdrender gave up on it",
+        MEMORY_GROWTH >> 20
+    )]
     Memory,
 }
 
@@ -154,7 +163,10 @@ fn wait(outcomes: &Receiver<Outcome>, limits: &Limits) -> Result<Outcome, Overru
                     return Err(Overrun::Memory);
                 }
             }
-            // The worker died: a panic inside minijinja is a bug, and surfaces as one.
+            // The worker died: a panic inside minijinja is a bug, and surfaces as one. It must
+            // stay a panic, not become a refusal: the fuzz targets (fuzz/) find such bugs by
+            // their crashes, and no input reaches here but through one.
+            #[allow(clippy::panic)]
             Err(RecvTimeoutError::Disconnected) => panic!("a template rendering panicked"),
         }
     }

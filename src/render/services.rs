@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::Meta;
+use super::names;
+use super::{Kind, Meta};
 use crate::model::App;
 use crate::resolve::{Member, RoleTopology, Topology};
 
@@ -12,7 +13,7 @@ use crate::resolve::{Member, RoleTopology, Topology};
 pub fn headless(topology: &Topology<'_>, meta: &Meta) -> Value {
     json!({
         "apiVersion": "v1",
-        "kind": "Service",
+        "kind": Kind::Service,
         "metadata": meta.object(&topology.headless, None),
         "spec": {
             "clusterIP": "None",
@@ -56,12 +57,12 @@ pub fn member(
     let cluster_role = role.cluster_role;
     json!({
         "apiVersion": "v1",
-        "kind": "Service",
+        "kind": Kind::Service,
         "metadata": meta.member_service(&member.name, role, cluster_role),
         "spec": {
             "type": topology.cluster.service_type.as_str(),
             "publishNotReadyAddresses": true,
-            "selector": {"statefulset.kubernetes.io/pod-name": member.name},
+            "selector": {names::POD_NAME_LABEL: member.name},
             "ports": ports,
         },
     })

@@ -3,241 +3,185 @@
 //! The pod template reproduces what KubeDirector's controller built (image, resources, ports,
 //! capabilities, persisted directories on the member's volume, block devices, shared memory, the
 //! secret and projected volumes, the systemd mounts) and adds what KubeDirector did at run time:
-//! an init step that writes the member's `configmeta.json` and seeds persisted directories from
-//! the image on first start, DNS search paths for short member names, the config files, and, for
-//! apps with a setup package, a postStart hook that runs it.
+//! an init step ([`super::init`]), DNS search paths for short member names, the config files
+//! ([`super::volumes`]), and, for apps with a setup package, a postStart hook that runs it.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::Meta;
-use super::files::{ConfigFile, Content};
+use super::files::ConfigFile;
+use super::names::{self, APP_CONTAINER, CONFIGMETA_MOUNT, PERSISTED_CLAIM, SETUP_KEY};
 use super::security::{self, InitUser};
-use crate::model::{App, AppRole, ClusterRole, Settings};
+use super::volumes::{self, Mounts, RoleVolumes};
+use super::{Kind, Meta, init, with_fields};
+use crate::model::{App, AppRole, BlockStorage, ClusterRole, ConfigPackage, Settings};
+use crate::quantity::Quantity;
 use crate::resolve::{RoleTopology, Topology};
 
-/// Where the configmeta ConfigMap is mounted, and where the assembled document goes.
-pub const CONFIGMETA_MOUNT: &str = "/etc/kdrender/configmeta";
-pub const GUESTCONFIG_DIR: &str = "/etc/guestconfig";
-/// KubeDirector's size limit for its in-memory /tmp, /run and /run/lock.
-const SYSTEMD_TMPFS_LIMIT: &str = "20Gi";
-
-/// The directories kept on the member's volume: KubeDirector's defaults for the role's setup
-/// layout plus the role's own, with nested and repeated directories folded away.
-pub fn persisted_dirs(app_role: &AppRole) -> Vec<String> {
-    let mut dirs: Vec<String> = vec!["/etc".to_string()];
-    match &app_role.config_package {
-        Some(package) if package.new_layout => dirs.extend(
-            [
-                "/opt/guestconfig",
-                "/var/log/guestconfig",
-                "/usr/local/bin",
-                "/usr/local/lib",
-            ]
-            .map(String::from),
-        ),
-        Some(_) => dirs.extend(["/opt", "/usr"].map(String::from)),
-        None => {}
-    }
-    dirs.extend(app_role.persist_dirs.iter().cloned());
-    dirs.sort();
-    dirs.dedup();
-    let covered = |d: &String, all: &[String]| {
-        all.iter()
-            .any(|other| other != d && d.starts_with(&format!("{other}/")))
-    };
-    let all = dirs.clone();
-    dirs.retain(|d| !covered(d, &all));
-    dirs
+/// What a role's StatefulSet is built from.
+pub struct RoleWorkload<'a> {
+    pub topology: &'a Topology<'a>,
+    pub role: &'a RoleTopology<'a>,
+    pub cluster_role: &'a ClusterRole,
+    /// The role's config files, and the name of its files ConfigMap when it has any.
+    pub files: &'a [ConfigFile],
+    pub files_configmap: Option<&'a str>,
+    pub settings: &'a Settings,
+    pub meta: &'a Meta<'a>,
 }
 
-/// The init step's script: assemble configmeta.json; seed persisted directories on first start.
-/// As root, the copy keeps the image's owners, modes and file capabilities, and any error stops
-/// the pod. As the app's user, what that user cannot read (or own) is left out, with a note: it
-/// could not read it in the image either; any other error (a full volume) stops the pod.
-fn init_script(persisted: &[String], init: InitUser) -> String {
-    let mut script = String::from(
-        "set -eu\n\
-         # This member's configmeta.json: the cluster's document plus this member's node section.\n\
-         {\n\
-         \x20 sed '$ s/}$/,/' /kdrender/configmeta/configmeta.json\n\
-         \x20 printf '  \"node\": '\n\
-         \x20 cat \"/kdrender/configmeta/node-$POD_NAME.json\"\n\
-         \x20 printf '}\\n'\n\
-         } >/kdrender/guestconfig/configmeta.json\n",
-    );
-    if persisted.is_empty() {
-        return script;
-    }
-    script.push_str(match init {
-        InitUser::Root => "copy() { cp -a \"$1/.\" \"/mnt$1/\"; }\n",
-        InitUser::App => {
-            "copy() {\n\
-             \x20 errors=$(LC_ALL=C cp -a \"$1/.\" \"/mnt$1/\" 2>&1) && return 0\n\
-             \x20 printf '%s\\n' \"$errors\" | while IFS= read -r line; do\n\
-             \x20   case $line in\n\
-             \x20     *'Permission denied'|*'Operation not permitted') echo \"kdrender-init: not copied as this user: $line\" >&2 ;;\n\
-             \x20     *) echo \"$line\" >&2; exit 1 ;;\n\
-             \x20   esac\n\
-             \x20 done\n\
-             }\n"
-        }
+/// A role's StatefulSet, without its rollout hash ([`crate::hash::stamp`] adds it).
+pub fn statefulset(workload: &RoleWorkload<'_>) -> Value {
+    let RoleWorkload {
+        role,
+        cluster_role,
+        meta,
+        ..
+    } = *workload;
+    let claims = claims(cluster_role);
+    let spec = json!({
+        "replicas": role.members.len(),
+        "serviceName": workload.topology.headless,
+        "podManagementPolicy": "Parallel",
+        "updateStrategy": {"type": "RollingUpdate"},
+        "selector": {"matchLabels": meta.selector(Some(role))},
+        "template": {
+            "metadata": {
+                "labels": meta.pod_labels(role, cluster_role),
+                "annotations": meta.pod_annotations(cluster_role),
+            },
+            "spec": pod_spec(workload),
+        },
     });
-    script.push_str(
-        "# Seed each persisted directory from the image once; a marker per directory records it.\n\
-         seed() {\n\
-         \x20 marker=\"/mnt/.kdrender-seeded/$(printf '%s' \"$1\" | tr / _)\"\n\
-         \x20 [ -e \"$marker\" ] && return 0\n\
-         \x20 mkdir -p \"/mnt$1\" || { echo \"kdrender-init: cannot create $1 on the volume (is it writable by the pod's user or fsGroup?)\" >&2; exit 1; }\n\
-         \x20 if [ -d \"$1\" ]; then\n\
-         \x20   copy \"$1\" || { echo \"kdrender-init: copying $1 to the volume failed (is it big enough?)\" >&2; exit 1; }\n\
-         \x20 fi\n\
-         \x20 mkdir -p /mnt/.kdrender-seeded && touch \"$marker\"\n\
-         }\n",
+    // KubeDirector deleted a member's volumes when the member was removed.
+    let retention = json!({"whenScaled": "Delete", "whenDeleted": "Retain"});
+    let spec = with_fields(
+        spec,
+        [
+            (
+                "persistentVolumeClaimRetentionPolicy",
+                (!claims.is_empty()).then_some(retention),
+            ),
+            ("volumeClaimTemplates", non_empty(claims)),
+        ],
     );
-    for dir in persisted {
-        script.push_str(&format!("seed {}\n", shell_quote(dir)));
-    }
-    script
-}
-
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "'\\''"))
-}
-
-/// The init step: the role's image and resources, the script, and its security context.
-fn init_container(
-    image: &str,
-    persisted: &[String],
-    init: InitUser,
-    resources: &Value,
-    mounts: Vec<Value>,
-) -> Value {
     json!({
-        "name": "kdrender-init",
-        "image": image,
-        "command": ["/bin/sh", "-c", init_script(persisted, init)],
-        "env": [pod_name_env()],
-        "resources": resources,
-        "securityContext": security::init_container_context(init),
-        "volumeMounts": mounts,
+        "apiVersion": "apps/v1",
+        "kind": Kind::StatefulSet,
+        "metadata": meta.object(&role.name, Some(role)),
+        "spec": spec,
     })
 }
 
-fn pod_name_env() -> Value {
-    json!({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
-}
-
-/// A role's StatefulSet, without its rollout hash (the caller adds it).
-pub fn statefulset(
-    topology: &Topology<'_>,
-    role: &RoleTopology<'_>,
-    cluster_role: &ClusterRole,
-    files: &[ConfigFile],
-    files_configmap: Option<&str>,
-    settings: &Settings,
-    meta: &Meta,
-) -> Value {
-    let app = topology.app;
+/// The pod: the init step, the app container, their volumes, DNS and security.
+fn pod_spec(workload: &RoleWorkload<'_>) -> Value {
+    let RoleWorkload {
+        topology,
+        role,
+        cluster_role,
+        ..
+    } = *workload;
     let app_role = role.app_role;
     let persisted = if cluster_role.storage.is_some() {
-        persisted_dirs(app_role)
+        volumes::persisted_dirs(app_role)
     } else {
         Vec::new()
     };
-
-    let mut volumes = vec![
-        json!({"name": "configmeta", "configMap": {"name": format!("{}-configmeta", topology.headless)}}),
-        json!({"name": "guestconfig", "emptyDir": {}}),
-    ];
-    let mut app_mounts = vec![
-        json!({"name": "configmeta", "mountPath": CONFIGMETA_MOUNT, "readOnly": true}),
-        json!({"name": "guestconfig", "mountPath": GUESTCONFIG_DIR}),
-    ];
-    // The init step sees them outside /etc, so that seeding /etc copies none of them.
-    let mut init_mounts = vec![
-        json!({"name": "configmeta", "mountPath": "/kdrender/configmeta", "readOnly": true}),
-        json!({"name": "guestconfig", "mountPath": "/kdrender/guestconfig"}),
-    ];
-    if !persisted.is_empty() {
-        init_mounts.push(json!({"name": "p", "mountPath": "/mnt"}));
-        for dir in &persisted {
-            app_mounts.push(
-                json!({"name": "p", "mountPath": dir, "subPath": dir.trim_start_matches('/')}),
-            );
-        }
-    }
-    if let Some(configmap) = files_configmap {
-        // One volume of the files ConfigMap per file mode, with every key as a file named after
-        // it. Nothing here lists members, so adding a member leaves the pod template alone; a
-        // member's own file is found through its pod name (`subPathExpr`).
-        let mut modes: Vec<Option<u32>> = files.iter().map(|f| f.mode).collect();
-        modes.sort_unstable();
-        modes.dedup();
-        for mode in &modes {
-            let mut source = json!({"name": configmap});
-            if let Some(mode) = mode {
-                source["defaultMode"] = json!(mode);
-            }
-            volumes.push(json!({"name": files_volume(*mode), "configMap": source}));
-        }
-        for file in files {
-            let mut mount = json!({"name": files_volume(file.mode), "mountPath": file.target, "readOnly": true});
-            match &file.content {
-                Content::Shared(_) => mount["subPath"] = json!(file.key),
-                Content::PerMember(_) => {
-                    mount["subPathExpr"] = json!(format!("$(POD_NAME).{}", file.key))
-                }
-            }
-            app_mounts.push(mount);
-        }
-    }
-    if app.systemd_required {
-        for (name, path) in [("tmp", "/tmp"), ("run", "/run"), ("run-lock", "/run/lock")] {
-            volumes.push(json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": SYSTEMD_TMPFS_LIMIT}}));
-            app_mounts.push(json!({"name": name, "mountPath": path}));
-        }
-        if !settings.native_systemd_support {
-            volumes.push(json!({"name": "cgroup", "hostPath": {"path": "/sys/fs/cgroup", "type": "Directory"}}));
-            app_mounts
-                .push(json!({"name": "cgroup", "mountPath": "/sys/fs/cgroup", "readOnly": true}));
-        }
-    }
-    if let Some(size) = &cluster_role.shared_memory {
-        volumes
-            .push(json!({"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": size.text}}));
-        app_mounts.push(json!({"name": "shm", "mountPath": "/dev/shm"}));
-    }
-    if let Some(secret) = &cluster_role.secret {
-        let name = format!("secret-vol-{}", secret.name);
-        let mut source = json!({"secretName": secret.name});
-        if let Some(mode) = secret.default_mode {
-            source["defaultMode"] = json!(mode);
-        }
-        volumes.push(json!({"name": name, "secret": source}));
-        app_mounts.push(
-            json!({"name": name, "mountPath": secret.mount_path, "readOnly": secret.read_only}),
-        );
-    }
-    for (i, projection) in cluster_role.volume_projections.iter().enumerate() {
-        let name = format!("projected-vol-{i}");
-        volumes.push(json!({"name": name, "persistentVolumeClaim": {"claimName": projection.claim, "readOnly": projection.read_only}}));
-        app_mounts.push(json!({"name": name, "mountPath": projection.mount_path, "readOnly": projection.read_only}));
-    }
-
+    let mounts = Mounts::of(
+        &topology.headless,
+        &RoleVolumes {
+            cluster_role,
+            persisted: &persisted,
+            files: workload.files_configmap.map(|name| (name, workload.files)),
+            systemd: topology.app.systemd_required,
+            native_systemd: workload.settings.native_systemd_support,
+        },
+    );
+    let app_context = app_role.container.pod_security_context.as_ref();
+    let init_user = InitUser::of(&persisted, app_context);
     let resources = resources(cluster_role);
-    let extension = &app_role.container;
-    let init_user = InitUser::of(&persisted, extension.pod_security_context.as_ref());
-    let init = init_container(
+    let init = init::container(
         &app_role.image,
         &persisted,
         init_user,
         &resources,
-        init_mounts,
+        mounts.init,
     );
+    let app = app_container(topology.app, app_role, cluster_role, &resources, mounts.app);
+    let spec = json!({
+        "automountServiceAccountToken": cluster_role.service_account.is_some(),
+        "dnsConfig": {"searches": [topology.domain]},
+        "enableServiceLinks": false,
+        "initContainers": [init],
+        "containers": [app],
+        "volumes": mounts.volumes,
+        "securityContext": security::pod_context(app_context, init_user, !persisted.is_empty()),
+    });
+    with_fields(
+        spec,
+        [
+            (
+                "serviceAccountName",
+                cluster_role.service_account.as_ref().map(|a| json!(a)),
+            ),
+            ("affinity", cluster_role.affinity.clone()),
+        ],
+    )
+}
 
-    let mut env = vec![pod_name_env()];
+/// The app's container: KubeDirector's settings and the app's container extension.
+fn app_container(
+    app: &App,
+    app_role: &AppRole,
+    cluster_role: &ClusterRole,
+    resources: &Value,
+    mounts: Vec<Value>,
+) -> Value {
+    let extension = &app_role.container;
+    let container = json!({
+        "name": APP_CONTAINER,
+        "image": app_role.image,
+        "env": env(app_role, cluster_role),
+        "resources": resources,
+        "volumeMounts": mounts,
+    });
+    with_fields(
+        container,
+        [
+            ("ports", non_empty(ports(app, app_role))),
+            ("command", extension.command.as_ref().map(|c| json!(c))),
+            ("args", extension.args.as_ref().map(|a| json!(a))),
+            (
+                "workingDir",
+                extension.working_dir.as_ref().map(|d| json!(d)),
+            ),
+            ("readinessProbe", extension.readiness_probe.clone()),
+            ("livenessProbe", extension.liveness_probe.clone()),
+            ("securityContext", security::app_container_context(app)),
+            ("stdin", app_role.stdin.then_some(json!(true))),
+            ("tty", app_role.tty.then_some(json!(true))),
+            (
+                "volumeDevices",
+                cluster_role.block_storage.as_ref().map(block_devices),
+            ),
+            (
+                "lifecycle",
+                app_role
+                    .config_package
+                    .as_ref()
+                    .map(|package| setup_hook(app, app_role, package)),
+            ),
+        ],
+    )
+}
+
+/// `POD_NAME`, the app's and the cluster's variables, and KubeDirector's defaults.
+fn env(app_role: &AppRole, cluster_role: &ClusterRole) -> Vec<Value> {
+    let mut env = vec![init::pod_name_env()];
     env.extend(
-        extension
+        app_role
+            .container
             .env
             .iter()
             .chain(&cluster_role.env)
@@ -258,8 +202,12 @@ pub fn statefulset(
     {
         env.push(json!({"name": "PYTHONUSERBASE", "value": "/usr/local"}));
     }
+    env
+}
 
-    let ports: Vec<Value> = app_role
+/// The ports of the role's services that have an endpoint.
+fn ports(app: &App, app_role: &AppRole) -> Vec<Value> {
+    app_role
         .services
         .iter()
         .filter_map(|id| app.service(id))
@@ -268,268 +216,90 @@ pub fn statefulset(
                 .as_ref()
                 .map(|e| json!({"name": s.id, "containerPort": e.port, "protocol": "TCP"}))
         })
-        .collect();
-
-    let mut container = json!({
-        "name": "app",
-        "image": app_role.image,
-        "env": env,
-        "resources": resources,
-        "volumeMounts": app_mounts,
-    });
-    if !ports.is_empty() {
-        container["ports"] = Value::Array(ports);
-    }
-    if let Some(command) = &extension.command {
-        container["command"] = json!(command);
-    }
-    if let Some(args) = &extension.args {
-        container["args"] = json!(args);
-    }
-    if let Some(dir) = &extension.working_dir {
-        container["workingDir"] = json!(dir);
-    }
-    if let Some(probe) = &extension.readiness_probe {
-        container["readinessProbe"] = probe.clone();
-    }
-    if let Some(probe) = &extension.liveness_probe {
-        container["livenessProbe"] = probe.clone();
-    }
-    if let Some(context) = security::app_container_context(app) {
-        container["securityContext"] = context;
-    }
-    if app_role.stdin {
-        container["stdin"] = json!(true);
-    }
-    if app_role.tty {
-        container["tty"] = json!(true);
-    }
-    if let Some(block) = &cluster_role.block_storage {
-        container["volumeDevices"] = Value::Array(
-            (0..block.devices)
-                .map(|i| json!({"name": format!("b{i}"), "devicePath": format!("{}{i}", block.path_prefix)}))
-                .collect(),
-        );
-    }
-    if let Some(package) = &app_role.config_package {
-        let mut command = vec![
-            "/bin/sh".to_string(),
-            format!("{CONFIGMETA_MOUNT}/setup.sh"),
-            package.url.clone(),
-            app_role.id.clone(),
-            app_role.events.names().join(" "),
-        ];
-        if app.systemd_required {
-            command.push("systemd".to_string());
-        }
-        container["lifecycle"] = json!({"postStart": {"exec": {"command": command}}});
-    }
-
-    let mut pod_spec = json!({
-        "automountServiceAccountToken": cluster_role.service_account.is_some(),
-        "dnsConfig": {"searches": [topology.domain]},
-        "enableServiceLinks": false,
-        "initContainers": [init],
-        "containers": [container],
-        "volumes": volumes,
-    });
-    if let Some(account) = &cluster_role.service_account {
-        pod_spec["serviceAccountName"] = json!(account);
-    }
-    if let Some(affinity) = &cluster_role.affinity {
-        pod_spec["affinity"] = affinity.clone();
-    }
-    pod_spec["securityContext"] = security::pod_context(
-        extension.pod_security_context.as_ref(),
-        init_user,
-        !persisted.is_empty(),
-    );
-
-    let mut claims = Vec::new();
-    if let Some(storage) = &cluster_role.storage {
-        claims.push(claim(
-            "p",
-            &storage.size.text,
-            storage.class.as_deref(),
-            false,
-        ));
-    }
-    if let Some(block) = &cluster_role.block_storage {
-        for i in 0..block.devices {
-            claims.push(claim(
-                &format!("b{i}"),
-                &block.size.text,
-                block.class.as_deref(),
-                true,
-            ));
-        }
-    }
-
-    let selector = meta.selector(Some(role));
-    let mut spec = json!({
-        "replicas": role.members.len(),
-        "serviceName": topology.headless,
-        "podManagementPolicy": "Parallel",
-        "updateStrategy": {"type": "RollingUpdate"},
-        "selector": {"matchLabels": selector},
-        "template": {
-            "metadata": {
-                "labels": meta.pod_labels(role, cluster_role),
-                "annotations": meta.pod_annotations(cluster_role),
-            },
-            "spec": pod_spec,
-        },
-    });
-    if !claims.is_empty() {
-        spec["volumeClaimTemplates"] = Value::Array(claims);
-        // KubeDirector deleted a member's volumes when the member was removed.
-        spec["persistentVolumeClaimRetentionPolicy"] =
-            json!({"whenScaled": "Delete", "whenDeleted": "Retain"});
-    }
-    json!({
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": meta.object(&role.name, Some(role)),
-        "spec": spec,
-    })
+        .collect()
 }
 
-/// The name of the volume that projects the files ConfigMap with a given mode.
-fn files_volume(mode: Option<u32>) -> String {
-    match mode {
-        None => "config-files".to_string(),
-        Some(mode) => format!("config-files-{mode:o}"),
-    }
+/// The member's block devices, one per block claim.
+fn block_devices(block: &BlockStorage) -> Value {
+    Value::Array(
+        (0..block.devices)
+            .map(|i| json!({"name": names::block_claim(i), "devicePath": format!("{}{i}", block.path_prefix)}))
+            .collect(),
+    )
 }
 
-fn claim(name: &str, size: &str, class: Option<&str>, block: bool) -> Value {
-    let mut spec = json!({
+/// The postStart hook that starts the setup runner.
+fn setup_hook(app: &App, app_role: &AppRole, package: &ConfigPackage) -> Value {
+    let mut command = vec![
+        "/bin/sh".to_string(),
+        format!("{CONFIGMETA_MOUNT}/{SETUP_KEY}"),
+        package.url.clone(),
+        app_role.id.clone(),
+        app_role.events.names().join(" "),
+    ];
+    if app.systemd_required {
+        command.push("systemd".to_string());
+    }
+    json!({"postStart": {"exec": {"command": command}}})
+}
+
+/// The volume claim templates: the member's volume, then its block devices.
+fn claims(cluster_role: &ClusterRole) -> Vec<Value> {
+    let persisted = cluster_role
+        .storage
+        .iter()
+        .map(|s| claim(PERSISTED_CLAIM, &s.size, s.class.as_deref(), false));
+    let block = cluster_role.block_storage.iter().flat_map(|b| {
+        (0..b.devices)
+            .map(move |i| claim(&names::block_claim(i), &b.size, b.class.as_deref(), true))
+    });
+    persisted.chain(block).collect()
+}
+
+fn claim(name: &str, size: &Quantity, class: Option<&str>, block: bool) -> Value {
+    let spec = json!({
         "accessModes": ["ReadWriteOnce"],
-        "resources": {"requests": {"storage": size}},
+        "resources": {"requests": {"storage": size.text}},
     });
-    if let Some(class) = class {
-        spec["storageClassName"] = json!(class);
-    }
-    if block {
-        spec["volumeMode"] = json!("Block");
-    }
+    let spec = with_fields(
+        spec,
+        [
+            ("storageClassName", class.map(|c| json!(c))),
+            ("volumeMode", block.then(|| json!("Block"))),
+        ],
+    );
     json!({"metadata": {"name": name}, "spec": spec})
 }
 
 fn resources(role: &ClusterRole) -> Value {
-    let as_map = |map: &std::collections::BTreeMap<String, crate::quantity::Quantity>| -> Map<String, Value> {
-        map.iter().map(|(k, q)| (k.clone(), Value::String(q.text.clone()))).collect()
+    let as_map = |map: &BTreeMap<String, Quantity>| -> Map<String, Value> {
+        map.iter()
+            .map(|(k, q)| (k.clone(), Value::String(q.text.clone())))
+            .collect()
     };
-    let mut resources = json!({"limits": as_map(&role.limits)});
-    if !role.requests.is_empty() {
-        resources["requests"] = Value::Object(as_map(&role.requests));
-    }
-    resources
+    with_fields(
+        json!({"limits": as_map(&role.limits)}),
+        [(
+            "requests",
+            (!role.requests.is_empty()).then(|| Value::Object(as_map(&role.requests))),
+        )],
+    )
+}
+
+/// A list, unless it is empty.
+fn non_empty(items: Vec<Value>) -> Option<Value> {
+    (!items.is_empty()).then_some(Value::Array(items))
 }
 
 /// A PodDisruptionBudget that lets voluntary disruption take one member of the role at a time.
 pub fn disruption_budget(role: &RoleTopology<'_>, meta: &Meta) -> Value {
     json!({
         "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
+        "kind": Kind::PodDisruptionBudget,
         "metadata": meta.object(&role.name, Some(role)),
         "spec": {
             "maxUnavailable": 1,
             "selector": {"matchLabels": meta.selector(Some(role))},
         },
     })
-}
-
-/// What of the app every role consumes: part of each role's rollout hash.
-pub fn app_inputs(app: &App) -> Value {
-    json!({
-        "configMeta": app.config_meta,
-        "version": app.version,
-        "distroID": app.distro_id,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Cardinality, ConfigPackage, Events};
-    use crate::source::{FileId, Origin, Span};
-
-    fn role(package: Option<ConfigPackage>, dirs: &[&str]) -> AppRole {
-        AppRole {
-            id: "r".into(),
-            cardinality: Cardinality {
-                minimum: 1,
-                open: false,
-            },
-            image: "img".into(),
-            config_package: package,
-            persist_dirs: dirs.iter().map(|d| d.to_string()).collect(),
-            events: Events::ALL,
-            min_resources: Default::default(),
-            min_storage: None,
-            ephemeral_mode_supported: false,
-            stdin: false,
-            tty: false,
-            services: vec![],
-            container: Default::default(),
-            sync_wave: None,
-            origin: Origin {
-                file: FileId(0),
-                span: Span::default(),
-            },
-        }
-    }
-
-    #[test]
-    fn persisted_dirs_follow_kubedirector_defaults_and_fold_nested_ones() {
-        let new_layout = Some(ConfigPackage {
-            url: "file:///x.tgz".into(),
-            new_layout: true,
-        });
-        assert_eq!(
-            persisted_dirs(&role(
-                new_layout,
-                &["/var/lib/cassandra", "/etc/cassandra", "/data"]
-            )),
-            [
-                "/data",
-                "/etc",
-                "/opt/guestconfig",
-                "/usr/local/bin",
-                "/usr/local/lib",
-                "/var/lib/cassandra",
-                "/var/log/guestconfig"
-            ]
-        );
-        let legacy = Some(ConfigPackage {
-            url: "file:///x.tgz".into(),
-            new_layout: false,
-        });
-        assert_eq!(
-            persisted_dirs(&role(legacy, &["/usr/lib/spark", "/home"])),
-            ["/etc", "/home", "/opt", "/usr"]
-        );
-        assert_eq!(
-            persisted_dirs(&role(None, &["/var/lib/kafka"])),
-            ["/etc", "/var/lib/kafka"]
-        );
-    }
-
-    #[test]
-    fn init_script_is_valid_posix_shell() {
-        for init in [InitUser::Root, InitUser::App] {
-            let script = init_script(&["/etc".to_string(), "/var/lib/it's".to_string()], init);
-            let status = std::process::Command::new("sh")
-                .arg("-n")
-                .arg("-c")
-                .arg(&script)
-                .status()
-                .unwrap();
-            assert!(status.success(), "{script}");
-            assert!(script.contains("seed '/var/lib/it'\\''s'"));
-        }
-        let without = init_script(&[], InitUser::Root);
-        assert!(!without.contains("seed"), "{without}");
-    }
 }

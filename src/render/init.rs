@@ -1,0 +1,140 @@
+//! The init step (`kdrender-init`): runs the role's image with its resources before the app, to
+//! assemble the member's `configmeta.json` from the cluster's document and the member's node
+//! section, and to seed the persisted directories onto the member's volume on first start, one
+//! marker per directory. Who it runs as is [`security`]'s decision.
+
+use serde_json::{Value, json};
+
+use super::names::{
+    self, CONFIGMETA_KEY, INIT_CONFIGMETA_MOUNT, INIT_CONTAINER, INIT_GUESTCONFIG_MOUNT,
+    INIT_VOLUME_MOUNT, POD_NAME_ENV,
+};
+use super::security::{self, InitUser};
+
+/// The init step: the role's image and resources, the script, and its security context.
+pub fn container(
+    image: &str,
+    persisted: &[String],
+    init: InitUser,
+    resources: &Value,
+    mounts: Vec<Value>,
+) -> Value {
+    json!({
+        "name": INIT_CONTAINER,
+        "image": image,
+        "command": ["/bin/sh", "-c", init_script(persisted, init)],
+        "env": [pod_name_env()],
+        "resources": resources,
+        "securityContext": security::init_container_context(init),
+        "volumeMounts": mounts,
+    })
+}
+
+/// `POD_NAME`, from the pod's own name: both containers have it.
+pub fn pod_name_env() -> Value {
+    json!({"name": POD_NAME_ENV, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
+}
+
+/// The init step's script: assemble configmeta.json; seed persisted directories on first start.
+/// As root, the copy keeps the image's owners, modes and file capabilities, and any error stops
+/// the pod. As the app's user, what that user cannot read (or own) is left out, with a note: it
+/// could not read it in the image either; any other error (a full volume) stops the pod.
+fn init_script(persisted: &[String], init: InitUser) -> String {
+    let mut script = assemble_configmeta();
+    if persisted.is_empty() {
+        return script;
+    }
+    script.push_str(&match init {
+        InitUser::Root => copy_as_root(),
+        InitUser::App => copy_as_app_user(),
+    });
+    script.push_str(&seed_once());
+    for dir in persisted {
+        script.push_str(&format!("seed {}\n", shell_quote(dir)));
+    }
+    script
+}
+
+/// Joins the cluster's document and the member's node section into the member's configmeta.json
+/// (the shared document's last line is its closing `}`).
+fn assemble_configmeta() -> String {
+    let mounted = format!("{INIT_CONFIGMETA_MOUNT}/{CONFIGMETA_KEY}");
+    let node = format!(
+        "{INIT_CONFIGMETA_MOUNT}/{}",
+        names::node_key(&format!("${POD_NAME_ENV}"))
+    );
+    let assembled = format!("{INIT_GUESTCONFIG_MOUNT}/{CONFIGMETA_KEY}");
+    format!(
+        "set -eu\n\
+         # This member's configmeta.json: the cluster's document plus this member's node section.\n\
+         {{\n\
+         \x20 sed '$ s/}}$/,/' {mounted}\n\
+         \x20 printf '  \"node\": '\n\
+         \x20 cat \"{node}\"\n\
+         \x20 printf '}}\\n'\n\
+         }} >{assembled}\n"
+    )
+}
+
+/// `copy DIR` as root: everything, with owners, modes and file capabilities.
+fn copy_as_root() -> String {
+    format!("copy() {{ cp -a \"$1/.\" \"{INIT_VOLUME_MOUNT}$1/\"; }}\n")
+}
+
+/// `copy DIR` as the app's user: what it may not read is noted and left out.
+fn copy_as_app_user() -> String {
+    format!(
+        "copy() {{\n\
+         \x20 errors=$(LC_ALL=C cp -a \"$1/.\" \"{INIT_VOLUME_MOUNT}$1/\" 2>&1) && return 0\n\
+         \x20 printf '%s\\n' \"$errors\" | while IFS= read -r line; do\n\
+         \x20   case $line in\n\
+         \x20     *'Permission denied'|*'Operation not permitted') echo \"{INIT_CONTAINER}: not copied as this user: $line\" >&2 ;;\n\
+         \x20     *) echo \"$line\" >&2; exit 1 ;;\n\
+         \x20   esac\n\
+         \x20 done\n\
+         }}\n"
+    )
+}
+
+/// `seed DIR`: copies DIR onto the member's volume unless its marker says it was done.
+fn seed_once() -> String {
+    let markers = format!("{INIT_VOLUME_MOUNT}/.kdrender-seeded");
+    format!(
+        "# Seed each persisted directory from the image once; a marker per directory records it.\n\
+         seed() {{\n\
+         \x20 marker=\"{markers}/$(printf '%s' \"$1\" | tr / _)\"\n\
+         \x20 [ -e \"$marker\" ] && return 0\n\
+         \x20 mkdir -p \"{INIT_VOLUME_MOUNT}$1\" || {{ echo \"{INIT_CONTAINER}: cannot create $1 on the volume (is it writable by the pod's user or fsGroup?)\" >&2; exit 1; }}\n\
+         \x20 if [ -d \"$1\" ]; then\n\
+         \x20   copy \"$1\" || {{ echo \"{INIT_CONTAINER}: copying $1 to the volume failed (is it big enough?)\" >&2; exit 1; }}\n\
+         \x20 fi\n\
+         \x20 mkdir -p {markers} && touch \"$marker\"\n\
+         }}\n"
+    )
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_script_is_valid_posix_shell() {
+        for init in [InitUser::Root, InitUser::App] {
+            let script = init_script(&["/etc".to_string(), "/var/lib/it's".to_string()], init);
+            let status = std::process::Command::new("sh")
+                .arg("-n")
+                .arg("-c")
+                .arg(&script)
+                .status()
+                .unwrap();
+            assert!(status.success(), "{script}");
+            assert!(script.contains("seed '/var/lib/it'\\''s'"));
+        }
+        let without = init_script(&[], InitUser::Root);
+        assert!(!without.contains("seed"), "{without}");
+    }
+}

@@ -1,0 +1,265 @@
+//! A role's pod volumes and where its two containers mount them.
+//!
+//! Both containers see the configmeta ConfigMap and the folder the member's `configmeta.json` is
+//! assembled in; the init step sees them outside `/etc` (which it seeds) and the member's volume
+//! at [`INIT_VOLUME_MOUNT`]. The app container also mounts each persisted directory from the
+//! member's volume, each config file from the files ConfigMap, and KubeDirector's volumes: the
+//! systemd mounts, `/dev/shm`, the role's Secret and its projected claims.
+
+use serde_json::{Value, json};
+
+use super::files::{ConfigFile, Content};
+use super::names::{
+    self, CGROUP_VOLUME, CONFIGMETA_MOUNT, CONFIGMETA_VOLUME, GUESTCONFIG_DIR, GUESTCONFIG_VOLUME,
+    INIT_CONFIGMETA_MOUNT, INIT_GUESTCONFIG_MOUNT, INIT_VOLUME_MOUNT, PERSISTED_CLAIM,
+    POD_NAME_ENV, SHARED_MEMORY_VOLUME, SYSTEMD_TMPFS,
+};
+use super::with_fields;
+use crate::model::{AppRole, ClusterRole, Secret, VolumeProjection};
+use crate::quantity::Quantity;
+
+/// KubeDirector's size limit for its in-memory /tmp, /run and /run/lock.
+const SYSTEMD_TMPFS_LIMIT: &str = "20Gi";
+
+/// The directories kept on the member's volume: KubeDirector's defaults for the role's setup
+/// layout plus the role's own, with nested and repeated directories folded away.
+pub fn persisted_dirs(app_role: &AppRole) -> Vec<String> {
+    let mut dirs: Vec<String> = vec!["/etc".to_string()];
+    match &app_role.config_package {
+        Some(package) if package.new_layout => dirs.extend(
+            [
+                "/opt/guestconfig",
+                "/var/log/guestconfig",
+                "/usr/local/bin",
+                "/usr/local/lib",
+            ]
+            .map(String::from),
+        ),
+        Some(_) => dirs.extend(["/opt", "/usr"].map(String::from)),
+        None => {}
+    }
+    dirs.extend(app_role.persist_dirs.iter().cloned());
+    dirs.sort();
+    dirs.dedup();
+    let covered = |d: &String, all: &[String]| {
+        all.iter()
+            .any(|other| other != d && d.starts_with(&format!("{other}/")))
+    };
+    let all = dirs.clone();
+    dirs.retain(|d| !covered(d, &all));
+    dirs
+}
+
+/// The pod's volumes, and the mounts of its app container and of its init step.
+#[derive(Debug, Default)]
+pub struct Mounts {
+    pub volumes: Vec<Value>,
+    pub app: Vec<Value>,
+    pub init: Vec<Value>,
+}
+
+/// What a role's pod mounts besides what every pod does.
+pub struct RoleVolumes<'a> {
+    pub cluster_role: &'a ClusterRole,
+    /// The directories seeded onto the member's volume (none without storage).
+    pub persisted: &'a [String],
+    /// The role's files ConfigMap and its files, when it has any.
+    pub files: Option<(&'a str, &'a [ConfigFile])>,
+    pub systemd: bool,
+    /// The cluster runs systemd natively: no cgroup folder from the host.
+    pub native_systemd: bool,
+}
+
+impl Mounts {
+    /// Every volume and mount of a role's pod, in the order the pod lists them.
+    pub fn of(headless: &str, role: &RoleVolumes<'_>) -> Mounts {
+        let mut mounts = Mounts::default();
+        mounts.configmeta(headless);
+        mounts.persisted(role.persisted);
+        if let Some((configmap, files)) = role.files {
+            mounts.config_files(configmap, files);
+        }
+        if role.systemd {
+            mounts.systemd(role.native_systemd);
+        }
+        let cluster_role = role.cluster_role;
+        if let Some(size) = &cluster_role.shared_memory {
+            mounts.shared_memory(size);
+        }
+        if let Some(secret) = &cluster_role.secret {
+            mounts.secret(secret);
+        }
+        mounts.projections(&cluster_role.volume_projections);
+        mounts
+    }
+
+    /// The configmeta ConfigMap and the folder the member's `configmeta.json` is assembled in.
+    /// The init step sees them outside /etc, so that seeding /etc copies none of them.
+    fn configmeta(&mut self, headless: &str) {
+        self.volumes.extend([
+            json!({"name": CONFIGMETA_VOLUME, "configMap": {"name": names::configmeta_configmap(headless)}}),
+            json!({"name": GUESTCONFIG_VOLUME, "emptyDir": {}}),
+        ]);
+        self.app.extend([
+            json!({"name": CONFIGMETA_VOLUME, "mountPath": CONFIGMETA_MOUNT, "readOnly": true}),
+            json!({"name": GUESTCONFIG_VOLUME, "mountPath": GUESTCONFIG_DIR}),
+        ]);
+        self.init.extend([
+            json!({"name": CONFIGMETA_VOLUME, "mountPath": INIT_CONFIGMETA_MOUNT, "readOnly": true}),
+            json!({"name": GUESTCONFIG_VOLUME, "mountPath": INIT_GUESTCONFIG_MOUNT}),
+        ]);
+    }
+
+    /// The member's volume: whole for the init step, which seeds it; each persisted directory
+    /// from its own sub-folder for the app.
+    fn persisted(&mut self, persisted: &[String]) {
+        if persisted.is_empty() {
+            return;
+        }
+        self.init
+            .push(json!({"name": PERSISTED_CLAIM, "mountPath": INIT_VOLUME_MOUNT}));
+        self.app.extend(persisted.iter().map(|dir| {
+            json!({"name": PERSISTED_CLAIM, "mountPath": dir, "subPath": dir.trim_start_matches('/')})
+        }));
+    }
+
+    /// One volume of the files ConfigMap per file mode, with every key as a file named after
+    /// it, and a mount per file. Nothing here lists members, so adding a member leaves the pod
+    /// template alone; a member's own file is found through its pod name (`subPathExpr`).
+    fn config_files(&mut self, configmap: &str, files: &[ConfigFile]) {
+        let mut modes: Vec<Option<u32>> = files.iter().map(|f| f.mode).collect();
+        modes.sort_unstable();
+        modes.dedup();
+        self.volumes.extend(modes.into_iter().map(|mode| {
+            let source = with_fields(
+                json!({"name": configmap}),
+                [("defaultMode", mode.map(|m| json!(m)))],
+            );
+            json!({"name": names::files_volume(mode), "configMap": source})
+        }));
+        self.app.extend(files.iter().map(file_mount));
+    }
+
+    /// systemd's in-memory folders, and the host's cgroups unless the nodes run systemd natively.
+    fn systemd(&mut self, native: bool) {
+        for (name, path) in SYSTEMD_TMPFS {
+            self.volumes.push(json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": SYSTEMD_TMPFS_LIMIT}}));
+            self.app.push(json!({"name": name, "mountPath": path}));
+        }
+        if !native {
+            self.volumes.push(json!({"name": CGROUP_VOLUME, "hostPath": {"path": "/sys/fs/cgroup", "type": "Directory"}}));
+            self.app.push(
+                json!({"name": CGROUP_VOLUME, "mountPath": "/sys/fs/cgroup", "readOnly": true}),
+            );
+        }
+    }
+
+    fn shared_memory(&mut self, size: &Quantity) {
+        self.volumes.push(json!({"name": SHARED_MEMORY_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": size.text}}));
+        self.app
+            .push(json!({"name": SHARED_MEMORY_VOLUME, "mountPath": "/dev/shm"}));
+    }
+
+    fn secret(&mut self, secret: &Secret) {
+        let name = names::secret_volume(&secret.name);
+        let source = with_fields(
+            json!({"secretName": secret.name}),
+            [("defaultMode", secret.default_mode.map(|m| json!(m)))],
+        );
+        self.volumes.push(json!({"name": name, "secret": source}));
+        self.app.push(
+            json!({"name": name, "mountPath": secret.mount_path, "readOnly": secret.read_only}),
+        );
+    }
+
+    fn projections(&mut self, projections: &[VolumeProjection]) {
+        for (i, projection) in projections.iter().enumerate() {
+            let name = names::projected_volume(i);
+            self.volumes.push(json!({"name": name, "persistentVolumeClaim": {"claimName": projection.claim, "readOnly": projection.read_only}}));
+            self.app.push(json!({"name": name, "mountPath": projection.mount_path, "readOnly": projection.read_only}));
+        }
+    }
+}
+
+/// A config file's mount: its key of the files ConfigMap, or the member's own copy of it.
+fn file_mount(file: &ConfigFile) -> Value {
+    let (field, path) = match &file.content {
+        Content::Shared(_) => ("subPath", file.key.clone()),
+        Content::PerMember(_) => (
+            "subPathExpr",
+            names::member_key(&format!("$({POD_NAME_ENV})"), &file.key),
+        ),
+    };
+    with_fields(
+        json!({"name": names::files_volume(file.mode), "mountPath": file.target, "readOnly": true}),
+        [(field, Some(json!(path)))],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Cardinality, ConfigPackage, Events};
+    use crate::source::{FileId, Origin, Span};
+
+    fn role(package: Option<ConfigPackage>, dirs: &[&str]) -> AppRole {
+        AppRole {
+            id: "r".into(),
+            cardinality: Cardinality {
+                minimum: 1,
+                open: false,
+            },
+            image: "img".into(),
+            config_package: package,
+            persist_dirs: dirs.iter().map(|d| d.to_string()).collect(),
+            events: Events::ALL,
+            min_resources: Default::default(),
+            min_storage: None,
+            ephemeral_mode_supported: false,
+            stdin: false,
+            tty: false,
+            services: vec![],
+            container: Default::default(),
+            sync_wave: None,
+            origin: Origin {
+                file: FileId(0),
+                span: Span::default(),
+            },
+        }
+    }
+
+    #[test]
+    fn persisted_dirs_follow_kubedirector_defaults_and_fold_nested_ones() {
+        let new_layout = Some(ConfigPackage {
+            url: "file:///x.tgz".into(),
+            new_layout: true,
+        });
+        assert_eq!(
+            persisted_dirs(&role(
+                new_layout,
+                &["/var/lib/cassandra", "/etc/cassandra", "/data"]
+            )),
+            [
+                "/data",
+                "/etc",
+                "/opt/guestconfig",
+                "/usr/local/bin",
+                "/usr/local/lib",
+                "/var/lib/cassandra",
+                "/var/log/guestconfig"
+            ]
+        );
+        let legacy = Some(ConfigPackage {
+            url: "file:///x.tgz".into(),
+            new_layout: false,
+        });
+        assert_eq!(
+            persisted_dirs(&role(legacy, &["/usr/lib/spark", "/home"])),
+            ["/etc", "/home", "/opt", "/usr"]
+        );
+        assert_eq!(
+            persisted_dirs(&role(None, &["/var/lib/kafka"])),
+            ["/etc", "/var/lib/kafka"]
+        );
+    }
+}
