@@ -88,6 +88,31 @@ pub fn unknown_field(key: &str, field: &str, known: &[&str], at: Origin) -> Diag
     }
 }
 
+/// An unknown field where KubeDirector's CRD keeps unknown fields; `parent` is the pointer to
+/// the object that holds it.
+pub fn preserved_unknown_field(key: &str, parent: &str, known: &[&str], at: Origin) -> Diagnostic {
+    let diagnostic = Diagnostic::warning(format!(
+        "unknown field `{key}` in {}: ignored (KubeDirector's CRD keeps unknown fields here for old apps, and KubeDirector ignores them too)",
+        field_name(parent)
+    ))
+    .at(at)
+    .label("not a field of this object");
+    match did_you_mean(key, known.iter().copied()) {
+        Some(suggestion) => diagnostic.help(format!(
+            "{suggestion} As written, it sets nothing, in KubeDirector as here"
+        )),
+        None => diagnostic.help(
+            "KubeDirector will stop keeping such fields; put what they say into the app's labels or annotations",
+        ),
+    }
+}
+
+/// A required field written as `null`, which the API server prunes as if it were absent.
+pub fn missing_field_written_null(missing: Diagnostic) -> Diagnostic {
+    missing
+        .help("it is written without a value (null), which Kubernetes drops as if it were absent")
+}
+
 pub fn missing_field(field: &str, name: &str, at: Origin) -> Diagnostic {
     Diagnostic::error(format!("{field} is missing the required field `{name}`")).at(at)
 }

@@ -12,6 +12,7 @@
 mod app;
 mod cluster;
 mod diags;
+mod prune;
 pub mod schema;
 mod settings;
 
@@ -275,14 +276,21 @@ fn named_app(document: &Document, known: &[AppKey]) -> Option<AppKey> {
         .find(|key| known.contains(key))
 }
 
-/// Schema check, then decoding into the raw mirror.
+/// Pruning as the API server prunes (apps and clusters), the schema check, then decoding into
+/// the raw mirror.
 fn decode<T: DeserializeOwned>(
     kind: SchemaKind,
     document: &Document,
     diagnostics: &mut Diagnostics,
 ) -> Option<T> {
-    let value = document.root.to_json();
-    if !schema::check(kind, document, &value, diagnostics) {
+    let (value, pruned) = match kind {
+        SchemaKind::App | SchemaKind::Cluster => {
+            let admitted = prune::admit(kind, document, diagnostics);
+            (admitted.value, admitted.pruned)
+        }
+        SchemaKind::Settings => (document.root.to_json(), BTreeSet::new()),
+    };
+    if !schema::check(kind, document, &value, &pruned, diagnostics) {
         return None;
     }
     match serde_json::from_value(value) {

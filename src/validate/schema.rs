@@ -4,6 +4,7 @@
 //! checked on load. A schema error carries a JSON pointer into the document; it is mapped back
 //! to the line it came from, and an unknown field points at its key, with a suggestion.
 
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use jsonschema::error::ValidationErrorKind;
@@ -56,6 +57,12 @@ impl SchemaKind {
             SchemaKind::Cluster => include_str!("../../schemas/cluster.schema.json"),
             SchemaKind::Settings => include_str!("../../schemas/settings.schema.json"),
         }
+    }
+
+    /// The schema as shipped, parsed (its references unresolved), for the walk that prunes
+    /// documents before they are checked.
+    pub(super) fn document(self) -> &'static serde_json::Value {
+        &self.compiled().schema
     }
 
     /// The schema, compiled on first use and kept for the run.
@@ -218,11 +225,13 @@ fn more_values_than(value: &serde_json::Value, limit: usize) -> bool {
     false
 }
 
-/// Checks one document; returns false when it broke the schema (errors pushed).
+/// Checks one document; returns false when it broke the schema (errors pushed). `pruned` holds
+/// the pointers of the fields whose null was pruned from `value`.
 pub fn check(
     kind: SchemaKind,
     document: &Document,
     value: &serde_json::Value,
+    pruned: &BTreeSet<String>,
     diagnostics: &mut Diagnostics,
 ) -> bool {
     let compiled = kind.compiled();
@@ -230,7 +239,7 @@ pub fn check(
         let Err(error) = compiled.validator.validate(value) else {
             return true;
         };
-        let first = describe(compiled, document, &error);
+        let first = describe(compiled, document, pruned, &error);
         diagnostics.push(diags::only_first_schema_error(
             first,
             MAX_VALUES_FOR_EVERY_ERROR,
@@ -240,7 +249,7 @@ pub fn check(
     let mut valid = true;
     for error in compiled.validator.iter_errors(value) {
         valid = false;
-        diagnostics.push(describe(compiled, document, &error));
+        diagnostics.push(describe(compiled, document, pruned, &error));
     }
     valid
 }
@@ -249,6 +258,7 @@ pub fn check(
 fn describe(
     compiled: &Compiled,
     document: &Document,
+    pruned: &BTreeSet<String>,
     error: &jsonschema::ValidationError<'_>,
 ) -> Diagnostic {
     let pointer = error.instance_path().as_str();
@@ -262,7 +272,13 @@ fn describe(
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
-            diags::missing_field(&field, name, document.key_origin(pointer))
+            let written_null = format!("{pointer}/{}", pointer_escape(name));
+            if pruned.contains(&written_null) {
+                let at = document.key_origin(&written_null);
+                diags::missing_field_written_null(diags::missing_field(&field, name, at))
+            } else {
+                diags::missing_field(&field, name, document.key_origin(pointer))
+            }
         }
         kind => match checked_pattern(kind) {
             Some(pattern) => {

@@ -1,0 +1,102 @@
+//! What KubeDirector accepts, kdrender accepts: `tests/fixtures/accepts` holds an app and a
+//! cluster written the way real KubeDirector files are (JSON apps with fields from before its v1
+//! CRDs, YAML clusters with their optional lists commented out), and each test states what
+//! KubeDirector does with one of their features as the expected value. The refusals that remain
+//! are corpus cases (`tests/corpus/`).
+
+// A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// The fixture, rendered: its objects and its report (warnings only: it must render).
+fn rendered() -> (Vec<Value>, String) {
+    let fixture = project_root().join("tests/fixtures/accepts");
+    let run = run(&["render", "."], &fixture);
+    let stderr = run.stderr.clone();
+    assert!(!stderr.contains("error:"), "{stderr}");
+    (documents(&run.ok()), stderr)
+}
+
+fn pod_spec<'a>(docs: &'a [Value], statefulset: &str) -> &'a Value {
+    &object(docs, "StatefulSet", statefulset)["spec"]["template"]["spec"]
+}
+
+/// The summary lines of the report's warnings.
+fn warnings(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|line| line.starts_with("warning: "))
+        .collect()
+}
+
+#[test]
+fn fields_left_empty_or_null_mean_absent_as_the_api_server_prunes_them() {
+    let (docs, _) = rendered();
+    // `storage:` with its size commented out: a role without storage, so no claim and nothing
+    // seeded (KubeDirector: a nil Storage pointer).
+    let gateway = object(&docs, "StatefulSet", "serving-small-gateway");
+    assert!(gateway["spec"].get("volumeClaimTemplates").is_none());
+    // `env:` with its items commented out: no variables of the cluster's.
+    let env = pod_spec(&docs, "serving-small-gateway")["containers"][0]["env"]
+        .as_array()
+        .unwrap();
+    assert!(!env.iter().any(|e| e["name"] == "LOG_LEVEL"), "{env:?}");
+    // A label whose value is null is pruned; the others stay.
+    let labels = &gateway["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(labels["team"], "ml");
+    assert!(labels.get("cost-center").is_none(), "{labels}");
+    // `storageClassName:` empty: the cluster's default class, as if it were not written.
+    let worker = object(&docs, "StatefulSet", "serving-small-worker");
+    let claim = &worker["spec"]["volumeClaimTemplates"][0]["spec"];
+    assert_eq!(claim["resources"]["requests"]["storage"], "50Gi");
+    assert!(claim.get("storageClassName").is_none(), "{claim}");
+}
+
+#[test]
+fn null_setup_package_still_means_none_and_null_service_parts_mean_absent() {
+    let (docs, _) = rendered();
+    // `configPackage: null` on the worker: no setup package, although the app has a default.
+    let worker = &pod_spec(&docs, "serving-small-worker")["containers"][0];
+    assert!(worker.get("lifecycle").is_none(), "{worker}");
+    let gateway = &pod_spec(&docs, "serving-small-gateway")["containers"][0];
+    assert!(gateway.get("lifecycle").is_some(), "{gateway}");
+    // A service with `label: null` and `endpoint: null` is metadata only: no port, no name.
+    let configmeta = object(&docs, "ConfigMap", "serving-small-configmeta");
+    let shared: Value =
+        serde_json::from_str(configmeta["data"]["configmeta.json"].as_str().unwrap()).unwrap();
+    let metrics = &shared["nodegroups"]["1"]["roles"]["worker"]["services"]["metrics"];
+    assert_eq!(metrics["name"], "", "{metrics}");
+    assert!(
+        metrics["endpoints"].as_array().unwrap().is_empty(),
+        "{metrics}"
+    );
+    assert_eq!(
+        shared["nodegroups"]["1"]["config_metadata"],
+        serde_json::json!({})
+    );
+}
+
+#[test]
+fn unknown_fields_the_app_crd_keeps_are_warnings_that_name_field_and_line() {
+    let (_, stderr) = rendered();
+    let warnings = warnings(&stderr);
+    for expected in [
+        "warning: apps/model-serving.json:9:3: unknown field `categories` in spec: ignored",
+        "warning: apps/model-serving.json:13:4: unknown field `ML_category` in spec.label: ignored",
+        "warning: apps/model-serving.json:21:52: unknown field `ui_group` in spec.services[0]: ignored",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.starts_with(expected)),
+            "{expected}\n{stderr}"
+        );
+    }
+    // `exported_service` and `logoURL` are fields of KubeDirector's own: no warning.
+    for known in ["exported_service", "logoURL"] {
+        assert!(!warnings.iter().any(|w| w.contains(known)), "{stderr}");
+    }
+}
