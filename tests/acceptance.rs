@@ -100,3 +100,18 @@ fn unknown_fields_the_app_crd_keeps_are_warnings_that_name_field_and_line() {
         assert!(!warnings.iter().any(|w| w.contains(known)), "{stderr}");
     }
 }
+
+#[test]
+fn file_modes_are_integers_as_in_the_crd_and_injections_warn() {
+    let (docs, stderr) = rendered();
+    // `fileMode: 420` is accepted; the injection itself is fetched by a live controller only,
+    // which the report says (and nothing of it is rendered).
+    assert!(
+        warnings(&stderr).iter().any(|w| w.starts_with(
+            "warning: clusters/serving-small.yaml:34:7: role \"gateway\": fileInjections are not rendered"
+        )),
+        "{stderr}"
+    );
+    let stream = serde_json::to_string(&docs).unwrap();
+    assert!(!stream.contains("routes.json"), "{stream}");
+}
