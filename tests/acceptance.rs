@@ -115,3 +115,17 @@ fn file_modes_are_integers_as_in_the_crd_and_injections_warn() {
     let stream = serde_json::to_string(&docs).unwrap();
     assert!(!stream.contains("routes.json"), "{stream}");
 }
+
+#[test]
+fn min_resources_are_met_as_kubedirector_compares_them() {
+    // The app asks the gateway for 2 cores and the worker for 0.5; KubeDirector compares
+    // `Quantity.Value()`, whole units rounded up, so 1500m meets 2 and 100m meets 0.5.
+    let (docs, _) = rendered();
+    for (statefulset, cpu) in [
+        ("serving-small-gateway", "1500m"),
+        ("serving-small-worker", "100m"),
+    ] {
+        let app = &pod_spec(&docs, statefulset)["containers"][0];
+        assert_eq!(app["resources"]["requests"]["cpu"], cpu, "{statefulset}");
+    }
+}

@@ -162,7 +162,7 @@ const CASES: &[Case] = &[
             "    eventList: [configure]\n    minResources: {memory: 4Gi}\n",
         ),
         first: &[Line::Contains(
-            "role \"worker\" requests 2Gi of memory; app \"twotier\" needs at least 4Gi",
+            "role \"worker\" requests no memory, below app \"twotier\"'s minResources of 4Gi",
         )],
         report: &[],
     },

@@ -363,20 +363,30 @@ pub fn request_over_limit(
     .at(at)
 }
 
-/// `asked`: the request (or, without one, the limit) for the resource.
+/// `request`: the role's request for the resource, if it makes one.
 pub fn below_min_resources(
     role: &str,
-    asked: Option<&Quantity>,
+    request: Option<&Quantity>,
     resource: &str,
     app: &str,
     minimum: &Quantity,
     at: Origin,
 ) -> Diagnostic {
-    let asked = asked.map_or("nothing".to_string(), Quantity::to_string);
+    let (asked, help) = match request {
+        Some(request) => (
+            format!("requests {request} of {resource}"),
+            "KubeDirector compares whole units, rounded up: 1500m of cpu meets a minimum of 2, 1 does not",
+        ),
+        None => (
+            format!("requests no {resource}"),
+            "KubeDirector compares requests only: a limit alone does not meet a minimum",
+        ),
+    };
     Diagnostic::error(format!(
-        "role \"{role}\" requests {asked} of {resource}; app \"{app}\" needs at least {minimum}"
+        "role \"{role}\" {asked}, below app \"{app}\"'s minResources of {minimum}"
     ))
     .at(at)
+    .help(help)
 }
 
 pub fn bad_storage_class(role: &str, problem: &NameError, at: Origin) -> Diagnostic {

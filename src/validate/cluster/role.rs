@@ -2,7 +2,7 @@
 //!
 //! Rules, in the order KubeDirector's validator applies them: `members` matches the app's
 //! cardinality (`N` exactly, `N+` at least); requests never exceed the limits and meet the app's
-//! `minResources`; storage is above zero, in a well-named class, and meets `minStorage`; shared
+//! `minResources` (requests only, in whole units, as KubeDirector compares them); storage is above zero, in a well-named class, and meets `minStorage`; shared
 //! memory is above zero; environment variables, labels and annotations are well formed and leave
 //! kdrender's and Argo CD's own alone; mount paths do not collide. What only a live controller
 //! could do (`fileInjections`, `secretKeys`) is a warning.
@@ -56,7 +56,7 @@ impl Context<'_> {
         let requests =
             rules.quantities("resources/requests", &role.resources.requests, diagnostics);
         rules.check_requests_within_limits(&requests, &limits, diagnostics);
-        rules.check_min_resources(&requests, &limits, diagnostics);
+        rules.check_min_resources(&requests, diagnostics);
         rules.check_storage_classes(diagnostics);
         let storage = rules.storage(self.settings, diagnostics);
         rules.check_min_storage(storage.as_ref(), members, diagnostics);
@@ -206,23 +206,25 @@ impl Rules<'_> {
         }
     }
 
-    /// Each of the app's non-zero `minResources` is requested; Kubernetes defaults a missing
-    /// request to the limit.
+    /// Each of the app's non-zero `minResources` is met by a request, compared as KubeDirector's
+    /// webhook compares them: requests only (a missing request counts as zero, whatever the
+    /// limit), in whole units rounded up (`Quantity.Value()`: 1500m of cpu meets a minimum of 2).
     fn check_min_resources(
         &self,
         requests: &BTreeMap<String, Quantity>,
-        limits: &BTreeMap<String, Quantity>,
         diagnostics: &mut Diagnostics,
     ) {
         for (resource, minimum) in &self.app_role.min_resources {
             if minimum.is_zero() {
                 continue;
             }
-            let asked = requests.get(resource).or_else(|| limits.get(resource));
-            if asked.is_none_or(|asked| asked < minimum) {
+            let request = requests.get(resource);
+            if request.is_none_or(|request| request.ceil_units() < minimum.ceil_units()) {
                 let (id, app) = (&self.role.id, &self.app.name);
-                let at = self.at("resources");
-                let diagnostic = diags::below_min_resources(id, asked, resource, app, minimum, at);
+                // The request, or the deepest of `requests` and `resources` that is written.
+                let at = self.at(&format!("resources/requests/{}", pointer_escape(resource)));
+                let diagnostic =
+                    diags::below_min_resources(id, request, resource, app, minimum, at);
                 diagnostics.push(diagnostic);
             }
         }
