@@ -108,7 +108,7 @@ fn file_modes_are_integers_as_in_the_crd_and_injections_warn() {
     // which the report says (and nothing of it is rendered).
     assert!(
         warnings(&stderr).iter().any(|w| w.starts_with(
-            "warning: clusters/serving-small.yaml:34:7: role \"gateway\": fileInjections are not rendered"
+            "warning: clusters/serving-small.yaml:38:7: role \"gateway\": fileInjections are not rendered"
         )),
         "{stderr}"
     );
@@ -127,5 +127,21 @@ fn min_resources_are_met_as_kubedirector_compares_them() {
     ] {
         let app = &pod_spec(&docs, statefulset)["containers"][0];
         assert_eq!(app["resources"]["requests"]["cpu"], cpu, "{statefulset}");
+    }
+}
+
+#[test]
+fn mounts_below_tmp_and_run_are_kept_where_nothing_else_is_mounted() {
+    // KubeDirector refuses a mount only on one of its own; kdrender mounts nothing at these
+    // paths for this app, so they are the role's.
+    let (docs, _) = rendered();
+    for (statefulset, path) in [
+        ("serving-small-gateway", "/tmp/tls"),
+        ("serving-small-worker", "/run/models"),
+    ] {
+        let mounts = pod_spec(&docs, statefulset)["containers"][0]["volumeMounts"]
+            .as_array()
+            .unwrap();
+        assert!(mounts.iter().any(|m| m["mountPath"] == path), "{mounts:?}");
     }
 }

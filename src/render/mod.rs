@@ -34,6 +34,7 @@ use crate::resolve::{RoleTopology, Topology};
 use crate::source::{Origin, SourceMap};
 
 pub use files::TemplateSet;
+pub use volumes::{OwnMount, own_app_mounts};
 
 /// Kubernetes refuses ConfigMaps whose data exceeds 1 MiB.
 pub const MAX_CONFIGMAP_BYTES: usize = 1 << 20;

@@ -15,7 +15,7 @@ use super::names::{
     POD_NAME_ENV, SHARED_MEMORY_VOLUME, SYSTEMD_TMPFS,
 };
 use super::with_fields;
-use crate::model::{AppRole, ClusterRole, Secret, VolumeProjection};
+use crate::model::{App, AppRole, ClusterRole, Secret, Settings, VolumeProjection};
 use crate::quantity::Quantity;
 
 /// KubeDirector's size limit for its in-memory /tmp, /run and /run/lock.
@@ -50,6 +50,52 @@ pub fn persisted_dirs(app_role: &AppRole) -> Vec<String> {
     dirs
 }
 
+/// The directories seeded onto a member's volume: the persisted ones, when the role has storage.
+pub fn seeded_dirs(app_role: &AppRole, cluster_role: &ClusterRole) -> Vec<String> {
+    if cluster_role.storage.is_some() {
+        persisted_dirs(app_role)
+    } else {
+        Vec::new()
+    }
+}
+
+/// A mount kdrender itself gives a role's app container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnMount {
+    pub path: String,
+    pub volume: String,
+}
+
+/// Where kdrender itself mounts something in a role's app container: every mount but the role's
+/// Secret and projected claims, which must not land on one of these. Config files are left
+/// out: they are known only once their templates are placed.
+pub fn own_app_mounts(
+    app: &App,
+    app_role: &AppRole,
+    cluster_role: &ClusterRole,
+    settings: &Settings,
+) -> Vec<OwnMount> {
+    let persisted = seeded_dirs(app_role, cluster_role);
+    let role = RoleVolumes {
+        cluster_role,
+        persisted: &persisted,
+        files: None,
+        systemd: app.systemd_required,
+        native_systemd: settings.native_systemd_support,
+    };
+    let text = |mount: &Value, field: &str| Some(mount.get(field)?.as_str()?.to_string());
+    Mounts::own("", &role)
+        .app
+        .iter()
+        .filter_map(|mount| {
+            Some(OwnMount {
+                path: text(mount, "mountPath")?,
+                volume: text(mount, "name")?,
+            })
+        })
+        .collect()
+}
+
 /// The pod's volumes, and the mounts of its app container and of its init step.
 #[derive(Debug, Default)]
 pub struct Mounts {
@@ -73,6 +119,17 @@ pub struct RoleVolumes<'a> {
 impl Mounts {
     /// Every volume and mount of a role's pod, in the order the pod lists them.
     pub fn of(headless: &str, role: &RoleVolumes<'_>) -> Mounts {
+        let mut mounts = Mounts::own(headless, role);
+        let cluster_role = role.cluster_role;
+        if let Some(secret) = &cluster_role.secret {
+            mounts.secret(secret);
+        }
+        mounts.projections(&cluster_role.volume_projections);
+        mounts
+    }
+
+    /// What kdrender mounts of its own accord: all but the role's Secret and projected claims.
+    fn own(headless: &str, role: &RoleVolumes<'_>) -> Mounts {
         let mut mounts = Mounts::default();
         mounts.configmeta(headless);
         mounts.persisted(role.persisted);
@@ -82,14 +139,9 @@ impl Mounts {
         if role.systemd {
             mounts.systemd(role.native_systemd);
         }
-        let cluster_role = role.cluster_role;
-        if let Some(size) = &cluster_role.shared_memory {
+        if let Some(size) = &role.cluster_role.shared_memory {
             mounts.shared_memory(size);
         }
-        if let Some(secret) = &cluster_role.secret {
-            mounts.secret(secret);
-        }
-        mounts.projections(&cluster_role.volume_projections);
         mounts
     }
 

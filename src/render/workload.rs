@@ -83,11 +83,7 @@ fn pod_spec(workload: &RoleWorkload<'_>) -> Value {
         ..
     } = *workload;
     let app_role = role.app_role;
-    let persisted = if cluster_role.storage.is_some() {
-        volumes::persisted_dirs(app_role)
-    } else {
-        Vec::new()
-    };
+    let persisted = volumes::seeded_dirs(app_role, cluster_role);
     let mounts = Mounts::of(
         &topology.headless,
         &RoleVolumes {

@@ -448,12 +448,34 @@ pub fn secret_keys_not_rendered(role: &str, at: Origin) -> Diagnostic {
     .help("keep the values in a Secret and mount it with the role's `secret` field")
 }
 
-pub fn mount_path_in_use(role: &str, path: &str, reserved: &[&str], at: Origin) -> Diagnostic {
+/// `what` is mounted where kdrender mounts its own `volume`.
+pub fn mount_path_taken(
+    role: &str,
+    what: &str,
+    path: &str,
+    volume: &str,
+    at: Origin,
+) -> Diagnostic {
     Diagnostic::error(format!(
-        "role \"{role}\": mount path {path} is already in use"
+        "role \"{role}\": {what} is mounted at {path}, where kdrender mounts its volume \"{volume}\""
     ))
     .at(at)
-    .help(format!("kdrender itself mounts {}", reserved.join(", ")))
+    .help("Kubernetes refuses two mounts at one path (KubeDirector refuses mounts on its own too); mount it elsewhere, below that path if need be")
+}
+
+/// `what` is mounted where `first` already is.
+pub fn mount_path_repeated(
+    role: &str,
+    what: &str,
+    path: &str,
+    first: &str,
+    at: Origin,
+) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role \"{role}\": {what} is mounted at {path}, where {first} already is"
+    ))
+    .at(at)
+    .help("Kubernetes refuses two mounts at one path")
 }
 
 // --- Settings and the command line ------------------------------------------------------------

@@ -4,7 +4,8 @@
 //! cardinality (`N` exactly, `N+` at least); requests never exceed the limits and meet the app's
 //! `minResources` (requests only, in whole units, as KubeDirector compares them); storage is above zero, in a well-named class, and meets `minStorage`; shared
 //! memory is above zero; environment variables, labels and annotations are well formed and leave
-//! kdrender's and Argo CD's own alone; mount paths do not collide. What only a live controller
+//! kdrender's and Argo CD's own alone; the Secret and projected claims are not mounted on a
+//! mount kdrender renders for the role, nor on each other. What only a live controller
 //! could do (`fileInjections`, `secretKeys`) is a warning.
 
 use std::collections::BTreeMap;
@@ -18,12 +19,10 @@ use crate::model::{
 use crate::names;
 use crate::quantity::Quantity;
 use crate::raw;
+use crate::render::{self, OwnMount};
 use crate::source::Origin;
 
 use super::super::{ARGOCD_INSTANCE_LABEL, check_role_metadata, diags};
-
-/// Mount paths the renderer itself uses in every container.
-const RESERVED_MOUNTS: [&str; 4] = ["/etc/guestconfig", "/etc/kdrender", "/tmp", "/run"];
 
 /// What every role of one cluster is judged against.
 pub struct Context<'c> {
@@ -60,42 +59,67 @@ impl Context<'_> {
         rules.check_storage_classes(diagnostics);
         let storage = rules.storage(self.settings, diagnostics);
         rules.check_min_storage(storage.as_ref(), members, diagnostics);
-        let block_storage = rules.block_storage(self.settings, diagnostics);
-        let shared_memory = rules.shared_memory(diagnostics);
-        rules.check_env(diagnostics);
-        rules.check_tracking_labels(diagnostics);
-        rules.check_metadata(diagnostics);
-        rules.warn_offline_only(diagnostics);
-        rules.check_mount_paths(diagnostics);
-        let origin = rules.at("id");
-        let secret = role.secret.or_else(|| self.default_secret.cloned());
-        Some(ClusterRole {
-            id: role.id,
+        let checked = Checked {
             members,
             limits,
             requests,
             storage,
-            block_storage,
-            env: role.env.into_iter().map(|v| (v.name, v.value)).collect(),
-            pod_labels: role.metadata.pod_labels,
-            pod_annotations: role.metadata.pod_annotations,
-            service_labels: role.metadata.service_labels,
-            service_annotations: role.metadata.service_annotations,
-            affinity: role.affinity,
-            shared_memory,
-            secret: secret.map(self::secret),
-            service_account: role.service_account_name,
-            volume_projections: role
-                .volume_projections
-                .into_iter()
-                .map(|p| VolumeProjection {
-                    claim: p.pvc_name,
-                    mount_path: p.mount_path,
-                    read_only: p.read_only,
-                })
-                .collect(),
-            origin,
-        })
+            block_storage: rules.block_storage(self.settings, diagnostics),
+            shared_memory: rules.shared_memory(diagnostics),
+            origin: rules.at("id"),
+        };
+        rules.check_env(diagnostics);
+        rules.check_tracking_labels(diagnostics);
+        rules.check_metadata(diagnostics);
+        rules.warn_offline_only(diagnostics);
+        let mount_origins = rules.mount_origins(self.default_secret.is_some());
+        let secret = role.secret.clone().or_else(|| self.default_secret.cloned());
+        let cluster_role = assemble(role, secret, checked);
+        let own = render::own_app_mounts(self.app, app_role, &cluster_role, self.settings);
+        check_mount_paths(&cluster_role, &own, &mount_origins, diagnostics);
+        Some(cluster_role)
+    }
+}
+
+/// What a role's rules worked out, for the model.
+struct Checked {
+    members: u32,
+    limits: BTreeMap<String, Quantity>,
+    requests: BTreeMap<String, Quantity>,
+    storage: Option<Storage>,
+    block_storage: Option<BlockStorage>,
+    shared_memory: Option<Quantity>,
+    origin: Origin,
+}
+
+/// The model's role: what the rules worked out, the rest as written, the Secret defaulted.
+fn assemble(role: raw::ClusterRole, secret: Option<raw::Secret>, checked: Checked) -> ClusterRole {
+    ClusterRole {
+        id: role.id,
+        members: checked.members,
+        limits: checked.limits,
+        requests: checked.requests,
+        storage: checked.storage,
+        block_storage: checked.block_storage,
+        env: role.env.into_iter().map(|v| (v.name, v.value)).collect(),
+        pod_labels: role.metadata.pod_labels,
+        pod_annotations: role.metadata.pod_annotations,
+        service_labels: role.metadata.service_labels,
+        service_annotations: role.metadata.service_annotations,
+        affinity: role.affinity,
+        shared_memory: checked.shared_memory,
+        secret: secret.map(self::secret),
+        service_account: role.service_account_name,
+        volume_projections: role
+            .volume_projections
+            .into_iter()
+            .map(|p| VolumeProjection {
+                claim: p.pvc_name,
+                mount_path: p.mount_path,
+                read_only: p.read_only,
+            })
+            .collect(),
+        origin: checked.origin,
     }
 }
 
@@ -106,6 +130,62 @@ fn secret(raw: raw::Secret) -> Secret {
         default_mode: raw.default_mode,
         read_only: raw.read_only,
     }
+}
+
+/// Where the mount paths of a role's Secret and projected claims are written.
+struct MountOrigins {
+    /// The role's own `secret`, or the cluster's `defaultSecret`.
+    secret: Option<Origin>,
+    projections: Vec<Origin>,
+}
+
+/// The role's Secret and projected claims are mounted where nothing else is: not where
+/// kdrender mounts one of its own volumes in this role (`own`, from render's volumes), not
+/// where another of them is. Kubernetes refuses two mounts at one path; KubeDirector refuses a
+/// projection on one of its own mounts, or two at one path.
+fn check_mount_paths(
+    role: &ClusterRole,
+    own: &[OwnMount],
+    origins: &MountOrigins,
+    diagnostics: &mut Diagnostics,
+) {
+    let mut mounts: Vec<(String, &str, Origin)> = Vec::new();
+    if let (Some(secret), Some(at)) = (&role.secret, origins.secret) {
+        mounts.push(("the secret".to_string(), &secret.mount_path, at));
+    }
+    for (j, (projection, at)) in role
+        .volume_projections
+        .iter()
+        .zip(&origins.projections)
+        .enumerate()
+    {
+        let what = format!("volume projection {j} ({})", projection.claim);
+        mounts.push((what, &projection.mount_path, *at));
+    }
+    for (k, (what, path, at)) in mounts.iter().enumerate() {
+        let path = normal_path(path);
+        let repeated = || {
+            mounts
+                .iter()
+                .take(k)
+                .find(|(_, other, _)| normal_path(other) == path)
+        };
+        if let Some(taken) = own.iter().find(|m| normal_path(&m.path) == path) {
+            let volume = &taken.volume;
+            let diagnostic = diags::mount_path_taken(&role.id, what, &taken.path, volume, *at);
+            diagnostics.push(diagnostic);
+        } else if let Some((first, ..)) = repeated() {
+            diagnostics.push(diags::mount_path_repeated(
+                &role.id, what, &path, first, *at,
+            ));
+        }
+    }
+}
+
+/// A mount path as the container sees it: repeated and trailing `/` do not make another place.
+fn normal_path(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').filter(|part| !part.is_empty()).collect();
+    format!("/{}", parts.join("/"))
 }
 
 /// One role of a cluster, the app's role it instantiates, and where it was written.
@@ -380,34 +460,20 @@ impl Rules<'_> {
         }
     }
 
-    /// Volume projections and the secret mount at paths of their own: not where kdrender
-    /// mounts, not `/dev/shm`, not where another of them does.
-    fn check_mount_paths(&self, diagnostics: &mut Diagnostics) {
-        let role = self.role;
-        let mut mounts: Vec<(&str, String)> = Vec::new();
-        for (j, projection) in role.volume_projections.iter().enumerate() {
-            mounts.push((
-                &projection.mount_path,
-                format!("volumeProjections/{j}/mountPath"),
-            ));
-        }
-        if let Some(secret) = &role.secret {
-            mounts.push((&secret.mount_path, "secret/mountPath".to_string()));
-        }
-        for (k, (path, field)) in mounts.iter().enumerate() {
-            let reserved = RESERVED_MOUNTS
-                .iter()
-                .any(|r| path.trim_end_matches('/') == *r || path.starts_with(&format!("{r}/")));
-            let taken = mounts.iter().take(k).any(|(other, _)| other == path);
-            if reserved || taken || *path == "/dev/shm" {
-                let at = self.at(field);
-                diagnostics.push(diags::mount_path_in_use(
-                    &role.id,
-                    path,
-                    &RESERVED_MOUNTS,
-                    at,
-                ));
-            }
+    /// Where the Secret's and the projections' mount paths are written; `default_secret`:
+    /// whether the cluster has a `defaultSecret` for roles without a secret.
+    fn mount_origins(&self, default_secret: bool) -> MountOrigins {
+        let secret = match (&self.role.secret, default_secret) {
+            (Some(_), _) => Some(self.at("secret/mountPath")),
+            (None, true) => Some(self.document.origin("/spec/defaultSecret/mountPath")),
+            (None, false) => None,
+        };
+        let projections = (0..self.role.volume_projections.len())
+            .map(|j| self.at(&format!("volumeProjections/{j}/mountPath")))
+            .collect();
+        MountOrigins {
+            secret,
+            projections,
         }
     }
 }
