@@ -94,6 +94,16 @@ pub struct App {
 }
 
 impl App {
+    /// The value of the `app.kubernetes.io/version` label: the app's version when it is a valid
+    /// label value, else none. KubeDirector takes any version string (and sets no such label);
+    /// a sanitised value would claim a version the app does not have, so the label is left
+    /// off instead (`validate` warns), and `configmeta.json` carries the version as written.
+    pub fn version_label(&self) -> Option<&str> {
+        crate::names::check_label_value(&self.version)
+            .is_ok()
+            .then_some(self.version.as_str())
+    }
+
     pub fn role(&self, id: &str) -> Option<&AppRole> {
         self.roles.iter().find(|r| r.id == id)
     }

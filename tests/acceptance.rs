@@ -26,6 +26,20 @@ fn pod_spec<'a>(docs: &'a [Value], statefulset: &str) -> &'a Value {
     &object(docs, "StatefulSet", statefulset)["spec"]["template"]["spec"]
 }
 
+/// Asserts that one of the report's warnings begins with `expected`.
+fn assert_warned(stderr: &str, expected: &str) {
+    assert!(
+        warnings(stderr).iter().any(|w| w.starts_with(expected)),
+        "{expected}\n{stderr}"
+    );
+}
+
+/// The cluster's shared `configmeta.json`.
+fn shared_configmeta(docs: &[Value]) -> Value {
+    let configmap = object(docs, "ConfigMap", "serving-small-configmeta");
+    serde_json::from_str(configmap["data"]["configmeta.json"].as_str().unwrap()).unwrap()
+}
+
 /// The summary lines of the report's warnings.
 fn warnings(stderr: &str) -> Vec<&str> {
     stderr
@@ -66,9 +80,7 @@ fn null_setup_package_still_means_none_and_null_service_parts_mean_absent() {
     let gateway = &pod_spec(&docs, "serving-small-gateway")["containers"][0];
     assert!(gateway.get("lifecycle").is_some(), "{gateway}");
     // A service with `label: null` and `endpoint: null` is metadata only: no port, no name.
-    let configmeta = object(&docs, "ConfigMap", "serving-small-configmeta");
-    let shared: Value =
-        serde_json::from_str(configmeta["data"]["configmeta.json"].as_str().unwrap()).unwrap();
+    let shared = shared_configmeta(&docs);
     let metrics = &shared["nodegroups"]["1"]["roles"]["worker"]["services"]["metrics"];
     assert_eq!(metrics["name"], "", "{metrics}");
     assert!(
@@ -84,17 +96,14 @@ fn null_setup_package_still_means_none_and_null_service_parts_mean_absent() {
 #[test]
 fn unknown_fields_the_app_crd_keeps_are_warnings_that_name_field_and_line() {
     let (_, stderr) = rendered();
-    let warnings = warnings(&stderr);
     for expected in [
         "warning: apps/model-serving.json:9:3: unknown field `categories` in spec: ignored",
         "warning: apps/model-serving.json:13:4: unknown field `ML_category` in spec.label: ignored",
         "warning: apps/model-serving.json:21:52: unknown field `ui_group` in spec.services[0]: ignored",
     ] {
-        assert!(
-            warnings.iter().any(|w| w.starts_with(expected)),
-            "{expected}\n{stderr}"
-        );
+        assert_warned(&stderr, expected);
     }
+    let warnings = warnings(&stderr);
     // `exported_service` and `logoURL` are fields of KubeDirector's own: no warning.
     for known in ["exported_service", "logoURL"] {
         assert!(!warnings.iter().any(|w| w.contains(known)), "{stderr}");
@@ -106,11 +115,9 @@ fn file_modes_are_integers_as_in_the_crd_and_injections_warn() {
     let (docs, stderr) = rendered();
     // `fileMode: 420` is accepted; the injection itself is fetched by a live controller only,
     // which the report says (and nothing of it is rendered).
-    assert!(
-        warnings(&stderr).iter().any(|w| w.starts_with(
-            "warning: clusters/serving-small.yaml:38:7: role \"gateway\": fileInjections are not rendered"
-        )),
-        "{stderr}"
+    assert_warned(
+        &stderr,
+        "warning: clusters/serving-small.yaml:38:7: role \"gateway\": fileInjections are not rendered",
     );
     let stream = serde_json::to_string(&docs).unwrap();
     assert!(!stream.contains("routes.json"), "{stream}");
@@ -144,4 +151,29 @@ fn mounts_below_tmp_and_run_are_kept_where_nothing_else_is_mounted() {
             .unwrap();
         assert!(mounts.iter().any(|m| m["mountPath"] == path), "{mounts:?}");
     }
+}
+
+#[test]
+fn a_version_that_is_no_label_value_renders_without_the_version_label() {
+    // KubeDirector takes any version string; kdrender leaves the label off rather than label
+    // the objects with a version the app does not have, and says so.
+    let (docs, stderr) = rendered();
+    assert_warned(
+        &stderr,
+        "warning: apps/model-serving.json:16:14: the objects carry no app.kubernetes.io/version label",
+    );
+    for doc in &docs {
+        let labels = &doc["metadata"]["labels"];
+        assert!(labels.get("app.kubernetes.io/version").is_none(), "{doc}");
+        assert_eq!(labels["app.kubernetes.io/name"], "model-serving", "{doc}");
+    }
+    let gateway = object(&docs, "StatefulSet", "serving-small-gateway");
+    let pod_labels = &gateway["spec"]["template"]["metadata"]["labels"];
+    assert!(pod_labels.get("app.kubernetes.io/version").is_none());
+    // configmeta.json carries the version as written.
+    let shared = shared_configmeta(&docs);
+    assert_eq!(
+        shared["nodegroups"]["1"]["catalog_entry_version"],
+        "3.2 (CUDA 12)"
+    );
 }

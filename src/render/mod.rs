@@ -123,7 +123,9 @@ impl Meta<'_> {
         let topology = self.topology;
         let mut labels = Map::new();
         labels.insert(names::NAME_LABEL.into(), json!(topology.app.name));
-        labels.insert(names::VERSION_LABEL.into(), json!(topology.app.version));
+        if let Some(version) = topology.app.version_label() {
+            labels.insert(names::VERSION_LABEL.into(), json!(version));
+        }
         labels.insert(names::MANAGED_BY_LABEL.into(), json!("kdrender"));
         labels.insert(names::APP_LABEL.into(), json!(topology.app.name));
         labels.insert(names::CLUSTER_LABEL.into(), json!(topology.cluster.name));

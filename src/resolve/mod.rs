@@ -25,7 +25,6 @@ pub const MAX_STATEFULSET_NAME: usize = 52;
 /// The labels every object carries that resolve checks: they come from names in the inputs.
 const KDCLUSTER_LABEL: &str = "kubedirector.hpe.com/kdcluster";
 const KDAPP_LABEL: &str = "kubedirector.hpe.com/kdapp";
-const VERSION_LABEL: &str = "app.kubernetes.io/version";
 
 /// Most clusters one run renders. Every cluster costs a few kilobytes of output even without
 /// members, so a few megabytes of tiny cluster documents must not fan out into gigabytes.
@@ -209,13 +208,12 @@ fn check_service_name(cluster: &Cluster, headless: &str, diagnostics: &mut Diagn
     }
 }
 
-/// The labels every object carries, from the cluster's and the app's names and the app's
-/// version, are valid label values.
+/// The labels every object carries, from the cluster's and the app's names, are valid label
+/// values. (The app's version labels objects only when it is one: `App::version_label`.)
 fn check_labels(cluster: &Cluster, app: &App, diagnostics: &mut Diagnostics) {
     for (label, value, at) in [
         (KDCLUSTER_LABEL, cluster.name.as_str(), cluster.origin),
         (KDAPP_LABEL, app.name.as_str(), app.origin),
-        (VERSION_LABEL, app.version.as_str(), app.origin),
     ] {
         if let Err(problem) = names::check_label_value(value) {
             diagnostics.push(diags::bad_label(label, &problem, at));

@@ -52,7 +52,7 @@ pub fn validate(
     if diagnostics.error_count() > errors_before {
         return None;
     }
-    Some(App {
+    let app = App {
         name: raw.metadata.name,
         source,
         origin: document.origin("/metadata/name"),
@@ -72,7 +72,18 @@ pub fn validate(
         config_meta: spec.config.config_meta,
         capabilities: spec.capabilities,
         systemd_required: spec.systemd_required,
-    })
+    };
+    warn_unlabelled_version(document, &app, diagnostics);
+    Some(app)
+}
+
+/// A version that is not a label value labels nothing (the test `App::version_label` makes);
+/// the report says so.
+fn warn_unlabelled_version(document: &Document, app: &App, diagnostics: &mut Diagnostics) {
+    if let Err(problem) = names::check_label_value(&app.version) {
+        let at = document.origin("/spec/version");
+        diagnostics.push(diags::version_not_a_label(&problem, at));
+    }
 }
 
 /// Role ids, service ids, selected roles and `roleServices` entries are each unique, and no two

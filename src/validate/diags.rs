@@ -10,6 +10,7 @@ use crate::diag::{Diagnostic, did_you_mean};
 use crate::model::Cardinality;
 use crate::names::NameError;
 use crate::quantity::{Quantity, QuantityError};
+use crate::render::names::VERSION_LABEL;
 use crate::source::Origin;
 
 use super::schema::field_name;
@@ -214,6 +215,15 @@ pub fn tty_without_stdin(role: &str, at: Origin) -> Diagnostic {
 /// An app's minimum (`minResources`, `minStorage`) that is not a quantity.
 pub fn bad_minimum(problem: &QuantityError, at: Origin) -> Diagnostic {
     Diagnostic::error(problem.to_string()).at(at)
+}
+
+/// The app's version is not a label value, so objects carry no version label.
+pub fn version_not_a_label(problem: &NameError, at: Origin) -> Diagnostic {
+    Diagnostic::warning(format!(
+        "the objects carry no {VERSION_LABEL} label: {problem}"
+    ))
+    .at(at)
+    .help("KubeDirector accepts any version (and sets no such label); a rewritten value would name a version the app does not have, so the label is left off, and configmeta.json carries the version as written")
 }
 
 pub fn cardinality_above_cap(cardinality: &str, cap: u32, at: Origin) -> Diagnostic {
