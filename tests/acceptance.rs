@@ -99,7 +99,7 @@ fn unknown_fields_the_app_crd_keeps_are_warnings_that_name_field_and_line() {
     for expected in [
         "warning: apps/model-serving.json:9:3: unknown field `categories` in spec: ignored",
         "warning: apps/model-serving.json:13:4: unknown field `ML_category` in spec.label: ignored",
-        "warning: apps/model-serving.json:21:52: unknown field `ui_group` in spec.services[0]: ignored",
+        "warning: apps/model-serving.json:22:52: unknown field `ui_group` in spec.services[0]: ignored",
     ] {
         assert_warned(&stderr, expected);
     }
@@ -175,5 +175,17 @@ fn a_version_that_is_no_label_value_renders_without_the_version_label() {
     assert_eq!(
         shared["nodegroups"]["1"]["catalog_entry_version"],
         "3.2 (CUDA 12)"
+    );
+}
+
+#[test]
+fn capabilities_are_any_names_the_crd_takes_and_pass_through_as_written() {
+    // KubeDirector's CRD takes any non-empty capability name and copies it into the container;
+    // container runtimes upper-case it.
+    let (docs, _) = rendered();
+    let gateway = &pod_spec(&docs, "serving-small-gateway")["containers"][0];
+    assert_eq!(
+        gateway["securityContext"]["capabilities"]["add"],
+        serde_json::json!(["sys_nice"])
     );
 }

@@ -110,7 +110,7 @@ impl Compiled {
 /// them with these functions, because compiling regular expressions was most of the cost of
 /// compiling the schemas, which every small render pays.
 type Check = fn(&str) -> bool;
-const PATTERNS: [(&str, &str, Check); 11] = [
+const PATTERNS: [(&str, &str, Check); 10] = [
     ("^/", "kdrender-absolute", |s| s.starts_with('/')),
     ("^/.*[^/]$", "kdrender-directory", check_directory),
     (
@@ -131,9 +131,6 @@ const PATTERNS: [(&str, &str, Check); 11] = [
     ("^[0-9]+\\+?$", "kdrender-cardinality", |s| {
         let digits = s.strip_suffix('+').unwrap_or(s);
         !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-    }),
-    ("^[A-Z_]+$", "kdrender-capability", |s| {
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
     }),
     ("^https?://", "kdrender-http-url", |s| {
         s.starts_with("http://") || s.starts_with("https://")
