@@ -46,10 +46,16 @@ fn the_kubedirector_catalog_renders_valid_objects() {
 #[test]
 #[ignore = "needs KDRENDER_KUBERNETES_VALIDATE: kubernetes-validate (PyPI); run .ci/run"]
 fn the_examples_and_fixtures_render_valid_objects() {
-    let mut streams = vec![(
-        "compat".to_string(),
-        render(&project_root().join("tests/fixtures/compat")),
-    )];
+    let mut streams = vec![
+        (
+            "compat".to_string(),
+            render(&project_root().join("tests/fixtures/compat")),
+        ),
+        (
+            "accepts".to_string(),
+            render(&project_root().join("tests/fixtures/accepts")),
+        ),
+    ];
     for example in examples() {
         streams.push((file_name(&example), render(&example)));
     }
