@@ -135,7 +135,14 @@ fn adopted_role(
         }
         return None;
     }
-    let by_ordinal = ordinals(role, &pointer, place, diagnostics)?;
+    let Some(by_ordinal) = ordinals(role, &pointer, place, diagnostics) else {
+        // Every reason is reported: the members are checked even when they do not fit.
+        for (i, member) in role.members.iter().enumerate() {
+            let at = format!("{pointer}/members/{i}");
+            check_member(member, &at, last_node_id, place, diagnostics);
+        }
+        return None;
+    };
     let members: Vec<Value> = by_ordinal
         .into_iter()
         .map(|(i, member)| {
