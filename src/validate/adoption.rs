@@ -122,7 +122,7 @@ fn adoption(
     let roles: Vec<AdoptedRole> = (spec.roles.into_iter().enumerate())
         .map(|(i, role)| adopted_role(role, i, document, diagnostics))
         .collect();
-    check_node_ids(&roles, spec.last_node_id, document, diagnostics);
+    check_node_ids(&roles, spec.last_node_id, diagnostics);
     let service_type = service_type(&spec.service_type, cluster, diagnostics);
     if diagnostics.error_count() > errors_before {
         return None;
@@ -196,16 +196,11 @@ fn check_service_name(
 }
 
 /// Node ids are unique, and none is above `lastNodeID`, which members added later count on from.
-fn check_node_ids(
-    roles: &[AdoptedRole],
-    last_node_id: u32,
-    document: &Document,
-    diagnostics: &mut Diagnostics,
-) {
+fn check_node_ids(roles: &[AdoptedRole], last_node_id: u32, diagnostics: &mut Diagnostics) {
     let mut seen: BTreeMap<u32, &AdoptedMember> = BTreeMap::new();
     for member in roles.iter().flat_map(|role| &role.members) {
         if member.node_id > last_node_id {
-            let at = document.origin("/spec/lastNodeID");
+            let at = member.origin;
             diagnostics.push(diags::node_id_above_last(member.node_id, last_node_id, at));
         }
         if seen.insert(member.node_id, member).is_some() {
