@@ -47,8 +47,11 @@ fn migrated_repo(adopted: bool) -> tempfile::TempDir {
     repo
 }
 
-/// `(pod, pvc, service, nodeID)` of every member the export shows, by role.
-fn exported_members(export: &Value) -> Vec<(String, String, Vec<(String, Value, Value, u64)>)> {
+/// A member as the export shows it: `(pod, pvc, service, nodeID)`.
+type ExportedMember = (String, Value, Value, u64);
+
+/// Every member the export shows, by role: `(role, statefulSet, members)`.
+fn exported_members(export: &Value) -> Vec<(String, String, Vec<ExportedMember>)> {
     export["status"]["roles"]
         .as_array()
         .unwrap()
