@@ -579,3 +579,23 @@ fn a_new_cluster_counts_node_ids_one_to_n_in_app_order() {
         serde_json::json!(["4", "5", "6"])
     );
 }
+
+#[test]
+#[ignore = "needs KDRENDER_KUBERNETES_VALIDATE: kubernetes-validate (PyPI); run .ci/run"]
+fn adopted_long_and_digit_first_names_pass_the_kubernetes_schemas() {
+    let adopted = migrated_repo(true);
+    let long = two_role_repo();
+    let long_name = format!("analytics-{}", "x".repeat(40));
+    write(
+        long.path(),
+        "cluster.yaml",
+        &two_role_cluster_named(&long_name),
+    );
+    let digit = two_role_repo();
+    write(digit.path(), "cluster.yaml", &two_role_cluster_named("1st"));
+    assert_valid(&[
+        ("adopted".to_string(), render(adopted.path())),
+        ("long".to_string(), render(long.path())),
+        ("digit".to_string(), render(digit.path())),
+    ]);
+}
