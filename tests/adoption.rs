@@ -143,8 +143,17 @@ fn rendering_with_the_adoption_keeps_kubedirectors_names_volumes_and_ids() {
     let headless = object(&docs, "Service", "kdhs-8x2fq");
     assert_eq!(headless["spec"]["clusterIP"], "None");
     let meta = configmeta(&docs);
+    let uid = export["metadata"]["uid"].as_str().unwrap();
+    assert_eq!(
+        meta["cluster"]["id"], uid,
+        "the cluster id is KubeDirector's"
+    );
     for (role, statefulset_name, members) in exported_members(&export) {
         let statefulset = object(&docs, "StatefulSet", &statefulset_name);
+        assert_eq!(
+            statefulset["metadata"]["annotations"]["kdrender.dev/adopted-from"],
+            format!("KubeDirectorCluster/{uid}")
+        );
         assert_eq!(statefulset["spec"]["serviceName"], "kdhs-8x2fq");
         assert_eq!(statefulset["spec"]["replicas"], members.len());
         let templates: Vec<&str> = statefulset["spec"]["volumeClaimTemplates"]
