@@ -29,7 +29,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Cli {
     Cli::parse_from(args)
 }
 
-/// Runs the command the arguments name. `stdin` is read only by `fn`.
+/// Runs the command the arguments name. `stdin` is read only by `fn` and `adopt -`.
 pub fn run(cli: Cli, env: &Environment, stdin: &mut dyn Read) -> Outcome {
     match cli.command {
         Command::Render(args) => render(&args, env),
@@ -40,6 +40,7 @@ pub fn run(cli: Cli, env: &Environment, stdin: &mut dyn Read) -> Outcome {
         Command::Schema { kind } => commands::schema::run(&kind),
         Command::Diff(args) => commands::diff::run(&args.options(env), env),
         Command::Fn => commands::function::run(stdin, env),
+        Command::Adopt { export } => commands::adopt::run(&export, stdin),
         Command::Argocd { command } => match command {
             ArgocdCommand::Generate { path } => commands::argocd::generate(&path, env),
             ArgocdCommand::Parameters => commands::argocd::parameters(),
@@ -89,6 +90,12 @@ pub enum Command {
     /// Run as a KRM function: read a ResourceList on stdin, write it back with the rendered
     /// objects added (for kustomize and kpt). Also what `kdrender-fn` (a link to kdrender) does.
     Fn,
+    /// Print an Adoption for each cluster of a live KubeDirector's export (`kubectl get
+    /// kubedirectorcluster NAME -o yaml`): the names and node ids to keep when moving it over.
+    Adopt {
+        /// The export: a file, or - for stdin.
+        export: PathBuf,
+    },
     /// Argo CD config-management plugin commands (see plugin.yaml).
     Argocd {
         #[command(subcommand)]

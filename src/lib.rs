@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod adopt;
 pub mod argocd;
 pub mod cli;
 pub mod commands;

@@ -3,8 +3,8 @@
 //! Every `.yaml`, `.yml` and `.json` file below the rendered folder is an input, except inside
 //! folders whose names begin with a dot. A file that does not parse is an error, never skipped:
 //! a cluster whose file silently dropped out would be pruned from the live system. Documents are
-//! sorted into apps, clusters and the settings file by their `kind`; other documents are noted
-//! and left alone. Catalog folders named by the settings contribute apps only.
+//! sorted into apps, clusters, adoptions and the settings file by their `kind`; other documents
+//! are noted and left alone. Catalog folders named by the settings contribute apps only.
 //!
 //! Nothing outside the repository root is read, nor anything inside a dot-folder (`.git`): a
 //! symlink that leads there is an error, wherever it is met ([`Reader`] judges every path).
@@ -24,6 +24,8 @@ pub const SETTINGS_FILE: &str = "kdrender.yaml";
 pub const APP_KIND: &str = "KubeDirectorApp";
 pub const CLUSTER_KIND: &str = "KubeDirectorCluster";
 pub const SETTINGS_KIND: &str = "RenderSettings";
+/// kdrender's record of a cluster adopted from a live KubeDirector (`kdrender adopt`).
+pub const ADOPTION_KIND: &str = "Adoption";
 
 /// Bounds on what one run reads, sized together so that the worst input they let through stays
 /// well under 1 GiB of memory (README, "What kdrender refuses").
@@ -96,6 +98,8 @@ pub struct Inputs {
     pub apps: Vec<Document>,
     pub clusters: Vec<Document>,
     pub settings: Option<Document>,
+    /// `Adoption` documents: names and node ids pinned to a live KubeDirector's.
+    pub adoptions: Vec<Document>,
     /// Documents that are not inputs, with a note on what they are.
     pub others: Vec<(Origin, String)>,
 }
@@ -599,15 +603,16 @@ fn classify(
         }
         return;
     }
-    let is_settings_kind = kind.as_deref() == Some(SETTINGS_KIND)
-        && document
-            .root
-            .get("apiVersion")
-            .and_then(Node::as_str)
-            .is_some_and(|v| v.starts_with("kdrender.dev/"));
+    let ours = document
+        .root
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .is_some_and(|v| v.starts_with("kdrender.dev/"));
+    let is_settings_kind = ours && kind.as_deref() == Some(SETTINGS_KIND);
     match kind.as_deref() {
         Some(APP_KIND) => inputs.apps.push(document),
         Some(CLUSTER_KIND) => inputs.clusters.push(document),
+        Some(ADOPTION_KIND) if ours => inputs.adoptions.push(document),
         _ if is_settings_kind => settings(inputs, document, is_settings_file, diagnostics),
         _ if is_settings_file => diagnostics.push(
             Diagnostic::error(format!(

@@ -286,6 +286,8 @@ pub struct Model {
     pub settings: Settings,
     pub apps: BTreeMap<AppKey, App>,
     pub clusters: Vec<Cluster>,
+    /// The `Adoption` documents, by the namespace and name of the cluster each belongs to.
+    pub adoptions: BTreeMap<(String, String), Adoption>,
 }
 
 impl Model {
@@ -293,4 +295,64 @@ impl Model {
     pub fn app_of(&self, cluster: &Cluster) -> Option<&App> {
         self.apps.get(&cluster.app_key)
     }
+}
+
+/// An `Adoption` (`kdrender.dev/v1alpha1`, written by `kdrender adopt`): the names and node ids a
+/// live KubeDirector gave a cluster, which its rendering keeps, so that the new StatefulSets take
+/// over the running pods and bind their volumes again.
+#[derive(Clone, Debug)]
+pub struct Adoption {
+    /// The cluster it belongs to (its `metadata.name`).
+    pub cluster: String,
+    /// The namespace the cluster ran in.
+    pub namespace: String,
+    /// KubeDirector's cluster id (the object's UID), `cluster.id` in configmeta.json.
+    pub id: String,
+    /// The headless Service (`status.clusterService`).
+    pub cluster_service: String,
+    /// The type KubeDirector gave the member Services; `None` when the cluster document names
+    /// a type of its own, which wins.
+    pub service_type: Option<ServiceType>,
+    /// KubeDirector's naming scheme, which names the Services of members added later.
+    pub naming_scheme: NamingScheme,
+    /// The highest node id KubeDirector handed out; members added later count on from it.
+    pub last_node_id: u32,
+    pub roles: Vec<AdoptedRole>,
+    pub origin: Origin,
+}
+
+impl Adoption {
+    pub fn role(&self, id: &str) -> Option<&AdoptedRole> {
+        self.roles.iter().find(|r| r.id == id)
+    }
+}
+
+/// KubeDirector's `namingScheme`: `UID` names a member's Service `s-<pod>`, `CrNameRole` after
+/// the pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamingScheme {
+    Uid,
+    CrNameRole,
+}
+
+/// A role as KubeDirector ran it.
+#[derive(Clone, Debug)]
+pub struct AdoptedRole {
+    pub id: String,
+    /// The StatefulSet, whose name names the pods and, through the claim templates, their volumes.
+    pub statefulset: String,
+    /// The members by ordinal (pods `<statefulset>-0`, `-1`, … in this order).
+    pub members: Vec<AdoptedMember>,
+    pub origin: Origin,
+}
+
+/// A member as KubeDirector ran it.
+#[derive(Clone, Debug)]
+pub struct AdoptedMember {
+    /// Its Service, when its role had endpoints.
+    pub service: Option<String>,
+    pub node_id: u32,
+    /// Its PersistentVolumeClaim, when its role had storage.
+    pub claim: Option<String>,
+    pub origin: Origin,
 }

@@ -335,3 +335,48 @@ pub struct SettingsSpec {
     #[serde(default)]
     pub network_policy: bool,
 }
+
+// --- Adoption --------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub struct Adoption {
+    pub metadata: AdoptionMetadata,
+    pub spec: AdoptionSpec,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AdoptionMetadata {
+    pub name: String,
+    pub namespace: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdoptionSpec {
+    pub id: String,
+    pub cluster_service: String,
+    pub service_type: String,
+    pub naming_scheme: String,
+    #[serde(rename = "lastNodeID")]
+    pub last_node_id: u32,
+    #[serde(default)]
+    pub roles: Vec<AdoptedRole>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdoptedRole {
+    pub id: String,
+    pub stateful_set: String,
+    #[serde(default)]
+    pub members: Vec<AdoptedMember>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AdoptedMember {
+    pub pod: String,
+    pub service: Option<String>,
+    #[serde(rename = "nodeID")]
+    pub node_id: u32,
+    pub pvc: Option<String>,
+}

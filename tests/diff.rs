@@ -273,7 +273,7 @@ fn every_input_of_the_hash_is_named_and_nothing_is_left_unexplained() {
     );
     assert_eq!(
         coordinator[2],
-        json!({"kind": "node-ids", "cluster": "demo", "role": "coordinator", "from": ["1", "2", "3"], "to": ["1001", "1002", "1003"]})
+        json!({"kind": "node-ids", "cluster": "demo", "role": "coordinator", "from": ["1", "2", "3"], "to": ["3", "4", "5"]})
     );
     assert_eq!(
         reasons(&plan, "demo-worker")[3],
@@ -466,7 +466,7 @@ fn the_json_format_is_versioned_sorted_and_stable() {
     assert_eq!(plan["base"]["commit"], head.trim());
     assert_eq!(
         keys(&plan["rollout"]),
-        ["creates", "prunes", "restarts", "scales"]
+        ["adopts", "creates", "prunes", "restarts", "scales"]
     );
     assert_eq!(keys(&plan["objects"]), ["added", "changed", "removed"]);
     assert_eq!(
@@ -814,7 +814,7 @@ fn no_restart_of_the_examples_goes_unexplained() {
     assert!(restarts > 40, "only {restarts} restarts were seen");
     assert_eq!(
         kinds.into_iter().collect::<Vec<_>>(),
-        ["app", "file", "membership", "setting"]
+        ["app", "file", "membership", "node-ids", "setting"]
     );
 }
 

@@ -183,24 +183,6 @@ const CASES: &[Case] = &[
         )],
         report: &[],
     },
-    // Kubernetes name budgets are enforced at render time.
-    Case {
-        input: Input::Cluster(
-            "name: demo",
-            "name: a-cluster-name-that-is-far-too-long-for-its-roles",
-        ),
-        first: &[Line::Contains(
-            "StatefulSet name \"a-cluster-name-that-is-far-too-long-for-its-roles-coordinator\" is 61 characters long; at most 52",
-        )],
-        report: &["controller-revision-hash"],
-    },
-    Case {
-        input: Input::Cluster("name: demo", "name: 9lives"),
-        first: &[Line::Contains(
-            "cluster name \"9lives\" cannot name its Service: \"9lives\" must begin with a letter",
-        )],
-        report: &[],
-    },
     // Syntax errors and bad encodings name the file.
     Case {
         input: Input::File(

@@ -45,7 +45,7 @@ fn the_init_step_assembles_each_members_configmeta() {
         document["node"]["fqdn"],
         "demo-worker-1.demo.default.svc.cluster.local"
     );
-    assert_eq!(document["node"]["id"], "1002");
+    assert_eq!(document["node"]["id"], "5");
     assert_eq!(
         document["nodegroups"]["1"]["roles"]["coordinator"]["fqdns"][2],
         "demo-coordinator-2.demo.default.svc.cluster.local"

@@ -232,7 +232,7 @@ fn a_scale_out_adds_the_member_and_its_own_files() {
     );
     assert_eq!(
         object(&docs, "ConfigMap", "demo-worker-files")["data"]["demo-worker-2.etc_worker_id"],
-        "id=1003\n"
+        "id=6\n"
     );
 }
 

@@ -2,6 +2,7 @@
 //! into an [`Outcome`] — what belongs on stdout and stderr, and the exit code. The library never
 //! prints; `main` writes the outcome.
 
+pub mod adopt;
 pub mod argocd;
 mod diags;
 pub mod diff;

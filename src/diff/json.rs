@@ -23,6 +23,7 @@ pub fn render(plan: &Plan, base: &Base<'_>) -> String {
             "restarts": plan.restarts,
             "scales": plan.scales,
             "creates": plan.creates,
+            "adopts": plan.adopts,
             "prunes": plan.removed,
         },
         "warnings": plan.warnings,

@@ -10,6 +10,7 @@
 //! for changes Kubernetes refuses in place or that lose data — and printed as text ([`text`])
 //! or JSON ([`json`]) by the command ([`crate::commands::diff`]).
 
+pub mod adoption;
 pub mod git;
 pub mod json;
 pub mod plan;

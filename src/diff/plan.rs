@@ -69,6 +69,8 @@ pub enum WarningKind {
     StatefulsetRemoved,
     /// A whole cluster goes away.
     ClusterRemoved,
+    /// A cluster takes over a live KubeDirector's: it may sync only after the cutover.
+    Adoption,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -99,6 +101,8 @@ pub struct Plan {
     pub scales: Vec<Scale>,
     /// StatefulSets that start (new roles and clusters).
     pub creates: Vec<ObjectRef>,
+    /// StatefulSets that take over a live KubeDirector's pods and volumes ([`super::adoption`]).
+    pub adopts: Vec<super::adoption::Adopt>,
     pub warnings: Vec<Warning>,
 }
 
@@ -161,6 +165,7 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
         }
     }
     removed_clusters(base, head, &mut plan);
+    super::adoption::separate(&mut plan, head);
 
     plan.added.sort();
     plan.removed.sort();

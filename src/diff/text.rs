@@ -226,6 +226,7 @@ fn rollout_plan(report: &mut Report, plan: &Plan) {
     if plan.restarts.is_empty()
         && plan.scales.is_empty()
         && plan.creates.is_empty()
+        && plan.adopts.is_empty()
         && plan.removed.is_empty()
     {
         report.line("  nothing restarts, scales, starts or is pruned");
@@ -257,11 +258,40 @@ fn rollout_plan(report: &mut Report, plan: &Plan) {
             create.namespace, create.name, create.cluster
         ));
     }
+    for adopt in &plan.adopts {
+        report.piece(None, "  ");
+        report.piece(Some("32"), "adopt");
+        report.line(&adoption_line(adopt));
+    }
     for prune in &plan.removed {
         report.piece(None, "  ");
         report.piece(Some("31"), "prune");
         report.line(&format!("    {prune}"));
     }
+}
+
+/// A StatefulSet that takes over a live KubeDirector role: what it takes over.
+fn adoption_line(adopt: &super::adoption::Adopt) -> String {
+    let object = &adopt.object;
+    let mut line = format!(
+        "    {}/{} (cluster {}, role {}): takes over KubeDirector's {} {}",
+        object.namespace,
+        object.name,
+        object.cluster,
+        adopt.role,
+        if adopt.pods.len() == 1 { "pod" } else { "pods" },
+        super::adoption::shown(&adopt.pods),
+    );
+    if !adopt.claims.is_empty() {
+        let volumes = if adopt.claims.len() == 1 {
+            "its volume"
+        } else {
+            "the volumes"
+        };
+        let claims = super::adoption::shown(&adopt.claims);
+        let _ = write!(line, " and binds {volumes} {claims} again");
+    }
+    line
 }
 
 /// The objects added, removed and changed, with a unified diff of each changed one.

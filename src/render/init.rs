@@ -1,28 +1,32 @@
 //! The init step (`kdrender-init`): runs the role's image with its resources before the app, to
 //! assemble the member's `configmeta.json` from the cluster's document and the member's node
 //! section, and to seed the persisted directories onto the member's volume on first start, one
-//! marker per directory. Who it runs as is [`security`]'s decision.
+//! marker per directory. In a cluster adopted from KubeDirector, a volume KubeDirector seeded
+//! (its marker `/etc/kubedirector.init` on it) holds the member's own directories: those are
+//! never copied over. Who it runs as is [`security`]'s decision.
 
 use serde_json::{Value, json};
 
 use super::names::{
     self, CONFIGMETA_KEY, INIT_CONFIGMETA_MOUNT, INIT_CONTAINER, INIT_GUESTCONFIG_MOUNT,
-    INIT_VOLUME_MOUNT, POD_NAME_ENV,
+    INIT_VOLUME_MOUNT, KUBEDIRECTOR_INIT_MARKER, POD_NAME_ENV,
 };
 use super::security::{self, InitUser};
 
 /// The init step: the role's image and resources, the script, and its security context.
+/// `adopted`: the cluster was adopted from KubeDirector, whose volumes may be seeded already.
 pub fn container(
     image: &str,
     persisted: &[String],
     init: InitUser,
     resources: &Value,
     mounts: Vec<Value>,
+    adopted: bool,
 ) -> Value {
     json!({
         "name": INIT_CONTAINER,
         "image": image,
-        "command": ["/bin/sh", "-c", init_script(persisted, init)],
+        "command": ["/bin/sh", "-c", init_script(persisted, init, adopted)],
         "env": [pod_name_env()],
         "resources": resources,
         "securityContext": security::init_container_context(init),
@@ -39,7 +43,7 @@ pub fn pod_name_env() -> Value {
 /// As root, the copy keeps the image's owners, modes and file capabilities, and any error stops
 /// the pod. As the app's user, what that user cannot read (or own) is left out, with a note: it
 /// could not read it in the image either; any other error (a full volume) stops the pod.
-fn init_script(persisted: &[String], init: InitUser) -> String {
+fn init_script(persisted: &[String], init: InitUser, adopted: bool) -> String {
     let mut script = assemble_configmeta();
     if persisted.is_empty() {
         return script;
@@ -48,7 +52,7 @@ fn init_script(persisted: &[String], init: InitUser) -> String {
         InitUser::Root => copy_as_root(),
         InitUser::App => copy_as_app_user(),
     });
-    script.push_str(&seed_once());
+    script.push_str(&seed_once(adopted));
     for dir in persisted {
         script.push_str(&format!("seed {}\n", shell_quote(dir)));
     }
@@ -96,20 +100,40 @@ fn copy_as_app_user() -> String {
     )
 }
 
-/// `seed DIR`: copies DIR onto the member's volume unless its marker says it was done.
-fn seed_once() -> String {
+/// `seed DIR`: copies DIR onto the member's volume unless its marker says it was done (or, in an
+/// adopted cluster, KubeDirector did it).
+fn seed_once(adopted: bool) -> String {
     let markers = format!("{INIT_VOLUME_MOUNT}/.kdrender-seeded");
+    let seeded_by_kubedirector = if adopted {
+        kubedirector_seeded(&markers)
+    } else {
+        String::new()
+    };
     format!(
         "# Seed each persisted directory from the image once; a marker per directory records it.\n\
          seed() {{\n\
          \x20 marker=\"{markers}/$(printf '%s' \"$1\" | tr / _)\"\n\
          \x20 [ -e \"$marker\" ] && return 0\n\
+         {seeded_by_kubedirector}\
          \x20 mkdir -p \"{INIT_VOLUME_MOUNT}$1\" || {{ echo \"{INIT_CONTAINER}: cannot create $1 on the volume (is it writable by the pod's user or fsGroup?)\" >&2; exit 1; }}\n\
          \x20 if [ -d \"$1\" ]; then\n\
          \x20   copy \"$1\" || {{ echo \"{INIT_CONTAINER}: copying $1 to the volume failed (is it big enough?)\" >&2; exit 1; }}\n\
          \x20 fi\n\
          \x20 mkdir -p {markers} && touch \"$marker\"\n\
          }}\n"
+    )
+}
+
+/// The lines of `seed DIR` that keep what KubeDirector seeded: on a volume that carries
+/// KubeDirector's marker, a directory already there is the member's own, and is marked seeded
+/// as it is. A directory KubeDirector did not persist is not there, and is seeded as usual.
+fn kubedirector_seeded(markers: &str) -> String {
+    format!(
+        "\x20 if [ -f \"{INIT_VOLUME_MOUNT}{KUBEDIRECTOR_INIT_MARKER}\" ] && [ -e \"{INIT_VOLUME_MOUNT}$1\" ]; then\n\
+         \x20   echo \"{INIT_CONTAINER}: $1 was seeded by KubeDirector; kept as it is\" >&2\n\
+         \x20   mkdir -p {markers} && touch \"$marker\"\n\
+         \x20   return 0\n\
+         \x20 fi\n"
     )
 }
 
@@ -124,7 +148,11 @@ mod tests {
     #[test]
     fn init_script_is_valid_posix_shell() {
         for init in [InitUser::Root, InitUser::App] {
-            let script = init_script(&["/etc".to_string(), "/var/lib/it's".to_string()], init);
+            let script = init_script(
+                &["/etc".to_string(), "/var/lib/it's".to_string()],
+                init,
+                true,
+            );
             let status = std::process::Command::new("sh")
                 .arg("-n")
                 .arg("-c")
@@ -134,7 +162,7 @@ mod tests {
             assert!(status.success(), "{script}");
             assert!(script.contains("seed '/var/lib/it'\\''s'"));
         }
-        let without = init_script(&[], InitUser::Root);
+        let without = init_script(&[], InitUser::Root, true);
         assert!(!without.contains("seed"), "{without}");
     }
 }

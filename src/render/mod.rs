@@ -166,11 +166,13 @@ impl Meta<'_> {
 
     /// `metadata` of an object of this cluster.
     pub fn object(&self, name: &str, role: Option<&RoleTopology<'_>>) -> Value {
+        let mut annotations = self.our_annotations(role);
+        annotations.extend(names::adopted_annotation(self.topology));
         json!({
             "name": name,
             "namespace": self.topology.namespace,
             "labels": Self::merged(&[&self.settings.labels], self.ours(role)),
-            "annotations": Self::merged(&[&self.settings.annotations], self.our_annotations(role)),
+            "annotations": Self::merged(&[&self.settings.annotations], annotations),
         })
     }
 
@@ -435,7 +437,7 @@ impl ClusterRender<'_> {
         }
         for member in &role.members {
             let value = services::member(self.topology, role, member, &ports, &self.meta);
-            objects.push(self.object(value, Kind::Service, member.name.clone(), Some(role)));
+            objects.push(self.object(value, Kind::Service, member.service.clone(), Some(role)));
         }
     }
 }

@@ -3,9 +3,93 @@
 //!
 //! Each is defined here once and used wherever it is written or read back: by the builders, by
 //! the init step's script, and by `kdrender diff`, which explains a restart by recognising these
-//! names in the objects it compares. Renaming one here renames it everywhere.
+//! names in the objects it compares. Renaming one here renames it everywhere. Object names
+//! that derive from a cluster's and its roles' names are built here too (resolve settles them
+//! once per cluster); a name too long for Kubernetes is shortened with a stable hash, and one
+//! that must begin with a letter and does not gets KubeDirector's prefix.
+
+use crate::names::MAX_DNS_LABEL;
 
 // Objects.
+
+/// The longest StatefulSet name whose pods still get a valid `controller-revision-hash` label
+/// (`<name>-<10-character hash>` must fit in 63).
+pub const MAX_STATEFULSET_NAME: usize = 52;
+/// What begins the headless Service's name when the cluster's name cannot (it begins with a
+/// digit): KubeDirector's own prefix for it.
+pub const HEADLESS_SERVICE_PREFIX: &str = "kdhs-";
+/// What begins a member Service's name when its pod's name cannot (KubeDirector's `s-`).
+pub const MEMBER_SERVICE_PREFIX: &str = "s-";
+/// Characters of the hash that ends a shortened name.
+const HASH_SUFFIX: usize = 8;
+
+/// The headless Service, and the DNS subdomain of every member: the cluster's name (lower case,
+/// `_` and `.` turned into `-`), after [`HEADLESS_SERVICE_PREFIX`] when it begins with a digit (a
+/// Service name is a DNS-1035 label), shortened to 63 characters.
+pub fn headless_service(cluster: &str) -> String {
+    let name = crate::names::munge(cluster);
+    shortened(letter_first(name, HEADLESS_SERVICE_PREFIX), MAX_DNS_LABEL)
+}
+
+/// A role's StatefulSet: `<cluster>-<role>`, shortened to [`MAX_STATEFULSET_NAME`] characters.
+pub fn statefulset(cluster: &str, role: &str) -> String {
+    let name = format!(
+        "{}-{}",
+        crate::names::munge(cluster),
+        crate::names::munge(role)
+    );
+    shortened(name, MAX_STATEFULSET_NAME)
+}
+
+/// A member's own Service: its pod's name, after [`MEMBER_SERVICE_PREFIX`] when that begins with
+/// a digit.
+pub fn member_service(pod: &str) -> String {
+    shortened(
+        letter_first(pod.to_string(), MEMBER_SERVICE_PREFIX),
+        MAX_DNS_LABEL,
+    )
+}
+
+/// A member's own Service as KubeDirector's default naming scheme (`UID`) names it:
+/// `s-<pod>`.
+pub fn prefixed_member_service(pod: &str) -> String {
+    shortened(format!("{MEMBER_SERVICE_PREFIX}{pod}"), MAX_DNS_LABEL)
+}
+
+/// `name`, after `prefix` unless it begins with a letter.
+fn letter_first(name: String, prefix: &str) -> String {
+    if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        name
+    } else {
+        format!("{prefix}{name}")
+    }
+}
+
+/// `name` when it has at most `max` characters; otherwise its beginning, `-` and the first
+/// [`HASH_SUFFIX`] hex digits of its SHA-256, `max` characters in all. The same name always
+/// shortens the same way, and two names that share their beginning still differ.
+pub fn shortened(name: String, max: usize) -> String {
+    use sha2::{Digest, Sha256};
+    if name.len() <= max {
+        return name;
+    }
+    let digest = Sha256::digest(name.as_bytes());
+    let suffix: String = digest
+        .iter()
+        .flat_map(|byte| [byte >> 4, byte & 0xf])
+        .take(HASH_SUFFIX)
+        .filter_map(|nibble| char::from_digit(u32::from(nibble), 16))
+        .collect();
+    let keep = max.saturating_sub(HASH_SUFFIX + 1);
+    let cut = name
+        .char_indices()
+        .map(|(at, c)| at + c.len_utf8())
+        .take_while(|end| *end <= keep)
+        .last()
+        .unwrap_or(0);
+    let head = name.get(..cut).unwrap_or("").trim_end_matches(['-', '.']);
+    format!("{head}-{suffix}")
+}
 
 /// The ConfigMap with `configmeta.json`, the members' node sections and the setup runner.
 pub fn configmeta_configmap(headless: &str) -> String {
@@ -115,6 +199,9 @@ pub const INIT_CONFIGMETA_MOUNT: &str = "/kdrender/configmeta";
 pub const INIT_GUESTCONFIG_MOUNT: &str = "/kdrender/guestconfig";
 /// Where the init step sees the member's volume.
 pub const INIT_VOLUME_MOUNT: &str = "/mnt";
+/// The file KubeDirector's init container leaves on a member's volume once it has seeded it
+/// (its path in the member; on the volume, below the volume's `etc/`).
+pub const KUBEDIRECTOR_INIT_MARKER: &str = "/etc/kubedirector.init";
 
 // Environment.
 
@@ -133,6 +220,22 @@ pub const ROLE_LABEL: &str = "kubedirector.hpe.com/role";
 /// Kubernetes' label on each of a StatefulSet's pods.
 pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
 pub const PRETTY_NAME_ANNOTATION: &str = "kubedirector.hpe.com/kdapp-prettyName";
+/// On the objects of a cluster adopted from KubeDirector (never on its pods): which
+/// KubeDirectorCluster they took over. `kdrender diff` tells an adoption from a fresh start by it.
+pub const ADOPTED_ANNOTATION: &str = "kdrender.dev/adopted-from";
+
+/// The [`ADOPTED_ANNOTATION`] of an adopted cluster's objects: the KubeDirectorCluster's UID.
+pub fn adopted_annotation(
+    topology: &crate::resolve::Topology<'_>,
+) -> Option<(String, serde_json::Value)> {
+    let adoption = topology.adoption?;
+    let value = format!("KubeDirectorCluster/{}", adoption.id);
+    Some((
+        ADOPTED_ANNOTATION.to_string(),
+        serde_json::Value::String(value),
+    ))
+}
+
 /// Argo CD's sync-wave annotation, set on a role's objects when the app gives the role a wave.
 pub const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
 
@@ -149,6 +252,46 @@ mod tests {
     fn the_setup_runner_reads_the_membership_where_it_is_mounted() {
         let runner = include_str!("setup.sh");
         assert!(runner.contains(&format!("{CONFIGMETA_MOUNT}/{MEMBERSHIP_KEY}")));
+    }
+
+    #[test]
+    fn names_that_fit_stay_as_they_are() {
+        assert_eq!(headless_service("Kafka.Prod"), "kafka-prod");
+        assert_eq!(statefulset("kafka", "broker_1"), "kafka-broker-1");
+        assert_eq!(member_service("kafka-broker-1-0"), "kafka-broker-1-0");
+        let longest = "a".repeat(MAX_STATEFULSET_NAME - 2);
+        assert_eq!(statefulset(&longest, "r"), format!("{longest}-r"));
+    }
+
+    #[test]
+    fn long_names_are_shortened_with_a_stable_hash() {
+        let cluster = "shop-for-the-enterprise-with-a-very-long-name-x";
+        let frontend = statefulset(cluster, "frontend");
+        let cache = statefulset(cluster, "cache");
+        for name in [&frontend, &cache] {
+            assert_eq!(name.len(), MAX_STATEFULSET_NAME, "{name}");
+            assert!(crate::names::is_dns1123_label_form(name), "{name}");
+            assert!(name.starts_with("shop-for-the-enterprise-with-a-very-lon"));
+        }
+        assert_ne!(frontend, cache);
+        assert_eq!(frontend, statefulset(cluster, "frontend"));
+        // The cut never leaves a '-' before the hash's own.
+        let dashes = shortened(format!("{}-{}", "a".repeat(42), "b".repeat(20)), 52);
+        assert!(!dashes.contains("--"), "{dashes}");
+        assert_eq!(dashes.len(), 51);
+    }
+
+    #[test]
+    fn service_names_begin_with_a_letter() {
+        assert_eq!(headless_service("24shop"), "kdhs-24shop");
+        assert_eq!(member_service("24shop-web-0"), "s-24shop-web-0");
+        let long = format!("1{}", "a".repeat(62));
+        let headless = headless_service(&long);
+        assert_eq!(headless.len(), 63);
+        assert!(
+            crate::names::check_dns1035_label(&headless).is_ok(),
+            "{headless}"
+        );
     }
 
     #[test]

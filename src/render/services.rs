@@ -58,9 +58,9 @@ pub fn member(
     json!({
         "apiVersion": "v1",
         "kind": Kind::Service,
-        "metadata": meta.member_service(&member.name, role, cluster_role),
+        "metadata": meta.member_service(&member.service, role, cluster_role),
         "spec": {
-            "type": topology.cluster.service_type.as_str(),
+            "type": topology.service_type.as_str(),
             "publishNotReadyAddresses": true,
             "selector": {names::POD_NAME_LABEL: member.name},
             "ports": ports,

@@ -103,6 +103,7 @@ fn pod_spec(workload: &RoleWorkload<'_>) -> Value {
         init_user,
         &resources,
         mounts.init,
+        topology.adoption.is_some(),
     );
     let app = app_container(topology.app, app_role, cluster_role, &resources, mounts.app);
     let spec = json!({

@@ -27,29 +27,8 @@ pub fn too_many_members_in_run(cap: usize, cluster: &str, at: Origin) -> Diagnos
     .help(SPLIT_THE_RUN)
 }
 
-pub fn unnamable_service(cluster: &str, problem: &NameError, at: Origin) -> Diagnostic {
-    Diagnostic::error(format!(
-        "cluster name \"{cluster}\" cannot name its Service: {problem} (DNS-1035)"
-    ))
-    .at(at)
-    .help("Service names are at most 63 characters and begin with a letter; rename the cluster")
-}
-
 pub fn bad_label(label: &str, problem: &NameError, at: Origin) -> Diagnostic {
     Diagnostic::error(format!("the {label} label would be invalid: {problem}")).at(at)
-}
-
-pub fn statefulset_name_too_long(name: &str, max: usize, at: Origin) -> Diagnostic {
-    Diagnostic::error(format!(
-        "StatefulSet name \"{name}\" is {} characters long; at most {max} are allowed",
-        name.len()
-    ))
-    .at(at)
-    .help("longer names break the pods' controller-revision-hash label (63 characters); shorten the cluster name")
-}
-
-pub fn bad_member_service_name(problem: &NameError, at: Origin) -> Diagnostic {
-    Diagnostic::error(format!("member Service name {problem}")).at(at)
 }
 
 pub fn no_members(cluster: &str, at: Origin) -> Diagnostic {
@@ -89,4 +68,36 @@ pub fn too_many_listed_members(cluster: &str, listed: usize, cap: usize, at: Ori
     ))
     .at(at)
     .help("a connected cluster is embedded whole in configmeta.json, which must fit a 1 MiB ConfigMap; connect fewer clusters")
+}
+
+// --- Adoptions ---------------------------------------------------------------------------------
+
+pub fn adopted_role_unknown(role: &str, app: &str, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "the Adoption pins role \"{role}\", which is not a role of app \"{app}\""
+    ))
+    .at(at)
+    .help("an Adoption keeps the names of the roles KubeDirector ran; the app must be the one KubeDirector ran the cluster with")
+}
+
+pub fn adopted_volume_unmounted(role: &str, claim: &str, at: Origin) -> Diagnostic {
+    Diagnostic::error(format!(
+        "role \"{role}\" has no storage here, but KubeDirector gave its members volumes ({claim}, …): their data would not be mounted"
+    ))
+    .at(at)
+    .help("give the role the storage it had under KubeDirector")
+}
+
+pub fn adoption_removes_members(
+    role: &str,
+    running: usize,
+    removed: usize,
+    at: Origin,
+) -> Diagnostic {
+    Diagnostic::warning(format!(
+        "KubeDirector runs {running} members of role \"{role}\", and this cluster asks for {}: adopting removes the other {removed}, and their volumes are deleted with them",
+        running.saturating_sub(removed)
+    ))
+    .at(at)
+    .help("adopt with the members KubeDirector runs, and scale in a change of its own")
 }

@@ -1,26 +1,24 @@
 //! Resolve: from the model to each cluster's topology, with every name settled and checked.
 //!
-//! A cluster's namespace, its object names, its members' pod names, FQDNs and node ids are all
-//! decided here, once, and checked against Kubernetes' rules: a StatefulSet name longer than 52
-//! characters breaks its pods' `controller-revision-hash` label, Service names are DNS-1035
-//! labels, label values have at most 63 characters. Two clusters with the same name in one
-//! namespace are an error, as are connections to clusters that are not rendered.
-//!
-//! Node ids are derived, not counted: a member's id is `1000 × (role position in the app) +
-//! ordinal + 1`, so it never depends on the size of another role.
+//! A cluster's namespace, its object names, its members' pod and Service names, FQDNs and node
+//! ids are all decided here, once. Names derive from the cluster's and roles' names
+//! ([`members`]), shortened or prefixed where Kubernetes' rules demand it, or are those a live
+//! KubeDirector gave the cluster when an Adoption pins them ([`adoption`]). Node ids count
+//! 1…N as KubeDirector counts them ([`node_ids`]). Label values are checked against
+//! Kubernetes' rules; two clusters with the same name in one namespace are an error, as are
+//! connections to clusters that are not rendered.
 
+mod adoption;
 mod diags;
+mod members;
+mod node_ids;
 
 use std::collections::BTreeMap;
 
 use crate::diag::Diagnostics;
-use crate::model::{App, AppRole, Cluster, ClusterRole, Model};
+use crate::model::{Adoption, App, AppRole, Cluster, ClusterRole, Model, ServiceType};
 use crate::names;
-use crate::source::{Origin, SourceMap};
-
-/// The longest StatefulSet name whose pods still get a valid `controller-revision-hash` label
-/// (`<name>-<10-character hash>` must fit in 63).
-pub const MAX_STATEFULSET_NAME: usize = 52;
+use crate::source::SourceMap;
 
 /// The labels every object carries that resolve checks: they come from names in the inputs.
 const KDCLUSTER_LABEL: &str = "kubedirector.hpe.com/kdcluster";
@@ -44,6 +42,10 @@ pub struct Topology<'m> {
     pub namespace: String,
     /// Name of the headless Service, which is also the DNS subdomain of every member.
     pub headless: String,
+    /// The names and node ids a live KubeDirector gave the cluster, when they are kept.
+    pub adoption: Option<&'m Adoption>,
+    /// The member Services' type: the cluster's, else the adopted one, else the settings'.
+    pub service_type: ServiceType,
     /// `<headless>.<namespace>.svc.<cluster domain>`.
     pub domain: String,
     /// Every role of the app, in the app's order, members or not.
@@ -57,7 +59,8 @@ pub struct RoleTopology<'m> {
     pub app_role: &'m AppRole,
     /// The cluster's settings for this role; `None` when the cluster leaves the role out.
     pub cluster_role: Option<&'m ClusterRole>,
-    /// `<cluster>-<role>`, also the StatefulSet's and the PodDisruptionBudget's name.
+    /// The StatefulSet's name (`<cluster>-<role>`, or KubeDirector's when adopted), also the
+    /// PodDisruptionBudget's.
     pub name: String,
     pub members: Vec<Member>,
 }
@@ -65,8 +68,10 @@ pub struct RoleTopology<'m> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     pub ordinal: u32,
-    /// Pod name, which is also the per-member Service's name and the host name.
+    /// Pod name, which is also the host name.
     pub name: String,
+    /// The member's own Service (rendered when its role has endpoints).
+    pub service: String,
     pub fqdn: String,
     pub node_id: u32,
 }
@@ -86,9 +91,13 @@ impl Topology<'_> {
         self.roles.iter().filter(|r| !r.members.is_empty())
     }
 
-    /// Stable identity of the cluster (KubeDirector used the object's UID).
+    /// Stable identity of the cluster: KubeDirector's (the object's UID) when adopted, else a
+    /// hash of its namespace and name.
     pub fn cluster_id(&self) -> String {
         use sha2::{Digest, Sha256};
+        if let Some(adoption) = self.adoption {
+            return adoption.id.clone();
+        }
         let digest = Sha256::digest(format!("{}/{}", self.namespace, self.cluster.name).as_bytes());
         // The first 16 bytes in hex, grouped as a UUID is: 4-2-2-2-6 bytes.
         let mut id = String::with_capacity(36);
@@ -145,8 +154,8 @@ pub fn resolve<'m>(
     topologies
 }
 
-/// One cluster's topology: its namespace, Service, domain and roles, each name checked; `None`
-/// when a name is invalid (reported).
+/// One cluster's topology: its namespace, Service, domain and roles; `None` when a name is
+/// invalid or its Adoption does not fit it (reported).
 fn topology<'m>(
     model: &'m Model,
     cluster: &'m Cluster,
@@ -159,24 +168,17 @@ fn topology<'m>(
         .namespace
         .clone()
         .unwrap_or_else(|| model.settings.namespace.clone());
-    let headless = names::munge(&cluster.name);
-    let headless_ok = check_service_name(cluster, &headless, diagnostics);
+    let adopted = model
+        .adoptions
+        .get(&(namespace.clone(), cluster.name.clone()));
+    if let Some(adoption) = adopted {
+        adoption::check(adoption, app, cluster, diagnostics);
+    }
     check_labels(cluster, app, diagnostics);
-    let domain = format!(
-        "{headless}.{namespace}.svc.{}",
-        model.settings.cluster_domain
-    );
-    let names = ClusterNames {
-        cluster,
-        headless: &headless,
-        domain: &domain,
-        headless_ok,
-    };
-    let roles: Vec<RoleTopology<'m>> = app
-        .roles
-        .iter()
-        .enumerate()
-        .map(|(position, app_role)| names.role(position, app_role, diagnostics))
+    let names = members::Names::of(cluster, adopted, &namespace, &model.settings);
+    let node_ids = node_ids::count(app, cluster, adopted);
+    let roles: Vec<RoleTopology<'m>> = (app.roles.iter().zip(node_ids))
+        .map(|(app_role, ids)| names.role(app_role, cluster, &ids))
         .collect();
     if roles.iter().all(|r| r.members.is_empty()) {
         diagnostics.push(diags::no_members(&cluster.name, cluster.origin));
@@ -188,24 +190,15 @@ fn topology<'m>(
         cluster,
         app,
         namespace,
-        headless,
-        domain,
+        service_type: adopted
+            .and_then(|a| a.service_type)
+            .unwrap_or(cluster.service_type),
+        headless: names.headless,
+        domain: names.domain,
+        adoption: adopted,
         roles,
         connections: Vec::new(),
     })
-}
-
-/// The headless Service is named after the cluster, so the munged cluster name must be a
-/// DNS-1035 label; returns whether it is.
-fn check_service_name(cluster: &Cluster, headless: &str, diagnostics: &mut Diagnostics) -> bool {
-    match names::check_dns1035_label(headless) {
-        Ok(()) => true,
-        Err(problem) => {
-            let at = cluster.origin;
-            diagnostics.push(diags::unnamable_service(&cluster.name, &problem, at));
-            false
-        }
-    }
 }
 
 /// The labels every object carries, from the cluster's and the app's names, are valid label
@@ -218,73 +211,6 @@ fn check_labels(cluster: &Cluster, app: &App, diagnostics: &mut Diagnostics) {
         if let Err(problem) = names::check_label_value(value) {
             diagnostics.push(diags::bad_label(label, &problem, at));
         }
-    }
-}
-
-/// The names a cluster's roles and members are built from.
-struct ClusterNames<'m, 'n> {
-    cluster: &'m Cluster,
-    headless: &'n str,
-    domain: &'n str,
-    /// Whether the cluster's name can name its Service (reported once if not).
-    headless_ok: bool,
-}
-
-impl<'m> ClusterNames<'m, '_> {
-    /// The role at `position` in the app: its StatefulSet's name and its members.
-    fn role(
-        &self,
-        position: usize,
-        app_role: &'m AppRole,
-        diagnostics: &mut Diagnostics,
-    ) -> RoleTopology<'m> {
-        let cluster_role = self.cluster.roles.iter().find(|r| r.id == app_role.id);
-        let name = format!("{}-{}", self.headless, names::munge(&app_role.id));
-        let count = cluster_role.map_or(0, |r| r.members);
-        if let Some(last) = count.checked_sub(1) {
-            let at = cluster_role.map_or(self.cluster.origin, |r| r.origin);
-            check_statefulset_name(&name, at, diagnostics);
-            self.check_member_service_name(&format!("{name}-{last}"), diagnostics);
-        }
-        let members = (0..count)
-            .map(|ordinal| {
-                let pod = format!("{name}-{ordinal}");
-                Member {
-                    fqdn: format!("{pod}.{}", self.domain),
-                    name: pod,
-                    ordinal,
-                    node_id: (position as u32) * 1000 + ordinal + 1,
-                }
-            })
-            .collect();
-        RoleTopology {
-            app_role,
-            cluster_role,
-            name,
-            members,
-        }
-    }
-
-    /// Member Services are named after their pods: the longest pod name must be a DNS-1035
-    /// label. A cluster name that cannot name a Service was reported already.
-    fn check_member_service_name(&self, longest: &str, diagnostics: &mut Diagnostics) {
-        if self.headless_ok
-            && let Err(problem) = names::check_dns1035_label(longest)
-        {
-            let at = self.cluster.origin;
-            diagnostics.push(diags::bad_member_service_name(&problem, at));
-        }
-    }
-}
-
-/// A StatefulSet's name leaves room for the revision hash in its pods' labels.
-fn check_statefulset_name(name: &str, at: Origin, diagnostics: &mut Diagnostics) {
-    if name.len() > MAX_STATEFULSET_NAME {
-        diagnostics.push(diags::statefulset_name_too_long(
-            name,
-            MAX_STATEFULSET_NAME,
-            at,
-        ));
     }
 }
 

@@ -9,6 +9,7 @@
 //! `app`, `cluster` (a role's own in `cluster/role`) and `settings`, each a driver that calls one
 //! small function per rule; what they report is worded in `diags`.
 
+mod adoption;
 mod app;
 mod cluster;
 mod diags;
@@ -71,18 +72,21 @@ pub fn validate(
     let known_apps: Vec<AppKey> = app_documents.keys().cloned().collect();
     let (decoded, used) = decode_clusters(inputs, overrides, &known_apps, diagnostics);
     let apps = validate_apps(&app_documents, scope, &used, diagnostics);
+    let adoptions = adoption::validate(inputs, &settings, overrides, diagnostics);
     let clusters = decoded
         .into_iter()
         .filter_map(|cluster| {
             // An app that failed its own checks has been reported already.
             let app = apps.get(&cluster.app)?;
-            cluster::validate(cluster.raw, cluster.document, app, &settings, diagnostics)
+            let raw = adoption::keeping_names(cluster.raw, &adoptions, &settings);
+            cluster::validate(raw, cluster.document, app, &settings, diagnostics)
         })
         .collect();
     Model {
         settings,
         apps,
         clusters,
+        adoptions,
     }
 }
 
@@ -288,7 +292,7 @@ fn decode<T: DeserializeOwned>(
             let admitted = prune::admit(kind, document, diagnostics);
             (admitted.value, admitted.pruned)
         }
-        SchemaKind::Settings => (document.root.to_json(), BTreeSet::new()),
+        SchemaKind::Settings | SchemaKind::Adoption => (document.root.to_json(), BTreeSet::new()),
     };
     if !schema::check(kind, document, &value, &pruned, diagnostics) {
         return None;

@@ -23,10 +23,16 @@ pub enum SchemaKind {
     App,
     Cluster,
     Settings,
+    Adoption,
 }
 
 impl SchemaKind {
-    pub const ALL: [SchemaKind; 3] = [SchemaKind::App, SchemaKind::Cluster, SchemaKind::Settings];
+    pub const ALL: [SchemaKind; 4] = [
+        SchemaKind::App,
+        SchemaKind::Cluster,
+        SchemaKind::Settings,
+        SchemaKind::Adoption,
+    ];
 
     /// The name `kdrender schema <name>` takes.
     pub fn name(self) -> &'static str {
@@ -34,6 +40,7 @@ impl SchemaKind {
             SchemaKind::App => "app",
             SchemaKind::Cluster => "cluster",
             SchemaKind::Settings => "settings",
+            SchemaKind::Adoption => "adoption",
         }
     }
 
@@ -56,6 +63,7 @@ impl SchemaKind {
             SchemaKind::App => include_str!("../../schemas/app.schema.json"),
             SchemaKind::Cluster => include_str!("../../schemas/cluster.schema.json"),
             SchemaKind::Settings => include_str!("../../schemas/settings.schema.json"),
+            SchemaKind::Adoption => include_str!("../../schemas/adoption.schema.json"),
         }
     }
 
@@ -70,10 +78,12 @@ impl SchemaKind {
         static APP: OnceLock<Compiled> = OnceLock::new();
         static CLUSTER: OnceLock<Compiled> = OnceLock::new();
         static SETTINGS: OnceLock<Compiled> = OnceLock::new();
+        static ADOPTION: OnceLock<Compiled> = OnceLock::new();
         let compiled = match self {
             SchemaKind::App => &APP,
             SchemaKind::Cluster => &CLUSTER,
             SchemaKind::Settings => &SETTINGS,
+            SchemaKind::Adoption => &ADOPTION,
         };
         compiled.get_or_init(|| Compiled::new(self.text()))
     }
@@ -398,6 +408,20 @@ mod tests {
                 "/spec/namespace",
                 json!("Data_Team"),
             ),
+            SchemaKind::Adoption => (
+                json!({
+                    "apiVersion": "kdrender.dev/v1alpha1",
+                    "kind": "Adoption",
+                    "metadata": {"name": "cluster", "namespace": "data"},
+                    "spec": {
+                        "id": "uid", "clusterService": "kdhs-x1y2z", "serviceType": "LoadBalancer",
+                        "namingScheme": "UID", "lastNodeID": 1,
+                        "roles": [{"id": "main", "statefulSet": "kdss-a1b2c", "members": [{"pod": "kdss-a1b2c-0", "nodeID": 1}]}],
+                    },
+                }),
+                "/spec/roles/0/statefulSet",
+                json!("KDSS_A1B2C"),
+            ),
         };
         let mut wrong = valid.clone();
         *wrong.pointer_mut(broken_at).unwrap() = broken;
@@ -415,7 +439,7 @@ mod tests {
             assert!(!validator.is_valid(&json!({})), "{}", kind.name());
             checked.push(kind.name());
         }
-        assert_eq!(checked, ["app", "cluster", "settings"]);
+        assert_eq!(checked, ["app", "cluster", "settings", "adoption"]);
     }
 
     #[test]
