@@ -3,10 +3,13 @@
 //! prints; `main` writes the outcome.
 
 pub mod argocd;
+pub mod completions;
 mod diags;
 pub mod diff;
 pub mod function;
+pub mod man;
 pub mod render;
+pub mod report;
 pub mod schema;
 pub mod validate;
 
@@ -104,8 +107,12 @@ impl Outcome {
     }
 }
 
+/// A run that found errors: the report, closed by the count line `validate` ends with.
 impl From<Failure> for Outcome {
     fn from(failure: Failure) -> Outcome {
-        Outcome::invalid(&failure.diagnostics, &failure.sources)
+        let mut outcome = Outcome::invalid(&failure.diagnostics, &failure.sources);
+        let count = report::count_line(failure.apps, failure.clusters, &failure.diagnostics);
+        outcome.stderr.push_str(&count);
+        outcome
     }
 }

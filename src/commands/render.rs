@@ -1,16 +1,21 @@
-//! `kdrender render`: every object as a YAML stream on stdout, or one file per object in a
-//! folder (`-o DIR`).
+//! `kdrender render`: every object as a YAML stream (or, `-o json`, one JSON List) on stdout,
+//! or one file per object in a folder (`--output-dir DIR`).
 
 use std::path::Path;
 
 use super::{Outcome, Text, diags};
-use crate::options::InputOptions;
+use crate::options::{InputOptions, StreamFormat};
 use crate::validate::Scope;
 use crate::{emit, output_dir, pipeline};
 
-/// `render` to stdout, as a YAML stream.
-pub fn stream(options: &InputOptions, allow_empty: bool, max_output_bytes: usize) -> Outcome {
-    let stream = match pipeline::render_stream(options, max_output_bytes) {
+/// `render` to stdout, as a YAML stream or a JSON List.
+pub fn stream(
+    options: &InputOptions,
+    format: StreamFormat,
+    allow_empty: bool,
+    max_output_bytes: usize,
+) -> Outcome {
+    let stream = match pipeline::render_stream(options, format, max_output_bytes) {
         Ok(stream) => stream,
         Err(failure) => return failure.into(),
     };
@@ -19,14 +24,17 @@ pub fn stream(options: &InputOptions, allow_empty: bool, max_output_bytes: usize
         diagnostics.push(diags::nothing_rendered());
         return Outcome::invalid(&diagnostics, &stream.sources);
     }
-    let yaml = Text::from(stream.pieces);
-    if yaml.len() > emit::WARN_OUTPUT_BYTES {
-        diagnostics.push(diags::large_output(yaml.len()));
+    let text = Text::from(match format {
+        StreamFormat::Yaml => stream.pieces,
+        StreamFormat::Json => emit::json_list(stream.pieces),
+    });
+    if text.len() > emit::WARN_OUTPUT_BYTES {
+        diagnostics.push(diags::large_output(text.len()));
     }
-    Outcome::success(yaml, diagnostics.render(&stream.sources))
+    Outcome::success(text, diagnostics.render(&stream.sources))
 }
 
-/// `render -o DIR`: replace DIR with one file per object, or leave it untouched on any error.
+/// `render --output-dir DIR`: replace DIR with one file per object, or leave it untouched on any error.
 pub fn to_folder(
     options: &InputOptions,
     dir: &Path,
