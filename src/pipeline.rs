@@ -26,6 +26,9 @@ pub struct Rendered {
     pub objects: Vec<Object>,
     pub diagnostics: Diagnostics,
     pub sources: SourceMap,
+    /// How many apps and clusters were read (for a report's closing count).
+    pub apps: usize,
+    pub clusters: usize,
 }
 
 /// A failed render: the diagnostics, at least one of them an error, and how many apps and
@@ -52,6 +55,9 @@ pub struct Stream {
     pub objects: usize,
     pub diagnostics: Diagnostics,
     pub sources: SourceMap,
+    /// How many apps and clusters were read (for a report's closing count).
+    pub apps: usize,
+    pub clusters: usize,
 }
 
 /// What `validate` learns: every problem, and how many apps and clusters were read.
@@ -83,6 +89,8 @@ pub fn render_objects(
         objects: run.items.into_iter().flatten().collect(),
         diagnostics: run.diagnostics,
         sources: run.sources,
+        apps: run.apps,
+        clusters: run.clusters,
     })
 }
 
@@ -122,6 +130,8 @@ pub fn render_stream(
         objects,
         diagnostics: run.diagnostics,
         sources: run.sources,
+        apps: run.apps,
+        clusters: run.clusters,
     })
 }
 

@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
-use super::{Outcome, Text, diags};
+use super::{Outcome, Text, diags, report};
+use crate::diag::Diagnostics;
 use crate::options::{InputOptions, StreamFormat};
+use crate::source::SourceMap;
 use crate::validate::Scope;
 use crate::{emit, output_dir, pipeline};
 
@@ -21,8 +23,8 @@ pub fn stream(
     };
     let mut diagnostics = stream.diagnostics;
     if stream.objects == 0 && !allow_empty {
-        diagnostics.push(diags::nothing_rendered());
-        return Outcome::invalid(&diagnostics, &stream.sources);
+        let counts = (stream.apps, stream.clusters);
+        return nothing_rendered(diagnostics, &stream.sources, counts);
     }
     let text = Text::from(match format {
         StreamFormat::Yaml => stream.pieces,
@@ -47,8 +49,8 @@ pub fn to_folder(
     };
     let mut diagnostics = rendered.diagnostics;
     if rendered.objects.is_empty() && !allow_empty {
-        diagnostics.push(diags::nothing_rendered());
-        return Outcome::invalid(&diagnostics, &rendered.sources);
+        let counts = (rendered.apps, rendered.clusters);
+        return nothing_rendered(diagnostics, &rendered.sources, counts);
     }
     let written = output_dir::contents(&rendered.objects)
         .and_then(|files| output_dir::replace(dir, &files).map(|()| files.len()));
@@ -67,4 +69,19 @@ pub fn to_folder(
             Outcome::invalid(&diagnostics, &rendered.sources)
         }
     }
+}
+
+/// A render of no objects without `--allow-empty`: refused, and closed by the count line every
+/// failed run ends with.
+fn nothing_rendered(
+    mut diagnostics: Diagnostics,
+    sources: &SourceMap,
+    (apps, clusters): (usize, usize),
+) -> Outcome {
+    diagnostics.push(diags::nothing_rendered());
+    let mut outcome = Outcome::invalid(&diagnostics, sources);
+    outcome
+        .stderr
+        .push_str(&report::count_line(apps, clusters, &diagnostics));
+    outcome
 }
