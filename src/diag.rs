@@ -5,9 +5,15 @@
 //! collector holds an error. [`Diagnostics::render`] turns them into text: a one-line summary
 //! (`error: path:line:column: message`, enough for Argo CD's one-line error display) followed by
 //! a source snippet drawn by miette.
+//!
+//! One mistake gives one message: diagnostics that are the same problem (the same severity,
+//! message, label and help) at several places form a [`Group`], drawn once in full and followed
+//! by a line that counts the others and names a few of their places. A thousand clusters that
+//! name a missing app make one report, not a thousand.
 
 #![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use miette::{
@@ -109,17 +115,99 @@ pub enum Stage {
 /// The collector every stage writes into.
 ///
 /// However many problems are pushed, it holds at most a few thousand: when it has gathered
-/// [`COMPACT_AT`], it keeps the first [`MAX_SHOWN`] of each severity in report order (which is
-/// all a report draws) and counts the others. The counts stay exact; only repetitions of one
-/// problem among those dropped are no longer recognised as repetitions.
+/// [`COMPACT_AT`], it keeps, in report order, the first [`MAX_SHOWN`] groups of each severity
+/// (which is all a report draws) and the first [`PLACES_SHOWN`] repetitions of each, and counts
+/// the others. The counts stay exact; only repetitions of one problem among those dropped are
+/// no longer recognised as repetitions.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
-    items: Vec<(Stage, Diagnostic)>,
+    items: Vec<Held>,
     stage: Stage,
     /// Problems pushed, by severity (errors, warnings, notes), repetitions included.
     pushed: [usize; 3],
-    /// Problems no longer held, by severity.
+    /// Problems no longer held, by severity, whose group is not held either.
     dropped: [usize; 3],
+}
+
+/// A diagnostic held, the stage it was found in, and the repetitions of its problem that
+/// compaction let go and counted here.
+#[derive(Debug)]
+struct Held {
+    stage: Stage,
+    diagnostic: Diagnostic,
+    folded: usize,
+}
+
+/// What makes two diagnostics the same problem: everything but the place.
+type Problem<'a> = (Severity, &'a str, Option<&'a str>, Option<&'a str>, bool);
+
+impl Diagnostic {
+    fn problem(&self) -> Problem<'_> {
+        (
+            self.severity,
+            &self.message,
+            self.label.as_deref(),
+            self.help.as_deref(),
+            self.without_snippet,
+        )
+    }
+}
+
+/// One problem at one or more places: the first in report order, and the others.
+#[derive(Debug)]
+pub struct Group<'a> {
+    pub first: &'a Diagnostic,
+    /// The other places held, in report order.
+    pub others: Vec<&'a Diagnostic>,
+    /// Repetitions counted but no longer held.
+    pub unheld: usize,
+}
+
+impl Group<'_> {
+    /// How many times the problem was found (repetitions at one place counted once).
+    pub fn count(&self) -> usize {
+        self.others
+            .len()
+            .saturating_add(self.unheld)
+            .saturating_add(1)
+    }
+
+    /// `… and 999 more like this: a.yaml:6:8, b.yaml:6:8, c.yaml:6:8, …` (the first
+    /// [`PLACES_SHOWN`] other places, each named by `place`), or `None` for a problem found once.
+    pub fn repeated(&self, place: impl Fn(Origin) -> String) -> Option<String> {
+        let more = self.count().saturating_sub(1);
+        if more == 0 {
+            return None;
+        }
+        let places: Vec<String> = self
+            .others
+            .iter()
+            .filter_map(|d| d.origin)
+            .take(PLACES_SHOWN)
+            .map(place)
+            .collect();
+        let mut line = format!("… and {more} more like this");
+        if !places.is_empty() {
+            line.push_str(": ");
+            line.push_str(&places.join(", "));
+            if places.len() < more {
+                line.push_str(", …");
+            }
+        }
+        Some(line)
+    }
+}
+
+/// Places of a repeated problem named after it; the others are counted.
+pub const PLACES_SHOWN: usize = 3;
+
+/// What compaction does with a held diagnostic.
+enum Fate {
+    Kept,
+    /// A repetition of a held problem: counted on the group's first item (its index).
+    FoldedInto(usize),
+    /// A problem past the report's limit: counted by severity.
+    Dropped,
 }
 
 /// Diagnostics held before the collector keeps only those a report draws.
@@ -135,15 +223,12 @@ fn severity_index(severity: Severity) -> usize {
 
 /// Report order: errors first, then warnings, then notes; within each, by stage, then by file
 /// and position, so that the first line of the report is the first cause in reading order.
-fn report_order(
-    (stage_a, a): &(Stage, Diagnostic),
-    (stage_b, b): &(Stage, Diagnostic),
-) -> std::cmp::Ordering {
-    (a.severity, stage_a, a.origin.map(|o| (o.file, o.span))).cmp(&(
-        b.severity,
-        stage_b,
-        b.origin.map(|o| (o.file, o.span)),
-    ))
+fn report_order(a: &Held, b: &Held) -> std::cmp::Ordering {
+    let key = |held: &Held| {
+        let d = &held.diagnostic;
+        (d.severity, held.stage, d.origin.map(|o| (o.file, o.span)))
+    };
+    key(a).cmp(&key(b))
 }
 
 impl Diagnostics {
@@ -157,7 +242,11 @@ impl Diagnostics {
         if let Some(count) = count {
             *count = count.saturating_add(1);
         }
-        self.items.push((self.stage, diagnostic));
+        self.items.push(Held {
+            stage: self.stage,
+            diagnostic,
+            folded: 0,
+        });
         if self.items.len() >= COMPACT_AT {
             self.compact();
         }
@@ -176,28 +265,71 @@ impl Diagnostics {
         }
     }
 
-    /// Keeps the first [`MAX_SHOWN`] distinct diagnostics of each severity, in report order
-    /// (a stable sort: equal places keep the order they were found in), and counts the rest.
+    /// Keeps, in report order (a stable sort: equal places keep the order they were found in),
+    /// the first [`MAX_SHOWN`] groups of each severity and the first [`PLACES_SHOWN`]
+    /// repetitions of each, and counts the rest.
     fn compact(&mut self) {
         self.items.sort_by(report_order);
-        self.items
-            .dedup_by(|(_, later), (_, earlier)| later == earlier);
-        let mut kept = [0usize; 3];
-        let dropped = &mut self.dropped;
-        self.items.retain(|(_, diagnostic)| {
-            let index = severity_index(diagnostic.severity);
-            match (kept.get_mut(index), dropped.get_mut(index)) {
-                (Some(kept), _) if *kept < MAX_SHOWN => {
-                    *kept = kept.saturating_add(1);
-                    true
-                }
-                (_, Some(dropped)) => {
-                    *dropped = dropped.saturating_add(1);
-                    false
-                }
-                _ => false,
+        self.items.dedup_by(|later, earlier| {
+            let same = later.diagnostic == earlier.diagnostic;
+            if same {
+                earlier.folded = earlier.folded.saturating_add(later.folded);
             }
+            same
         });
+        let fates = self.fates();
+        for (index, fate) in fates.iter().enumerate() {
+            let Some(folded) = self.items.get(index).map(|h| h.folded.saturating_add(1)) else {
+                continue;
+            };
+            let counter = match fate {
+                Fate::Kept => continue,
+                Fate::FoldedInto(first) => self.items.get_mut(*first).map(|h| &mut h.folded),
+                Fate::Dropped => self
+                    .items
+                    .get(index)
+                    .and_then(|h| self.dropped.get_mut(severity_index(h.diagnostic.severity))),
+            };
+            if let Some(counter) = counter {
+                *counter = counter.saturating_add(folded);
+            }
+        }
+        let mut fate = fates.iter();
+        self.items
+            .retain(|_| matches!(fate.next(), Some(Fate::Kept)));
+    }
+
+    /// What compaction does with each item of the sorted list: one pass, one map lookup each.
+    fn fates(&self) -> Vec<Fate> {
+        // Per problem: its group's first item and places kept, or `None` past the limit.
+        let mut seen: BTreeMap<Problem<'_>, Option<(usize, usize)>> = BTreeMap::new();
+        let mut groups = [0usize; 3];
+        let mut fates = Vec::with_capacity(self.items.len());
+        for (index, held) in self.items.iter().enumerate() {
+            let problem = held.diagnostic.problem();
+            let fate = match seen.get_mut(&problem) {
+                Some(Some((_, places))) if *places <= PLACES_SHOWN => {
+                    *places = places.saturating_add(1);
+                    Fate::Kept
+                }
+                Some(Some((first, _))) => Fate::FoldedInto(*first),
+                Some(None) => Fate::Dropped,
+                None => {
+                    let held = groups.get_mut(severity_index(problem.0));
+                    let kept = match held {
+                        Some(held) if *held < MAX_SHOWN => {
+                            *held = held.saturating_add(1);
+                            true
+                        }
+                        _ => false,
+                    };
+                    seen.insert(problem, kept.then_some((index, 1)));
+                    if kept { Fate::Kept } else { Fate::Dropped }
+                }
+            };
+            fates.push(fate);
+        }
+        fates
     }
 
     pub fn has_errors(&self) -> bool {
@@ -220,16 +352,39 @@ impl Diagnostics {
 
     /// The diagnostics held: all of them, up to a few thousand (see [`Diagnostics`]).
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.items.iter().map(|(_, d)| d)
+        self.items.iter().map(|held| &held.diagnostic)
     }
 
-    /// The diagnostics held, in report order, each repetition of one problem left out.
-    pub fn sorted(&self) -> Vec<&Diagnostic> {
-        let mut items: Vec<&(Stage, Diagnostic)> = self.items.iter().collect();
+    /// The diagnostics held, in report order, each repetition of one problem at one place left
+    /// out, with the repetitions each stands for that are no longer held.
+    fn sorted_held(&self) -> Vec<(&Diagnostic, usize)> {
+        let mut items: Vec<&Held> = self.items.iter().collect();
         items.sort_by(|a, b| report_order(a, b));
-        let mut items: Vec<&Diagnostic> = items.into_iter().map(|(_, d)| d).collect();
-        items.dedup();
-        items
+        let mut sorted: Vec<(&Diagnostic, usize)> = Vec::with_capacity(items.len());
+        for held in items {
+            match sorted.last_mut() {
+                Some((last, folded)) if *last == &held.diagnostic => {
+                    *folded = folded.saturating_add(held.folded);
+                }
+                _ => sorted.push((&held.diagnostic, held.folded)),
+            }
+        }
+        sorted
+    }
+
+    /// The diagnostics held, in report order, each repetition of one problem at one place left
+    /// out.
+    pub fn sorted(&self) -> Vec<&Diagnostic> {
+        self.sorted_held().into_iter().map(|(d, _)| d).collect()
+    }
+
+    /// Problems counted but not held any more: repetitions past the first few of a problem, and
+    /// problems past a report's limit.
+    pub fn unheld(&self) -> usize {
+        self.dropped
+            .iter()
+            .chain(self.items.iter().map(|held| &held.folded))
+            .fold(0usize, |sum, count| sum.saturating_add(*count))
     }
 
     /// Problems of a severity that are not held any more (all come after those held).
@@ -240,25 +395,56 @@ impl Diagnostics {
             .unwrap_or(0)
     }
 
-    /// The whole report as text: errors first, each with its snippet. At most [`MAX_SHOWN`]
-    /// problems of each severity are drawn; a line then counts the rest, so that a report costs
-    /// time in proportion to what it shows, however many problems there are.
+    /// The problems held, in report order, each with its repetitions: groups are ordered by
+    /// their first place, and each repetition joins the group of its problem (sorting, then one
+    /// pass with one map lookup per diagnostic).
+    pub fn groups(&self) -> Vec<Group<'_>> {
+        let mut index: BTreeMap<Problem<'_>, usize> = BTreeMap::new();
+        let mut groups: Vec<Group<'_>> = Vec::new();
+        for (diagnostic, folded) in self.sorted_held() {
+            match index
+                .get(&diagnostic.problem())
+                .and_then(|&i| groups.get_mut(i))
+            {
+                Some(group) => {
+                    group.others.push(diagnostic);
+                    group.unheld = group.unheld.saturating_add(folded);
+                }
+                None => {
+                    index.insert(diagnostic.problem(), groups.len());
+                    groups.push(Group {
+                        first: diagnostic,
+                        others: Vec::new(),
+                        unheld: folded,
+                    });
+                }
+            }
+        }
+        groups
+    }
+
+    /// The whole report as text: errors first, each problem once with its snippet, then a line
+    /// naming how often and where else it was found. At most [`MAX_SHOWN`] problems of each
+    /// severity are drawn; a line then counts the rest, so that a report costs time in
+    /// proportion to what it shows, however many problems there are.
     pub fn render(&self, sources: &SourceMap) -> String {
         let mut out = String::new();
         let mut shown = 0usize;
         let mut hidden = 0usize;
         let mut current = None;
-        for diagnostic in self.sorted() {
-            if current != Some(diagnostic.severity) {
+        for group in self.groups() {
+            let severity = group.first.severity;
+            if current != Some(severity) {
                 write_hidden(&mut out, current, hidden);
-                current = Some(diagnostic.severity);
-                (shown, hidden) = (0, self.dropped(diagnostic.severity));
+                current = Some(severity);
+                (shown, hidden) = (0, self.dropped(severity));
             }
             if shown < MAX_SHOWN {
-                render_one(&mut out, diagnostic, sources);
+                render_one(&mut out, group.first, sources);
+                write_repeated(&mut out, &group, sources);
                 shown = shown.saturating_add(1);
             } else {
-                hidden = hidden.saturating_add(1);
+                hidden = hidden.saturating_add(group.count());
             }
         }
         write_hidden(&mut out, current, hidden);
@@ -284,6 +470,16 @@ fn write_hidden(out: &mut String, severity: Option<Severity>, hidden: usize) {
     };
     let noun = if hidden == 1 { one } else { many };
     let _ = writeln!(out, "… and {hidden} more {noun}");
+}
+
+/// `  … and 999 more like this: clusters/b.yaml:6:8, clusters/c.yaml:6:8, …`, after a problem
+/// found at several places.
+fn write_repeated(out: &mut String, group: &Group<'_>, sources: &SourceMap) {
+    if let Some(line) = group.repeated(|origin| sources.describe(origin).to_string()) {
+        out.push_str("  ");
+        out.push_str(&line);
+        out.push('\n');
+    }
 }
 
 fn render_one(out: &mut String, diagnostic: &Diagnostic, sources: &SourceMap) {
@@ -653,6 +849,14 @@ mod tests {
         })
     }
 
+    /// A problem of its own at each place: `bad value 7`.
+    fn numbered_error_at(file: crate::source::FileId, start: usize, number: usize) -> Diagnostic {
+        Diagnostic {
+            message: format!("bad value {number}"),
+            ..error_at(file, start, start + 1)
+        }
+    }
+
     #[test]
     fn only_the_first_problems_are_drawn_and_the_rest_are_counted() {
         let mut sources = SourceMap::default();
@@ -661,14 +865,14 @@ mod tests {
         let mut diagnostics = Diagnostics::default();
         for i in (0..120).rev() {
             let at = text.find(&format!("key{i}:")).unwrap();
-            diagnostics.push(error_at(file, at, at + 3));
+            diagnostics.push(numbered_error_at(file, at, i));
         }
         for i in 0..3 {
             diagnostics.push(Diagnostic::warning(format!("warning {i}")));
         }
         let report = diagnostics.render(&sources);
         let lines: Vec<&str> = report.lines().collect();
-        assert_eq!(lines[0], "error: many.yaml:1:1: bad value", "{report}");
+        assert_eq!(lines[0], "error: many.yaml:1:1: bad value 0", "{report}");
         let errors = lines.iter().filter(|l| l.starts_with("error: ")).count();
         assert_eq!(errors, MAX_SHOWN);
         // The 50th error draws key49 and the line after it; nothing later is drawn.
@@ -772,9 +976,9 @@ mod tests {
         // Pushed last-first, and each twice: the report still starts with the first, and the
         // repetitions held are not counted twice.
         for i in (0..1_000_000usize).rev() {
-            diagnostics.push(error_at(file, 2 * i, 2 * i + 1));
+            diagnostics.push(numbered_error_at(file, 2 * i, i));
             if i < 10 {
-                diagnostics.push(error_at(file, 2 * i, 2 * i + 1));
+                diagnostics.push(numbered_error_at(file, 2 * i, i));
             }
         }
         diagnostics.push(Diagnostic::warning("one warning"));
@@ -783,7 +987,7 @@ mod tests {
         assert_eq!(diagnostics.warning_count(), 1);
         let report = diagnostics.render(&sources);
         assert!(
-            report.starts_with("error: many.yaml:1:1: bad value\n"),
+            report.starts_with("error: many.yaml:1:1: bad value 0\n"),
             "{report}"
         );
         let errors = report.lines().filter(|l| l.starts_with("error: ")).count();
@@ -792,6 +996,72 @@ mod tests {
             report.contains("\n… and 999950 more errors\nwarning: one warning\n"),
             "{report}"
         );
+    }
+
+    #[test]
+    fn one_problem_at_a_million_places_is_one_report_with_the_count() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("many.yaml".into(), "x\n".repeat(1_000_000));
+        let other = sources.add("other.yaml".into(), "y\n".into());
+        let mut diagnostics = Diagnostics::default();
+        for i in (0..1_000_000usize).rev() {
+            diagnostics.push(error_at(file, 2 * i, 2 * i + 1));
+        }
+        diagnostics.push(error_at(other, 0, 1).help("a different help: another problem"));
+        assert!(diagnostics.items.len() < COMPACT_AT);
+        assert_eq!(diagnostics.error_count(), 1_000_001);
+        let groups = diagnostics.groups();
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].count(), 1_000_000);
+        let report = diagnostics.render(&sources);
+        let errors: Vec<&str> = report
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "error: many.yaml:1:1: bad value",
+                "error: other.yaml:1:1: bad value"
+            ]
+        );
+        assert!(
+            report.contains(
+                "\n  … and 999999 more like this: many.yaml:2:1, many.yaml:3:1, many.yaml:4:1, …\n"
+            ),
+            "{report}"
+        );
+        assert!(report.len() < 1000, "{report}");
+    }
+
+    #[test]
+    fn repetitions_are_counted_the_same_however_often_the_collector_compacts() {
+        // Two problems interleaved across many compactions, pushed in an order unlike the
+        // report's: each is still one group with its exact count and its first places.
+        let mut sources = SourceMap::default();
+        let file = sources.add("f.yaml".into(), "x\n".repeat(20_000));
+        let mut diagnostics = Diagnostics::default();
+        for i in (0..20_000usize).rev() {
+            let diagnostic = error_at(file, 2 * i, 2 * i + 1);
+            diagnostics.push(if i % 2 == 0 {
+                diagnostic
+            } else {
+                diagnostic.help("odd")
+            });
+        }
+        let groups = diagnostics.groups();
+        assert_eq!(groups.len(), 2);
+        assert_eq!((groups[0].count(), groups[1].count()), (10_000, 10_000));
+        let first_places = |g: &Group<'_>| -> Vec<usize> {
+            g.others
+                .iter()
+                .take(3)
+                .map(|d| d.origin.unwrap().span.start / 2)
+                .collect()
+        };
+        assert_eq!(first_places(&groups[0]), [2, 4, 6]);
+        assert_eq!(first_places(&groups[1]), [3, 5, 7]);
+        assert_eq!(diagnostics.unheld(), 20_000 - diagnostics.items.len());
     }
 
     proptest::proptest! {

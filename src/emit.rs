@@ -1,4 +1,5 @@
-//! Emit: the rendered objects as one deterministic YAML stream.
+//! Emit: the rendered objects as one deterministic YAML stream, or (`-o json`) one JSON `v1`
+//! `List`, printed as `kubectl get -o json` prints several objects.
 //!
 //! Objects are ordered by namespace, cluster, kind (in install order: NetworkPolicies and
 //! PodDisruptionBudgets, ConfigMaps, Services, StatefulSets) and name; keys are sorted; strings
@@ -149,6 +150,59 @@ pub fn to_yaml(value: &Value) -> Result<String, YamlError> {
     Ok(serde_saphyr::to_string(value)?)
 }
 
+/// An object that cannot be written as JSON.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write an object as JSON: {0}")]
+pub struct JsonError(#[from] serde_json::Error);
+
+/// One object as an item of the JSON List: indented with four spaces a level, as kubectl does,
+/// two levels deep, without a line end. JSON strings hold no raw line breaks, so indenting every
+/// line indents the object and nothing inside its strings.
+pub fn to_json_item(value: &Value) -> Result<String, JsonError> {
+    use serde::Serialize as _;
+    let mut text = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut text, formatter,
+    ))?;
+    let text = String::from_utf8_lossy(&text);
+    let mut item = String::with_capacity(text.len().saturating_add(text.len() / 4));
+    for (index, line) in text.lines().enumerate() {
+        if index > 0 {
+            item.push('\n');
+        }
+        item.push_str("        ");
+        item.push_str(line);
+    }
+    Ok(item)
+}
+
+/// The JSON List around items already written by [`to_json_item`]: each piece holds one or more
+/// items separated by `,\n` (one cluster's), and pieces are returned in order with the list's
+/// opening, separators and end as pieces of their own, so no item is copied.
+pub fn json_list(pieces: Vec<String>) -> Vec<String> {
+    let items: Vec<String> = pieces.into_iter().filter(|p| !p.is_empty()).collect();
+    if items.is_empty() {
+        return vec![format!(
+            "{{\n    \"apiVersion\": \"v1\",\n    \"items\": [],\n{JSON_LIST_END}"
+        )];
+    }
+    let mut list = Vec::with_capacity(items.len().saturating_mul(2).saturating_add(2));
+    list.push("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n".to_string());
+    for (index, piece) in items.into_iter().enumerate() {
+        if index > 0 {
+            list.push(",\n".to_string());
+        }
+        list.push(piece);
+    }
+    list.push(format!("\n    ],\n{JSON_LIST_END}"));
+    list
+}
+
+/// What follows the items of the List: its kind and the metadata kubectl prints for a list.
+const JSON_LIST_END: &str =
+    "    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}\n";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +216,24 @@ mod tests {
             &json!({"data": {"run.sh": "echo $HOME"}})
         ));
         assert!(!holds_substitution(&json!({"n": 1})));
+    }
+
+    #[test]
+    fn the_json_list_parses_as_kubectl_prints_it() {
+        let first = to_json_item(&json!({"kind": "ConfigMap", "data": {"a": "x\ny"}})).unwrap();
+        let second = to_json_item(&json!({"kind": "Service", "spec": {}})).unwrap();
+        let text = json_list(vec![first.clone(), String::new(), second]).concat();
+        let list: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            list,
+            json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+                "items": [{"kind": "ConfigMap", "data": {"a": "x\ny"}}, {"kind": "Service", "spec": {}}]})
+        );
+        // kubectl's layout: four spaces a level, keys in order, one line end at the end.
+        assert!(text.starts_with("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n        {\n            \"data\": {\n"), "{text}");
+        assert!(text.ends_with("    ],\n    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}\n"), "{text}");
+        let empty: Value = serde_json::from_str(&json_list(Vec::new()).concat()).unwrap();
+        assert_eq!(empty["items"], json!([]));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod emit;
 pub mod exit;
 pub mod hash;
 pub mod krm;
+pub mod kube_version;
 pub mod load;
 pub mod model;
 pub mod names;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::argocd::Parameters;
 use crate::diag::Diagnostic;
+use crate::kube_version::KubeVersion;
 use crate::load::normalize;
 use crate::validate::Overrides;
 
@@ -60,13 +61,15 @@ impl Environment {
     }
 }
 
-/// What to read: the rendered folder, the repository root around it, and what overrides the
-/// settings.
+/// What to read: the rendered folder, the repository root around it, what overrides the
+/// settings, and the Kubernetes version the output is judged against.
 #[derive(Clone, Debug)]
 pub struct InputOptions {
     pub path: PathBuf,
     pub root: PathBuf,
     pub overrides: Overrides,
+    /// `--kube-version`: warn about, or refuse, what this Kubernetes lacks.
+    pub kube_version: Option<KubeVersion>,
 }
 
 impl InputOptions {
@@ -86,8 +89,31 @@ impl InputOptions {
                 clusters: parameters.clusters.clone(),
                 labels: parameters.labels.clone(),
             },
+            kube_version: None,
         })
     }
+}
+
+/// The format of `render`'s stream (`-o`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum StreamFormat {
+    /// A YAML stream, one document per object.
+    #[default]
+    Yaml,
+    /// One JSON `v1` `List` holding every object, as `kubectl get -o json` prints several.
+    Json,
+}
+
+/// The format of `validate`'s report (`--format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// For people: each problem with the lines around it, repetitions counted.
+    #[default]
+    Text,
+    /// For programs: every problem, in a versioned document on stdout.
+    Json,
+    /// GitHub Actions workflow commands: an annotation on the line at fault.
+    Github,
 }
 
 /// How `diff` prints its plan.
@@ -106,6 +132,8 @@ pub struct DiffOptions {
     pub base: String,
     /// The same overrides on both sides.
     pub overrides: Overrides,
+    /// `--kube-version`, judging the working tree's objects.
+    pub kube_version: Option<KubeVersion>,
     pub format: Format,
     /// Whether the text is coloured.
     pub color: bool,

@@ -1,5 +1,5 @@
-//! Folder output (`render -o DIR`): one file per object and a `kustomization.yaml` listing them,
-//! for Flux and for review.
+//! Folder output (`render --output-dir DIR`): one file per object and a `kustomization.yaml`
+//! listing them, for Flux and for review.
 //!
 //! Files are named `<namespace>/<cluster>/<kind>-<name>.yaml`. The folder is replaced as a whole:
 //! everything is rendered in memory first, written into a staging folder beside `DIR`

@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::diag::{Diagnostic, Diagnostics, Stage};
 use crate::emit::{self, Identities, Identity};
+use crate::kube_version::{self, KubeVersion};
 use crate::load::{self, InputLimits, Inputs, Reader};
 use crate::model::{AppSource, Model};
-use crate::options::InputOptions;
+use crate::options::{InputOptions, StreamFormat};
 use crate::parallel;
 use crate::render::{self, Object, TemplateSet};
 use crate::resolve::{self, Topology};
@@ -25,13 +26,19 @@ pub struct Rendered {
     pub objects: Vec<Object>,
     pub diagnostics: Diagnostics,
     pub sources: SourceMap,
+    /// How many apps and clusters were read (for a report's closing count).
+    pub apps: usize,
+    pub clusters: usize,
 }
 
-/// A failed render: the diagnostics, at least one of them an error.
+/// A failed render: the diagnostics, at least one of them an error, and how many apps and
+/// clusters were read (for the report's closing count).
 #[derive(Debug)]
 pub struct Failure {
     pub diagnostics: Diagnostics,
     pub sources: SourceMap,
+    pub apps: usize,
+    pub clusters: usize,
 }
 
 impl Failure {
@@ -40,13 +47,17 @@ impl Failure {
     }
 }
 
-/// A rendered YAML stream, in the pieces it was made in (one per cluster).
+/// A rendered stream, in the pieces it was made in (one per cluster): YAML documents, or the
+/// items of a JSON List (see [`emit::json_list`]).
 #[derive(Debug)]
 pub struct Stream {
     pub pieces: Vec<String>,
     pub objects: usize,
     pub diagnostics: Diagnostics,
     pub sources: SourceMap,
+    /// How many apps and clusters were read (for a report's closing count).
+    pub apps: usize,
+    pub clusters: usize,
 }
 
 /// What `validate` learns: every problem, and how many apps and clusters were read.
@@ -78,31 +89,49 @@ pub fn render_objects(
         objects: run.items.into_iter().flatten().collect(),
         diagnostics: run.diagnostics,
         sources: run.sources,
+        apps: run.apps,
+        clusters: run.clusters,
     })
 }
 
-/// Renders everything below `options.path` as one YAML stream. Clusters are rendered in
+/// Renders everything below `options.path` as one stream in `format`. Clusters are rendered in
 /// parallel and turned into text as soon as each is done, so the objects of all clusters are
 /// never held at once; the text is the same as serialising [`render_objects`]' output in order.
-pub fn render_stream(options: &InputOptions, max_bytes: usize) -> Result<Stream, Failure> {
+pub fn render_stream(
+    options: &InputOptions,
+    format: StreamFormat,
+    max_bytes: usize,
+) -> Result<Stream, Failure> {
     let written = AtomicUsize::new(0);
-    let to_yaml = |objects: Vec<Object>| -> Result<(String, usize), Diagnostic> {
+    let to_text = |objects: Vec<Object>| -> Result<(String, usize), Diagnostic> {
         let mut text = String::new();
-        for object in &objects {
-            text.push_str("---\n");
-            text.push_str(&emit::to_yaml(&object.value).map_err(Diagnostic::error)?);
+        for (index, object) in objects.iter().enumerate() {
+            match format {
+                StreamFormat::Yaml => {
+                    text.push_str("---\n");
+                    text.push_str(&emit::to_yaml(&object.value).map_err(Diagnostic::error)?);
+                }
+                StreamFormat::Json => {
+                    if index > 0 {
+                        text.push_str(",\n");
+                    }
+                    text.push_str(&emit::to_json_item(&object.value).map_err(Diagnostic::error)?);
+                }
+            }
         }
         text.shrink_to_fit();
         count_output(&written, text.len(), max_bytes)?;
         Ok((text, objects.len()))
     };
-    let run = run(options, Scope::UsedApps, &to_yaml).succeeded()?;
+    let run = run(options, Scope::UsedApps, &to_text).succeeded()?;
     let objects = run.items.iter().map(|(_, count)| count).sum();
     Ok(Stream {
         pieces: run.items.into_iter().map(|(text, _)| text).collect(),
         objects,
         diagnostics: run.diagnostics,
         sources: run.sources,
+        apps: run.apps,
+        clusters: run.clusters,
     })
 }
 
@@ -167,6 +196,8 @@ impl<T> Run<T> {
             return Err(Failure {
                 diagnostics: self.diagnostics,
                 sources: self.sources,
+                apps: self.apps,
+                clusters: self.clusters,
             });
         }
         Ok(self)
@@ -203,6 +234,7 @@ fn run<T: Send>(options: &InputOptions, scope: Scope, convert: &Convert<'_, T>) 
             templates: &templates,
             model: &model,
             sources: &inputs.sources,
+            kube_version: options.kube_version,
         };
         clusters.render(convert, &mut diagnostics)
     };
@@ -239,6 +271,8 @@ struct Clusters<'a> {
     templates: &'a BTreeMap<(AppSource, String), TemplateSet>,
     model: &'a Model,
     sources: &'a SourceMap,
+    /// `--kube-version`: what each cluster's objects are judged against.
+    kube_version: Option<KubeVersion>,
 }
 
 /// What each cluster's rendering hands back to the merge: the identities of its objects (for
@@ -293,6 +327,9 @@ impl Clusters<'_> {
             &mut local,
         );
         let objects = emit::finish_cluster(objects);
+        if let Some(version) = self.kube_version {
+            kube_version::check(&objects, version, &mut local);
+        }
         Cluster {
             identities: objects.iter().map(Identity::of).collect(),
             converted: (!local.has_errors()).then(|| convert(objects)),

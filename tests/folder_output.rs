@@ -1,4 +1,4 @@
-//! `render -o DIR`: one file per object and a kustomization.yaml, built by the real
+//! `render --output-dir DIR`: one file per object and a kustomization.yaml, built by the real
 //! `kubectl kustomize` (`$KDRENDER_KUBECTL`) into exactly the stream's objects; replaced
 //! atomically, pruned of stale files, and left untouched by a failed render.
 
@@ -27,7 +27,7 @@ fn kustomize_builds_the_folder_into_the_streams_objects() {
             &[
                 "render",
                 &source.to_string_lossy(),
-                "-o",
+                "--output-dir",
                 &dir.to_string_lossy(),
             ],
             &project_root(),
@@ -48,7 +48,12 @@ fn files_have_stable_readable_names_and_flux_protection() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("rendered");
     run(
-        &["render", "examples/hdfs", "-o", &dir.to_string_lossy()],
+        &[
+            "render",
+            "examples/hdfs",
+            "--output-dir",
+            &dir.to_string_lossy(),
+        ],
         &project_root(),
     )
     .ok();
@@ -78,19 +83,19 @@ fn a_new_render_prunes_stale_files_and_a_failed_one_changes_nothing() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("rendered");
     let dir_arg = dir.to_string_lossy().into_owned();
-    run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
+    run(&["render", ".", "--output-dir", &dir_arg], repo.path()).ok();
     assert!(dir.join("default/demo/service-demo-worker-1.yaml").exists());
 
     // Scale the workers down: the second worker's Service file disappears.
     edit(repo.path(), "cluster.yaml", "members: 2", "members: 1");
-    run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
+    run(&["render", ".", "--output-dir", &dir_arg], repo.path()).ok();
     assert!(!dir.join("default/demo/service-demo-worker-1.yaml").exists());
     assert!(dir.join("default/demo/service-demo-worker-0.yaml").exists());
 
     // A broken input: exit 1 and the folder exactly as it was.
     let before = read_tree(&dir);
     edit(repo.path(), "cluster.yaml", "id: worker", "id: workr");
-    let stderr = run(&["render", ".", "-o", &dir_arg], repo.path()).invalid();
+    let stderr = run(&["render", ".", "--output-dir", &dir_arg], repo.path()).invalid();
     assert!(stderr.starts_with("error: cluster.yaml:"), "{stderr}");
     assert_eq!(read_tree(&dir), before);
     // Nothing was left beside it either.
@@ -106,7 +111,7 @@ fn a_folder_kdrender_did_not_write_is_never_replaced() {
         &[
             "render",
             ".",
-            "-o",
+            "--output-dir",
             &out.path().join("important").to_string_lossy(),
         ],
         repo.path(),
@@ -125,7 +130,7 @@ fn the_next_run_cleans_up_after_killed_runs_and_restores_a_missing_folder() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("rendered");
     let dir_arg = dir.to_string_lossy().into_owned();
-    run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
+    run(&["render", ".", "--output-dir", &dir_arg], repo.path()).ok();
     let rendered = read_tree(&dir);
 
     // What killed runs leave: a half-written staging folder, and the previous output under a
@@ -136,7 +141,7 @@ fn the_next_run_cleans_up_after_killed_runs_and_restores_a_missing_folder() {
         "half",
     );
     copy_tree(&dir, &out.path().join(".rendered.kdrender-new-4002"));
-    run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
+    run(&["render", ".", "--output-dir", &dir_arg], repo.path()).ok();
     assert_eq!(read_tree(&dir), rendered);
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
 
@@ -145,7 +150,7 @@ fn the_next_run_cleans_up_after_killed_runs_and_restores_a_missing_folder() {
     // puts it back first (src/output_dir.rs tests that step alone), then replaces it.
     std::fs::rename(&dir, out.path().join(".rendered.kdrender-old-4003")).unwrap();
     edit(repo.path(), "cluster.yaml", "members: 2", "members: 1");
-    run(&["render", ".", "-o", &dir_arg], repo.path()).ok();
+    run(&["render", ".", "--output-dir", &dir_arg], repo.path()).ok();
     assert!(dir.join("default/demo/service-demo-worker-0.yaml").exists());
     assert!(!dir.join("default/demo/service-demo-worker-1.yaml").exists());
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);

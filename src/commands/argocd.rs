@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::{Outcome, Text};
-use crate::options::{Environment, InputOptions};
+use crate::options::{Environment, InputOptions, StreamFormat};
 use crate::{argocd, emit};
 
 /// Argo CD's `generate`: render PATH with the Application's parameters.
@@ -14,7 +14,8 @@ pub fn generate(path: &Path, env: &Environment) -> Outcome {
     };
     match InputOptions::for_argocd(path, env, &parameters) {
         Ok(options) => {
-            super::render::stream(&options, parameters.allow_empty, emit::MAX_OUTPUT_BYTES)
+            let (format, allow_empty) = (StreamFormat::Yaml, parameters.allow_empty);
+            super::render::stream(&options, format, allow_empty, emit::MAX_OUTPUT_BYTES)
         }
         Err(error) => Outcome::refused(error),
     }

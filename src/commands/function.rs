@@ -59,6 +59,7 @@ fn options(
             argocd_namespace: None,
             ..config.overrides
         },
+        kube_version: None,
     };
     Ok((options, config.allow_empty))
 }

@@ -4,10 +4,13 @@
 
 pub mod adopt;
 pub mod argocd;
+pub mod completions;
 mod diags;
 pub mod diff;
 pub mod function;
+pub mod man;
 pub mod render;
+pub mod report;
 pub mod schema;
 pub mod validate;
 
@@ -105,8 +108,12 @@ impl Outcome {
     }
 }
 
+/// A run that found errors: the report, closed by the count line `validate` ends with.
 impl From<Failure> for Outcome {
     fn from(failure: Failure) -> Outcome {
-        Outcome::invalid(&failure.diagnostics, &failure.sources)
+        let mut outcome = Outcome::invalid(&failure.diagnostics, &failure.sources);
+        let count = report::count_line(failure.apps, failure.clusters, &failure.diagnostics);
+        outcome.stderr.push_str(&count);
+        outcome
     }
 }

@@ -1,32 +1,42 @@
-//! `kdrender render`: every object as a YAML stream on stdout, or one file per object in a
-//! folder (`-o DIR`).
+//! `kdrender render`: every object as a YAML stream (or, `-o json`, one JSON List) on stdout,
+//! or one file per object in a folder (`--output-dir DIR`).
 
 use std::path::Path;
 
-use super::{Outcome, Text, diags};
-use crate::options::InputOptions;
+use super::{Outcome, Text, diags, report};
+use crate::diag::Diagnostics;
+use crate::options::{InputOptions, StreamFormat};
+use crate::source::SourceMap;
 use crate::validate::Scope;
 use crate::{emit, output_dir, pipeline};
 
-/// `render` to stdout, as a YAML stream.
-pub fn stream(options: &InputOptions, allow_empty: bool, max_output_bytes: usize) -> Outcome {
-    let stream = match pipeline::render_stream(options, max_output_bytes) {
+/// `render` to stdout, as a YAML stream or a JSON List.
+pub fn stream(
+    options: &InputOptions,
+    format: StreamFormat,
+    allow_empty: bool,
+    max_output_bytes: usize,
+) -> Outcome {
+    let stream = match pipeline::render_stream(options, format, max_output_bytes) {
         Ok(stream) => stream,
         Err(failure) => return failure.into(),
     };
     let mut diagnostics = stream.diagnostics;
     if stream.objects == 0 && !allow_empty {
-        diagnostics.push(diags::nothing_rendered());
-        return Outcome::invalid(&diagnostics, &stream.sources);
+        let counts = (stream.apps, stream.clusters);
+        return nothing_rendered(diagnostics, &stream.sources, counts);
     }
-    let yaml = Text::from(stream.pieces);
-    if yaml.len() > emit::WARN_OUTPUT_BYTES {
-        diagnostics.push(diags::large_output(yaml.len()));
+    let text = Text::from(match format {
+        StreamFormat::Yaml => stream.pieces,
+        StreamFormat::Json => emit::json_list(stream.pieces),
+    });
+    if text.len() > emit::WARN_OUTPUT_BYTES {
+        diagnostics.push(diags::large_output(text.len()));
     }
-    Outcome::success(yaml, diagnostics.render(&stream.sources))
+    Outcome::success(text, diagnostics.render(&stream.sources))
 }
 
-/// `render -o DIR`: replace DIR with one file per object, or leave it untouched on any error.
+/// `render --output-dir DIR`: replace DIR with one file per object, or leave it untouched on any error.
 pub fn to_folder(
     options: &InputOptions,
     dir: &Path,
@@ -39,8 +49,8 @@ pub fn to_folder(
     };
     let mut diagnostics = rendered.diagnostics;
     if rendered.objects.is_empty() && !allow_empty {
-        diagnostics.push(diags::nothing_rendered());
-        return Outcome::invalid(&diagnostics, &rendered.sources);
+        let counts = (rendered.apps, rendered.clusters);
+        return nothing_rendered(diagnostics, &rendered.sources, counts);
     }
     let written = output_dir::contents(&rendered.objects)
         .and_then(|files| output_dir::replace(dir, &files).map(|()| files.len()));
@@ -59,4 +69,19 @@ pub fn to_folder(
             Outcome::invalid(&diagnostics, &rendered.sources)
         }
     }
+}
+
+/// A render of no objects without `--allow-empty`: refused, and closed by the count line every
+/// failed run ends with.
+fn nothing_rendered(
+    mut diagnostics: Diagnostics,
+    sources: &SourceMap,
+    (apps, clusters): (usize, usize),
+) -> Outcome {
+    diagnostics.push(diags::nothing_rendered());
+    let mut outcome = Outcome::invalid(&diagnostics, sources);
+    outcome
+        .stderr
+        .push_str(&report::count_line(apps, clusters, &diagnostics));
+    outcome
 }

@@ -124,6 +124,7 @@ pub fn compare(options: &DiffOptions, env: &Environment) -> Result<Comparison, D
         path: options.path.clone(),
         root: repository.root.clone(),
         overrides: options.overrides.clone(),
+        kube_version: options.kube_version,
     };
     let head = render(&head_options).map_err(|failure| DiffError::Head(Box::new(failure)))?;
 
@@ -165,13 +166,25 @@ fn render_base(
     if !base_path.is_dir() {
         return Ok(Vec::new());
     }
+    // A cluster the working tree renders on request (--cluster) may be new: the base renders
+    // every cluster, and keeps the requested ones it has.
+    let wanted = options.overrides.clusters.as_ref();
     let base_options = InputOptions {
         path: base_path,
         root: export.path().to_path_buf(),
-        overrides: options.overrides.clone(),
+        overrides: crate::validate::Overrides {
+            clusters: None,
+            ..options.overrides.clone()
+        },
+        // The working tree is what will be applied; the base is only compared with.
+        kube_version: None,
     };
     match render(&base_options) {
-        Ok(rendered) => Ok(rendered.objects),
+        Ok(rendered) => Ok(rendered
+            .objects
+            .into_iter()
+            .filter(|object| wanted.is_none_or(|names| names.contains(&object.cluster)))
+            .collect()),
         Err(failure) => Err(DiffError::Base(Box::new(BaseDoesNotRender {
             failure,
             revision: options.base.clone(),

@@ -42,7 +42,7 @@ pub fn unused_catalog_override(name: &str, at: Origin) -> Diagnostic {
 
 pub fn unknown_wanted_cluster(name: &str, present: &[String]) -> Diagnostic {
     let diagnostic = Diagnostic::error(format!(
-        "the clusters parameter names \"{name}\", which is not a KubeDirectorCluster below the rendered folder"
+        "--cluster or the clusters parameter names \"{name}\", which is not a KubeDirectorCluster below the rendered folder"
     ));
     match did_you_mean(name, present.iter().map(String::as_str)) {
         Some(help) => diagnostic.help(help),
@@ -491,12 +491,14 @@ pub fn mount_path_repeated(
 // --- Settings and the command line ------------------------------------------------------------
 
 pub fn bad_parameter_label(problem: &NameError) -> Diagnostic {
-    Diagnostic::error(format!("plugin parameter \"labels\": {problem}"))
+    Diagnostic::error(format!(
+        "label from --label or the labels parameter: {problem}"
+    ))
 }
 
 pub fn parameter_sets_tracking_label(key: &str) -> Diagnostic {
     Diagnostic::error(format!(
-        "plugin parameter \"labels\": {key} is set by Argo CD for resource tracking"
+        "label from --label or the labels parameter: {key} is set by Argo CD for resource tracking"
     ))
 }
 
