@@ -334,4 +334,5 @@ pub struct SettingsSpec {
     pub catalog_overrides: Vec<String>,
     #[serde(default)]
     pub network_policy: bool,
+    pub configcli_image: Option<String>,
 }

@@ -1,7 +1,9 @@
 //! The rollout plan: two renders compared object by object (by kind, namespace and name).
 //!
 //! The plan holds the objects added, removed and changed (with a unified diff of each changed
-//! object's YAML); the StatefulSets that restart, with their reasons ([`super::reasons`]); the
+//! object's YAML); the StatefulSets that restart, with their reasons ([`super::reasons`]); what
+//! running members get in place, without a restart ([`super::inplace`]: the startscript events
+//! of roles with a setup package, and the clusters whose `configmeta.json` changes); the
 //! StatefulSets that scale or are created; what will be pruned; and warnings for changes
 //! Kubernetes refuses in place or that lose data. Every list is sorted by namespace, cluster,
 //! kind and name.
@@ -11,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::inplace::{Notify, Refresh, in_place};
 use super::reasons::{Index, Reason, at, restart_reasons};
 use crate::render::{Kind, Object, names};
 
@@ -24,7 +27,7 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
-    fn of(object: &Object) -> ObjectRef {
+    pub(super) fn of(object: &Object) -> ObjectRef {
         ObjectRef {
             namespace: object.namespace.clone(),
             cluster: object.cluster.clone(),
@@ -96,6 +99,10 @@ pub struct Plan {
     pub removed: Vec<ObjectRef>,
     pub changed: Vec<Changed>,
     pub restarts: Vec<Restart>,
+    /// Roles whose running members' startscript hears of the change, without a restart.
+    pub notifies: Vec<Notify>,
+    /// Clusters whose `configmeta.json` changes in running members.
+    pub refreshes: Vec<Refresh>,
     pub scales: Vec<Scale>,
     /// StatefulSets that start (new roles and clusters).
     pub creates: Vec<ObjectRef>,
@@ -161,12 +168,15 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
         }
     }
     removed_clusters(base, head, &mut plan);
+    (plan.notifies, plan.refreshes) = in_place(&base_index, &head_index);
 
     plan.added.sort();
     plan.removed.sort();
     plan.creates.sort();
     plan.changed.sort_by(|a, b| a.object.cmp(&b.object));
     plan.restarts.sort_by(|a, b| a.object.cmp(&b.object));
+    plan.notifies.sort_by(|a, b| a.object.cmp(&b.object));
+    plan.refreshes.sort_by(|a, b| a.object.cmp(&b.object));
     plan.scales.sort_by(|a, b| a.object.cmp(&b.object));
     plan.warnings
         .sort_by(|a, b| (&a.object, a.warning, &a.field).cmp(&(&b.object, b.warning, &b.field)));
