@@ -337,7 +337,14 @@ fn every_input_of_the_hash_is_named_and_nothing_is_left_unexplained() {
         kinds(reasons(&plan, "demo-worker")),
         ["setting containers[app].ports[web].containerPort", version]
     );
-    let changes = &plan["rollout"]["refreshes"][0]["changes"];
+    // Both roles restart, so neither keeps the old configmeta.json: the refresh names no role,
+    // only what changes.
+    let refresh = &plan["rollout"]["refreshes"][0];
+    assert_eq!(
+        (&refresh["refreshed"], &refresh["stale"]),
+        (&json!([]), &json!([]))
+    );
+    let changes = &refresh["changes"];
     assert_eq!(
         kinds(changes),
         [
@@ -356,6 +363,9 @@ fn every_input_of_the_hash_is_named_and_nothing_is_left_unexplained() {
         changes[2],
         json!({"kind": "node-ids", "cluster": "demo", "role": "coordinator", "from": ["1", "2", "3"], "to": ["1001", "1002", "1003"]})
     );
+    assert!(text(repo.path()).contains(
+        "  refresh  default/demo-configmeta (cluster demo): configmeta.json changes; the members that restart start with the new one\n"
+    ));
 }
 
 #[test]

@@ -52,7 +52,8 @@ pub struct Refresh {
     pub object: ObjectRef,
     /// Roles whose running members get the new document in place (they have a setup package).
     pub refreshed: Vec<String>,
-    /// Roles whose running members keep the document they started with (no setup package).
+    /// Roles whose running members keep the document they started with (no setup package, and
+    /// no restart).
     pub stale: Vec<String>,
     pub changes: Vec<Reason>,
 }

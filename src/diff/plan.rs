@@ -8,7 +8,7 @@
 //! Kubernetes refuses in place or that lose data. Every list is sorted by namespace, cluster,
 //! kind and name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -169,6 +169,7 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
     }
     removed_clusters(base, head, &mut plan);
     (plan.notifies, plan.refreshes) = in_place(&base_index, &head_index);
+    leave_out_restarting_roles(&mut plan);
 
     plan.added.sort();
     plan.removed.sort();
@@ -181,6 +182,31 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
     plan.warnings
         .sort_by(|a, b| (&a.object, a.warning, &a.field).cmp(&(&b.object, b.warning, &b.field)));
     plan
+}
+
+/// A role that restarts starts with the new `configmeta.json`: it is not among those that keep
+/// the old one.
+fn leave_out_restarting_roles(plan: &mut Plan) {
+    let restarting: BTreeSet<(&str, &str, &str)> = plan
+        .restarts
+        .iter()
+        .map(|r| {
+            (
+                r.object.namespace.as_str(),
+                r.object.cluster.as_str(),
+                r.role.as_str(),
+            )
+        })
+        .collect();
+    for refresh in &mut plan.refreshes {
+        let (namespace, cluster) = (
+            refresh.object.namespace.as_str(),
+            refresh.object.cluster.as_str(),
+        );
+        refresh
+            .stale
+            .retain(|role| !restarting.contains(&(namespace, cluster, role.as_str())));
+    }
 }
 
 /// Clusters rendered at the base and not any more.

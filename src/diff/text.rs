@@ -313,7 +313,8 @@ fn refresh_lines(report: &mut Report, refresh: &Refresh) {
             refresh.refreshed.join(", "),
             keep(&refresh.stale)
         ),
-        (true, _) => format!("changes; {}", keep(&refresh.stale)),
+        (true, false) => format!("changes; {}", keep(&refresh.stale)),
+        (true, true) => "changes; the members that restart start with the new one".to_string(),
     };
     report.piece(None, "  ");
     report.piece(Some("35"), "refresh");
