@@ -392,7 +392,7 @@ fn a_failed_configcli_install_stops_the_setup_and_the_probe_says_why() {
     assert!(!ready);
     assert!(
         message.starts_with(
-            "kdrender-setup: installing configcli failed (it needs python in the image)"
+            "kdrender-setup: installing configcli failed (it needs python in the image, and to write to "
         ),
         "{message}"
     );

@@ -97,7 +97,7 @@ install_configcli() {
                 "$unpacked"/configcli-*/install $flag &&
                 ln -sf "$prefix/bin/configcli" "$prefix/bin/bdvcli" &&
                 ln -sf "$prefix/bin/configcli" "$prefix/bin/bd_vcli" ||
-                { rm -rf "$unpacked"; fail "installing configcli failed (it needs python in the image); see $work/log"; return 1; }
+                { rm -rf "$unpacked"; fail "installing configcli failed (it needs python in the image, and to write to $prefix as KubeDirector did); see $work/log"; return 1; }
             rm -rf "$unpacked"
         fi
     fi
