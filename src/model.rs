@@ -32,6 +32,9 @@ pub struct Settings {
     pub catalog_overrides: std::collections::BTreeSet<String>,
     /// Render a NetworkPolicy for each role (`spec.networkPolicy`).
     pub network_policy: bool,
+    /// The image whose `/home/kubedirector/configcli.tgz` members of roles with a setup package
+    /// install configcli from (`spec.configcliImage`); `None`: the app's images ship configcli.
+    pub configcli_image: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -334,6 +334,7 @@ pub struct SettingsSpec {
     pub catalog_overrides: Vec<String>,
     #[serde(default)]
     pub network_policy: bool,
+    pub configcli_image: Option<String>,
 }
 
 // --- Adoption --------------------------------------------------------------------------------

@@ -117,8 +117,23 @@ fn a_one_role_edit_restarts_that_role_for_that_setting() {
     );
 }
 
+/// The two-role repository with a setup package for every role, committed: the coordinator
+/// takes every KubeDirector event (the app gives it no eventList), the worker only `configure`.
+fn committed_with_packages() -> tempfile::TempDir {
+    let repo = two_role_repo();
+    edit(
+        repo.path(),
+        "app.yaml",
+        "  defaultImageRepoTag:",
+        "  defaultConfigPackage: {packageURL: \"file:///opt/setup/twotier.tgz\"}\n  defaultImageRepoTag:",
+    );
+    git(repo.path(), &["init", "-q"]);
+    commit_all(repo.path(), "base");
+    repo
+}
+
 #[test]
-fn a_scale_out_scales_and_restarts_the_roles_that_take_membership_events() {
+fn a_scale_out_restarts_nobody_and_leaves_configmeta_stale_without_a_setup_package() {
     let repo = committed();
     edit(repo.path(), "cluster.yaml", "members: 2", "members: 3");
     let plan = plan(repo.path());
@@ -126,21 +141,89 @@ fn a_scale_out_scales_and_restarts_the_roles_that_take_membership_events() {
         plan["rollout"]["scales"],
         json!([{"namespace": "default", "cluster": "demo", "kind": "StatefulSet", "name": "demo-worker", "from": 2, "to": 3}])
     );
-    // The coordinator takes every event (the app gives it no eventList); the worker takes only
-    // `configure`, so its own new member restarts nobody.
-    assert_eq!(restarted(&plan), ["demo-coordinator"]);
+    assert!(restarted(&plan).is_empty(), "{plan:#}");
+    assert!(plan["rollout"]["notifies"].as_array().unwrap().is_empty());
+    // No role runs a setup runner: the running members keep the document they started with.
     assert_eq!(
-        reasons(&plan, "demo-coordinator"),
-        &json!([{
-            "kind": "membership", "cluster": "demo", "role": "worker", "from": 2, "to": 3,
-            "added": ["demo-worker-2.demo.default.svc.cluster.local"], "removed": []
+        plan["rollout"]["refreshes"],
+        json!([{
+            "namespace": "default", "cluster": "demo", "kind": "ConfigMap", "name": "demo-configmeta",
+            "refreshed": [], "stale": ["coordinator", "worker"],
+            "changes": [{
+                "kind": "membership", "cluster": "demo", "role": "worker", "from": 2, "to": 3,
+                "added": ["demo-worker-2.demo.default.svc.cluster.local"], "removed": []
+            }]
         }])
     );
     assert_eq!(names(&plan["objects"]["added"]), ["demo-worker-2"]);
     assert!(warnings(&plan).is_empty(), "a scale-out loses nothing");
-    assert!(text(repo.path()).contains(
-        "- members of demo/worker: 2 → 3; added demo-worker-2.demo.default.svc.cluster.local\n"
-    ));
+    let text = text(repo.path());
+    assert!(
+        text.contains(
+            "  refresh  default/demo-configmeta (cluster demo): configmeta.json changes; the running members of coordinator, worker keep the one they started with (no setup package)\n           - members of demo/worker: 2 → 3; added demo-worker-2.demo.default.svc.cluster.local\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_scale_out_notifies_the_running_members_that_take_addnodes_in_place() {
+    let repo = committed_with_packages();
+    edit(repo.path(), "cluster.yaml", "members: 2", "members: 3");
+    let plan = plan(repo.path());
+    assert!(restarted(&plan).is_empty(), "{plan:#}");
+    // The coordinator's three running members hear of the new worker; the worker takes only
+    // `configure`, so its two running members get the new configmeta.json and no event.
+    let fqdn = "demo-worker-2.demo.default.svc.cluster.local";
+    assert_eq!(
+        plan["rollout"]["notifies"],
+        json!([{
+            "namespace": "default", "cluster": "demo", "kind": "StatefulSet", "name": "demo-coordinator",
+            "role": "coordinator", "members": [0, 1, 2],
+            "events": [{
+                "event": "addnodes", "role": "worker", "fqdns": [fqdn],
+                "arguments": ["--addnodes", "--nodegroup", "1", "--role", "worker", "--fqdns", fqdn]
+            }]
+        }])
+    );
+    assert_eq!(
+        plan["rollout"]["refreshes"][0]["refreshed"],
+        json!(["coordinator", "worker"])
+    );
+    assert_eq!(plan["rollout"]["refreshes"][0]["stale"], json!([]));
+    let text = text(repo.path());
+    assert!(
+        text.contains(&format!(
+            "  notify   default/demo-coordinator (cluster demo, role coordinator): in place, in members 0, 1, 2\n           - startscript --addnodes --nodegroup 1 --role worker --fqdns {fqdn}\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("  refresh  default/demo-configmeta (cluster demo): configmeta.json rewritten in place in the running members of coordinator, worker\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_scale_in_notifies_delnodes_to_the_members_that_stay() {
+    let repo = committed_with_packages();
+    edit(repo.path(), "cluster.yaml", "members: 2", "members: 1");
+    let plan = plan(repo.path());
+    assert!(restarted(&plan).is_empty(), "{plan:#}");
+    let fqdn = "demo-worker-1.demo.default.svc.cluster.local";
+    assert_eq!(
+        plan["rollout"]["notifies"][0]["events"],
+        json!([{
+            "event": "delnodes", "role": "worker", "fqdns": [fqdn],
+            "arguments": ["--delnodes", "--nodegroup", "1", "--role", "worker", "--fqdns", fqdn]
+        }])
+    );
+    assert_eq!(plan["rollout"]["notifies"][0]["name"], "demo-coordinator");
+    assert_eq!(
+        plan["rollout"]["notifies"].as_array().unwrap().len(),
+        1,
+        "{plan:#}"
+    );
 }
 
 #[test]
@@ -214,9 +297,10 @@ fn a_per_member_template_edit_names_the_members_and_a_mode_change_the_modes() {
 #[test]
 fn every_input_of_the_hash_is_named_and_nothing_is_left_unexplained() {
     let repo = committed();
-    // The app's version and configMeta reach every role; the worker's endpoint reaches the
-    // coordinator, which takes membership events; moving the worker first in the app renumbers
-    // every member; an eventList change puts membership into the worker's hash.
+    // The app's version is a pod label of every role; the worker's port is in its pod
+    // template. The configMeta, the endpoint the port changes, and the node ids that moving the
+    // worker first in the app renumbers are in configmeta.json only: they change in place. An
+    // eventList change means nothing for a role without a setup package.
     edit(
         repo.path(),
         "app.yaml",
@@ -233,8 +317,8 @@ fn every_input_of_the_hash_is_named_and_nothing_is_left_unexplained() {
     );
     let plan = plan(repo.path());
     assert_eq!(restarted(&plan), ["demo-coordinator", "demo-worker"]);
-    let kinds = |statefulset: &str| -> Vec<String> {
-        reasons(&plan, statefulset)
+    let kinds = |reasons: &Value| -> Vec<String> {
+        reasons
             .as_array()
             .unwrap()
             .iter()
@@ -247,8 +331,22 @@ fn every_input_of_the_hash_is_named_and_nothing_is_left_unexplained() {
             })
             .collect()
     };
+    let version = "setting metadata.labels.app.kubernetes.io/version";
+    assert_eq!(kinds(reasons(&plan, "demo-coordinator")), [version]);
     assert_eq!(
-        kinds("demo-coordinator"),
+        kinds(reasons(&plan, "demo-worker")),
+        ["setting containers[app].ports[web].containerPort", version]
+    );
+    // Both roles restart, so neither keeps the old configmeta.json: the refresh names no role,
+    // only what changes.
+    let refresh = &plan["rollout"]["refreshes"][0];
+    assert_eq!(
+        (&refresh["refreshed"], &refresh["stale"]),
+        (&json!([]), &json!([]))
+    );
+    let changes = &refresh["changes"];
+    assert_eq!(
+        kinds(changes),
         [
             "app configMeta.tuning",
             "app version",
@@ -258,27 +356,16 @@ fn every_input_of_the_hash_is_named_and_nothing_is_left_unexplained() {
         ]
     );
     assert_eq!(
-        kinds("demo-worker"),
-        [
-            "setting containers[app].ports[web].containerPort",
-            "app configMeta.tuning",
-            "app version",
-            "events ",
-        ]
-    );
-    let coordinator = reasons(&plan, "demo-coordinator");
-    assert_eq!(
-        coordinator[4],
+        changes[4],
         json!({"kind": "endpoint", "cluster": "demo", "role": "worker", "service": "web", "from": "http, port 8080", "to": "http, port 8081"})
     );
     assert_eq!(
-        coordinator[2],
+        changes[2],
         json!({"kind": "node-ids", "cluster": "demo", "role": "coordinator", "from": ["1", "2", "3"], "to": ["3", "4", "5"]})
     );
-    assert_eq!(
-        reasons(&plan, "demo-worker")[3],
-        json!({"kind": "events", "membership": true})
-    );
+    assert!(text(repo.path()).contains(
+        "  refresh  default/demo-configmeta (cluster demo): configmeta.json changes; the members that restart start with the new one\n"
+    ));
 }
 
 #[test]
@@ -424,13 +511,12 @@ fn a_catalog_outside_path_is_read_at_both_revisions() {
     let stdout = run(&["diff", "--format", "json"], &root.join("envs/prod")).ok();
     let plan: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(plan["path"], "envs/prod");
-    assert_eq!(restarted(&plan), ["demo-coordinator", "demo-worker"]);
-    for statefulset in ["demo-coordinator", "demo-worker"] {
-        assert_eq!(
-            reasons(&plan, statefulset),
-            &json!([{"kind": "app", "field": "configMeta.tuning", "from": "standard", "to": "fast", "lines": null}])
-        );
-    }
+    // No template reads the configMeta: it reaches configmeta.json, read at both revisions.
+    assert!(restarted(&plan).is_empty(), "{plan:#}");
+    assert_eq!(
+        plan["rollout"]["refreshes"][0]["changes"],
+        json!([{"kind": "app", "field": "configMeta.tuning", "from": "standard", "to": "fast", "lines": null}])
+    );
     assert!(plan["objects"]["added"].as_array().unwrap().is_empty());
 }
 
@@ -459,14 +545,22 @@ fn the_json_format_is_versioned_sorted_and_stable() {
             "base", "changed", "objects", "path", "rollout", "version", "warnings"
         ]
     );
-    assert_eq!(plan["version"], 1);
+    assert_eq!(plan["version"], 2);
     assert_eq!(plan["path"], ".");
     assert_eq!(plan["base"]["revision"], "HEAD");
     let head = git(repo.path(), &["rev-parse", "HEAD"]);
     assert_eq!(plan["base"]["commit"], head.trim());
     assert_eq!(
         keys(&plan["rollout"]),
-        ["adopts", "creates", "prunes", "restarts", "scales"]
+        [
+            "adopts",
+            "creates",
+            "notifies",
+            "prunes",
+            "refreshes",
+            "restarts",
+            "scales"
+        ]
     );
     assert_eq!(keys(&plan["objects"]), ["added", "changed", "removed"]);
     assert_eq!(
@@ -488,7 +582,6 @@ fn the_json_format_is_versioned_sorted_and_stable() {
         [
             "ConfigMap demo-configmeta",
             "ConfigMap demo-worker-files",
-            "StatefulSet demo-coordinator",
             "StatefulSet demo-worker",
         ]
     );
@@ -713,11 +806,21 @@ fn git_is_needed_by_diff_only_and_a_path_outside_a_repository_is_named() {
 fn the_text_plan_is_plain_when_not_on_a_terminal_and_coloured_when_asked() {
     let repo = committed();
     edit(repo.path(), "cluster.yaml", "members: 2", "members: 3");
+    edit(
+        repo.path(),
+        "cluster.yaml",
+        "cpu: \"2\"\n        memory: 2Gi",
+        "cpu: \"3\"\n        memory: 2Gi",
+    );
     let plain = run(&["diff", "."], repo.path()).ok();
     assert!(!plain.contains('\u{1b}'));
     assert!(plain.starts_with("kdrender diff: HEAD ("), "{plain}");
     let coloured = run(&["diff", "--color", "always", "."], repo.path()).ok();
     assert!(coloured.contains("\u{1b}[33mrestart\u{1b}[0m"));
+    assert!(
+        coloured.contains("\u{1b}[35mrefresh\u{1b}[0m"),
+        "{coloured}"
+    );
     assert!(
         coloured.contains("\u{1b}[32m+  replicas: 3\u{1b}[0m"),
         "{coloured}"
@@ -772,11 +875,13 @@ fn one_line_edits(repo: &Path) -> Vec<(String, String, String)> {
 
 /// Every restart the examples (and the KubeDirector-format fixtures, whose roles take
 /// membership events) can see, one edit at a time, has a reason the plan names: the reasons
-/// cover every input of the rollout hash.
+/// cover every input of the rollout hash. So has every change of configmeta.json that running
+/// members get in place.
 #[test]
 fn no_restart_of_the_examples_goes_unexplained() {
     let mut restarts = 0;
     let mut kinds = std::collections::BTreeSet::new();
+    let mut in_place = std::collections::BTreeSet::new();
     for example in examples()
         .into_iter()
         .chain([project_root().join("tests/fixtures/compat")])
@@ -794,6 +899,20 @@ fn no_restart_of_the_examples_goes_unexplained() {
                 continue; // the edit breaks a rule of the app (an exact cardinality, a minimum)
             }
             let plan: Value = serde_json::from_str(&result.ok()).unwrap();
+            for refresh in plan["rollout"]["refreshes"].as_array().unwrap() {
+                let changes = refresh["changes"].as_array().unwrap();
+                assert!(
+                    !changes.is_empty(),
+                    "{example} {file} {find:?}: {refresh:#}"
+                );
+                for change in changes {
+                    assert_ne!(
+                        change["kind"], "other",
+                        "{example} {file} {find:?}: {refresh:#}"
+                    );
+                    in_place.insert(change["kind"].as_str().unwrap().to_string());
+                }
+            }
             for restart in plan["rollout"]["restarts"].as_array().unwrap() {
                 restarts += 1;
                 let reasons = restart["reasons"].as_array().unwrap();
@@ -812,9 +931,10 @@ fn no_restart_of_the_examples_goes_unexplained() {
         }
     }
     assert!(restarts > 40, "only {restarts} restarts were seen");
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["file", "setting"]);
     assert_eq!(
-        kinds.into_iter().collect::<Vec<_>>(),
-        ["app", "file", "membership", "node-ids", "setting"]
+        in_place.into_iter().collect::<Vec<_>>(),
+        ["app", "flavor", "membership", "node-ids"]
     );
 }
 
@@ -837,7 +957,7 @@ fn yaml_escapes(text: &str) -> String {
 /// The characters of `HIDING` in `text`, after taking out the report's own colours.
 fn raw_hiding_characters(text: &str) -> Vec<char> {
     let mut text = text.to_string();
-    for colour in ["0", "1", "31", "32", "33", "36", "31;1"] {
+    for colour in ["0", "1", "31", "32", "33", "35", "36", "31;1"] {
         text = text.replace(&format!("\u{1b}[{colour}m"), "");
     }
     text.chars().filter(|c| HIDING.contains(c)).collect()

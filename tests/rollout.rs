@@ -1,5 +1,7 @@
-//! The rollout contract: a role's pod template changes when, and only when, something its pods
-//! consume changes.
+//! The rollout contract (hash scheme v2): a role's pod template changes when, and only when,
+//! something its pods consume changes that a running pod cannot pick up. What `configmeta.json`
+//! holds (membership, other roles' flavors, the app's configMeta) reaches running members in
+//! place (tests/setup_runner.rs, tests/diff.rs).
 
 // A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -64,6 +66,18 @@ const ONE_MORE_WORKER: Change = Change::Edit("cluster.yaml", "members: 2", "memb
 /// The coordinator takes every event (the app gives it no eventList); the worker takes only
 /// `configure`.
 const BOTH: &[&str] = &["demo-coordinator", "demo-worker"];
+/// A setup package for the worker.
+const WORKER_PACKAGE: Change = Change::Edit(
+    "app.yaml",
+    "    eventList: [configure]\n",
+    "    eventList: [configure]\n    configPackage: {packageURL: \"file:///opt/setup/worker.tgz\"}\n",
+);
+/// A setup package for every role.
+const DEFAULT_PACKAGE: Change = Change::Edit(
+    "app.yaml",
+    "  defaultImageRepoTag:",
+    "  defaultConfigPackage: {packageURL: \"file:///opt/setup/twotier.tgz\", useNewSetupLayout: true}\n  defaultImageRepoTag:",
+);
 
 const CASES: &[Case] = &[
     Case {
@@ -119,30 +133,101 @@ const CASES: &[Case] = &[
         rolled: &["demo-worker"],
     },
     Case {
-        what: "a scale-out rolls the roles that take membership events only (the worker's files \
-               do not mention workers)",
+        what: "a scale-out rolls nobody (no template reads the workers): running members hear of \
+               it in place",
         setup: &[],
         change: &[ONE_MORE_WORKER],
-        rolled: &["demo-coordinator"],
+        rolled: &[],
     },
     Case {
-        what: "a template that reads another role's members rolls with them",
+        what: "a scale-out rolls nobody in roles with a setup package either, whatever events \
+               they take",
+        setup: &[DEFAULT_PACKAGE],
+        change: &[ONE_MORE_WORKER],
+        rolled: &[],
+    },
+    Case {
+        what: "a template that reads the role's own members rolls it with them",
         setup: &[Change::Write(
             "files/roles/worker/etc/worker/peers.j2",
             "{{ roles.worker.fqdns | join('\\n') }}\n",
         )],
         change: &[ONE_MORE_WORKER],
-        rolled: BOTH,
+        rolled: &["demo-worker"],
     },
     Case {
-        what: "the app's configMeta rolls every role",
+        what: "a template that reads another role's members rolls with them",
+        setup: &[Change::Write(
+            "files/roles/coordinator/etc/coord/workers.j2",
+            "{{ roles.worker.fqdns | join('\\n') }}\n",
+        )],
+        change: &[ONE_MORE_WORKER],
+        rolled: &["demo-coordinator"],
+    },
+    Case {
+        what: "the app's configMeta rolls nobody: it reaches configmeta.json in place",
         setup: &[],
         change: &[Change::Edit(
             "app.yaml",
             "tuning: standard",
             "tuning: aggressive",
         )],
+        rolled: &[],
+    },
+    Case {
+        what: "a template that reads the app's configMeta rolls its role",
+        setup: &[Change::Write(
+            "files/roles/worker/etc/worker/tuning.j2",
+            "{{ app.config_meta.tuning }}\n",
+        )],
+        change: &[Change::Edit(
+            "app.yaml",
+            "tuning: standard",
+            "tuning: aggressive",
+        )],
+        rolled: &["demo-worker"],
+    },
+    Case {
+        what: "a role's setup package rolls the roles that use it",
+        setup: &[WORKER_PACKAGE],
+        change: &[Change::Edit("app.yaml", "worker.tgz", "worker-2.tgz")],
+        rolled: &["demo-worker"],
+    },
+    Case {
+        what: "the app's default setup package rolls every role that uses it",
+        setup: &[DEFAULT_PACKAGE],
+        change: &[Change::Edit("app.yaml", "twotier.tgz", "twotier-2.tgz")],
         rolled: BOTH,
+    },
+    Case {
+        what: "the events a role with a setup package takes roll it (its runner is told them \
+               when it starts)",
+        setup: &[WORKER_PACKAGE],
+        change: &[Change::Edit(
+            "app.yaml",
+            "eventList: [configure]",
+            "eventList: [configure, addnodes]",
+        )],
+        rolled: &["demo-worker"],
+    },
+    Case {
+        what: "the events of a role without a setup package roll nothing",
+        setup: &[],
+        change: &[Change::Edit(
+            "app.yaml",
+            "eventList: [configure]",
+            "eventList: [configure, addnodes]",
+        )],
+        rolled: &[],
+    },
+    Case {
+        what: "the image configcli comes from rolls the roles with a setup package",
+        setup: &[WORKER_PACKAGE],
+        change: &[Change::Write(
+            "kdrender.yaml",
+            "apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n  configcliImage: registry.example.com/kubedirector:0.11.0\n",
+        )],
+        rolled: &["demo-worker"],
     },
     Case {
         what: "the app's version rolls every role",
@@ -159,7 +244,7 @@ const CASES: &[Case] = &[
                member reads",
         setup: &[PER_MEMBER_ID],
         change: &[ONE_MORE_WORKER],
-        rolled: &["demo-coordinator"],
+        rolled: &[],
     },
     Case {
         what: "a per-member file whose content depends on the role's size rolls it",
@@ -168,7 +253,7 @@ const CASES: &[Case] = &[
             "{{ member.ordinal }}/{{ role.count }}\n",
         )],
         change: &[ONE_MORE_WORKER],
-        rolled: BOTH,
+        rolled: &["demo-worker"],
     },
 ];
 
@@ -242,7 +327,7 @@ fn the_hash_is_versioned() {
     assert!(
         hashes
             .values()
-            .all(|h| h.starts_with("v1-") && h.len() == 35),
+            .all(|h| h.starts_with("v2-") && h.len() == 35),
         "{hashes:?}"
     );
 }

@@ -10,8 +10,10 @@ use serde_json::json;
 use super::Base;
 use super::plan::Plan;
 
-/// The version of the JSON format.
-pub const VERSION: u32 = 1;
+/// The version of the JSON format. Version 2: `rollout.notifies` and `rollout.refreshes`; the
+/// reasons `app`, `membership`, `node-ids` and `endpoint` moved from restarts to refreshes (they
+/// no longer restart anything), `events` went away, and `flavor` came.
+pub const VERSION: u32 = 2;
 
 pub fn render(plan: &Plan, base: &Base<'_>) -> String {
     let value = json!({
@@ -21,6 +23,8 @@ pub fn render(plan: &Plan, base: &Base<'_>) -> String {
         "path": base.shown_path(),
         "rollout": {
             "restarts": plan.restarts,
+            "notifies": plan.notifies,
+            "refreshes": plan.refreshes,
             "scales": plan.scales,
             "creates": plan.creates,
             "adopts": plan.adopts,

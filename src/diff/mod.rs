@@ -6,12 +6,14 @@
 //! sides). The repository is the one PATH lies in as written, found as `render` finds its root,
 //! never the one PATH's symlinks lead into. The working tree and the index are never touched.
 //! The two sets of objects are compared into a [`plan::Plan`] — objects added, removed and
-//! changed, the StatefulSets that restart and why ([`reasons`]), scales, prunes, and warnings
+//! changed, the StatefulSets that restart and why ([`reasons`]), what running members get in
+//! place without a restart ([`inplace`]), scales, prunes, and warnings
 //! for changes Kubernetes refuses in place or that lose data — and printed as text ([`text`])
 //! or JSON ([`json`]) by the command ([`crate::commands::diff`]).
 
 pub mod adoption;
 pub mod git;
+pub mod inplace;
 pub mod json;
 pub mod plan;
 pub mod reasons;

@@ -1,16 +1,19 @@
 //! The rollout plan: two renders compared object by object (by kind, namespace and name).
 //!
 //! The plan holds the objects added, removed and changed (with a unified diff of each changed
-//! object's YAML); the StatefulSets that restart, with their reasons ([`super::reasons`]); the
+//! object's YAML); the StatefulSets that restart, with their reasons ([`super::reasons`]); what
+//! running members get in place, without a restart ([`super::inplace`]: the startscript events
+//! of roles with a setup package, and the clusters whose `configmeta.json` changes); the
 //! StatefulSets that scale or are created; what will be pruned; and warnings for changes
 //! Kubernetes refuses in place or that lose data. Every list is sorted by namespace, cluster,
 //! kind and name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::inplace::{Notify, Refresh, in_place};
 use super::reasons::{Index, Reason, at, restart_reasons};
 use crate::render::{Kind, Object, names};
 
@@ -24,7 +27,7 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
-    fn of(object: &Object) -> ObjectRef {
+    pub(super) fn of(object: &Object) -> ObjectRef {
         ObjectRef {
             namespace: object.namespace.clone(),
             cluster: object.cluster.clone(),
@@ -98,6 +101,10 @@ pub struct Plan {
     pub removed: Vec<ObjectRef>,
     pub changed: Vec<Changed>,
     pub restarts: Vec<Restart>,
+    /// Roles whose running members' startscript hears of the change, without a restart.
+    pub notifies: Vec<Notify>,
+    /// Clusters whose `configmeta.json` changes in running members.
+    pub refreshes: Vec<Refresh>,
     pub scales: Vec<Scale>,
     /// StatefulSets that start (new roles and clusters).
     pub creates: Vec<ObjectRef>,
@@ -165,6 +172,8 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
         }
     }
     removed_clusters(base, head, &mut plan);
+    (plan.notifies, plan.refreshes) = in_place(&base_index, &head_index);
+    leave_out_restarting_roles(&mut plan);
     super::adoption::separate(&mut plan, head);
 
     plan.added.sort();
@@ -172,10 +181,37 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
     plan.creates.sort();
     plan.changed.sort_by(|a, b| a.object.cmp(&b.object));
     plan.restarts.sort_by(|a, b| a.object.cmp(&b.object));
+    plan.notifies.sort_by(|a, b| a.object.cmp(&b.object));
+    plan.refreshes.sort_by(|a, b| a.object.cmp(&b.object));
     plan.scales.sort_by(|a, b| a.object.cmp(&b.object));
     plan.warnings
         .sort_by(|a, b| (&a.object, a.warning, &a.field).cmp(&(&b.object, b.warning, &b.field)));
     plan
+}
+
+/// A role that restarts starts with the new `configmeta.json`: it is not among those that keep
+/// the old one.
+fn leave_out_restarting_roles(plan: &mut Plan) {
+    let restarting: BTreeSet<(&str, &str, &str)> = plan
+        .restarts
+        .iter()
+        .map(|r| {
+            (
+                r.object.namespace.as_str(),
+                r.object.cluster.as_str(),
+                r.role.as_str(),
+            )
+        })
+        .collect();
+    for refresh in &mut plan.refreshes {
+        let (namespace, cluster) = (
+            refresh.object.namespace.as_str(),
+            refresh.object.cluster.as_str(),
+        );
+        refresh
+            .stale
+            .retain(|role| !restarting.contains(&(namespace, cluster, role.as_str())));
+    }
 }
 
 /// Clusters rendered at the base and not any more.

@@ -1,4 +1,5 @@
-//! Why a StatefulSet restarts, in a reviewer's terms.
+//! Why a StatefulSet restarts, and what changes in place in its members' `configmeta.json`, in a
+//! reviewer's terms.
 //!
 //! A StatefulSet restarts when its pod template changes, which kdrender makes happen exactly
 //! when its rollout hash changes (`crate::hash`). The reasons are read off the hash's inputs, one
@@ -6,19 +7,21 @@
 //!
 //! - the pod template (less the hash annotation) and the volume claim templates: each changed
 //!   field ([`fields`]), with the setting it belongs to (image, resources, env, storage,
-//!   command, probes, …);
+//!   command, probes, setup, …);
 //! - the role's config files, from its `<statefulset>-files` ConfigMap (per-member keys are
 //!   `<pod>.<key>`): each file by its path in the container and the template it comes from
-//!   ([`files`]);
-//! - the app-wide input (`configMeta`, `version`, `distroID`), as hashed;
-//! - for roles that take addnodes/delnodes events, the membership, as hashed: members (count,
-//!   FQDNs added and removed), node ids and endpoints, of this cluster and connected ones
-//!   ([`membership`]).
+//!   ([`files`]).
 //!
 //! Mounts and volumes that only carry config files are explained by the files, and the init
 //! step's copies of the app container's image and resources by the app container, so one change
 //! gives one reason.
+//!
+//! What reaches running members in place is explained from the cluster's `configmeta.json` on
+//! both sides ([`document_reasons`]): the app's configuration (`configMeta`, version, distro id),
+//! members (count, FQDNs added and removed), node ids and endpoints ([`membership`]) and flavors,
+//! of this cluster and of connected ones ([`document`]).
 
+mod document;
 mod fields;
 mod files;
 mod membership;
@@ -30,13 +33,13 @@ use serde_json::Value;
 
 use crate::hash::ANNOTATION;
 use crate::render::names::{
-    APP_CONTAINER, FILES_VOLUME, INIT_CONTAINER, PERSISTED_CLAIM, VERSION_LABEL,
+    APP_CONTAINER, CONFIGCLI_CONTAINER, FILES_VOLUME, INIT_CONTAINER, PERSISTED_CLAIM, SETUP_VOLUME,
 };
 use crate::render::{Kind, Object, RolloutFacts};
 use fields::{Change, brief, differences, shorten};
 use files::{Files, file_reasons};
-use membership::membership_reasons;
 
+pub use document::document_reasons;
 pub use fields::at;
 
 /// One reason for a restart.
@@ -67,7 +70,7 @@ pub enum Reason {
         to: Option<String>,
         lines: Option<Lines>,
     },
-    /// The app-wide configuration every role consumes: `configMeta.<key>`, `version` or
+    /// The app-wide configuration in `configmeta.json`: `configMeta.<key>`, `version` or
     /// `distroID`; values as for settings.
     App {
         field: String,
@@ -75,9 +78,6 @@ pub enum Reason {
         to: Option<String>,
         lines: Option<Lines>,
     },
-    /// The role started or stopped taking addnodes/delnodes events (the app's `eventList`), so
-    /// membership entered or left its hash.
-    Events { membership: bool },
     /// The members of a role (of this cluster or a connected one) changed.
     Membership {
         cluster: String,
@@ -102,7 +102,16 @@ pub enum Reason {
         from: Option<String>,
         to: Option<String>,
     },
-    /// The hash changed for a reason none of the above names (a new hash scheme).
+    /// A field of a role's `flavor` (`cores`, `memory`, `storage`, …) changed.
+    Flavor {
+        cluster: String,
+        role: String,
+        field: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
+    /// A change none of the above names: the rollout hash (a new hash scheme), or a part of
+    /// `configmeta.json`.
     Other { detail: String },
 }
 
@@ -144,6 +153,9 @@ pub enum Setting {
     Ports,
     Security,
     Volumes,
+    /// The setup package: the postStart hook and startup probe of the setup runner, and the init
+    /// step that copies configcli in.
+    Setup,
     /// Anything else of the pod.
     Pod,
 }
@@ -163,6 +175,7 @@ impl Setting {
             Setting::Ports => "ports",
             Setting::Security => "security",
             Setting::Volumes => "volumes",
+            Setting::Setup => "setup",
             Setting::Pod => "pod",
         }
     }
@@ -257,46 +270,15 @@ pub fn restart_reasons(
     let empty = RolloutFacts::default();
     let old = before.rollout.as_deref().unwrap_or(&empty);
     let new = after.rollout.as_deref().unwrap_or(&empty);
-    let app = app_reasons(&old.app, &new.app);
     let mut reasons = setting_reasons(before, after, old, new);
-    reasons.retain(|reason| !told_by_app_version(reason, &app));
     let files = Files::compared(before, after, base, head);
     reasons.extend(file_reasons(&files, old, new));
-    reasons.extend(app);
-    reasons.extend(events_reason(old, new));
-    if let (Some(old), Some(new)) = (&old.membership, &new.membership) {
-        reasons.extend(membership_reasons(old, new, &after.cluster));
-    }
     if reasons.is_empty() {
         reasons.push(Reason::Other {
             detail: "the rollout hash changed without a change in what it covers (a new kdrender hash scheme)".into(),
         });
     }
     reasons
-}
-
-/// The pod label `app.kubernetes.io/version` carries the app's version: one reason for both.
-fn told_by_app_version(reason: &Reason, app: &[Reason]) -> bool {
-    let Reason::Setting {
-        field, from, to, ..
-    } = reason
-    else {
-        return false;
-    };
-    *field == format!("metadata.labels.{VERSION_LABEL}")
-        && app.iter().any(|a| {
-            matches!(a, Reason::App { field: f, from: af, to: at, .. }
-                if f == "version" && af == from && at == to)
-        })
-}
-
-/// The role started or stopped taking membership events.
-fn events_reason(old: &RolloutFacts, new: &RolloutFacts) -> Option<Reason> {
-    match (&old.membership, &new.membership) {
-        (None, Some(_)) => Some(Reason::Events { membership: true }),
-        (Some(_), None) => Some(Reason::Events { membership: false }),
-        _ => None,
-    }
 }
 
 /// The StatefulSet's pod template without its rollout hash, which is what is being explained.
@@ -384,6 +366,19 @@ fn field_follows_app(field: &str) -> bool {
         .is_some_and(|rest| rest == ".image" || rest.starts_with(".resources"))
 }
 
+/// The setup runner's parts: its postStart hook and startup probe, the init step that copies
+/// configcli in, and the folder they share.
+fn is_setup(change: &Change) -> bool {
+    let field = change.field.as_str();
+    let names_setup = |v: &Value| v.get("name").and_then(Value::as_str) == Some(SETUP_VOLUME);
+    field.starts_with(&format!("{}.lifecycle", app_container_field()))
+        || field.starts_with(&format!("{}.startupProbe", app_container_field()))
+        || field.starts_with(&format!("initContainers[{CONFIGCLI_CONTAINER}]"))
+        || names_setup(&change.before)
+        || names_setup(&change.after)
+        || field.starts_with(&format!("volumes[{SETUP_VOLUME}]"))
+}
+
 /// The setting a pod-template field belongs to, in the words of the inputs.
 fn setting_of(change: &Change) -> Setting {
     let field = change.field.as_str();
@@ -396,6 +391,9 @@ fn setting_of(change: &Change) -> Setting {
         || (has("volumeMounts[") && (persisted(&change.before) || persisted(&change.after)))
     {
         return Setting::PersistDirs;
+    }
+    if is_setup(change) {
+        return Setting::Setup;
     }
     if field.starts_with("volumeClaimTemplates") {
         Setting::Storage
@@ -424,6 +422,7 @@ fn setting_of(change: &Change) -> Setting {
     }
 }
 
+/// The app-wide configuration's changes, fields named as in the app (`configMeta.<key>`).
 fn app_reasons(old: &Value, new: &Value) -> Vec<Reason> {
     let mut changes = Vec::new();
     differences("", old, new, &mut changes);
@@ -466,6 +465,13 @@ mod tests {
             ("volumes[secret]", "volumes"),
             ("dnsConfig.searches[0]", "pod"),
             ("initContainers[kdrender-init].command[2]", "persistDirs"),
+            (
+                "containers[app].lifecycle.postStart.exec.command[4]",
+                "setup",
+            ),
+            ("containers[app].startupProbe", "setup"),
+            ("initContainers[kdrender-configcli].image", "setup"),
+            ("volumes[kdrender-setup]", "setup"),
         ] {
             let change = Change::new(field, &Value::Null, &json!("x"));
             assert_eq!(setting_of(&change).name(), setting, "{field}");

@@ -1,6 +1,7 @@
-//! The plan as text, for reviewers: the rollout plan first (what restarts and why, what scales,
-//! starts and is pruned), then warnings, then every object added, removed or changed, with a
-//! unified diff per changed object. ANSI colour only when asked for (or on a terminal).
+//! The plan as text, for reviewers: the rollout plan first (what restarts and why, what running
+//! members hear of in place, whose `configmeta.json` changes in place, what scales, starts and
+//! is pruned), then warnings, then every object added, removed or changed, with a unified diff
+//! per changed object. ANSI colour only when asked for (or on a terminal).
 //!
 //! Everything printed goes through [`visible`]: a character a terminal would act on or not show
 //! (escape sequences, carriage returns, bidi overrides, zero-width characters) is written as a
@@ -9,6 +10,7 @@
 use std::fmt::Write as _;
 
 use super::Base;
+use super::inplace::{Notify, Refresh};
 use super::plan::Plan;
 use super::reasons::{FileChange, Lines, Reason};
 use crate::visible::visible;
@@ -95,7 +97,6 @@ pub fn reason(reason: &Reason) -> String {
             to,
             lines,
         } => format!("app {field}: {}", shown(from, to, lines)),
-        Reason::Events { membership } => events(*membership).to_string(),
         Reason::Membership {
             cluster,
             role,
@@ -124,6 +125,16 @@ pub fn reason(reason: &Reason) -> String {
             "endpoint {service} of {cluster}/{role}: {}",
             shown(from, to, &None)
         ),
+        Reason::Flavor {
+            cluster,
+            role,
+            field,
+            from,
+            to,
+        } => format!(
+            "flavor of {cluster}/{role}: {field}: {}",
+            shown(from, to, &None)
+        ),
         Reason::Other { detail } => detail.clone(),
     }
 }
@@ -150,23 +161,12 @@ fn file_change(
 ) -> String {
     match (change, members) {
         (FileChange::Mode, _) => format!("mode {}", values(from, to, None)),
-        (change, Some(list)) => format!(
+        (change, Some(members)) => format!(
             "{change} for member{} {}",
-            if list.len() == 1 { "" } else { "s" },
-            list.iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            if members.len() == 1 { "" } else { "s" },
+            list(members)
         ),
         (change, None) => change.to_string(),
-    }
-}
-
-fn events(membership: bool) -> &'static str {
-    if membership {
-        "the role now takes addnodes/delnodes events: membership changes restart it"
-    } else {
-        "the role no longer takes addnodes/delnodes events: membership changes no longer restart it"
     }
 }
 
@@ -219,17 +219,21 @@ pub fn render(plan: &Plan, base: &Base<'_>, color: bool) -> String {
     report.out
 }
 
-/// What restarts and why, what scales, starts and is pruned.
+/// What restarts and why, what running members get in place, what scales, starts and is pruned.
 fn rollout_plan(report: &mut Report, plan: &Plan) {
     report.blank();
     report.styled_line("1", "Rollout plan");
     if plan.restarts.is_empty()
+        && plan.notifies.is_empty()
+        && plan.refreshes.is_empty()
         && plan.scales.is_empty()
         && plan.creates.is_empty()
         && plan.adopts.is_empty()
         && plan.removed.is_empty()
     {
-        report.line("  nothing restarts, scales, starts or is pruned");
+        report.line(
+            "  nothing restarts, scales, starts or is pruned, and no running member hears of it",
+        );
     }
     for restart in &plan.restarts {
         report.piece(None, "  ");
@@ -241,6 +245,12 @@ fn rollout_plan(report: &mut Report, plan: &Plan) {
         for r in &restart.reasons {
             report.line(&format!("           - {}", reason(r)));
         }
+    }
+    for notify in &plan.notifies {
+        notify_lines(report, notify);
+    }
+    for refresh in &plan.refreshes {
+        refresh_lines(report, refresh);
     }
     for scale in &plan.scales {
         report.piece(None, "  ");
@@ -292,6 +302,68 @@ fn adoption_line(adopt: &super::adoption::Adopt) -> String {
         let _ = write!(line, " and binds {volumes} {claims} again");
     }
     line
+}
+
+/// A role whose running members' startscript is called in place, and with what.
+fn notify_lines(report: &mut Report, notify: &Notify) {
+    report.piece(None, "  ");
+    report.piece(Some("35"), "notify");
+    report.line(&format!(
+        "   {}/{} (cluster {}, role {}): in place, in member{} {}",
+        notify.object.namespace,
+        notify.object.name,
+        notify.object.cluster,
+        notify.role,
+        if notify.members.len() == 1 { "" } else { "s" },
+        list(&notify.members)
+    ));
+    for event in &notify.events {
+        report.line(&format!(
+            "           - startscript {}",
+            event.arguments.join(" ")
+        ));
+    }
+}
+
+/// A cluster whose `configmeta.json` changes in running members, and what changes.
+fn refresh_lines(report: &mut Report, refresh: &Refresh) {
+    let keep = |roles: &[String]| {
+        format!(
+            "the running members of {} keep the one they started with (no setup package)",
+            roles.join(", ")
+        )
+    };
+    let whose = match (refresh.refreshed.is_empty(), refresh.stale.is_empty()) {
+        (false, true) => format!(
+            "rewritten in place in the running members of {}",
+            refresh.refreshed.join(", ")
+        ),
+        (false, false) => format!(
+            "rewritten in place in the running members of {}; {}",
+            refresh.refreshed.join(", "),
+            keep(&refresh.stale)
+        ),
+        (true, false) => format!("changes; {}", keep(&refresh.stale)),
+        (true, true) => "changes; the members that restart start with the new one".to_string(),
+    };
+    report.piece(None, "  ");
+    report.piece(Some("35"), "refresh");
+    report.line(&format!(
+        "  {}/{} (cluster {}): configmeta.json {}",
+        refresh.object.namespace, refresh.object.name, refresh.object.cluster, whose
+    ));
+    for change in &refresh.changes {
+        report.line(&format!("           - {}", reason(change)));
+    }
+}
+
+/// Numbers, comma-separated.
+fn list(numbers: &[impl ToString]) -> String {
+    numbers
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The objects added, removed and changed, with a unified diff of each changed one.

@@ -13,6 +13,7 @@
 #![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::resolve::{Member, RoleTopology, Topology};
 
@@ -185,8 +186,8 @@ pub fn node_section(topology: &Topology<'_>, role: &RoleTopology<'_>, member: &M
     })
 }
 
-/// `<role> <fqdn>` lines for every member, which the setup runner compares across restarts to
-/// find the members added and removed while it was away.
+/// `<role> <fqdn>` lines for every member, which the setup runner compares with what its member
+/// last heard of, to find the members added and removed.
 pub fn membership(topology: &Topology<'_>) -> String {
     let mut out = String::new();
     for role in topology.active_roles() {
@@ -196,6 +197,24 @@ pub fn membership(topology: &Topology<'_>) -> String {
             out.push_str(&member.fqdn);
             out.push('\n');
         }
+    }
+    out
+}
+
+/// A `<cluster> <digest>` line for each connected cluster embedded in `document` (the cluster's
+/// shared document), in name order: what the setup runner compares to tell members to
+/// `--reconnect` when anything a connected cluster contributes changes.
+pub fn connections(document: &Value) -> String {
+    let mut out = String::new();
+    let clusters = document
+        .pointer("/connections/clusters")
+        .and_then(Value::as_object);
+    for (name, embedded) in clusters.into_iter().flatten() {
+        // Serialising a Value of ordered maps cannot fail.
+        let canonical = serde_json::to_vec(embedded).unwrap_or_default();
+        let digest = Sha256::digest(&canonical);
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        out.push_str(&format!("{name} {hex}\n"));
     }
     out
 }

@@ -1,15 +1,18 @@
-//! The init step (`kdrender-init`): runs the role's image with its resources before the app, to
+//! The init steps. `kdrender-init` runs the role's image with its resources before the app, to
 //! assemble the member's `configmeta.json` from the cluster's document and the member's node
 //! section, and to seed the persisted directories onto the member's volume on first start, one
-//! marker per directory. In a cluster adopted from KubeDirector, a volume KubeDirector seeded
-//! (its marker `/etc/kubedirector.init` on it) holds the member's own directories: those are
-//! never copied over. Who it runs as is [`security`]'s decision.
+//! marker per directory; who it runs as is [`security`]'s decision. In a cluster adopted from
+//! KubeDirector, a volume KubeDirector seeded (its marker `/etc/kubedirector.init` on it) holds
+//! the member's own directories: those are never copied over. In roles with a setup package,
+//! `kdrender-configcli` copies configcli's package out of the image the settings name
+//! (KubeDirector's operator image) for the setup runner to install.
 
 use serde_json::{Value, json};
 
 use super::names::{
-    self, CONFIGMETA_KEY, INIT_CONFIGMETA_MOUNT, INIT_CONTAINER, INIT_GUESTCONFIG_MOUNT,
-    INIT_VOLUME_MOUNT, KUBEDIRECTOR_INIT_MARKER, POD_NAME_ENV,
+    self, CONFIGCLI_CONTAINER, CONFIGCLI_PACKAGE, CONFIGMETA_KEY, INIT_CONFIGMETA_MOUNT,
+    INIT_CONTAINER, INIT_GUESTCONFIG_MOUNT, INIT_SETUP_MOUNT, INIT_VOLUME_MOUNT,
+    KUBEDIRECTOR_CONFIGCLI_PACKAGE, KUBEDIRECTOR_INIT_MARKER, POD_NAME_ENV,
 };
 use super::security::{self, InitUser};
 
@@ -30,6 +33,31 @@ pub fn container(
         "env": [pod_name_env()],
         "resources": resources,
         "securityContext": security::init_container_context(init),
+        "volumeMounts": mounts,
+    })
+}
+
+/// The step that copies configcli's package from `image` into the setup runner's folder, readable
+/// by the app's user. KubeDirector's image keeps it readable by its user and group 0 only, so the
+/// step runs with group 0 (whatever the user); it writes nothing but the copy.
+pub fn configcli_container(image: &str, mounts: Vec<Value>) -> Value {
+    let copy = format!("{INIT_SETUP_MOUNT}/{CONFIGCLI_PACKAGE}");
+    let resources = json!({"cpu": "100m", "memory": "64Mi"});
+    json!({
+        "name": CONFIGCLI_CONTAINER,
+        "image": image,
+        "command": [
+            "/bin/sh",
+            "-c",
+            format!("cp {KUBEDIRECTOR_CONFIGCLI_PACKAGE} {copy} && chmod a+r {copy}"),
+        ],
+        "resources": {"limits": resources, "requests": resources},
+        "securityContext": {
+            "allowPrivilegeEscalation": false,
+            "capabilities": {"drop": ["ALL"]},
+            "readOnlyRootFilesystem": true,
+            "runAsGroup": 0,
+        },
         "volumeMounts": mounts,
     })
 }

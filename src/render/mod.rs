@@ -21,7 +21,6 @@ mod volumes;
 pub mod workload;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -86,17 +85,16 @@ pub struct Object {
     pub rollout: Option<Box<RolloutFacts>>,
 }
 
-/// What a role's StatefulSet consumes beyond its own spec, for explaining why it rolls: the
-/// rollout hash's inputs other than the pod and claim templates, which the object itself holds.
+/// What `kdrender diff` needs to explain what happens to a role's pods beyond what the
+/// StatefulSet holds: its config files (the rollout hash's input other than the pod and claim
+/// templates), and what its setup runner tells the startscript in place.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RolloutFacts {
-    /// The app-wide input, exactly as hashed (`configMeta`, `version`, `distroID`).
-    pub app: Arc<Value>,
-    /// The membership input, exactly as hashed ([`hash::membership`]); `None` for roles that
-    /// take no addnodes/delnodes events, whose hash leaves membership out.
-    pub membership: Option<Arc<Value>>,
     /// The role's config files, in the role's files ConfigMap.
     pub files: Vec<FileFact>,
+    /// For a role with a setup package, the KubeDirector events it takes (`configure`,
+    /// `addnodes`, `delnodes`); `None` without one (no setup runner, no notifications).
+    pub setup_events: Option<Vec<String>>,
 }
 
 /// One config file of a role, as `kdrender diff` names it.
@@ -251,8 +249,6 @@ pub fn render_cluster(
         settings,
         sources,
         meta: Meta { topology, settings },
-        app_inputs: Arc::new(hash::app_inputs(topology.app)),
-        membership: Arc::new(hash::membership(topology, all)),
     };
     if let Some(diagnostic) = fqdn_too_long(topology) {
         diagnostics.push(diagnostic);
@@ -279,9 +275,6 @@ struct ClusterRender<'a> {
     settings: &'a Settings,
     sources: &'a SourceMap,
     meta: Meta<'a>,
-    /// The rollout hash's cluster-wide inputs, shared with each StatefulSet's [`RolloutFacts`].
-    app_inputs: Arc<Value>,
-    membership: Arc<Value>,
 }
 
 impl ClusterRender<'_> {
@@ -305,7 +298,8 @@ impl ClusterRender<'_> {
     }
 
     /// The configmeta ConfigMap: the shared document, each member's node section, and for apps
-    /// with a setup package the membership and the setup runner.
+    /// with a setup package what the setup runner compares (membership, connections) and the
+    /// runner itself.
     fn configmeta(&self, diagnostics: &mut Diagnostics) -> Object {
         let topology = self.topology;
         let document = configmeta::cluster_document(topology, self.all, &[]);
@@ -330,6 +324,10 @@ impl ClusterRender<'_> {
             data.insert(
                 names::MEMBERSHIP_KEY.into(),
                 json!(configmeta::membership(topology)),
+            );
+            data.insert(
+                names::CONNECTIONS_KEY.into(),
+                json!(configmeta::connections(&document)),
             );
             data.insert(names::SETUP_KEY.into(), json!(include_str!("setup.sh")));
         }
@@ -406,25 +404,24 @@ impl ClusterRender<'_> {
             settings: self.settings,
             meta: &self.meta,
         });
-        hash::stamp(
-            &mut statefulset,
-            &hash::RoleInputs {
-                role,
-                files,
-                app: &self.app_inputs,
-                membership: &self.membership,
-            },
-        );
+        hash::stamp(&mut statefulset, &hash::RoleInputs { role, files });
         let mut object = self.object(
             statefulset,
             Kind::StatefulSet,
             role.name.clone(),
             Some(role),
         );
+        let app_role = role.app_role;
         object.rollout = Some(Box::new(RolloutFacts {
-            app: Arc::clone(&self.app_inputs),
-            membership: hash::takes_membership(role).then(|| Arc::clone(&self.membership)),
             files: files.iter().map(FileFact::of).collect(),
+            setup_events: app_role.config_package.as_ref().map(|_| {
+                app_role
+                    .events
+                    .names()
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
+            }),
         }));
         object
     }

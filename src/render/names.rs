@@ -115,8 +115,11 @@ pub fn member_claim(claim: &str, pod: &str) -> String {
 
 /// The cluster's shared `configmeta.json`.
 pub const CONFIGMETA_KEY: &str = "configmeta.json";
-/// The `<role> <fqdn>` lines the setup runner compares across restarts.
+/// The `<role> <fqdn>` lines the setup runner compares, to tell members who came and went.
 pub const MEMBERSHIP_KEY: &str = "membership";
+/// A `<cluster> <digest>` line per connected cluster, which the setup runner compares to tell
+/// members to reconnect.
+pub const CONNECTIONS_KEY: &str = "connections";
 /// The setup runner.
 pub const SETUP_KEY: &str = "setup.sh";
 
@@ -143,6 +146,8 @@ pub fn member_key(pod: &str, key: &str) -> String {
 pub const INIT_CONTAINER: &str = "kdrender-init";
 /// The app's own container.
 pub const APP_CONTAINER: &str = "app";
+/// The init step that copies configcli's package out of the image the settings name.
+pub const CONFIGCLI_CONTAINER: &str = "kdrender-configcli";
 
 // Volumes and volume claim templates.
 
@@ -150,6 +155,8 @@ pub const APP_CONTAINER: &str = "app";
 pub const CONFIGMETA_VOLUME: &str = "configmeta";
 /// The folder the init step writes the member's `configmeta.json` into.
 pub const GUESTCONFIG_VOLUME: &str = "guestconfig";
+/// The folder the setup runner works in: configcli's package, its state and its log.
+pub const SETUP_VOLUME: &str = "kdrender-setup";
 /// The claim of the member's volume, which holds the persisted directories.
 pub const PERSISTED_CLAIM: &str = "p";
 /// `/dev/shm` in memory.
@@ -193,6 +200,14 @@ pub const KDRENDER_DIR: &str = "/etc/kdrender";
 pub const CONFIGMETA_MOUNT: &str = "/etc/kdrender/configmeta";
 /// Where the member's assembled `configmeta.json` is, as in KubeDirector.
 pub const GUESTCONFIG_DIR: &str = "/etc/guestconfig";
+/// Where the app container has the setup runner's folder (inside [`KDRENDER_DIR`]).
+pub const SETUP_DIR: &str = "/etc/kdrender/setup";
+/// Where the init step that copies configcli's package sees the setup runner's folder.
+pub const INIT_SETUP_MOUNT: &str = "/kdrender/setup";
+/// configcli's package, in the setup runner's folder.
+pub const CONFIGCLI_PACKAGE: &str = "configcli.tgz";
+/// Where KubeDirector's operator image keeps configcli's package.
+pub const KUBEDIRECTOR_CONFIGCLI_PACKAGE: &str = "/home/kubedirector/configcli.tgz";
 /// Where the init step sees the configmeta ConfigMap: outside `/etc`, which it seeds.
 pub const INIT_CONFIGMETA_MOUNT: &str = "/kdrender/configmeta";
 /// Where the init step writes the member's `configmeta.json`.
@@ -249,9 +264,22 @@ mod tests {
     }
 
     #[test]
-    fn the_setup_runner_reads_the_membership_where_it_is_mounted() {
+    fn the_setup_runner_finds_what_render_names_where_render_puts_it() {
         let runner = include_str!("setup.sh");
-        assert!(runner.contains(&format!("{CONFIGMETA_MOUNT}/{MEMBERSHIP_KEY}")));
+        for line in [
+            format!("mounted=$root{CONFIGMETA_MOUNT}\n"),
+            format!("work=$root{SETUP_DIR}\n"),
+            format!("guest=$root{GUESTCONFIG_DIR}\n"),
+            format!(
+                "\"$from/{CONFIGMETA_KEY}\" \"$from/{}\"",
+                node_key("$POD_NAME")
+            ),
+            format!("for key in {MEMBERSHIP_KEY} {CONNECTIONS_KEY}; do"),
+            format!("\"$work/{CONFIGCLI_PACKAGE}\""),
+        ] {
+            assert!(runner.contains(&line), "{line}");
+        }
+        assert!(SETUP_DIR.starts_with(&format!("{KDRENDER_DIR}/")));
     }
 
     #[test]

@@ -1,18 +1,19 @@
-//! A role's pod volumes and where its two containers mount them.
+//! A role's pod volumes and where its containers mount them.
 //!
 //! Both containers see the configmeta ConfigMap and the folder the member's `configmeta.json` is
 //! assembled in; the init step sees them outside `/etc` (which it seeds) and the member's volume
 //! at [`INIT_VOLUME_MOUNT`]. The app container also mounts each persisted directory from the
 //! member's volume, each config file from the files ConfigMap, and KubeDirector's volumes: the
-//! systemd mounts, `/dev/shm`, the role's Secret and its projected claims.
+//! systemd mounts, `/dev/shm`, the role's Secret and its projected claims. In roles with a setup
+//! package, the setup runner's folder is shared with the init step that copies configcli in.
 
 use serde_json::{Value, json};
 
 use super::files::{ConfigFile, Content};
 use super::names::{
     self, CGROUP_VOLUME, CONFIGMETA_MOUNT, CONFIGMETA_VOLUME, GUESTCONFIG_DIR, GUESTCONFIG_VOLUME,
-    INIT_CONFIGMETA_MOUNT, INIT_GUESTCONFIG_MOUNT, INIT_VOLUME_MOUNT, PERSISTED_CLAIM,
-    POD_NAME_ENV, SHARED_MEMORY_VOLUME, SYSTEMD_TMPFS,
+    INIT_CONFIGMETA_MOUNT, INIT_GUESTCONFIG_MOUNT, INIT_SETUP_MOUNT, INIT_VOLUME_MOUNT,
+    PERSISTED_CLAIM, POD_NAME_ENV, SETUP_DIR, SETUP_VOLUME, SHARED_MEMORY_VOLUME, SYSTEMD_TMPFS,
 };
 use super::with_fields;
 use crate::model::{App, AppRole, ClusterRole, Secret, Settings, VolumeProjection};
@@ -82,6 +83,7 @@ pub fn own_app_mounts(
         files: None,
         systemd: app.systemd_required,
         native_systemd: settings.native_systemd_support,
+        setup: app_role.config_package.is_some(),
     };
     let text = |mount: &Value, field: &str| Some(mount.get(field)?.as_str()?.to_string());
     Mounts::own("", &role)
@@ -96,12 +98,14 @@ pub fn own_app_mounts(
         .collect()
 }
 
-/// The pod's volumes, and the mounts of its app container and of its init step.
+/// The pod's volumes, and the mounts of its app container and of its init steps.
 #[derive(Debug, Default)]
 pub struct Mounts {
     pub volumes: Vec<Value>,
     pub app: Vec<Value>,
     pub init: Vec<Value>,
+    /// The mounts of the init step that copies configcli in.
+    pub configcli: Vec<Value>,
 }
 
 /// What a role's pod mounts besides what every pod does.
@@ -114,6 +118,8 @@ pub struct RoleVolumes<'a> {
     pub systemd: bool,
     /// The cluster runs systemd natively: no cgroup folder from the host.
     pub native_systemd: bool,
+    /// The role has a setup package: the setup runner's folder.
+    pub setup: bool,
 }
 
 impl Mounts {
@@ -133,6 +139,9 @@ impl Mounts {
         let mut mounts = Mounts::default();
         mounts.configmeta(headless);
         mounts.persisted(role.persisted);
+        if role.setup {
+            mounts.setup();
+        }
         if let Some((configmap, files)) = role.files {
             mounts.config_files(configmap, files);
         }
@@ -160,6 +169,17 @@ impl Mounts {
             json!({"name": CONFIGMETA_VOLUME, "mountPath": INIT_CONFIGMETA_MOUNT, "readOnly": true}),
             json!({"name": GUESTCONFIG_VOLUME, "mountPath": INIT_GUESTCONFIG_MOUNT}),
         ]);
+    }
+
+    /// The setup runner's folder: the app container works in it, and the init step that copies
+    /// configcli in writes the package there. It lives as long as the pod.
+    fn setup(&mut self) {
+        self.volumes
+            .push(json!({"name": SETUP_VOLUME, "emptyDir": {}}));
+        self.app
+            .push(json!({"name": SETUP_VOLUME, "mountPath": SETUP_DIR}));
+        self.configcli
+            .push(json!({"name": SETUP_VOLUME, "mountPath": INIT_SETUP_MOUNT}));
     }
 
     /// The member's volume: whole for the init step, which seeds it; each persisted directory

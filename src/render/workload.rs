@@ -4,7 +4,10 @@
 //! capabilities, persisted directories on the member's volume, block devices, shared memory, the
 //! secret and projected volumes, the systemd mounts) and adds what KubeDirector did at run time:
 //! an init step ([`super::init`]), DNS search paths for short member names, the config files
-//! ([`super::volumes`]), and, for apps with a setup package, a postStart hook that runs it.
+//! ([`super::volumes`]), and, for roles with a setup package, what KubeDirector did by exec: a
+//! postStart hook that starts the setup runner (`setup.sh`), a startup probe that holds the
+//! member back until its setup is done (and says why when it failed), and an init step that
+//! copies configcli in for the runner to install.
 
 use std::collections::BTreeMap;
 
@@ -92,25 +95,29 @@ fn pod_spec(workload: &RoleWorkload<'_>) -> Value {
             files: workload.files_configmap.map(|name| (name, workload.files)),
             systemd: topology.app.systemd_required,
             native_systemd: workload.settings.native_systemd_support,
+            setup: app_role.config_package.is_some(),
         },
     );
     let app_context = app_role.container.pod_security_context.as_ref();
     let init_user = InitUser::of(&persisted, app_context);
     let resources = resources(cluster_role);
-    let init = init::container(
+    let mut init_steps = vec![init::container(
         &app_role.image,
         &persisted,
         init_user,
         &resources,
         mounts.init,
         topology.adoption.is_some(),
-    );
+    )];
+    if let (Some(_), Some(image)) = (&app_role.config_package, &workload.settings.configcli_image) {
+        init_steps.push(init::configcli_container(image, mounts.configcli));
+    }
     let app = app_container(topology.app, app_role, cluster_role, &resources, mounts.app);
     let spec = json!({
         "automountServiceAccountToken": cluster_role.service_account.is_some(),
         "dnsConfig": {"searches": [topology.domain]},
         "enableServiceLinks": false,
-        "initContainers": [init],
+        "initContainers": init_steps,
         "containers": [app],
         "volumes": mounts.volumes,
         "securityContext": security::pod_context(app_context, init_user, !persisted.is_empty()),
@@ -155,6 +162,10 @@ fn app_container(
             ),
             ("readinessProbe", extension.readiness_probe.clone()),
             ("livenessProbe", extension.liveness_probe.clone()),
+            (
+                "startupProbe",
+                app_role.config_package.as_ref().map(|_| setup_probe()),
+            ),
             ("securityContext", security::app_container_context(app)),
             ("stdin", app_role.stdin.then_some(json!(true))),
             ("tty", app_role.tty.then_some(json!(true))),
@@ -225,19 +236,38 @@ fn block_devices(block: &BlockStorage) -> Value {
     )
 }
 
-/// The postStart hook that starts the setup runner.
+/// The postStart hook that starts the setup runner: `setup.sh start PACKAGE EVENTS LAYOUT
+/// [systemd]`. It returns at once; the runner works in the background.
 fn setup_hook(app: &App, app_role: &AppRole, package: &ConfigPackage) -> Value {
+    let layout = if package.new_layout { "new" } else { "legacy" };
     let mut command = vec![
         "/bin/sh".to_string(),
         format!("{CONFIGMETA_MOUNT}/{SETUP_KEY}"),
+        "start".to_string(),
         package.url.clone(),
-        app_role.id.clone(),
         app_role.events.names().join(" "),
+        layout.to_string(),
     ];
     if app.systemd_required {
         command.push("systemd".to_string());
     }
     json!({"postStart": {"exec": {"command": command}}})
+}
+
+/// Checks taken by the startup probe before it gives up and the container is restarted (which
+/// runs the setup again): every ten seconds for a day. A setup that fails stays visible that long.
+const SETUP_PROBE_CHECKS: u32 = 8640;
+
+/// The startup probe of a role with a setup package: the member is not Ready until the setup
+/// runner has configured it, and the probe's message (in the pod's events) says where the setup
+/// is, or why it failed. The app's own probes start once it passes.
+fn setup_probe() -> Value {
+    json!({
+        "exec": {"command": ["/bin/sh", format!("{CONFIGMETA_MOUNT}/{SETUP_KEY}"), "probe"]},
+        "periodSeconds": 10,
+        "timeoutSeconds": 5,
+        "failureThreshold": SETUP_PROBE_CHECKS,
+    })
 }
 
 /// The volume claim templates: the member's volume, then its block devices.

@@ -49,6 +49,20 @@ pub fn validate(
         native_systemd_support: spec.native_systemd_support,
         catalog_overrides: spec.catalog_overrides.into_iter().collect(),
         network_policy: spec.network_policy,
+        configcli_image: configcli_image(spec.configcli_image),
+    }
+}
+
+/// KubeDirector's operator image of its last release, which carries configcli 0.8 as
+/// `/home/kubedirector/configcli.tgz`.
+pub const DEFAULT_CONFIGCLI_IMAGE: &str = "docker.io/bluek8s/kubedirector:0.11.0";
+
+/// The image configcli is installed from: the settings' (`""`: none), else KubeDirector's.
+fn configcli_image(from_settings: Option<String>) -> Option<String> {
+    match from_settings {
+        None => Some(DEFAULT_CONFIGCLI_IMAGE.to_string()),
+        Some(image) if image.is_empty() => None,
+        Some(image) => Some(image),
     }
 }
 

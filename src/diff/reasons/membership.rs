@@ -1,4 +1,4 @@
-//! Membership that changed, read off the membership input as hashed: members (count, FQDNs
+//! Membership that changed, read off two `configmeta.json` documents: members (count, FQDNs
 //! added and removed), node ids and endpoints, of this cluster and of connected ones.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -8,45 +8,44 @@ use serde_json::Value;
 use super::Reason;
 use super::fields::at;
 
-/// One role's membership as hashed: members as `(fqdn, node id)`, endpoints by service.
+/// One role's membership as `configmeta.json` gives it: members as `(fqdn, node id)`, the
+/// endpoint of each service that has one.
 #[derive(Default)]
 struct RoleMembers {
     members: Vec<(String, String)>,
     endpoints: BTreeMap<String, String>,
 }
 
-/// The `index`th item of a list, `null` where there is none.
-fn item(list: &Value, index: usize) -> &Value {
-    list.get(index).unwrap_or(&Value::Null)
-}
-
-/// A scalar of the membership as text.
-fn scalar_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// The strings of a list (others are left out).
+fn strings(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl RoleMembers {
-    /// Reads `{"members": [[fqdn, node id]], "endpoints": {service: [scheme, port]}}`.
+    /// Reads a role of `nodegroups.1.roles`: `fqdns`, `node_ids`, and each service's first
+    /// endpoint (`scheme://fqdn:port`; every member's has the same scheme and port).
     fn read(role: &Value) -> RoleMembers {
-        let members = role
-            .get("members")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .map(|m| (scalar_text(item(m, 0)), scalar_text(item(m, 1))))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let endpoints = role
-            .get("endpoints")
-            .and_then(Value::as_object)
+        let members = strings(at(role, "/fqdns"))
+            .into_iter()
+            .zip(strings(at(role, "/node_ids")))
+            .collect();
+        let endpoints = at(role, "/services")
+            .as_object()
             .map(|services| {
                 services
                     .iter()
-                    .map(|(service, e)| (service.clone(), endpoint_text(e)))
+                    .filter_map(|(id, service)| {
+                        let first = at(service, "/endpoints/0").as_str()?;
+                        Some((id.clone(), endpoint_text(first)))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -62,10 +61,11 @@ impl RoleMembers {
     }
 }
 
-/// An endpoint as hashed, `[scheme, port]`, as a reviewer reads it.
-fn endpoint_text(endpoint: &Value) -> String {
-    let scheme = item(endpoint, 0).as_str().unwrap_or_default();
-    let port = scalar_text(item(endpoint, 1));
+/// An endpoint, `scheme://fqdn:port`, as a reviewer reads it: `http, port 8080` (`port 22`
+/// without a scheme).
+fn endpoint_text(url: &str) -> String {
+    let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+    let port = url.rsplit_once(':').map_or("", |(_, port)| port);
     if scheme.is_empty() {
         format!("port {port}")
     } else {
@@ -73,9 +73,9 @@ fn endpoint_text(endpoint: &Value) -> String {
     }
 }
 
-/// Reads `{role: {"members": …, "endpoints": …}}`.
-fn roles_of(value: &Value) -> BTreeMap<String, RoleMembers> {
-    value
+/// The roles of a document's nodegroup `1`.
+fn roles_of(document: &Value) -> BTreeMap<String, RoleMembers> {
+    at(document, "/nodegroups/1/roles")
         .as_object()
         .map(|roles| {
             roles
@@ -86,14 +86,18 @@ fn roles_of(value: &Value) -> BTreeMap<String, RoleMembers> {
         .unwrap_or_default()
 }
 
+/// The connected clusters embedded in a document, by name.
+pub(super) fn connected(document: &Value) -> BTreeMap<String, Value> {
+    at(document, "/connections/clusters")
+        .as_object()
+        .map(|clusters| clusters.clone().into_iter().collect())
+        .unwrap_or_default()
+}
+
 /// The membership changes of this cluster and of each connected one.
 pub(super) fn membership_reasons(old: &Value, new: &Value, cluster: &str) -> Vec<Reason> {
-    let mut reasons = cluster_membership_reasons(cluster, at(old, "/cluster"), at(new, "/cluster"));
-    let connected = |v: &Value| v.get("connections").and_then(Value::as_object).cloned();
-    let (old_connected, new_connected) = (
-        connected(old).unwrap_or_default(),
-        connected(new).unwrap_or_default(),
-    );
+    let mut reasons = cluster_membership_reasons(cluster, old, new);
+    let (old_connected, new_connected) = (connected(old), connected(new));
     let names: BTreeSet<&String> = old_connected.keys().chain(new_connected.keys()).collect();
     for name in names {
         reasons.extend(cluster_membership_reasons(
@@ -166,16 +170,42 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A role of `nodegroups.1.roles` with these members and a `web` service at `scheme:port`.
+    fn role(members: &[(&str, &str)], web: Option<(&str, u16)>) -> Value {
+        let endpoints: Vec<String> = match web {
+            Some((scheme, port)) => members
+                .iter()
+                .map(|(fqdn, _)| format!("{scheme}://{fqdn}:{port}"))
+                .collect(),
+            None => Vec::new(),
+        };
+        json!({
+            "fqdns": members.iter().map(|m| m.0).collect::<Vec<_>>(),
+            "node_ids": members.iter().map(|m| m.1).collect::<Vec<_>>(),
+            "services": {"web": {"endpoints": endpoints}},
+        })
+    }
+
+    fn document(roles: Value, connections: Value) -> Value {
+        json!({"nodegroups": {"1": {"roles": roles}}, "connections": {"clusters": connections}})
+    }
+
     #[test]
     fn membership_names_members_node_ids_and_endpoints() {
-        let old = json!({"cluster": {
-            "a": {"members": [["a-0.x", 1001], ["a-1.x", 1002]], "endpoints": {"web": ["http", 8080]}},
-            "b": {"members": [["b-0.x", 2001]], "endpoints": {}},
-        }, "connections": {}});
-        let new = json!({"cluster": {
-            "a": {"members": [["a-0.x", 1001], ["a-1.x", 1002], ["a-2.x", 1003]], "endpoints": {"web": ["https", 8443]}},
-            "b": {"members": [["b-0.x", 3001]], "endpoints": {}},
-        }, "connections": {"other": {"z": {"members": [["z-0.y", 1001]], "endpoints": {}}}}});
+        let old = document(
+            json!({
+                "a": role(&[("a-0.x", "1001"), ("a-1.x", "1002")], Some(("http", 8080))),
+                "b": role(&[("b-0.x", "2001")], None),
+            }),
+            json!({}),
+        );
+        let new = document(
+            json!({
+                "a": role(&[("a-0.x", "1001"), ("a-1.x", "1002"), ("a-2.x", "1003")], Some(("https", 8443))),
+                "b": role(&[("b-0.x", "3001")], None),
+            }),
+            json!({"other": document(json!({"z": role(&[("z-0.y", "1001")], Some(("", 22)))}), json!({}))}),
+        );
         let reasons = membership_reasons(&old, &new, "c");
         assert_eq!(
             reasons,
@@ -211,5 +241,6 @@ mod tests {
                 },
             ]
         );
+        assert_eq!(endpoint_text("://z-0.y:22"), "port 22");
     }
 }
