@@ -187,12 +187,7 @@ fn env(app_role: &AppRole, cluster_role: &ClusterRole) -> Vec<Value> {
             .chain(&cluster_role.env)
             .map(|(name, value)| json!({"name": name, "value": value})),
     );
-    let wants_gpu = cluster_role
-        .limits
-        .keys()
-        .chain(cluster_role.requests.keys())
-        .any(|k| k.starts_with("nvidia.com/"));
-    if !wants_gpu {
+    if !requests_gpu(cluster_role) {
         env.push(json!({"name": "NVIDIA_VISIBLE_DEVICES", "value": "void"}));
     }
     if app_role
@@ -203,6 +198,22 @@ fn env(app_role: &AppRole, cluster_role: &ClusterRole) -> Vec<Value> {
         env.push(json!({"name": "PYTHONUSERBASE", "value": "/usr/local"}));
     }
     env
+}
+
+/// KubeDirector's rule: the node's GPUs stay hidden (`NVIDIA_VISIBLE_DEVICES=void`) unless the
+/// role requests some `nvidia.com/*` resource above zero. A limit without a request counts as
+/// the request Kubernetes gives it (an extended resource's request defaults to its limit), so
+/// that a GPU the pod is given is never hidden from it.
+fn requests_gpu(cluster_role: &ClusterRole) -> bool {
+    let limits_only = cluster_role
+        .limits
+        .iter()
+        .filter(|(name, _)| !cluster_role.requests.contains_key(*name));
+    cluster_role
+        .requests
+        .iter()
+        .chain(limits_only)
+        .any(|(name, quantity)| name.starts_with("nvidia.com/") && !quantity.is_zero())
 }
 
 /// The ports of the role's services that have an endpoint.

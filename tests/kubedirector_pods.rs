@@ -1,0 +1,99 @@
+//! Inside the pods, as KubeDirector built them: the smaller differences of the fidelity research
+//! (GPU visibility, systemd's cgroup mounts, in-memory `/tmp` `/run` `/run/lock`, the DNS search
+//! list, KubeDirector's labels, and the volumes of roles scaled to zero), each checked against
+//! what KubeDirector's controller does.
+
+// A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// The two-role repository with the worker's `resources` replaced by `resources` (YAML indented
+/// by six spaces).
+fn worker_with_resources(resources: &str) -> tempfile::TempDir {
+    let repo = two_role_repo();
+    edit(
+        repo.path(),
+        "cluster.yaml",
+        "    resources:\n      limits:\n        cpu: \"2\"\n        memory: 2Gi\n",
+        &format!("    resources:\n{resources}"),
+    );
+    repo
+}
+
+/// The app container of a role's StatefulSet.
+fn app_container<'a>(docs: &'a [Value], statefulset: &str) -> &'a Value {
+    &object(docs, "StatefulSet", statefulset)["spec"]["template"]["spec"]["containers"][0]
+}
+
+fn env_value(container: &Value, name: &str) -> Option<String> {
+    container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .map(|e| e["value"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn gpus_are_hidden_unless_some_nvidia_request_is_above_zero() {
+    let base = "        cpu: \"2\"\n        memory: 2Gi\n";
+    // (case, resources, GPUs hidden)
+    let cases = [
+        ("no GPU at all", format!("      limits:\n{base}"), true),
+        (
+            "a GPU requested",
+            format!(
+                "      limits:\n{base}        nvidia.com/gpu: \"1\"\n      requests:\n        nvidia.com/gpu: \"1\"\n"
+            ),
+            false,
+        ),
+        (
+            "a zero request (KubeDirector's mlflow example)",
+            format!(
+                "      limits:\n{base}        nvidia.com/gpu: \"0\"\n      requests:\n        nvidia.com/gpu: \"0\"\n"
+            ),
+            true,
+        ),
+        (
+            "a zero limit, no request",
+            format!("      limits:\n{base}        nvidia.com/gpu: \"0\"\n"),
+            true,
+        ),
+        (
+            "a limit without a request: Kubernetes requests the limit",
+            format!("      limits:\n{base}        nvidia.com/gpu: \"1\"\n"),
+            false,
+        ),
+        (
+            "one zero and one non-zero NVIDIA resource",
+            format!(
+                "      limits:\n{base}        nvidia.com/gpu: \"0\"\n        nvidia.com/mig-1g.5gb: \"1\"\n      requests:\n        nvidia.com/gpu: \"0\"\n        nvidia.com/mig-1g.5gb: \"1\"\n"
+            ),
+            false,
+        ),
+        (
+            "another vendor's GPU",
+            format!("      limits:\n{base}        amd.com/gpu: \"1\"\n"),
+            true,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (case, resources, hidden) in cases {
+        let repo = worker_with_resources(&resources);
+        let docs = documents(&render(repo.path()));
+        let visible = env_value(
+            app_container(&docs, "demo-worker"),
+            "NVIDIA_VISIBLE_DEVICES",
+        );
+        let expected = hidden.then(|| "void".to_string());
+        if visible != expected {
+            failures.push(format!("{case}: {visible:?}, expected {expected:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
