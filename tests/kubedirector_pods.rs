@@ -97,3 +97,89 @@ fn gpus_are_hidden_unless_some_nvidia_request_is_above_zero() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The two-role repository with a systemd app, and the settings given.
+fn systemd_repo(settings: &str) -> tempfile::TempDir {
+    let repo = two_role_repo();
+    write(
+        repo.path(),
+        "app.yaml",
+        &format!("{TWO_ROLE_APP}  systemdRequired: true\n"),
+    );
+    if !settings.is_empty() {
+        write(
+            repo.path(),
+            "kdrender.yaml",
+            &format!("apiVersion: kdrender.dev/v1alpha1\nkind: RenderSettings\nspec:\n{settings}"),
+        );
+    }
+    repo
+}
+
+/// A pod's volume named `name`.
+fn volume<'a>(pod: &'a Value, name: &str) -> Option<&'a Value> {
+    pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+}
+
+/// The app container's mounts, as `(mount path, volume, read-only)`.
+fn mounts(container: &Value) -> Vec<(String, String, bool)> {
+    container["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mountPath"].as_str().unwrap().to_string(),
+                m["name"].as_str().unwrap().to_string(),
+                m["readOnly"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn systemd_apps_get_the_hosts_cgroups_read_only_and_systemds_own_read_write() {
+    let repo = systemd_repo("");
+    let docs = documents(&render(repo.path()));
+    for statefulset in ["demo-coordinator", "demo-worker"] {
+        let pod = &object(&docs, "StatefulSet", statefulset)["spec"]["template"]["spec"];
+        let cgroup: Vec<_> = mounts(&pod["containers"][0])
+            .into_iter()
+            .filter(|(path, _, _)| path.starts_with("/sys/fs/cgroup"))
+            .collect();
+        // KubeDirector's statefulset.go: /sys/fs/cgroup read-only, /sys/fs/cgroup/systemd not.
+        assert_eq!(
+            cgroup,
+            [
+                ("/sys/fs/cgroup".into(), "cgroup".into(), true),
+                (
+                    "/sys/fs/cgroup/systemd".into(),
+                    "cgroup-systemd".into(),
+                    false
+                ),
+            ],
+            "{statefulset}"
+        );
+        for (name, path) in [
+            ("cgroup", "/sys/fs/cgroup"),
+            ("cgroup-systemd", "/sys/fs/cgroup/systemd"),
+        ] {
+            assert_eq!(volume(pod, name).unwrap()["hostPath"]["path"], path);
+        }
+    }
+    // With native systemd support, the host's cgroups are not mounted at all.
+    let repo = systemd_repo("  nativeSystemdSupport: true\n");
+    let docs = documents(&render(repo.path()));
+    let pod = &object(&docs, "StatefulSet", "demo-worker")["spec"]["template"]["spec"];
+    assert!(
+        !mounts(&pod["containers"][0])
+            .iter()
+            .any(|(path, _, _)| path.starts_with("/sys")),
+        "{pod}"
+    );
+    assert!(volume(pod, "cgroup").is_none() && volume(pod, "cgroup-systemd").is_none());
+}

@@ -72,6 +72,8 @@ pub const PERSISTED_CLAIM: &str = "p";
 pub const SHARED_MEMORY_VOLUME: &str = "shm";
 /// The host's cgroup folder, for systemd apps without native support.
 pub const CGROUP_VOLUME: &str = "cgroup";
+/// The host's systemd cgroup hierarchy (cgroup v1), which systemd in the container writes to.
+pub const SYSTEMD_CGROUP_VOLUME: &str = "cgroup-systemd";
 /// The in-memory folders of systemd apps: volume name and mount path.
 pub const SYSTEMD_TMPFS: [(&str, &str); 3] =
     [("tmp", "/tmp"), ("run", "/run"), ("run-lock", "/run/lock")];
@@ -115,6 +117,10 @@ pub const INIT_CONFIGMETA_MOUNT: &str = "/kdrender/configmeta";
 pub const INIT_GUESTCONFIG_MOUNT: &str = "/kdrender/guestconfig";
 /// Where the init step sees the member's volume.
 pub const INIT_VOLUME_MOUNT: &str = "/mnt";
+/// The host's cgroups, which systemd apps see read-only (and from the host's, at the same path).
+pub const CGROUP_DIR: &str = "/sys/fs/cgroup";
+/// systemd's cgroup hierarchy on cgroup v1 nodes, which systemd apps see read-write.
+pub const SYSTEMD_CGROUP_DIR: &str = "/sys/fs/cgroup/systemd";
 
 // Environment.
 

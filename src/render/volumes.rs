@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 
 use super::files::{ConfigFile, Content};
 use super::names::{
-    self, CGROUP_VOLUME, CONFIGMETA_MOUNT, CONFIGMETA_VOLUME, GUESTCONFIG_DIR, GUESTCONFIG_VOLUME,
-    INIT_CONFIGMETA_MOUNT, INIT_GUESTCONFIG_MOUNT, INIT_VOLUME_MOUNT, PERSISTED_CLAIM,
-    POD_NAME_ENV, SHARED_MEMORY_VOLUME, SYSTEMD_TMPFS,
+    self, CGROUP_DIR, CGROUP_VOLUME, CONFIGMETA_MOUNT, CONFIGMETA_VOLUME, GUESTCONFIG_DIR,
+    GUESTCONFIG_VOLUME, INIT_CONFIGMETA_MOUNT, INIT_GUESTCONFIG_MOUNT, INIT_VOLUME_MOUNT,
+    PERSISTED_CLAIM, POD_NAME_ENV, SHARED_MEMORY_VOLUME, SYSTEMD_CGROUP_DIR, SYSTEMD_CGROUP_VOLUME,
+    SYSTEMD_TMPFS,
 };
 use super::with_fields;
 use crate::model::{AppRole, ClusterRole, Secret, VolumeProjection};
@@ -140,17 +141,28 @@ impl Mounts {
         self.app.extend(files.iter().map(file_mount));
     }
 
-    /// systemd's in-memory folders, and the host's cgroups unless the nodes run systemd natively.
+    /// systemd's in-memory folders, and unless the nodes run systemd natively, the host's cgroups
+    /// as KubeDirector mounted them: all of them read-only, and systemd's own hierarchy (cgroup
+    /// v1) read-write, for systemd in the container to manage its services' cgroups.
     fn systemd(&mut self, native: bool) {
         for (name, path) in SYSTEMD_TMPFS {
             self.volumes.push(json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": SYSTEMD_TMPFS_LIMIT}}));
             self.app.push(json!({"name": name, "mountPath": path}));
         }
-        if !native {
-            self.volumes.push(json!({"name": CGROUP_VOLUME, "hostPath": {"path": "/sys/fs/cgroup", "type": "Directory"}}));
-            self.app.push(
-                json!({"name": CGROUP_VOLUME, "mountPath": "/sys/fs/cgroup", "readOnly": true}),
-            );
+        if native {
+            return;
+        }
+        for (name, path, read_only) in [
+            (CGROUP_VOLUME, CGROUP_DIR, true),
+            (SYSTEMD_CGROUP_VOLUME, SYSTEMD_CGROUP_DIR, false),
+        ] {
+            // `Directory`: a node without the hierarchy (cgroup v2 only) refuses the pod, saying
+            // why, rather than have the runtime create the folder, which on cgroup v2 would be a
+            // new cgroup.
+            self.volumes
+                .push(json!({"name": name, "hostPath": {"path": path, "type": "Directory"}}));
+            self.app
+                .push(json!({"name": name, "mountPath": path, "readOnly": read_only}));
         }
     }
 
