@@ -183,3 +183,62 @@ fn systemd_apps_get_the_hosts_cgroups_read_only_and_systemds_own_read_write() {
     );
     assert!(volume(pod, "cgroup").is_none() && volume(pod, "cgroup-systemd").is_none());
 }
+
+fn label<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
+    object["metadata"]["labels"][key].as_str()
+}
+
+#[test]
+fn kubedirectors_app_catalog_and_headless_labels_are_where_it_puts_them() {
+    let docs = documents(&render(two_role_repo().path()));
+    // KubeDirector's labelsForCluster: appCatalog on every object it creates, Services included.
+    for (kind, name) in [
+        ("Service", "demo"),
+        ("Service", "demo-worker-0"),
+        ("StatefulSet", "demo-worker"),
+        ("ConfigMap", "demo-configmeta"),
+    ] {
+        let object = object(&docs, kind, name);
+        assert_eq!(
+            label(object, "kubedirector.hpe.com/appCatalog"),
+            Some("local"),
+            "{kind} {name}"
+        );
+        // labelsForStatefulSet and labelsForPod only: the cluster's name.
+        let headless = (kind == "StatefulSet").then_some("demo");
+        assert_eq!(
+            label(object, "kubedirector.hpe.com/headless"),
+            headless,
+            "{kind} {name}"
+        );
+    }
+    let template = &object(&docs, "StatefulSet", "demo-worker")["spec"]["template"];
+    assert_eq!(
+        label(template, "kubedirector.hpe.com/appCatalog"),
+        Some("local")
+    );
+    assert_eq!(
+        label(template, "kubedirector.hpe.com/headless"),
+        Some("demo")
+    );
+
+    // An app from a catalog folder is KubeDirector's "system" catalog.
+    let repo = repo(&[
+        ("catalog/app.yaml", TWO_ROLE_APP),
+        ("envs/prod/cluster.yaml", TWO_ROLE_CLUSTER),
+        (
+            "envs/prod/kdrender.yaml",
+            &settings_with_catalog("../../catalog"),
+        ),
+    ]);
+    write_two_role_templates(repo.path(), "catalog/files");
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    let docs = documents(&run(&["render", "."], &repo.path().join("envs/prod")).ok());
+    for (kind, name) in [("Service", "demo"), ("StatefulSet", "demo-coordinator")] {
+        assert_eq!(
+            label(object(&docs, kind, name), "kubedirector.hpe.com/appCatalog"),
+            Some("system"),
+            "{kind} {name}"
+        );
+    }
+}

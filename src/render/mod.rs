@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::hash;
-use crate::model::{ClusterRole, Settings};
+use crate::model::{AppSource, ClusterRole, Settings};
 use crate::names::MAX_DNS_NAME;
 use crate::resolve::{RoleTopology, Topology};
 use crate::source::{Origin, SourceMap};
@@ -126,6 +126,10 @@ impl Meta<'_> {
         labels.insert(names::MANAGED_BY_LABEL.into(), json!("kdrender"));
         labels.insert(names::APP_LABEL.into(), json!(topology.app.name));
         labels.insert(names::CLUSTER_LABEL.into(), json!(topology.cluster.name));
+        labels.insert(
+            names::APP_CATALOG_LABEL.into(),
+            json!(app_catalog(topology.app.source)),
+        );
         if let Some(role) = role {
             labels.insert(names::COMPONENT_LABEL.into(), json!(role.app_role.id));
             labels.insert(names::ROLE_LABEL.into(), json!(role.app_role.id));
@@ -171,6 +175,21 @@ impl Meta<'_> {
         })
     }
 
+    /// `metadata` of a role's StatefulSet: as any of the role's objects, with KubeDirector's
+    /// label naming the cluster, which its pods carry too.
+    pub fn statefulset(&self, name: &str, role: &RoleTopology<'_>) -> Value {
+        let mut metadata = self.object(name, Some(role));
+        if let Some(labels) = metadata["labels"].as_object_mut() {
+            labels.insert(names::HEADLESS_LABEL.into(), self.headless_label());
+        }
+        metadata
+    }
+
+    /// The value of [`names::HEADLESS_LABEL`]: the cluster's name, as KubeDirector gives it.
+    fn headless_label(&self) -> Value {
+        json!(self.topology.cluster.name)
+    }
+
     /// `metadata` of a member's Service: the cluster's then the settings' service labels.
     pub fn member_service(
         &self,
@@ -207,13 +226,15 @@ impl Meta<'_> {
     }
 
     pub fn pod_labels(&self, role: &RoleTopology<'_>, cluster_role: &ClusterRole) -> Value {
+        let mut ours = self.ours(Some(role));
+        ours.insert(names::HEADLESS_LABEL.into(), self.headless_label());
         Value::Object(Self::merged(
             &[
                 &self.settings.labels,
                 &cluster_role.pod_labels,
                 &self.settings.pod_labels,
             ],
-            self.ours(Some(role)),
+            ours,
         ))
     }
 
@@ -227,6 +248,15 @@ impl Meta<'_> {
             // Never the sync wave: a change of wave must not roll the pods.
             self.our_annotations(None),
         ))
+    }
+}
+
+/// KubeDirector's name for where a cluster's app comes from (its `spec.appCatalog`): `local` for
+/// an app found below the rendered folder, `system` for one from a catalog folder.
+fn app_catalog(source: AppSource) -> &'static str {
+    match source {
+        AppSource::Local => "local",
+        AppSource::Catalog => "system",
     }
 }
 

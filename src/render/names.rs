@@ -136,6 +136,10 @@ pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 pub const APP_LABEL: &str = "kubedirector.hpe.com/kdapp";
 pub const CLUSTER_LABEL: &str = "kubedirector.hpe.com/kdcluster";
 pub const ROLE_LABEL: &str = "kubedirector.hpe.com/role";
+/// Where the cluster's app comes from, as KubeDirector says it: `local` or `system`.
+pub const APP_CATALOG_LABEL: &str = "kubedirector.hpe.com/appCatalog";
+/// The cluster's name, on its StatefulSets and pods (KubeDirector's headless Service selects it).
+pub const HEADLESS_LABEL: &str = "kubedirector.hpe.com/headless";
 /// Kubernetes' label on each of a StatefulSet's pods.
 pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
 pub const PRETTY_NAME_ANNOTATION: &str = "kubedirector.hpe.com/kdapp-prettyName";

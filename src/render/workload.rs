@@ -69,7 +69,7 @@ pub fn statefulset(workload: &RoleWorkload<'_>) -> Value {
     json!({
         "apiVersion": "apps/v1",
         "kind": Kind::StatefulSet,
-        "metadata": meta.object(&role.name, Some(role)),
+        "metadata": meta.statefulset(&role.name, role),
         "spec": spec,
     })
 }
