@@ -242,3 +242,76 @@ fn kubedirectors_app_catalog_and_headless_labels_are_where_it_puts_them() {
         );
     }
 }
+
+/// The in-memory folders a pod's app container mounts: `(path, volume)` for each `emptyDir` of
+/// medium `Memory` limited to 20Gi.
+fn memory_folders(pod: &Value) -> Vec<(String, String)> {
+    mounts(&pod["containers"][0])
+        .into_iter()
+        .filter(|(_, name, _)| {
+            volume(pod, name).is_some_and(|v| {
+                v["emptyDir"] == serde_json::json!({"medium": "Memory", "sizeLimit": "20Gi"})
+            })
+        })
+        .map(|(path, name, _)| (path, name))
+        .collect()
+}
+
+#[test]
+fn every_pod_has_tmp_run_and_run_lock_in_memory_as_in_kubedirector() {
+    let all = [
+        ("/tmp".to_string(), "tmp".to_string()),
+        ("/run".to_string(), "run".to_string()),
+        ("/run/lock".to_string(), "run-lock".to_string()),
+    ];
+    // Not only systemd apps: every member, with storage (coordinator) or without (worker).
+    let docs = documents(&render(two_role_repo().path()));
+    for statefulset in ["demo-coordinator", "demo-worker"] {
+        let pod = &object(&docs, "StatefulSet", statefulset)["spec"]["template"]["spec"];
+        assert_eq!(memory_folders(pod), all, "{statefulset}");
+        // The init step keeps the image's own folders.
+        assert!(
+            !mounts(&pod["initContainers"][0])
+                .iter()
+                .any(|(path, _, _)| path == "/tmp" || path.starts_with("/run")),
+            "{statefulset}"
+        );
+    }
+    // A systemd app gets them once.
+    let docs = documents(&render(systemd_repo("").path()));
+    let pod = &object(&docs, "StatefulSet", "demo-worker")["spec"]["template"]["spec"];
+    assert_eq!(memory_folders(pod), all);
+    let volumes = pod["volumes"].as_array().unwrap();
+    let names: std::collections::BTreeSet<_> =
+        volumes.iter().map(|v| v["name"].to_string()).collect();
+    assert_eq!(names.len(), volumes.len(), "{volumes:#?}");
+}
+
+#[test]
+fn a_persisted_run_keeps_its_volume_and_run_lock_stays_in_memory_on_top() {
+    let repo = two_role_repo();
+    write(
+        repo.path(),
+        "app.yaml",
+        &TWO_ROLE_APP.replace(
+            "    cardinality: \"3\"\n",
+            "    cardinality: \"3\"\n    persistDirs: [/run, /tmp/cache]\n",
+        ),
+    );
+    let docs = documents(&render(repo.path()));
+    let pod = &object(&docs, "StatefulSet", "demo-coordinator")["spec"]["template"]["spec"];
+    let mounted = mounts(&pod["containers"][0]);
+    let at = |path: &str| -> Vec<&str> {
+        mounted
+            .iter()
+            .filter(|(p, _, _)| p == path)
+            .map(|(_, name, _)| name.as_str())
+            .collect()
+    };
+    // One mount per path (the API server refuses two): the member's volume wins at /run.
+    assert_eq!(at("/run"), ["p"]);
+    assert_eq!(at("/run/lock"), ["run-lock"]);
+    assert_eq!(at("/tmp"), ["tmp"]);
+    assert_eq!(at("/tmp/cache"), ["p"]);
+    assert!(volume(pod, "run").is_none());
+}

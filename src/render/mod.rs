@@ -17,6 +17,7 @@ mod network;
 pub mod sandbox;
 mod security;
 mod services;
+mod tmpfs;
 mod volumes;
 pub mod workload;
 

@@ -74,8 +74,8 @@ pub const SHARED_MEMORY_VOLUME: &str = "shm";
 pub const CGROUP_VOLUME: &str = "cgroup";
 /// The host's systemd cgroup hierarchy (cgroup v1), which systemd in the container writes to.
 pub const SYSTEMD_CGROUP_VOLUME: &str = "cgroup-systemd";
-/// The in-memory folders of systemd apps: volume name and mount path.
-pub const SYSTEMD_TMPFS: [(&str, &str); 3] =
+/// The in-memory folders of every app container: volume name and mount path.
+pub const TMPFS_FOLDERS: [(&str, &str); 3] =
     [("tmp", "/tmp"), ("run", "/run"), ("run-lock", "/run/lock")];
 /// Every volume that projects the files ConfigMap begins with this.
 pub const FILES_VOLUME: &str = "config-files";

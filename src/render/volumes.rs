@@ -4,7 +4,8 @@
 //! assembled in; the init step sees them outside `/etc` (which it seeds) and the member's volume
 //! at [`INIT_VOLUME_MOUNT`]. The app container also mounts each persisted directory from the
 //! member's volume, each config file from the files ConfigMap, and KubeDirector's volumes: the
-//! systemd mounts, `/dev/shm`, the role's Secret and its projected claims.
+//! systemd mounts, `/dev/shm`, the role's Secret, its projected claims, and the in-memory `/tmp`,
+//! `/run` and `/run/lock` ([`super::tmpfs`]).
 
 use serde_json::{Value, json};
 
@@ -13,14 +14,10 @@ use super::names::{
     self, CGROUP_DIR, CGROUP_VOLUME, CONFIGMETA_MOUNT, CONFIGMETA_VOLUME, GUESTCONFIG_DIR,
     GUESTCONFIG_VOLUME, INIT_CONFIGMETA_MOUNT, INIT_GUESTCONFIG_MOUNT, INIT_VOLUME_MOUNT,
     PERSISTED_CLAIM, POD_NAME_ENV, SHARED_MEMORY_VOLUME, SYSTEMD_CGROUP_DIR, SYSTEMD_CGROUP_VOLUME,
-    SYSTEMD_TMPFS,
 };
-use super::with_fields;
+use super::{tmpfs, with_fields};
 use crate::model::{AppRole, ClusterRole, Secret, VolumeProjection};
 use crate::quantity::Quantity;
-
-/// KubeDirector's size limit for its in-memory /tmp, /run and /run/lock.
-const SYSTEMD_TMPFS_LIMIT: &str = "20Gi";
 
 /// The directories kept on the member's volume: KubeDirector's defaults for the role's setup
 /// layout plus the role's own, with nested and repeated directories folded away.
@@ -91,6 +88,9 @@ impl Mounts {
             mounts.secret(secret);
         }
         mounts.projections(&cluster_role.volume_projections);
+        let (volumes, app) = tmpfs::folders(&mounts.app);
+        mounts.volumes.extend(volumes);
+        mounts.app.extend(app);
         mounts
     }
 
@@ -141,14 +141,10 @@ impl Mounts {
         self.app.extend(files.iter().map(file_mount));
     }
 
-    /// systemd's in-memory folders, and unless the nodes run systemd natively, the host's cgroups
-    /// as KubeDirector mounted them: all of them read-only, and systemd's own hierarchy (cgroup
-    /// v1) read-write, for systemd in the container to manage its services' cgroups.
+    /// Unless the nodes run systemd natively, the host's cgroups as KubeDirector mounted them:
+    /// all of them read-only, and systemd's own hierarchy (cgroup v1) read-write, for systemd in
+    /// the container to manage its services' cgroups.
     fn systemd(&mut self, native: bool) {
-        for (name, path) in SYSTEMD_TMPFS {
-            self.volumes.push(json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": SYSTEMD_TMPFS_LIMIT}}));
-            self.app.push(json!({"name": name, "mountPath": path}));
-        }
         if native {
             return;
         }
