@@ -315,3 +315,56 @@ fn a_persisted_run_keeps_its_volume_and_run_lock_stays_in_memory_on_top() {
     assert_eq!(at("/tmp/cache"), ["p"]);
     assert!(volume(pod, "run").is_none());
 }
+
+/// Runs `script` with the pod's resolv.conf at `file` instead of /etc/resolv.conf.
+fn run_on_resolv_conf(script: &str, file: &std::path::Path) {
+    let script = script.replace("/etc/resolv.conf", &file.display().to_string());
+    let status = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn short_member_names_resolve_to_pods_first_with_kubedirectors_search_list() {
+    let docs = documents(&render(two_role_repo().path()));
+    let pod = &object(&docs, "StatefulSet", "demo-worker")["spec"]["template"]["spec"];
+    let domain = "demo.default.svc.cluster.local";
+    // The pod asks for the cluster's domain (kubelet appends it to its defaults) ...
+    assert_eq!(pod["dnsConfig"]["searches"], serde_json::json!([domain]));
+    // ... and an init step, as the app's user, puts it first.
+    let step = &pod["initContainers"][1];
+    assert_eq!(step["name"], "kdrender-dns");
+    assert_eq!(step["image"], pod["containers"][0]["image"]);
+    assert!(step["securityContext"].get("runAsUser").is_none());
+    let script = step["command"][2].as_str().unwrap();
+
+    // What kubelet writes: the defaults (the namespace's, the cluster's, the node's), the
+    // cluster's domain after them.
+    let defaults = "search default.svc.cluster.local svc.cluster.local cluster.local corp.example\n\
+                    nameserver 10.96.0.10\noptions ndots:5\n";
+    let dir = tempfile::tempdir().unwrap();
+    let ours = dir.path().join("ours");
+    std::fs::write(
+        &ours,
+        defaults.replace("corp.example\n", &format!("corp.example {domain}\n")),
+    )
+    .unwrap();
+    run_on_resolv_conf(script, &ours);
+    // KubeDirector's postStart hook (statefulset.go, getStartupScript) on the defaults alone.
+    let theirs = dir.path().join("theirs");
+    std::fs::write(&theirs, defaults).unwrap();
+    let kubedirector = std::process::Command::new("sed")
+        .arg("s/^search \\([^ ]\\+\\)/search demo.\\1 \\1/")
+        .arg(&theirs)
+        .output()
+        .unwrap();
+    assert!(kubedirector.status.success());
+    let expected = String::from_utf8(kubedirector.stdout).unwrap();
+    assert!(
+        expected.starts_with(&format!("search {domain} default.svc")),
+        "{expected}"
+    );
+    assert_eq!(std::fs::read_to_string(&ours).unwrap(), expected);
+}

@@ -9,6 +9,7 @@
 
 pub mod configmeta;
 mod diags;
+mod dns;
 pub mod files;
 mod init;
 pub mod names;

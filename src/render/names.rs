@@ -59,6 +59,8 @@ pub fn member_key(pod: &str, key: &str) -> String {
 pub const INIT_CONTAINER: &str = "kdrender-init";
 /// The app's own container.
 pub const APP_CONTAINER: &str = "app";
+/// The init step that puts the cluster's domain first in the pod's DNS search list.
+pub const DNS_CONTAINER: &str = "kdrender-dns";
 
 // Volumes and volume claim templates.
 
@@ -117,6 +119,8 @@ pub const INIT_CONFIGMETA_MOUNT: &str = "/kdrender/configmeta";
 pub const INIT_GUESTCONFIG_MOUNT: &str = "/kdrender/guestconfig";
 /// Where the init step sees the member's volume.
 pub const INIT_VOLUME_MOUNT: &str = "/mnt";
+/// The pod's DNS configuration, which every container of a pod mounts from one file.
+pub const RESOLV_CONF: &str = "/etc/resolv.conf";
 /// The host's cgroups, which systemd apps see read-only (and from the host's, at the same path).
 pub const CGROUP_DIR: &str = "/sys/fs/cgroup";
 /// systemd's cgroup hierarchy on cgroup v1 nodes, which systemd apps see read-write.

@@ -3,8 +3,9 @@
 //! The pod template reproduces what KubeDirector's controller built (image, resources, ports,
 //! capabilities, persisted directories on the member's volume, block devices, shared memory, the
 //! secret and projected volumes, the systemd mounts) and adds what KubeDirector did at run time:
-//! an init step ([`super::init`]), DNS search paths for short member names, the config files
-//! ([`super::volumes`]), and, for apps with a setup package, a postStart hook that runs it.
+//! an init step ([`super::init`]), the cluster's domain first in the DNS search path for short
+//! member names ([`super::dns`]), the config files ([`super::volumes`]), and, for apps with a
+//! setup package, a postStart hook that runs it.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +15,7 @@ use super::files::ConfigFile;
 use super::names::{self, APP_CONTAINER, CONFIGMETA_MOUNT, PERSISTED_CLAIM, SETUP_KEY};
 use super::security::{self, InitUser};
 use super::volumes::{self, Mounts, RoleVolumes};
-use super::{Kind, Meta, init, with_fields};
+use super::{Kind, Meta, dns, init, with_fields};
 use crate::model::{App, AppRole, BlockStorage, ClusterRole, ConfigPackage, Settings};
 use crate::quantity::Quantity;
 use crate::resolve::{RoleTopology, Topology};
@@ -113,7 +114,7 @@ fn pod_spec(workload: &RoleWorkload<'_>) -> Value {
         "automountServiceAccountToken": cluster_role.service_account.is_some(),
         "dnsConfig": {"searches": [topology.domain]},
         "enableServiceLinks": false,
-        "initContainers": [init],
+        "initContainers": [init, dns::container(&app_role.image, &topology.domain, &resources)],
         "containers": [app],
         "volumes": mounts.volumes,
         "securityContext": security::pod_context(app_context, init_user, !persisted.is_empty()),
