@@ -368,3 +368,71 @@ fn short_member_names_resolve_to_pods_first_with_kubedirectors_search_list() {
     );
     assert_eq!(std::fs::read_to_string(&ours).unwrap(), expected);
 }
+
+/// The two-role repository with optional workers, `members` of them, with storage or not.
+fn optional_workers(storage: bool, members: u32) -> tempfile::TempDir {
+    let repo = two_role_repo();
+    if storage {
+        optional_workers_with_storage(repo.path());
+    } else {
+        edit(
+            repo.path(),
+            "app.yaml",
+            "cardinality: \"1+\"",
+            "cardinality: \"0+\"",
+        );
+    }
+    edit(
+        repo.path(),
+        "cluster.yaml",
+        "members: 2",
+        &format!("members: {members}"),
+    );
+    repo
+}
+
+#[test]
+fn a_role_scaled_to_zero_keeps_a_statefulset_whose_scale_down_deletes_the_volumes() {
+    let docs = documents(&render(optional_workers(true, 0).path()));
+    let workers = object(&docs, "StatefulSet", "demo-worker");
+    assert_eq!(workers["spec"]["replicas"], 0);
+    // Kubernetes deletes the claims of the members a scale-down removes, as KubeDirector
+    // deleted each removed member's PVC; the template is the one a scale-up starts from.
+    assert_eq!(
+        workers["spec"]["persistentVolumeClaimRetentionPolicy"],
+        serde_json::json!({"whenScaled": "Delete", "whenDeleted": "Retain"})
+    );
+    assert_eq!(
+        workers["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
+        "p"
+    );
+    assert_eq!(
+        workers["spec"]["volumeClaimTemplates"],
+        object(
+            &documents(&render(optional_workers(true, 2).path())),
+            "StatefulSet",
+            "demo-worker"
+        )["spec"]["volumeClaimTemplates"]
+    );
+    // Nothing else of a role without members: no files, Services, budget or node sections.
+    let role_objects: Vec<String> = docs
+        .iter()
+        .filter(|d| d["metadata"]["labels"]["kubedirector.hpe.com/role"] == "worker")
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["kind"].as_str().unwrap(),
+                d["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(role_objects, ["StatefulSet demo-worker"]);
+    let configmeta = object(&docs, "ConfigMap", "demo-configmeta")["data"]
+        .as_object()
+        .unwrap();
+    assert!(!configmeta.keys().any(|k| k.starts_with("node-demo-worker")));
+
+    // A role without volumes has nothing to delete: no StatefulSet without members.
+    let docs = documents(&render(optional_workers(false, 0).path()));
+    assert!(!docs.iter().any(|d| d["metadata"]["name"] == "demo-worker"));
+}

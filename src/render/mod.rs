@@ -294,6 +294,7 @@ pub fn render_cluster(
             cluster.role_objects(role, cluster_role, diagnostics, &mut objects);
         }
     }
+    objects.extend(cluster.scaled_to_zero());
     objects
 }
 
@@ -454,6 +455,23 @@ impl ClusterRender<'_> {
             files: files.iter().map(FileFact::of).collect(),
         }));
         object
+    }
+
+    /// The StatefulSets of roles the cluster scales to zero (`members: 0`) that have volumes:
+    /// kept, with no replicas, so that Kubernetes deletes the volumes of the members it removes
+    /// (`whenScaled: Delete`), as KubeDirector deleted each removed member's. Were the
+    /// StatefulSet pruned instead, its volumes would stay (`whenDeleted: Retain`) and come back,
+    /// already configured, when the role grows again. Nothing else of the role is rendered: it
+    /// has no members for files, Services or budgets.
+    fn scaled_to_zero(&self) -> Vec<Object> {
+        self.topology
+            .roles
+            .iter()
+            .filter(|role| role.members.is_empty())
+            .filter_map(|role| Some((role, role.cluster_role?)))
+            .filter(|(_, cluster_role)| workload::has_claims(cluster_role))
+            .map(|(role, cluster_role)| self.workload(role, cluster_role, &[], None))
+            .collect()
     }
 
     /// A Service per member, for roles whose services have endpoints.

@@ -255,6 +255,11 @@ fn setup_hook(app: &App, app_role: &AppRole, package: &ConfigPackage) -> Value {
     json!({"postStart": {"exec": {"command": command}}})
 }
 
+/// Whether the role's members have volumes of their own (claim templates).
+pub fn has_claims(cluster_role: &ClusterRole) -> bool {
+    !claims(cluster_role).is_empty()
+}
+
 /// The volume claim templates: the member's volume, then its block devices.
 fn claims(cluster_role: &ClusterRole) -> Vec<Value> {
     let persisted = cluster_role
