@@ -181,7 +181,7 @@ impl Meta<'_> {
     /// label naming the cluster, which its pods carry too.
     pub fn statefulset(&self, name: &str, role: &RoleTopology<'_>) -> Value {
         let mut metadata = self.object(name, Some(role));
-        if let Some(labels) = metadata["labels"].as_object_mut() {
+        if let Some(labels) = metadata.get_mut("labels").and_then(Value::as_object_mut) {
             labels.insert(names::HEADLESS_LABEL.into(), self.headless_label());
         }
         metadata
