@@ -155,7 +155,7 @@ pub const FEATURES: [Feature; 7] = [
         gated: None,
     },
     Feature {
-        what: "the size of memory-backed emptyDir volumes (/dev/shm, the systemd mounts)",
+        what: "the size of memory-backed emptyDir volumes (/tmp, /run, /run/lock, /dev/shm)",
         kind: Kind::StatefulSet,
         used_by: has_sized_memory_volume,
         since: KubeVersion::new(1, 20),

@@ -1029,3 +1029,47 @@ fn control_and_bidi_characters_from_the_repository_are_shown_escaped() {
     assert_eq!(raw_hiding_characters(&stderr), [], "{stderr}");
     assert!(stderr.contains(r"a\u{202e}b.conf.j2"), "{stderr}");
 }
+
+#[test]
+fn scaling_a_role_with_storage_to_zero_deletes_its_volumes_and_restarts_nothing() {
+    let repo = committed();
+    optional_workers_with_storage(repo.path());
+    commit_all(repo.path(), "optional workers with storage");
+    edit(repo.path(), "cluster.yaml", "members: 2", "members: 0");
+    let down = plan(repo.path());
+    // The StatefulSet stays, with no replicas: Kubernetes deletes the removed members' volumes.
+    assert_eq!(
+        down["rollout"]["scales"],
+        json!([{"namespace": "default", "cluster": "demo", "kind": "StatefulSet", "name": "demo-worker", "from": 2, "to": 0}]),
+        "{down:#}"
+    );
+    assert!(
+        !kinds_and_names(&down["rollout"]["prunes"])
+            .contains(&"StatefulSet demo-worker".to_string())
+    );
+    assert_eq!(
+        warnings(&down),
+        ["demo-worker scale-down-deletes-volumes"],
+        "{down:#}"
+    );
+    let message = down["warnings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the volumes of p-demo-worker-0, p-demo-worker-1 are deleted"),
+        "{message}"
+    );
+    assert!(
+        !restarted(&down).contains(&"demo-worker".to_string()),
+        "{down:#}"
+    );
+
+    // Back from zero: new members with new volumes, nobody of the role to restart.
+    commit_all(repo.path(), "no workers");
+    edit(repo.path(), "cluster.yaml", "members: 0", "members: 1");
+    let up = plan(repo.path());
+    assert_eq!(up["rollout"]["scales"][0]["to"], 1, "{up:#}");
+    assert!(
+        !restarted(&up).contains(&"demo-worker".to_string()),
+        "{up:#}"
+    );
+    assert!(warnings(&up).is_empty(), "{up:#}");
+}

@@ -64,6 +64,19 @@ fn the_examples_and_fixtures_render_valid_objects() {
         "two-role-variants".to_string(),
         render(two_role_variants().path()),
     ));
+    // A role with storage scaled to zero keeps a StatefulSet without replicas.
+    let scaled_to_zero = two_role_repo();
+    optional_workers_with_storage(scaled_to_zero.path());
+    edit(
+        scaled_to_zero.path(),
+        "cluster.yaml",
+        "members: 2",
+        "members: 0",
+    );
+    streams.push((
+        "two-role-scaled-to-zero".to_string(),
+        render(scaled_to_zero.path()),
+    ));
     assert_valid(&streams);
 }
 

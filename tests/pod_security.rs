@@ -125,15 +125,25 @@ fn every_container_drops_all_capabilities_but_the_apps_declared_ones() {
             }),
             "{name}"
         );
-        let init = &pod["initContainers"][0]["securityContext"];
-        assert_eq!(init["allowPrivilegeEscalation"], false, "{name}");
-        assert_eq!(init["capabilities"]["drop"], json!(["ALL"]), "{name}");
-        // The app's capabilities are the app container's, never the init step's.
-        assert!(
-            !init["capabilities"]["add"]
-                .as_array()
-                .is_some_and(|add| add.contains(&json!("IPC_LOCK"))),
-            "{name}: {init}"
+        let steps = pod["initContainers"].as_array().unwrap();
+        for step in steps {
+            let init = &step["securityContext"];
+            assert_eq!(init["allowPrivilegeEscalation"], false, "{name}");
+            assert_eq!(init["capabilities"]["drop"], json!(["ALL"]), "{name}");
+            // The app's capabilities are the app container's, never an init step's.
+            assert!(
+                !init["capabilities"]["add"]
+                    .as_array()
+                    .is_some_and(|add| add.contains(&json!("IPC_LOCK"))),
+                "{name}: {init}"
+            );
+        }
+        // kdrender-dns runs as the app's user, with nothing added.
+        let dns = steps.iter().find(|s| s["name"] == "kdrender-dns").unwrap();
+        assert_eq!(
+            dns["securityContext"],
+            json!({"allowPrivilegeEscalation": false, "capabilities": {"drop": ["ALL"]}}),
+            "{name}"
         );
         assert_eq!(
             pod["securityContext"]["seccompProfile"],

@@ -733,7 +733,7 @@ fn configcli_comes_from_kubedirectors_image_unless_the_settings_name_none() {
     let repo = package_repo(true);
     let docs = documents(&render(repo.path()));
     let (steps, image, probed) = pod_parts(&docs, "demo-worker");
-    assert_eq!(steps, ["kdrender-init", "kdrender-configcli"]);
+    assert_eq!(steps, ["kdrender-init", "kdrender-dns", "kdrender-configcli"]);
     assert_eq!(
         image.as_deref(),
         Some("docker.io/bluek8s/kubedirector:0.11.0")
@@ -743,7 +743,14 @@ fn configcli_comes_from_kubedirectors_image_unless_the_settings_name_none() {
         "a member with a setup package is held back until it is configured"
     );
     let pod = &object(&docs, "StatefulSet", "demo-worker")["spec"]["template"]["spec"];
-    let copy = pod["initContainers"][1]["command"][2].as_str().unwrap();
+    let copy = pod["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|step| step["name"] == "kdrender-configcli")
+        .unwrap()["command"][2]
+        .as_str()
+        .unwrap();
     assert_eq!(
         copy,
         "cp /home/kubedirector/configcli.tgz /kdrender/setup/configcli.tgz && chmod a+r /kdrender/setup/configcli.tgz"

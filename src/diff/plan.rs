@@ -163,7 +163,7 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
                     warning: WarningKind::StatefulsetRemoved,
                     field: None,
                     message: format!(
-                        "role {} of cluster {} is removed: its pods stop; its volumes stay (whenDeleted: Retain) until deleted by hand",
+                        "role {} of cluster {} is removed: its pods stop; its volumes stay (whenDeleted: Retain) until deleted by hand, and a role that comes back finds them, already configured; `members: 0` deletes them instead, as KubeDirector did",
                         object.role.as_deref().unwrap_or("?"),
                         object.cluster
                     ),
@@ -297,7 +297,11 @@ fn compare_statefulsets(
             });
         }
     }
-    if at(&before.value, "/spec/template") != at(&after.value, "/spec/template") {
+    // A role scaled to zero, or from zero, keeps its StatefulSet but has no pods to restart.
+    if from > 0
+        && to > 0
+        && at(&before.value, "/spec/template") != at(&after.value, "/spec/template")
+    {
         plan.restarts.push(Restart {
             object: ObjectRef::of(after),
             role: after.role.clone().unwrap_or_default(),

@@ -33,7 +33,8 @@ use serde_json::Value;
 
 use crate::hash::ANNOTATION;
 use crate::render::names::{
-    APP_CONTAINER, CONFIGCLI_CONTAINER, FILES_VOLUME, INIT_CONTAINER, PERSISTED_CLAIM, SETUP_VOLUME,
+    APP_CONTAINER, CONFIGCLI_CONTAINER, DNS_CONTAINER, FILES_VOLUME, INIT_CONTAINER,
+    PERSISTED_CLAIM, SETUP_VOLUME,
 };
 use crate::render::{Kind, Object, RolloutFacts};
 use fields::{Change, brief, differences, shorten};
@@ -347,23 +348,28 @@ fn setting_reasons(
         .collect()
 }
 
-/// The init step runs the app container's image with its resources: a change of the init
+/// The init steps run the app container's image with its resources: a change of an init
 /// step's that the app container makes too is one change, one reason.
 fn follows_app(change: &Change, changes: &[Change]) -> bool {
-    let (app_container, init_container) = (app_container_field(), init_container_field());
-    field_follows_app(&change.field)
-        && changes.iter().any(|c| {
-            c.field.strip_prefix(app_container.as_str())
-                == change.field.strip_prefix(init_container.as_str())
+    let app_container = app_container_field();
+    field_follows_app(&change.field).is_some_and(|rest| {
+        changes.iter().any(|c| {
+            c.field.strip_prefix(app_container.as_str()) == Some(rest)
                 && c.before == change.before
                 && c.after == change.after
         })
+    })
 }
 
-fn field_follows_app(field: &str) -> bool {
-    field
-        .strip_prefix(init_container_field().as_str())
-        .is_some_and(|rest| rest == ".image" || rest.starts_with(".resources"))
+/// The field of an init step's image or resources, without the init step's name.
+fn field_follows_app(field: &str) -> Option<&str> {
+    [
+        init_container_field(),
+        format!("initContainers[{DNS_CONTAINER}]"),
+    ]
+    .iter()
+    .find_map(|step| field.strip_prefix(step.as_str()))
+    .filter(|rest| *rest == ".image" || rest.starts_with(".resources"))
 }
 
 /// The setup runner's parts: its postStart hook and startup probe, the init step that copies

@@ -9,6 +9,7 @@
 
 pub mod configmeta;
 mod diags;
+mod dns;
 pub mod files;
 mod init;
 pub mod names;
@@ -17,6 +18,7 @@ mod network;
 pub mod sandbox;
 mod security;
 mod services;
+mod tmpfs;
 mod volumes;
 pub mod workload;
 
@@ -27,7 +29,7 @@ use serde_json::{Map, Value, json};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::hash;
-use crate::model::{ClusterRole, Settings};
+use crate::model::{AppSource, ClusterRole, Settings};
 use crate::names::MAX_DNS_NAME;
 use crate::resolve::{RoleTopology, Topology};
 use crate::source::{Origin, SourceMap};
@@ -127,6 +129,10 @@ impl Meta<'_> {
         labels.insert(names::MANAGED_BY_LABEL.into(), json!("kdrender"));
         labels.insert(names::APP_LABEL.into(), json!(topology.app.name));
         labels.insert(names::CLUSTER_LABEL.into(), json!(topology.cluster.name));
+        labels.insert(
+            names::APP_CATALOG_LABEL.into(),
+            json!(app_catalog(topology.app.source)),
+        );
         if let Some(role) = role {
             labels.insert(names::COMPONENT_LABEL.into(), json!(role.app_role.id));
             labels.insert(names::ROLE_LABEL.into(), json!(role.app_role.id));
@@ -174,6 +180,21 @@ impl Meta<'_> {
         })
     }
 
+    /// `metadata` of a role's StatefulSet: as any of the role's objects, with KubeDirector's
+    /// label naming the cluster, which its pods carry too.
+    pub fn statefulset(&self, name: &str, role: &RoleTopology<'_>) -> Value {
+        let mut metadata = self.object(name, Some(role));
+        if let Some(labels) = metadata.get_mut("labels").and_then(Value::as_object_mut) {
+            labels.insert(names::HEADLESS_LABEL.into(), self.headless_label());
+        }
+        metadata
+    }
+
+    /// The value of [`names::HEADLESS_LABEL`]: the cluster's name, as KubeDirector gives it.
+    fn headless_label(&self) -> Value {
+        json!(self.topology.cluster.name)
+    }
+
     /// `metadata` of a member's Service: the cluster's then the settings' service labels.
     pub fn member_service(
         &self,
@@ -210,13 +231,15 @@ impl Meta<'_> {
     }
 
     pub fn pod_labels(&self, role: &RoleTopology<'_>, cluster_role: &ClusterRole) -> Value {
+        let mut ours = self.ours(Some(role));
+        ours.insert(names::HEADLESS_LABEL.into(), self.headless_label());
         Value::Object(Self::merged(
             &[
                 &self.settings.labels,
                 &cluster_role.pod_labels,
                 &self.settings.pod_labels,
             ],
-            self.ours(Some(role)),
+            ours,
         ))
     }
 
@@ -230,6 +253,15 @@ impl Meta<'_> {
             // Never the sync wave: a change of wave must not roll the pods.
             self.our_annotations(None),
         ))
+    }
+}
+
+/// KubeDirector's name for where a cluster's app comes from (its `spec.appCatalog`): `local` for
+/// an app found below the rendered folder, `system` for one from a catalog folder.
+fn app_catalog(source: AppSource) -> &'static str {
+    match source {
+        AppSource::Local => "local",
+        AppSource::Catalog => "system",
     }
 }
 
@@ -263,6 +295,7 @@ pub fn render_cluster(
             cluster.role_objects(role, cluster_role, diagnostics, &mut objects);
         }
     }
+    objects.extend(cluster.scaled_to_zero());
     objects
 }
 
@@ -424,6 +457,23 @@ impl ClusterRender<'_> {
             }),
         }));
         object
+    }
+
+    /// The StatefulSets of roles the cluster scales to zero (`members: 0`) that have volumes:
+    /// kept, with no replicas, so that Kubernetes deletes the volumes of the members it removes
+    /// (`whenScaled: Delete`), as KubeDirector deleted each removed member's. Were the
+    /// StatefulSet pruned instead, its volumes would stay (`whenDeleted: Retain`) and come back,
+    /// already configured, when the role grows again. Nothing else of the role is rendered: it
+    /// has no members for files, Services or budgets.
+    fn scaled_to_zero(&self) -> Vec<Object> {
+        self.topology
+            .roles
+            .iter()
+            .filter(|role| role.members.is_empty())
+            .filter_map(|role| Some((role, role.cluster_role?)))
+            .filter(|(_, cluster_role)| workload::has_claims(cluster_role))
+            .map(|(role, cluster_role)| self.workload(role, cluster_role, &[], None))
+            .collect()
     }
 
     /// A Service per member, for roles whose services have endpoints.

@@ -148,6 +148,8 @@ pub const INIT_CONTAINER: &str = "kdrender-init";
 pub const APP_CONTAINER: &str = "app";
 /// The init step that copies configcli's package out of the image the settings name.
 pub const CONFIGCLI_CONTAINER: &str = "kdrender-configcli";
+/// The init step that puts the cluster's domain first in the pod's DNS search list.
+pub const DNS_CONTAINER: &str = "kdrender-dns";
 
 // Volumes and volume claim templates.
 
@@ -163,8 +165,10 @@ pub const PERSISTED_CLAIM: &str = "p";
 pub const SHARED_MEMORY_VOLUME: &str = "shm";
 /// The host's cgroup folder, for systemd apps without native support.
 pub const CGROUP_VOLUME: &str = "cgroup";
-/// The in-memory folders of systemd apps: volume name and mount path.
-pub const SYSTEMD_TMPFS: [(&str, &str); 3] =
+/// The host's systemd cgroup hierarchy (cgroup v1), which systemd in the container writes to.
+pub const SYSTEMD_CGROUP_VOLUME: &str = "cgroup-systemd";
+/// The in-memory folders of every app container: volume name and mount path.
+pub const TMPFS_FOLDERS: [(&str, &str); 3] =
     [("tmp", "/tmp"), ("run", "/run"), ("run-lock", "/run/lock")];
 /// Every volume that projects the files ConfigMap begins with this.
 pub const FILES_VOLUME: &str = "config-files";
@@ -217,6 +221,12 @@ pub const INIT_VOLUME_MOUNT: &str = "/mnt";
 /// The file KubeDirector's init container leaves on a member's volume once it has seeded it
 /// (its path in the member; on the volume, below the volume's `etc/`).
 pub const KUBEDIRECTOR_INIT_MARKER: &str = "/etc/kubedirector.init";
+/// The pod's DNS configuration, which every container of a pod mounts from one file.
+pub const RESOLV_CONF: &str = "/etc/resolv.conf";
+/// The host's cgroups, which systemd apps see read-only (and from the host's, at the same path).
+pub const CGROUP_DIR: &str = "/sys/fs/cgroup";
+/// systemd's cgroup hierarchy on cgroup v1 nodes, which systemd apps see read-write.
+pub const SYSTEMD_CGROUP_DIR: &str = "/sys/fs/cgroup/systemd";
 
 // Environment.
 
@@ -232,6 +242,10 @@ pub const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 pub const APP_LABEL: &str = "kubedirector.hpe.com/kdapp";
 pub const CLUSTER_LABEL: &str = "kubedirector.hpe.com/kdcluster";
 pub const ROLE_LABEL: &str = "kubedirector.hpe.com/role";
+/// Where the cluster's app comes from, as KubeDirector says it: `local` or `system`.
+pub const APP_CATALOG_LABEL: &str = "kubedirector.hpe.com/appCatalog";
+/// The cluster's name, on its StatefulSets and pods (KubeDirector's headless Service selects it).
+pub const HEADLESS_LABEL: &str = "kubedirector.hpe.com/headless";
 /// Kubernetes' label on each of a StatefulSet's pods.
 pub const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
 pub const PRETTY_NAME_ANNOTATION: &str = "kubedirector.hpe.com/kdapp-prettyName";

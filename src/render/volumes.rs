@@ -4,23 +4,22 @@
 //! assembled in; the init step sees them outside `/etc` (which it seeds) and the member's volume
 //! at [`INIT_VOLUME_MOUNT`]. The app container also mounts each persisted directory from the
 //! member's volume, each config file from the files ConfigMap, and KubeDirector's volumes: the
-//! systemd mounts, `/dev/shm`, the role's Secret and its projected claims. In roles with a setup
-//! package, the setup runner's folder is shared with the init step that copies configcli in.
+//! systemd mounts, `/dev/shm`, the role's Secret, its projected claims, and the in-memory `/tmp`,
+//! `/run` and `/run/lock` ([`super::tmpfs`]). In roles with a setup package, the setup runner's
+//! folder is shared with the init step that copies configcli in.
 
 use serde_json::{Value, json};
 
 use super::files::{ConfigFile, Content};
 use super::names::{
-    self, CGROUP_VOLUME, CONFIGMETA_MOUNT, CONFIGMETA_VOLUME, GUESTCONFIG_DIR, GUESTCONFIG_VOLUME,
-    INIT_CONFIGMETA_MOUNT, INIT_GUESTCONFIG_MOUNT, INIT_SETUP_MOUNT, INIT_VOLUME_MOUNT,
-    PERSISTED_CLAIM, POD_NAME_ENV, SETUP_DIR, SETUP_VOLUME, SHARED_MEMORY_VOLUME, SYSTEMD_TMPFS,
+    self, CGROUP_DIR, CGROUP_VOLUME, CONFIGMETA_MOUNT, CONFIGMETA_VOLUME, GUESTCONFIG_DIR,
+    GUESTCONFIG_VOLUME, INIT_CONFIGMETA_MOUNT, INIT_GUESTCONFIG_MOUNT, INIT_SETUP_MOUNT,
+    INIT_VOLUME_MOUNT, PERSISTED_CLAIM, POD_NAME_ENV, SETUP_DIR, SETUP_VOLUME,
+    SHARED_MEMORY_VOLUME, SYSTEMD_CGROUP_DIR, SYSTEMD_CGROUP_VOLUME,
 };
-use super::with_fields;
+use super::{tmpfs, with_fields};
 use crate::model::{App, AppRole, ClusterRole, Secret, Settings, VolumeProjection};
 use crate::quantity::Quantity;
-
-/// KubeDirector's size limit for its in-memory /tmp, /run and /run/lock.
-const SYSTEMD_TMPFS_LIMIT: &str = "20Gi";
 
 /// The directories kept on the member's volume: KubeDirector's defaults for the role's setup
 /// layout plus the role's own, with nested and repeated directories folded away.
@@ -151,6 +150,9 @@ impl Mounts {
         if let Some(size) = &role.cluster_role.shared_memory {
             mounts.shared_memory(size);
         }
+        let (volumes, app) = tmpfs::folders(&mounts.app);
+        mounts.volumes.extend(volumes);
+        mounts.app.extend(app);
         mounts
     }
 
@@ -212,17 +214,24 @@ impl Mounts {
         self.app.extend(files.iter().map(file_mount));
     }
 
-    /// systemd's in-memory folders, and the host's cgroups unless the nodes run systemd natively.
+    /// Unless the nodes run systemd natively, the host's cgroups as KubeDirector mounted them:
+    /// all of them read-only, and systemd's own hierarchy (cgroup v1) read-write, for systemd in
+    /// the container to manage its services' cgroups.
     fn systemd(&mut self, native: bool) {
-        for (name, path) in SYSTEMD_TMPFS {
-            self.volumes.push(json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": SYSTEMD_TMPFS_LIMIT}}));
-            self.app.push(json!({"name": name, "mountPath": path}));
+        if native {
+            return;
         }
-        if !native {
-            self.volumes.push(json!({"name": CGROUP_VOLUME, "hostPath": {"path": "/sys/fs/cgroup", "type": "Directory"}}));
-            self.app.push(
-                json!({"name": CGROUP_VOLUME, "mountPath": "/sys/fs/cgroup", "readOnly": true}),
-            );
+        for (name, path, read_only) in [
+            (CGROUP_VOLUME, CGROUP_DIR, true),
+            (SYSTEMD_CGROUP_VOLUME, SYSTEMD_CGROUP_DIR, false),
+        ] {
+            // `Directory`: a node without the hierarchy (cgroup v2 only) refuses the pod, saying
+            // why, rather than have the runtime create the folder, which on cgroup v2 would be a
+            // new cgroup.
+            self.volumes
+                .push(json!({"name": name, "hostPath": {"path": path, "type": "Directory"}}));
+            self.app
+                .push(json!({"name": name, "mountPath": path, "readOnly": read_only}));
         }
     }
 

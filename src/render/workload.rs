@@ -3,11 +3,11 @@
 //! The pod template reproduces what KubeDirector's controller built (image, resources, ports,
 //! capabilities, persisted directories on the member's volume, block devices, shared memory, the
 //! secret and projected volumes, the systemd mounts) and adds what KubeDirector did at run time:
-//! an init step ([`super::init`]), DNS search paths for short member names, the config files
-//! ([`super::volumes`]), and, for roles with a setup package, what KubeDirector did by exec: a
-//! postStart hook that starts the setup runner (`setup.sh`), a startup probe that holds the
-//! member back until its setup is done (and says why when it failed), and an init step that
-//! copies configcli in for the runner to install.
+//! an init step ([`super::init`]), the cluster's domain first in the DNS search path for short
+//! member names ([`super::dns`]), the config files ([`super::volumes`]), and, for roles with a
+//! setup package, what KubeDirector did by exec: a postStart hook that starts the setup runner
+//! (`setup.sh`), a startup probe that holds the member back until its setup is done (and says
+//! why when it failed), and an init step that copies configcli in for the runner to install.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +17,7 @@ use super::files::ConfigFile;
 use super::names::{self, APP_CONTAINER, CONFIGMETA_MOUNT, PERSISTED_CLAIM, SETUP_KEY};
 use super::security::{self, InitUser};
 use super::volumes::{self, Mounts, RoleVolumes};
-use super::{Kind, Meta, init, with_fields};
+use super::{Kind, Meta, dns, init, with_fields};
 use crate::model::{App, AppRole, BlockStorage, ClusterRole, ConfigPackage, Settings};
 use crate::quantity::Quantity;
 use crate::resolve::{RoleTopology, Topology};
@@ -72,7 +72,7 @@ pub fn statefulset(workload: &RoleWorkload<'_>) -> Value {
     json!({
         "apiVersion": "apps/v1",
         "kind": Kind::StatefulSet,
-        "metadata": meta.object(&role.name, Some(role)),
+        "metadata": meta.statefulset(&role.name, role),
         "spec": spec,
     })
 }
@@ -109,6 +109,11 @@ fn pod_spec(workload: &RoleWorkload<'_>) -> Value {
         mounts.init,
         topology.adoption.is_some(),
     )];
+    init_steps.push(dns::container(
+        &app_role.image,
+        &topology.domain,
+        &resources,
+    ));
     if let (Some(_), Some(image)) = (&app_role.config_package, &workload.settings.configcli_image) {
         init_steps.push(init::configcli_container(image, mounts.configcli));
     }
@@ -195,12 +200,7 @@ fn env(app_role: &AppRole, cluster_role: &ClusterRole) -> Vec<Value> {
             .chain(&cluster_role.env)
             .map(|(name, value)| json!({"name": name, "value": value})),
     );
-    let wants_gpu = cluster_role
-        .limits
-        .keys()
-        .chain(cluster_role.requests.keys())
-        .any(|k| k.starts_with("nvidia.com/"));
-    if !wants_gpu {
+    if !requests_gpu(cluster_role) {
         env.push(json!({"name": "NVIDIA_VISIBLE_DEVICES", "value": "void"}));
     }
     if app_role
@@ -211,6 +211,22 @@ fn env(app_role: &AppRole, cluster_role: &ClusterRole) -> Vec<Value> {
         env.push(json!({"name": "PYTHONUSERBASE", "value": "/usr/local"}));
     }
     env
+}
+
+/// KubeDirector's rule: the node's GPUs stay hidden (`NVIDIA_VISIBLE_DEVICES=void`) unless the
+/// role requests some `nvidia.com/*` resource above zero. A limit without a request counts as
+/// the request Kubernetes gives it (an extended resource's request defaults to its limit), so
+/// that a GPU the pod is given is never hidden from it.
+fn requests_gpu(cluster_role: &ClusterRole) -> bool {
+    let limits_only = cluster_role
+        .limits
+        .iter()
+        .filter(|(name, _)| !cluster_role.requests.contains_key(*name));
+    cluster_role
+        .requests
+        .iter()
+        .chain(limits_only)
+        .any(|(name, quantity)| name.starts_with("nvidia.com/") && !quantity.is_zero())
 }
 
 /// The ports of the role's services that have an endpoint.
@@ -268,6 +284,11 @@ fn setup_probe() -> Value {
         "timeoutSeconds": 5,
         "failureThreshold": SETUP_PROBE_CHECKS,
     })
+}
+
+/// Whether the role's members have volumes of their own (claim templates).
+pub fn has_claims(cluster_role: &ClusterRole) -> bool {
+    !claims(cluster_role).is_empty()
 }
 
 /// The volume claim templates: the member's volume, then its block devices.

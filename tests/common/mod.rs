@@ -351,6 +351,22 @@ pub fn two_role_cluster_named(name: &str) -> String {
     TWO_ROLE_CLUSTER.replace("name: demo", &format!("name: {name}"))
 }
 
+/// Makes the two-role repository's workers optional (cardinality `0+`) and gives them storage.
+pub fn optional_workers_with_storage(root: &Path) {
+    edit(
+        root,
+        "app.yaml",
+        "cardinality: \"1+\"",
+        "cardinality: \"0+\"",
+    );
+    edit(
+        root,
+        "cluster.yaml",
+        "        memory: 2Gi\n",
+        "        memory: 2Gi\n    storage:\n      size: 1Gi\n",
+    );
+}
+
 pub fn two_role_repo() -> tempfile::TempDir {
     let repo = repo(&[
         ("app.yaml", TWO_ROLE_APP),
