@@ -733,7 +733,10 @@ fn configcli_comes_from_kubedirectors_image_unless_the_settings_name_none() {
     let repo = package_repo(true);
     let docs = documents(&render(repo.path()));
     let (steps, image, probed) = pod_parts(&docs, "demo-worker");
-    assert_eq!(steps, ["kdrender-init", "kdrender-dns", "kdrender-configcli"]);
+    assert_eq!(
+        steps,
+        ["kdrender-init", "kdrender-dns", "kdrender-configcli"]
+    );
     assert_eq!(
         image.as_deref(),
         Some("docker.io/bluek8s/kubedirector:0.11.0")
@@ -774,7 +777,11 @@ fn configcli_comes_from_kubedirectors_image_unless_the_settings_name_none() {
     let (steps, image, probed) = pod_parts(&docs, "demo-worker");
     assert_eq!(
         (steps, image, probed),
-        (vec!["kdrender-init".to_string()], None, true)
+        (
+            vec!["kdrender-init".to_string(), "kdrender-dns".to_string()],
+            None,
+            true
+        )
     );
 
     // Without a setup package there is nothing to install and nothing to wait for.
@@ -782,6 +789,10 @@ fn configcli_comes_from_kubedirectors_image_unless_the_settings_name_none() {
     let (steps, image, probed) = pod_parts(&docs, "demo-worker");
     assert_eq!(
         (steps, image, probed),
-        (vec!["kdrender-init".to_string()], None, false)
+        (
+            vec!["kdrender-init".to_string(), "kdrender-dns".to_string()],
+            None,
+            false
+        )
     );
 }
