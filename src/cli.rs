@@ -143,6 +143,14 @@ pub struct DiffArgs {
     /// Exit with code 3 when anything changes (0 when nothing does).
     #[arg(long)]
     pub exit_code: bool,
+    /// Counts only, like `git diff --stat`: the summary, then per group of clusters the lines
+    /// each object gains and loses, without the unified diffs.
+    #[arg(long)]
+    pub stat: bool,
+    /// Compare only the cluster with this name (repeat for more): a cluster new in the working
+    /// tree or removed from it may be named too.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
 }
 
 /// When `diff` colours its text.
@@ -203,6 +211,8 @@ impl DiffArgs {
                 Color::Auto => env.stdout_is_terminal && !env.no_color,
             },
             exit_code: self.exit_code,
+            stat: self.stat,
+            clusters: self.clusters.clone(),
         }
     }
 }

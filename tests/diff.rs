@@ -456,7 +456,8 @@ fn the_json_format_is_versioned_sorted_and_stable() {
     assert_eq!(
         keys(&plan),
         [
-            "base", "changed", "objects", "path", "rollout", "version", "warnings"
+            "base", "changed", "groups", "objects", "path", "rollout", "summary", "version",
+            "warnings"
         ]
     );
     assert_eq!(plan["version"], 1);

@@ -3,18 +3,22 @@
 //! Keys are sorted (serde_json's maps are ordered), lists keep the plan's order (namespace,
 //! cluster, kind, name), and nothing depends on where the repository or the temporary export
 //! lie. `version` changes only if a field changes meaning or disappears; new fields may be
-//! added within a version. The README documents every field.
+//! added within a version. The README documents every field. `summary` and `groups` (the
+//! clusters that change alike, [`fleet`]) sit beside the flat lists, which keep every cluster.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::Base;
+use super::fleet::{self, Group};
 use super::plan::Plan;
+use super::summary::Summary;
 
 /// The version of the JSON format.
 pub const VERSION: u32 = 1;
 
-pub fn render(plan: &Plan, base: &Base<'_>) -> String {
-    let value = json!({
+/// The document; with `stat`, changed objects come without their `diff` (counts only).
+pub fn render(plan: &Plan, groups: &[Group], base: &Base<'_>, stat: bool) -> String {
+    let mut value = json!({
         "version": VERSION,
         "changed": !plan.is_empty(),
         "base": {"revision": base.revision, "commit": base.commit},
@@ -31,9 +35,26 @@ pub fn render(plan: &Plan, base: &Base<'_>) -> String {
             "removed": plan.removed,
             "changed": plan.changed,
         },
+        "summary": Summary::of(plan, groups).json(),
+        "groups": fleet::json(groups),
     });
+    if stat {
+        without_diffs(&mut value);
+    }
     // Serialising a Value of strings, numbers and ordered maps cannot fail.
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// `--stat`: the changed objects without their unified diffs.
+fn without_diffs(value: &mut Value) {
+    if let Some(changed) = value
+        .pointer_mut("/objects/changed")
+        .and_then(Value::as_array_mut)
+    {
+        for object in changed.iter_mut().filter_map(Value::as_object_mut) {
+            object.remove("diff");
+        }
+    }
 }
