@@ -174,3 +174,52 @@ fn kind_name(kind: WarningKind) -> String {
         .and_then(|value| value.as_str().map(str::to_string))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::plan::{Restart, Warning};
+
+    fn object(kind: &str, name: &str) -> ObjectRef {
+        ObjectRef {
+            namespace: "prod".into(),
+            cluster: "db".into(),
+            kind: kind.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_figures_follow_the_plans_own_lists() {
+        let mut plan = Plan::default();
+        plan.restarts.push(Restart {
+            object: object("StatefulSet", "db-worker"),
+            role: "worker".into(),
+            reasons: Vec::new(),
+        });
+        plan.removed = vec![object("Service", "db-x"), object("StatefulSet", "db-x")];
+        for field in ["spec.selector", "spec.serviceName"] {
+            plan.warnings.push(Warning {
+                object: object("StatefulSet", "db-worker"),
+                warning: WarningKind::ImmutableField,
+                field: Some(field.into()),
+                message: String::new(),
+            });
+        }
+        let summary = Summary::of(&plan, &[]);
+        assert_eq!(summary.pods.get(&PodOutcome::Restarted), Some(&1));
+        assert_eq!(summary.pruned, 1);
+        let lines = summary.lines();
+        assert_eq!(lines[1].1, "0 added, 2 removed, 0 changed");
+        assert_eq!(lines[2].1, "1 restarted; 0 scaled, 0 created, 1 pruned");
+        assert_eq!(lines[3].1, "2: 2 immutable-field");
+        assert_eq!(summary.json()["warnings"]["by_kind"]["immutable-field"], 2);
+        // Every outcome is listed, even when none occurs.
+        let empty = Summary::of(&Plan::default(), &[]);
+        assert_eq!(
+            empty.lines()[2].1,
+            "0 restarted; 0 scaled, 0 created, 0 pruned"
+        );
+        assert_eq!(empty.lines()[3].1, "none");
+    }
+}
