@@ -184,11 +184,15 @@ fn stat_gives_counts_only() {
     assert!(stat.contains("  Service/c03-worker-2"), "{stat}");
     assert!(stat.contains("| added\n"), "{stat}");
 
-    // JSON: the same document without the unified diffs.
+    // JSON: the same document with counts instead of the unified diffs.
     let plan = json_plan(repo.path(), &["--stat"]);
     let changed = plan["objects"]["changed"].as_array().unwrap();
     assert!(!changed.is_empty());
     assert!(changed.iter().all(|c| c.get("diff").is_none()), "{plan:#}");
+    assert_eq!(
+        changed[0],
+        json!({"namespace": "prod", "cluster": "c00", "kind": "ConfigMap", "name": "c00-coordinator-files", "insertions": 1, "deletions": 0})
+    );
     assert_eq!(plan["summary"]["groups"], 2);
 }
 

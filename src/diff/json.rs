@@ -9,14 +9,14 @@
 use serde_json::{Value, json};
 
 use super::Base;
-use super::fleet::{self, Group};
+use super::fleet::{self, Group, Stat};
 use super::plan::Plan;
 use super::summary::Summary;
 
 /// The version of the JSON format.
 pub const VERSION: u32 = 1;
 
-/// The document; with `stat`, changed objects come without their `diff` (counts only).
+/// The document; with `stat`, changed objects come with counts instead of their `diff`.
 pub fn render(plan: &Plan, groups: &[Group], base: &Base<'_>, stat: bool) -> String {
     let mut value = json!({
         "version": VERSION,
@@ -47,14 +47,19 @@ pub fn render(plan: &Plan, groups: &[Group], base: &Base<'_>, stat: bool) -> Str
     text
 }
 
-/// `--stat`: the changed objects without their unified diffs.
+/// `--stat`: the changed objects with the lines their diffs add and remove, instead of the
+/// diffs.
 fn without_diffs(value: &mut Value) {
     if let Some(changed) = value
         .pointer_mut("/objects/changed")
         .and_then(Value::as_array_mut)
     {
         for object in changed.iter_mut().filter_map(Value::as_object_mut) {
-            object.remove("diff");
+            if let Some(Value::String(diff)) = object.remove("diff") {
+                let stat = Stat::of_diff(&diff);
+                object.insert("insertions".into(), json!(stat.insertions));
+                object.insert("deletions".into(), json!(stat.deletions));
+            }
         }
     }
 }
