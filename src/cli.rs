@@ -258,6 +258,10 @@ pub struct DiffArgs {
     /// Exit with code 3 when anything changes (0 when nothing does).
     #[arg(long)]
     pub exit_code: bool,
+    /// Counts only, like `git diff --stat`: the summary, then per group of clusters the lines
+    /// each object gains and loses, without the unified diffs.
+    #[arg(long)]
+    pub stat: bool,
 }
 
 /// When `diff` colours its text.
@@ -357,7 +361,12 @@ impl DiffArgs {
         DiffOptions {
             path: self.path.clone(),
             base: self.base.clone(),
-            overrides: self.target.overrides(self.namespace.as_ref(), env),
+            // Both sides render every cluster, and the comparison keeps those named: a cluster
+            // new in the working tree, or removed from it, may be named too.
+            overrides: Overrides {
+                clusters: None,
+                ..self.target.overrides(self.namespace.as_ref(), env)
+            },
             kube_version: self.target.kube_version,
             format: self.format,
             color: match self.color {
@@ -366,6 +375,8 @@ impl DiffArgs {
                 Color::Auto => env.stdout_is_terminal && !env.no_color,
             },
             exit_code: self.exit_code,
+            stat: self.stat,
+            clusters: self.target.clusters.clone(),
         }
     }
 }

@@ -139,6 +139,10 @@ pub struct DiffOptions {
     pub color: bool,
     /// Exit with [`crate::exit::CHANGES_FOUND`] when anything changes.
     pub exit_code: bool,
+    /// Counts only: per object and in total, no unified diffs.
+    pub stat: bool,
+    /// Compare only the clusters with these names (every cluster when empty).
+    pub clusters: Vec<String>,
 }
 
 /// Why the options cannot be resolved: where the repository begins cannot be told safely.

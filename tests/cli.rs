@@ -413,7 +413,11 @@ fn diff_compares_only_the_clusters_named() {
     let other = plan(&["--cluster", "other"]);
     assert!(clusters(&other, "prunes").is_empty(), "{other}");
     assert_eq!(clusters(&other, "creates"), ["other"]);
-    // A cluster the working tree lacks is refused, as the plugin's parameter would be.
-    let stderr = run(&["diff", ".", "--cluster", "demo"], repo.path()).invalid();
-    assert!(stderr.contains("\"demo\""), "{stderr}");
+    // --cluster demo: a cluster the working tree removed, pruned; other is left out.
+    let demo = plan(&["--cluster", "demo"]);
+    assert_eq!(clusters(&demo, "prunes"), ["demo"]);
+    assert!(clusters(&demo, "creates").is_empty(), "{demo}");
+    // A cluster neither side renders is refused, with the names that exist.
+    let stderr = run(&["diff", ".", "--cluster", "nowhere"], repo.path()).invalid();
+    assert!(stderr.contains("\"nowhere\""), "{stderr}");
 }

@@ -20,3 +20,14 @@ pub fn base_does_not_render(error: &impl std::fmt::Display) -> Diagnostic {
     Diagnostic::error(error)
         .help("the files named above are as they are at the base revision; pass another --base")
 }
+
+/// `diff --cluster` names a cluster that neither the base nor the working tree renders.
+pub fn unknown_cluster(name: &str, present: &[String]) -> Diagnostic {
+    let diagnostic = Diagnostic::error(format!(
+        "--cluster names \"{name}\", which is not a KubeDirectorCluster below PATH, at the base revision or in the working tree"
+    ));
+    match crate::diag::did_you_mean(name, present.iter().map(String::as_str)) {
+        Some(help) => diagnostic.help(help),
+        None => diagnostic,
+    }
+}

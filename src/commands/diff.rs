@@ -20,9 +20,10 @@ pub fn run(options: &DiffOptions, env: &Environment) -> Outcome {
 fn report(options: &DiffOptions, comparison: &Comparison) -> Outcome {
     let base = comparison.base(&options.base);
     let plan = &comparison.plan;
+    let groups = &comparison.groups;
     let stdout = match options.format {
-        Format::Text => text::render(plan, &base, options.color),
-        Format::Json => json::render(plan, &base),
+        Format::Text => text::render(plan, groups, &base, options.color, options.stat),
+        Format::Json => json::render(plan, groups, &base, options.stat),
     };
     let head = &comparison.head;
     Outcome {
@@ -46,6 +47,13 @@ fn refused(error: DiffError) -> Outcome {
             let mut failure = base.failure;
             failure.diagnostics.push(diagnostic);
             failure.into()
+        }
+        DiffError::UnknownClusters { unknown, present } => {
+            let mut diagnostics = crate::diag::Diagnostics::default();
+            for name in &unknown {
+                diagnostics.push(diags::unknown_cluster(name, &present));
+            }
+            Outcome::invalid(&diagnostics, &crate::source::SourceMap::default())
         }
         DiffError::NotAFolder(_) | DiffError::Git(_) | DiffError::TemporaryFolder { .. } => {
             Outcome::error(&error, code)

@@ -7,16 +7,20 @@
 //! never the one PATH's symlinks lead into. The working tree and the index are never touched.
 //! The two sets of objects are compared into a [`plan::Plan`] — objects added, removed and
 //! changed, the StatefulSets that restart and why ([`reasons`]), what running members get in
-//! place without a restart ([`inplace`]), scales, prunes, and warnings
-//! for changes Kubernetes refuses in place or that lose data — and printed as text ([`text`])
-//! or JSON ([`json`]) by the command ([`crate::commands::diff`]).
+//! place without a restart ([`inplace`]), scales, prunes, and warnings for changes Kubernetes
+//! refuses in place or that lose data. Clusters that change alike are grouped ([`fleet`]) and
+//! the plan's figures summed up ([`summary`]), so that one edit across a fleet reads once; the
+//! whole is printed as text ([`text`]) or JSON ([`json`]) by the command
+//! ([`crate::commands::diff`]). `--cluster` narrows both renders to the clusters named.
 
 pub mod adoption;
+pub mod fleet;
 pub mod git;
 pub mod inplace;
 pub mod json;
 pub mod plan;
 pub mod reasons;
+pub mod summary;
 pub mod text;
 
 use std::io;
@@ -49,6 +53,8 @@ impl Base<'_> {
 /// The two renders compared.
 pub struct Comparison {
     pub plan: plan::Plan,
+    /// The clusters that change alike, grouped ([`fleet`]).
+    pub groups: Vec<fleet::Group>,
     /// The working tree's render, for its warnings.
     pub head: Rendered,
     /// The commit the base revision names; `None` in a repository without commits.
@@ -89,6 +95,13 @@ pub enum DiffError {
     Head(Box<Failure>),
     #[error(transparent)]
     Base(Box<BaseDoesNotRender>),
+    /// `--cluster` names clusters that neither side renders.
+    #[error("no cluster is named {}", .unknown.join(", "))]
+    UnknownClusters {
+        unknown: Vec<String>,
+        /// Every cluster either side renders, for suggestions.
+        present: Vec<String>,
+    },
 }
 
 /// The base revision does not render: its report, and which revision it was.
@@ -111,7 +124,8 @@ impl DiffError {
             DiffError::NotAFolder(_)
             | DiffError::Root(_)
             | DiffError::Head(_)
-            | DiffError::Base(_) => exit::INVALID_INPUT,
+            | DiffError::Base(_)
+            | DiffError::UnknownClusters { .. } => exit::INVALID_INPUT,
         }
     }
 }
@@ -128,19 +142,41 @@ pub fn compare(options: &DiffOptions, env: &Environment) -> Result<Comparison, D
         overrides: options.overrides.clone(),
         kube_version: options.kube_version,
     };
-    let head = render(&head_options).map_err(|failure| DiffError::Head(Box::new(failure)))?;
+    let mut head = render(&head_options).map_err(|failure| DiffError::Head(Box::new(failure)))?;
 
     // The base: PATH in the exported tree; absent there, or no commit yet, it renders nothing.
-    let base_objects = match &commit {
+    let mut base_objects = match &commit {
         Some(commit) => render_base(options, &repository, commit)?,
         None => Vec::new(),
     };
+    select_clusters(&options.clusters, &mut base_objects, &mut head.objects)?;
+    let plan = plan::plan(&base_objects, &head.objects);
     Ok(Comparison {
-        plan: plan::plan(&base_objects, &head.objects),
+        groups: fleet::group(&plan, &base_objects, &head.objects),
+        plan,
         head,
         commit,
         prefix: repository.prefix,
     })
+}
+
+/// `--cluster`: keeps the objects of the clusters named, each of which must be rendered on one
+/// side at least (a cluster new in the working tree, or removed from it, is named on one).
+fn select_clusters(
+    names: &[String],
+    base: &mut Vec<Object>,
+    head: &mut Vec<Object>,
+) -> Result<(), DiffError> {
+    let unknown = fleet::unknown(names, base, head);
+    if !unknown.is_empty() {
+        return Err(DiffError::UnknownClusters {
+            unknown: unknown.into_iter().map(str::to_string).collect(),
+            present: fleet::cluster_names(base, head),
+        });
+    }
+    fleet::select(base, names);
+    fleet::select(head, names);
+    Ok(())
 }
 
 fn render(options: &InputOptions) -> Result<Rendered, Failure> {
@@ -168,25 +204,15 @@ fn render_base(
     if !base_path.is_dir() {
         return Ok(Vec::new());
     }
-    // A cluster the working tree renders on request (--cluster) may be new: the base renders
-    // every cluster, and keeps the requested ones it has.
-    let wanted = options.overrides.clusters.as_ref();
     let base_options = InputOptions {
         path: base_path,
         root: export.path().to_path_buf(),
-        overrides: crate::validate::Overrides {
-            clusters: None,
-            ..options.overrides.clone()
-        },
+        overrides: options.overrides.clone(),
         // The working tree is what will be applied; the base is only compared with.
         kube_version: None,
     };
     match render(&base_options) {
-        Ok(rendered) => Ok(rendered
-            .objects
-            .into_iter()
-            .filter(|object| wanted.is_none_or(|names| names.contains(&object.cluster)))
-            .collect()),
+        Ok(rendered) => Ok(rendered.objects),
         Err(failure) => Err(DiffError::Base(Box::new(BaseDoesNotRender {
             failure,
             revision: options.base.clone(),

@@ -1,7 +1,9 @@
-//! The plan as text, for reviewers: the rollout plan first (what restarts and why, what running
-//! members hear of in place, whose `configmeta.json` changes in place, what scales, starts and
-//! is pruned), then warnings, then every object added, removed or changed, with a unified diff
-//! per changed object. ANSI colour only when asked for (or on a terminal).
+//! The plan as text, for reviewers: a summary first ([`fleet`]), then each group of clusters that
+//! change alike, shown once: its rollout plan (what restarts and why, what running members hear
+//! of in place, whose `configmeta.json` changes in place, what scales, starts and is pruned), its
+//! warnings, then every object added, removed or changed, with a unified diff per changed object
+//! (with `--stat`, counts per object instead). ANSI colour only when asked for (or on a
+//! terminal).
 //!
 //! Everything printed goes through [`visible`]: a character a terminal would act on or not show
 //! (escape sequences, carriage returns, bidi overrides, zero-width characters) is written as a
@@ -9,10 +11,14 @@
 
 use std::fmt::Write as _;
 
+mod fleet;
+
 use super::Base;
+use super::fleet::Group;
 use super::inplace::{Notify, Refresh};
 use super::plan::Plan;
 use super::reasons::{FileChange, Lines, Reason};
+use super::summary::Summary;
 use crate::visible::visible;
 
 /// The report being written. Every piece goes through [`visible`] and, with colour on, is wrapped
@@ -187,7 +193,9 @@ fn membership(
     text
 }
 
-pub fn render(plan: &Plan, base: &Base<'_>, color: bool) -> String {
+/// The report: the header, the summary, then each group of clusters that change alike, with the
+/// first one's rollout plan, warnings and objects (with `stat`, counts per object instead).
+pub fn render(plan: &Plan, groups: &[Group], base: &Base<'_>, color: bool, stat: bool) -> String {
     let mut report = Report {
         out: String::new(),
         color,
@@ -205,18 +213,32 @@ pub fn render(plan: &Plan, base: &Base<'_>, color: bool) -> String {
         report.line("No changes: the working tree renders exactly what the base renders.");
         return report.out;
     }
-    rollout_plan(&mut report, plan);
-    if !plan.warnings.is_empty() {
-        report.blank();
-        report.styled_line("1", "Warnings");
-        for warning in &plan.warnings {
-            report.piece(None, "  ");
-            report.piece(Some("31;1"), "!");
-            report.line(&format!(" {}: {}", warning.object, warning.message));
+    fleet::summary(&mut report, &Summary::of(plan, groups));
+    for group in groups {
+        fleet::header(&mut report, group);
+        if stat {
+            fleet::stat(&mut report, &group.plan);
+        } else {
+            rollout_plan(&mut report, &group.plan);
+            warnings(&mut report, &group.plan);
+            objects(&mut report, &group.plan);
         }
     }
-    objects(&mut report, plan);
     report.out
+}
+
+/// Changes Kubernetes refuses in place, or that lose data.
+fn warnings(report: &mut Report, plan: &Plan) {
+    if plan.warnings.is_empty() {
+        return;
+    }
+    report.blank();
+    report.styled_line("1", "Warnings");
+    for warning in &plan.warnings {
+        report.piece(None, "  ");
+        report.piece(Some("31;1"), "!");
+        report.line(&format!(" {}: {}", warning.object, warning.message));
+    }
 }
 
 /// What restarts and why, what running members get in place, what scales, starts and is pruned.

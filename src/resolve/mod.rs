@@ -94,21 +94,27 @@ impl Topology<'_> {
     /// Stable identity of the cluster: KubeDirector's (the object's UID) when adopted, else a
     /// hash of its namespace and name.
     pub fn cluster_id(&self) -> String {
-        use sha2::{Digest, Sha256};
         if let Some(adoption) = self.adoption {
             return adoption.id.clone();
         }
-        let digest = Sha256::digest(format!("{}/{}", self.namespace, self.cluster.name).as_bytes());
-        // The first 16 bytes in hex, grouped as a UUID is: 4-2-2-2-6 bytes.
-        let mut id = String::with_capacity(36);
-        for (i, byte) in digest.iter().take(16).enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                id.push('-');
-            }
-            id.push_str(&format!("{byte:02x}"));
-        }
-        id
+        cluster_id(&self.namespace, &self.cluster.name)
     }
+}
+
+/// The stable identity of the cluster `name` in `namespace`, as a UUID (also what `diff` reads
+/// back to tell a cluster's own id from the rest of its objects).
+pub fn cluster_id(namespace: &str, name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{namespace}/{name}").as_bytes());
+    // The first 16 bytes in hex, grouped as a UUID is: 4-2-2-2-6 bytes.
+    let mut id = String::with_capacity(36);
+    for (i, byte) in digest.iter().take(16).enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            id.push('-');
+        }
+        id.push_str(&format!("{byte:02x}"));
+    }
+    id
 }
 
 /// Resolves every cluster; clusters with naming problems are reported and left out. A run
