@@ -7,6 +7,8 @@
 //! `kustomize.toolkit.fluxcd.io/substitute: disabled`, so that Flux's post-build substitution
 //! leaves config files and scripts alone.
 
+mod yaml;
+
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
@@ -146,7 +148,14 @@ pub struct YamlError(#[from] serde_saphyr::SerializeError);
 
 /// One object as a YAML document (without the `---` separator).
 pub fn to_yaml(value: &Value) -> Result<String, YamlError> {
-    Ok(serde_saphyr::to_string(value)?)
+    let mut text = String::new();
+    write_yaml(&mut text, value)?;
+    Ok(text)
+}
+
+/// Appends one object as a YAML document (without the `---` separator) to `out`.
+pub fn write_yaml(out: &mut String, value: &Value) -> Result<(), YamlError> {
+    yaml::write(out, value)
 }
 
 #[cfg(test)]
