@@ -90,7 +90,7 @@ pub fn render_stream(options: &InputOptions, max_bytes: usize) -> Result<Stream,
         let mut text = String::new();
         for object in &objects {
             text.push_str("---\n");
-            text.push_str(&emit::to_yaml(&object.value).map_err(Diagnostic::error)?);
+            emit::write_yaml(&mut text, &object.value).map_err(Diagnostic::error)?;
         }
         text.shrink_to_fit();
         count_output(&written, text.len(), max_bytes)?;
