@@ -113,13 +113,19 @@ fn duplicate(identity: &Identity, other_cluster: &str, other: Location<'_>) -> D
 
 fn holds_substitution(value: &Value) -> bool {
     match value {
-        Value::String(s) => s.contains("${"),
+        Value::String(s) => has_substitution(s),
         Value::Array(items) => items.iter().any(holds_substitution),
         Value::Object(map) => map
             .iter()
-            .any(|(k, v)| k.contains("${") || holds_substitution(v)),
+            .any(|(k, v)| has_substitution(k) || holds_substitution(v)),
         _ => false,
     }
+}
+
+/// Whether `text` holds `${`. A byte scan: most strings are short, and `str::contains` first
+/// sets up a substring searcher for each (a tenth of a 100-cluster render's instructions).
+fn has_substitution(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|pair| pair == b"${")
 }
 
 /// The size of a value as compact JSON, without building the text: what an object held in

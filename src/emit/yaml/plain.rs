@@ -29,7 +29,13 @@ fn is_plain_value_in(text: &str, in_flow: bool) -> bool {
         [first, ..] => is_leading_indicator(*first),
         [] => false,
     };
-    if refused_start || text.contains(": ") || text.trim().ends_with(':') {
+    if refused_start {
+        return false;
+    }
+    if text.is_ascii() {
+        return is_plain_ascii_rest(bytes, in_flow);
+    }
+    if text.contains(": ") || text.trim().ends_with(':') {
         return false;
     }
     let flow_indicators: &[char] = if in_flow {
@@ -38,6 +44,27 @@ fn is_plain_value_in(text: &str, in_flow: bool) -> bool {
         &[]
     };
     !contains_any_or_control(text, flow_indicators) && !has_comment_start(text)
+}
+
+/// The rest of the value rules for ASCII text, in one pass: no control character, no `: `, no
+/// `#` after a space (other white space is control), no flow indicator in flow, and no `:` at
+/// the end (`trim` has nothing to remove: edge spaces are already refused).
+fn is_plain_ascii_rest(bytes: &[u8], in_flow: bool) -> bool {
+    let mut previous = 0u8;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let refused = match byte {
+            0..=0x1F | 0x7F => true,
+            b':' => bytes.get(index + 1).is_none_or(|&next| next == b' '),
+            b'#' => previous == b' ',
+            b',' | b'[' | b']' | b'{' | b'}' => in_flow,
+            _ => false,
+        };
+        if refused {
+            return false;
+        }
+        previous = byte;
+    }
+    true
 }
 
 /// The rules a key adds to a value's.
@@ -54,6 +81,10 @@ fn is_plain_key_only(text: &str) -> bool {
         [b'-' | b'?', second, ..] if second.is_ascii_whitespace() => return false,
         [first, ..] if is_leading_indicator(*first) => return false,
         _ => {}
+    }
+    if text.is_ascii() {
+        // No `:` at all; is_plain_value_in checks the rest.
+        return !bytes.contains(&b':');
     }
     !contains_any_or_control(text, &[':']) && !has_comment_start(text)
 }
