@@ -189,7 +189,7 @@ def measure_limits(n, directory, work):
         return found
     stream = os.path.join(work, "stream.yaml")
     with open(stream, "wb") as out:
-        subprocess.run(command("kdrender", directory, None), check=True, stdout=out)
+        subprocess.run(command("kdrender", directory, None), check=True, stdout=out, stderr=subprocess.DEVNULL)
     found["cat"] = measure(["cat", stream], 10)
     report("cat", n, *found["cat"])
     folder = os.path.join(work, "out")
