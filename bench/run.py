@@ -3,8 +3,11 @@
 
 Run it through bench/run.sh. Each case is a whole process (start-up included), timed with
 hyperfine when it is installed (medians of several runs), otherwise with a loop here; peak memory
-is the median of several `/usr/bin/time -f %M` runs. Prints a Markdown table, the four targets
-with PASS/FAIL, and the machine it ran on.
+is the median of several `/usr/bin/time -f %M` runs. Prints a Markdown table, the targets against
+the peers, then kdrender against the machine itself (issue 14: its own start, `cat` of the same
+bytes, peak memory against the output, `render -o DIR` and `diff` against a render to a pipe),
+each with PASS/FAIL, and the machine it ran on. Exits non-zero on a failed target only with
+--strict.
 """
 import json
 import os
@@ -60,14 +63,14 @@ def command(tool, directory, helm):
     return ["kubectl", "kustomize", directory]
 
 
-def measure(argv, runs):
-    """Median wall time (s), median peak RSS (KiB), output bytes."""
-    with open(os.devnull, "wb") as null:
-        out = subprocess.run(argv, check=True, capture_output=True).stdout
+def measure(argv, runs, shell=None):
+    """Median wall time (s), median peak RSS (KiB), output bytes. `shell`, when given, is what
+    hyperfine times instead of argv (a command line), for commands that need a shell."""
+    out = subprocess.run(argv, check=True, capture_output=True).stdout
     if shutil.which("hyperfine"):
         with tempfile.NamedTemporaryFile(suffix=".json") as export:
             subprocess.run(["hyperfine", "--style", "none", "--warmup", "1" if runs > 1 else "0", "--runs", str(runs),
-                            "--export-json", export.name, "--", " ".join(quote(a) for a in argv)],
+                            "--export-json", export.name, "--", shell or " ".join(quote(a) for a in argv)],
                            check=True, capture_output=True)
             seconds = statistics.median(json.load(open(export.name))["results"][0]["times"])
     else:
@@ -82,6 +85,8 @@ def measure(argv, runs):
         done = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], check=True, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
         rss.append(int(done.stderr.strip().splitlines()[-1]))
+    if not rss:
+        rss = [0]
     return seconds, statistics.median(rss), len(out)
 
 
@@ -105,13 +110,16 @@ def machine():
 
 
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or SIZES
-    helm, helm_source = find_helm()
+    flags = {a for a in sys.argv[1:] if a.startswith("--")}
+    strict, peers = "--strict" in flags, "--no-peers" not in flags
+    sizes = [int(a) for a in sys.argv[1:] if not a.startswith("--")] or SIZES
+    helm, helm_source = find_helm() if peers else (None, "--no-peers")
     print(f"helm: {helm_source}" if helm else f"helm: MISSING ({helm_source}); helm columns are skipped")
-    tools = ["kdrender"] + (["helm"] if helm else []) + (["kustomize"] if shutil.which("kubectl") else [])
+    tools = ["kdrender"] + (["helm"] if helm else []) + (["kustomize"] if peers and shutil.which("kubectl") else [])
     if "kustomize" not in tools:
-        print("kubectl: MISSING; kustomize columns are skipped")
+        print("kubectl: MISSING or --no-peers; kustomize columns are skipped")
     results = {}
+    limits = {}
     work = tempfile.mkdtemp(prefix="kdrender-bench-")
     try:
         for n in sizes:
@@ -123,8 +131,9 @@ def main():
                 subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), tool, str(n), directory], check=True)
                 seconds, rss, size = measure(command(tool, directory, helm), runs_for(tool, n))
                 results[(tool, n)] = (seconds, rss, size)
-                print(f"  {tool:9} N={n:5}: {seconds * 1000:9.1f} ms  {rss / 1024:7.1f} MiB peak  {size / 1e6:8.2f} MB out",
-                      flush=True)
+                report(tool, n, seconds, rss, size)
+                if tool == "kdrender":
+                    limits.update(measure_limits(n, directory, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -155,9 +164,93 @@ def main():
         checks.append((ratio <= 3, f"peak memory at 1000 clusters: {ratio:.2f}x the output size (target <= 3x)"))
     for ok, text in checks:
         print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    limit_checks = check_limits(limits, results)
+    print("\nkdrender against the machine (issue 14, measured in this run):")
+    for ok, text in limit_checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
     print(f"\nMachine: {machine()}")
-    if any(not ok for ok, _ in checks):
+    if strict and any(not ok for ok, _ in checks + limit_checks):
         sys.exit(1)
+
+
+def report(what, n, seconds, rss, size):
+    print(f"  {what:9} N={n:5}: {seconds * 1000:9.1f} ms  {rss / 1024:7.1f} MiB peak  {size / 1e6:8.2f} MB out",
+          flush=True)
+
+
+def measure_limits(n, directory, work):
+    """kdrender's references on the same machine, for the sizes issue 14 names: its own start
+    (`--version`) at 1; at 1000, `cat` of the same bytes, `render -o DIR` and `diff` of a change
+    to every cluster."""
+    found = {}
+    if n == 1:
+        found["version"] = measure([KDRENDER, "--version"], 20)
+    if n != 1000:
+        return found
+    stream = os.path.join(work, "stream.yaml")
+    with open(stream, "wb") as out:
+        subprocess.run(command("kdrender", directory, None), check=True, stdout=out, stderr=subprocess.DEVNULL)
+    found["cat"] = measure(["cat", stream], 10)
+    report("cat", n, *found["cat"])
+    folder = os.path.join(work, "out")
+    argv = [KDRENDER, "render", directory, "--max-output-bytes", str(1 << 30), "-o", folder]
+    found["folder"] = measure(argv, 5)[:2] + (folder_size(folder),)
+    report("render -o", n, *found["folder"])
+    found["diff"] = measure_diff(directory)
+    report("diff", n, *found["diff"])
+    return found
+
+
+def folder_size(folder):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(folder) for f in files)
+
+
+def measure_diff(directory):
+    """`kdrender diff` of a change to the worker's config file template, which every cluster
+    renders: both sides rendered in full, every worker StatefulSet restarts."""
+    git = lambda *args: subprocess.run(["git", "-C", directory, *args], check=True, capture_output=True)
+    git("init", "-q")
+    git("-c", "user.name=bench", "-c", "user.email=bench@example.com", "add", "-A")
+    git("-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-q", "-m", "base")
+    template = os.path.join(directory, "apps", "bench", "files", "roles", "worker", "etc", "worker", "worker.conf.j2")
+    with open(template, "a") as f:
+        f.write("setting.extra=changed\n")
+    argv = [KDRENDER, "diff", directory]
+    return measure(argv, 5)
+
+
+def check_limits(limits, results):
+    """Issue 14's goals, as ratios within this run."""
+    checks = []
+    if "version" in limits and ("kdrender", 1) in results:
+        ratio = results[("kdrender", 1)][0] / limits["version"][0]
+        checks.append((ratio <= 2.0, f"one cluster: {ms(results[('kdrender', 1)][0])} against `kdrender --version` "
+                                     f"{ms(limits['version'][0])}: {ratio:.2f}x the process's own start (target <= 2.0x)"))
+    if ("kdrender", 1000) not in results or "cat" not in limits:
+        return checks
+    seconds, rss, size = results[("kdrender", 1000)]
+    ratio = seconds / limits["cat"][0]
+    checks.append((ratio <= 10, f"1000 clusters: {ms(seconds)} against `cat` of the same {mb(size)} "
+                                f"{ms(limits['cat'][0])}: {ratio:.1f}x (target <= 10x, long-run aim 3x)"))
+    memory = rss * 1024 / size
+    checks.append((memory <= 1.5, f"peak memory at 1000 clusters: {mib(rss)} for {mb(size)}: {memory:.2f}x the output "
+                                  f"(target <= 1.5x)"))
+    if ("kdrender", 5000) in results:
+        big_seconds, big_rss, big_size = results[("kdrender", 5000)]
+        growth = big_rss / rss
+        checks.append((growth <= 1.5, f"memory beyond 1000 clusters: {mib(big_rss)} at 5000 ({big_rss * 1024 / big_size:.2f}x "
+                                      f"its {mb(big_size)}), {growth:.2f}x the peak at 1000 (target: flat, <= 1.5x)"))
+    folder_seconds, folder_rss, folder_bytes = limits["folder"]
+    checks.append((folder_seconds / seconds <= 2, f"render -o DIR of 1000 clusters: {ms(folder_seconds)}, "
+                                                  f"{folder_seconds / seconds:.2f}x the render to a pipe (target <= 2x)"))
+    checks.append((folder_rss * 1024 / size <= 3, f"render -o DIR peak memory: {mib(folder_rss)}, "
+                                                  f"{folder_rss * 1024 / size:.2f}x the output (target < 3x)"))
+    diff_seconds, diff_rss, _ = limits["diff"]
+    checks.append((diff_seconds / seconds <= 2.5, f"diff of 1000 clusters: {ms(diff_seconds)}, "
+                                                  f"{diff_seconds / seconds:.2f}x one render (target <= 2.5x)"))
+    checks.append((diff_rss * 1024 / size <= 3, f"diff peak memory: {mib(diff_rss)}, {diff_rss * 1024 / size:.2f}x "
+                                                f"the output (target < 3x)"))
+    return checks
 
 
 ms = lambda s: f"{s * 1000:.1f} ms" if s < 10 else f"{s:.1f} s"

@@ -109,7 +109,7 @@ pub fn render_stream(
             match format {
                 StreamFormat::Yaml => {
                     text.push_str("---\n");
-                    text.push_str(&emit::to_yaml(&object.value).map_err(Diagnostic::error)?);
+                    emit::write_yaml(&mut text, &object.value).map_err(Diagnostic::error)?;
                 }
                 StreamFormat::Json => {
                     if index > 0 {
