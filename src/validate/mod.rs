@@ -12,6 +12,7 @@
 mod app;
 mod cluster;
 mod diags;
+pub mod kubernetes;
 pub mod schema;
 mod settings;
 
