@@ -32,6 +32,8 @@ pub struct Settings {
     pub catalog_overrides: std::collections::BTreeSet<String>,
     /// Render a NetworkPolicy for each role (`spec.networkPolicy`).
     pub network_policy: bool,
+    /// Changes to rendered objects (`spec.patches`), in order.
+    pub patches: Vec<crate::patch::Patch>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -334,4 +334,24 @@ pub struct SettingsSpec {
     pub catalog_overrides: Vec<String>,
     #[serde(default)]
     pub network_policy: bool,
+    #[serde(default)]
+    pub patches: Vec<Patch>,
+}
+
+/// `spec.patches[]` of the settings: which objects, and a merge patch or JSON Patch operations.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Patch {
+    pub target: PatchTarget,
+    pub patch: Option<serde_json::Value>,
+    pub ops: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchTarget {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub label_selector: Option<String>,
 }

@@ -355,6 +355,7 @@ mod tests {
                 span: crate::source::Span::default(),
             },
             rollout: None,
+            patches: Vec::new(),
         }
     }
 

@@ -124,6 +124,7 @@ pub fn reason(reason: &Reason) -> String {
             "endpoint {service} of {cluster}/{role}: {}",
             shown(from, to, &None)
         ),
+        Reason::Patch { at, change } => format!("patch {at} {change}"),
         Reason::Other { detail } => detail.clone(),
     }
 }

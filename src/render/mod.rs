@@ -30,6 +30,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::hash;
 use crate::model::{ClusterRole, Settings};
 use crate::names::MAX_DNS_NAME;
+use crate::patch;
 use crate::resolve::{RoleTopology, Topology};
 use crate::source::{Origin, SourceMap};
 
@@ -83,6 +84,8 @@ pub struct Object {
     pub origin: Origin,
     /// For StatefulSets: what explains a rollout in a reviewer's terms (`kdrender diff`).
     pub rollout: Option<Box<RolloutFacts>>,
+    /// The settings' patches applied to it (their positions in `spec.patches`).
+    pub patches: Vec<usize>,
 }
 
 /// What a role's StatefulSet consumes beyond its own spec, for explaining why it rolls: the
@@ -96,6 +99,17 @@ pub struct RolloutFacts {
     pub membership: Option<Arc<Value>>,
     /// The role's config files, in the role's files ConfigMap.
     pub files: Vec<FileFact>,
+    /// The settings' patches applied to the StatefulSet before its hash was computed.
+    pub patches: Vec<PatchFact>,
+}
+
+/// A patch applied to a StatefulSet, as `kdrender diff` names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatchFact {
+    /// Where it is written (`kdrender.yaml:12:3`).
+    pub at: String,
+    /// The patch as written (canonical JSON): two versions of a patch differ here.
+    pub written: String,
 }
 
 /// One config file of a role, as `kdrender diff` names it.
@@ -262,6 +276,15 @@ pub fn render_cluster(
             cluster.role_objects(role, cluster_role, diagnostics, &mut objects);
         }
     }
+    // StatefulSets were patched before their hash was computed.
+    for object in objects.iter_mut().filter(|o| o.kind != Kind::StatefulSet) {
+        object.patches = patch::apply(
+            &settings.patches,
+            object.kind,
+            &mut object.value,
+            diagnostics,
+        );
+    }
     objects
 }
 
@@ -296,6 +319,7 @@ impl ClusterRender<'_> {
             role: role.map(|r| r.app_role.id.clone()),
             origin: self.topology.cluster.origin,
             rollout: None,
+            patches: Vec::new(),
         }
     }
 
@@ -358,6 +382,7 @@ impl ClusterRender<'_> {
             cluster_role,
             &files,
             has_files.then_some(files_name.as_str()),
+            diagnostics,
         );
         if has_files {
             if let Some(diagnostic) = too_big(&files_name, &files_data, cluster_role.origin) {
@@ -383,14 +408,15 @@ impl ClusterRender<'_> {
         }
     }
 
-    /// A role's StatefulSet, its rollout hash stamped ([`hash::stamp`]), with the facts that
-    /// explain a rollout ([`RolloutFacts`]).
+    /// A role's StatefulSet, the settings' patches applied, its rollout hash stamped
+    /// ([`hash::stamp`]), with the facts that explain a rollout ([`RolloutFacts`]).
     fn workload(
         &self,
         role: &RoleTopology<'_>,
         cluster_role: &ClusterRole,
         files: &[files::ConfigFile],
         files_configmap: Option<&str>,
+        diagnostics: &mut Diagnostics,
     ) -> Object {
         let mut statefulset = workload::statefulset(&workload::RoleWorkload {
             topology: self.topology,
@@ -401,6 +427,8 @@ impl ClusterRender<'_> {
             settings: self.settings,
             meta: &self.meta,
         });
+        let patches = &self.settings.patches;
+        let applied = patch::apply(patches, Kind::StatefulSet, &mut statefulset, diagnostics);
         hash::stamp(
             &mut statefulset,
             &hash::RoleInputs {
@@ -420,7 +448,9 @@ impl ClusterRender<'_> {
             app: Arc::clone(&self.app_inputs),
             membership: hash::takes_membership(role).then(|| Arc::clone(&self.membership)),
             files: files.iter().map(FileFact::of).collect(),
+            patches: self.patch_facts(&applied),
         }));
+        object.patches = applied;
         object
     }
 
@@ -434,6 +464,21 @@ impl ClusterRender<'_> {
             let value = services::member(self.topology, role, member, &ports, &self.meta);
             objects.push(self.object(value, Kind::Service, member.name.clone(), Some(role)));
         }
+    }
+}
+
+impl ClusterRender<'_> {
+    /// The patches applied to a StatefulSet, as `kdrender diff` names them.
+    fn patch_facts(&self, applied: &[usize]) -> Vec<PatchFact> {
+        let patches = &self.settings.patches;
+        patches
+            .iter()
+            .filter(|p| applied.contains(&p.index))
+            .map(|p| PatchFact {
+                at: self.sources.describe(p.origin).to_string(),
+                written: p.written.clone(),
+            })
+            .collect()
     }
 }
 

@@ -66,8 +66,7 @@ impl jsonschema::Retrieve for Embedded {
 pub fn object_schema(definition: &str) -> serde_json::Value {
     serde_json::json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": format!("{BASE_URI}object.schema.json"),
-        "$ref": format!("{OBJECTS_FILE}#/definitions/{definition}"),
+        "$ref": format!("{BASE_URI}{OBJECTS_FILE}#/definitions/{definition}"),
     })
 }
 

@@ -302,7 +302,7 @@ fn checked_pattern(kind: &ValidationErrorKind) -> Option<String> {
 
 /// The schema object that holds the failing keyword: in the schema itself, or in the
 /// Kubernetes definitions it refers to.
-pub(super) fn failing_schema<'a>(
+pub(crate) fn failing_schema<'a>(
     schema: &'a serde_json::Value,
     error: &jsonschema::ValidationError<'_>,
 ) -> Option<&'a serde_json::Value> {

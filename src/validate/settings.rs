@@ -49,6 +49,10 @@ pub fn validate(
         native_systemd_support: spec.native_systemd_support,
         catalog_overrides: spec.catalog_overrides.into_iter().collect(),
         network_policy: spec.network_policy,
+        patches: match document {
+            Some(document) => crate::patch::check(document, spec.patches, diagnostics),
+            None => Vec::new(),
+        },
     }
 }
 
