@@ -32,6 +32,8 @@ pub struct Settings {
     pub catalog_overrides: std::collections::BTreeSet<String>,
     /// Render a NetworkPolicy for each role (`spec.networkPolicy`).
     pub network_policy: bool,
+    /// Pod-spec fields per cluster and role (`spec.placement`), in order.
+    pub placement: Vec<crate::patch::placement::Placement>,
     /// Changes to rendered objects (`spec.patches`), in order.
     pub patches: Vec<crate::patch::Patch>,
 }

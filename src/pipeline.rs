@@ -192,6 +192,13 @@ fn run<T: Send>(options: &InputOptions, scope: Scope, convert: &Convert<'_, T>) 
     }
     diagnostics.enter(Stage::Validate);
     let model = validate::validate(&inputs, &options.overrides, scope, &mut diagnostics);
+    let partial = options.overrides.clusters.is_some();
+    // Clusters refused by validation are missing from the model: judge placement without them
+    // only once they are fixed.
+    if !diagnostics.has_errors() {
+        let placement = &model.settings.placement;
+        patch::placement::check_targets(placement, &model.clusters, partial, &mut diagnostics);
+    }
     diagnostics.enter(Stage::Resolve);
     let topologies = resolve::resolve(&model, &inputs.sources, &mut diagnostics);
     diagnostics.enter(Stage::Render);
@@ -204,7 +211,7 @@ fn run<T: Send>(options: &InputOptions, scope: Scope, convert: &Convert<'_, T>) 
             templates: &templates,
             model: &model,
             sources: &inputs.sources,
-            partial: options.overrides.clusters.is_some(),
+            partial,
         };
         clusters.render(convert, &mut diagnostics)
     };

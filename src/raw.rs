@@ -335,7 +335,21 @@ pub struct SettingsSpec {
     #[serde(default)]
     pub network_policy: bool,
     #[serde(default)]
+    pub placement: Vec<Placement>,
+    #[serde(default)]
     pub patches: Vec<Patch>,
+}
+
+/// `spec.placement[]` of the settings: pod-spec fields for the roles it names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Placement {
+    pub cluster: Option<String>,
+    pub role: Option<String>,
+    pub node_selector: Option<StringMap>,
+    pub tolerations: Option<serde_json::Value>,
+    pub priority_class_name: Option<String>,
+    pub topology_spread_constraints: Option<serde_json::Value>,
 }
 
 /// `spec.patches[]` of the settings: which objects, and a merge patch or JSON Patch operations.

@@ -21,6 +21,13 @@ pub fn matches_nothing(at: Origin) -> Diagnostic {
         .help("a patch that silently stops applying would drop its change from the live system; kdrender renders ConfigMap, NetworkPolicy, PodDisruptionBudget, Service and StatefulSet objects")
 }
 
+pub fn placement_matches_nothing(at: Origin) -> Diagnostic {
+    Diagnostic::error("this placement entry applies to no role of any cluster")
+        .at(at)
+        .label("no cluster has a role with this cluster name and role id")
+        .help("a misspelt name would leave the pods placed anywhere; `cluster` is a cluster's metadata.name, `role` a role id")
+}
+
 /// Under `--cluster`, a patch may target a cluster that was not rendered.
 pub fn matches_nothing_rendered(at: Origin) -> Diagnostic {
     Diagnostic::warning("this patch matches no object of the clusters rendered").at(at)

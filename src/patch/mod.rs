@@ -10,6 +10,7 @@
 //! is an error ([`unmatched`]). Every message points at the patch in the settings file.
 
 mod diags;
+pub mod placement;
 pub mod selector;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -427,6 +427,8 @@ impl ClusterRender<'_> {
             settings: self.settings,
             meta: &self.meta,
         });
+        let (cluster, role_id) = (&self.topology.cluster.name, &role.app_role.id);
+        patch::placement::apply(&self.settings.placement, cluster, role_id, &mut statefulset);
         let patches = &self.settings.patches;
         let applied = patch::apply(patches, Kind::StatefulSet, &mut statefulset, diagnostics);
         hash::stamp(
