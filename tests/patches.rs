@@ -220,3 +220,33 @@ fn diff_explains_a_restart_by_the_patch_that_caused_it() {
     assert_eq!(reasons[0]["change"], "removed", "{plan:#}");
     assert_eq!(reasons[1]["change"], "applied", "{plan:#}");
 }
+
+#[test]
+fn a_patch_for_a_cluster_the_argocd_clusters_parameter_leaves_out_is_no_error() {
+    let repo = repo_with_patches(&TOLERATION.replace("demo-worker", "second-worker"));
+    write(
+        repo.path(),
+        "second.yaml",
+        &two_role_cluster_named("second"),
+    );
+    let generate = |parameters: &str| {
+        run_with(
+            kdrender()
+                .args(["argocd", "generate", "."])
+                .env("ARGOCD_APP_PARAMETERS", parameters)
+                .current_dir(repo.path()),
+        )
+    };
+    let only_demo = generate(r#"[{"name":"clusters","array":["demo"]}]"#);
+    assert_eq!(only_demo.stderr, "");
+    assert!(!only_demo.ok().contains("tolerations"));
+    let both = generate("[]").ok();
+    let docs = documents(&both);
+    assert!(
+        !object(&docs, "StatefulSet", "second-worker")["spec"]["template"]["spec"]["tolerations"]
+            .is_null()
+    );
+    // Without the parameter, a patch whose cluster is gone is an error again.
+    std::fs::remove_file(repo.path().join("second.yaml")).unwrap();
+    generate("[]").refused("error: kdrender.yaml:5:5: this patch matches no rendered object");
+}

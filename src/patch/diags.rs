@@ -28,11 +28,6 @@ pub fn placement_matches_nothing(at: Origin) -> Diagnostic {
         .help("a misspelt name would leave the pods placed anywhere; `cluster` is a cluster's metadata.name, `role` a role id")
 }
 
-/// Under `--cluster`, a patch may target a cluster that was not rendered.
-pub fn matches_nothing_rendered(at: Origin) -> Diagnostic {
-    Diagnostic::warning("this patch matches no object of the clusters rendered").at(at)
-}
-
 pub fn cannot_apply(object: &str, error: &json_patch::PatchError, at: Origin) -> Diagnostic {
     Diagnostic::error(format!("this patch cannot be applied to {object}: {error}")).at(at)
 }

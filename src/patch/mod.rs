@@ -211,16 +211,16 @@ fn describe(kind: Kind, object: &Value) -> String {
     )
 }
 
-/// Patches that matched no object of the run: errors, or warnings when only some clusters were
-/// rendered (`partial`).
+/// Patches that matched no object of the run. When only some clusters were rendered (the
+/// Argo CD `clusters` parameter), a patch may be meant for the others: nothing is said.
 pub fn unmatched(patches: &[Patch], matched: &BTreeSet<usize>, partial: bool) -> Vec<Diagnostic> {
+    if partial {
+        return Vec::new();
+    }
     patches
         .iter()
         .filter(|patch| !matched.contains(&patch.index))
-        .map(|patch| match partial {
-            true => diags::matches_nothing_rendered(patch.origin),
-            false => diags::matches_nothing(patch.origin),
-        })
+        .map(|patch| diags::matches_nothing(patch.origin))
         .collect()
 }
 

@@ -89,8 +89,8 @@ impl Placement {
 }
 
 /// Entries that apply to no role of the clusters read: a misspelt name would silently leave the
-/// pods unplaced. With only some clusters rendered (`partial`), an entry naming another
-/// cluster is fine.
+/// pods unplaced. With only some clusters rendered (`partial`: the Argo CD `clusters`
+/// parameter), an entry naming another cluster is fine.
 pub fn check_targets(
     placement: &[Placement],
     clusters: &[Cluster],
