@@ -56,8 +56,42 @@ impl jsonschema::Retrieve for Embedded {
         uri: &jsonschema::Uri<String>,
     ) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
         let uri = uri.as_str();
-        let text = text(uri).ok_or_else(|| NotEmbedded(uri.to_string()))?;
-        Ok(serde_json::from_str(text)?)
+        let document = checked(uri).ok_or_else(|| NotEmbedded(uri.to_string()))?;
+        Ok(document.clone())
+    }
+}
+
+/// An embedded file as the checker needs it: parsed once for the run (each input format's
+/// schema asks for it), without the descriptions, which are for editors and most of its bytes.
+fn checked(uri: &str) -> Option<&'static serde_json::Value> {
+    static DEFINITIONS_CHECKED: OnceLock<Option<serde_json::Value>> = OnceLock::new();
+    static OBJECTS_CHECKED: OnceLock<Option<serde_json::Value>> = OnceLock::new();
+    let cell = match uri.strip_prefix(BASE_URI)? {
+        DEFINITIONS_FILE => &DEFINITIONS_CHECKED,
+        OBJECTS_FILE => &OBJECTS_CHECKED,
+        _ => return None,
+    };
+    cell.get_or_init(|| {
+        let mut document = serde_json::from_str(text(uri)?).ok()?;
+        without_descriptions(&mut document);
+        Some(document)
+    })
+    .as_ref()
+}
+
+fn without_descriptions(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map
+                .get("description")
+                .is_some_and(serde_json::Value::is_string)
+            {
+                map.remove("description");
+            }
+            map.values_mut().for_each(without_descriptions);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(without_descriptions),
+        _ => {}
     }
 }
 
