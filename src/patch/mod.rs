@@ -144,7 +144,7 @@ pub fn apply(
     applied
 }
 
-/// Whether a target names the object (judged on the object as rendered, before any patch).
+/// Whether a target names the object, as the earlier patches left it.
 fn targets(target: &Target, kind: Kind, object: &Value) -> bool {
     let field = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
     let labels: BTreeMap<String, String> = object
