@@ -33,6 +33,7 @@ pub mod names;
 pub mod options;
 pub mod output_dir;
 mod parallel;
+pub mod patch;
 pub mod pipeline;
 pub mod quantity;
 pub mod raw;

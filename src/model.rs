@@ -35,6 +35,10 @@ pub struct Settings {
     /// The image whose `/home/kubedirector/configcli.tgz` members of roles with a setup package
     /// install configcli from (`spec.configcliImage`); `None`: the app's images ship configcli.
     pub configcli_image: Option<String>,
+    /// Pod-spec fields per cluster and role (`spec.placement`), in order.
+    pub placement: Vec<crate::patch::placement::Placement>,
+    /// Changes to rendered objects (`spec.patches`), in order.
+    pub patches: Vec<crate::patch::Patch>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -5,7 +5,7 @@
 //! objects kept for the folder, `fn` and `diff`), which also counts them against the output
 //! limit. Results come back in output order (namespace, cluster), whatever the scheduling.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::diag::{Diagnostic, Diagnostics, Stage};
@@ -15,6 +15,7 @@ use crate::load::{self, InputLimits, Inputs, Reader};
 use crate::model::{AppSource, Model};
 use crate::options::{InputOptions, StreamFormat};
 use crate::parallel;
+use crate::patch;
 use crate::render::{self, Object, TemplateSet};
 use crate::resolve::{self, Topology};
 use crate::source::SourceMap;
@@ -222,6 +223,13 @@ fn run<T: Send>(options: &InputOptions, scope: Scope, convert: &Convert<'_, T>) 
     }
     diagnostics.enter(Stage::Validate);
     let model = validate::validate(&inputs, &options.overrides, scope, &mut diagnostics);
+    let partial = options.overrides.clusters.is_some();
+    // Clusters refused by validation are missing from the model: judge placement without them
+    // only once they are fixed.
+    if !diagnostics.has_errors() {
+        let placement = &model.settings.placement;
+        patch::placement::check_targets(placement, &model.clusters, partial, &mut diagnostics);
+    }
     diagnostics.enter(Stage::Resolve);
     let topologies = resolve::resolve(&model, &inputs.sources, &mut diagnostics);
     diagnostics.enter(Stage::Render);
@@ -235,6 +243,7 @@ fn run<T: Send>(options: &InputOptions, scope: Scope, convert: &Convert<'_, T>) 
             model: &model,
             sources: &inputs.sources,
             kube_version: options.kube_version,
+            partial,
         };
         clusters.render(convert, &mut diagnostics)
     };
@@ -273,6 +282,8 @@ struct Clusters<'a> {
     sources: &'a SourceMap,
     /// `--kube-version`: what each cluster's objects are judged against.
     kube_version: Option<KubeVersion>,
+    /// Only some clusters are rendered (`--cluster`): a patch may target the others.
+    partial: bool,
 }
 
 /// What each cluster's rendering hands back to the merge: the identities of its objects (for
@@ -280,6 +291,8 @@ struct Clusters<'a> {
 /// stopped, or when the cluster has errors), and its diagnostics.
 struct Cluster<T> {
     identities: Vec<Identity>,
+    /// The settings' patches applied to its objects.
+    patched: BTreeSet<usize>,
     converted: Option<Result<T, Diagnostic>>,
     diagnostics: Diagnostics,
 }
@@ -314,6 +327,7 @@ impl Clusters<'_> {
         if stopped.load(Ordering::Relaxed) {
             return Cluster {
                 identities: Vec::new(),
+                patched: BTreeSet::new(),
                 converted: None,
                 diagnostics: local,
             };
@@ -332,18 +346,24 @@ impl Clusters<'_> {
         }
         Cluster {
             identities: objects.iter().map(Identity::of).collect(),
+            patched: objects
+                .iter()
+                .flat_map(|o| o.patches.iter().copied())
+                .collect(),
             converted: (!local.has_errors()).then(|| convert(objects)),
             diagnostics: local,
         }
     }
 
-    /// The clusters' results in order, their diagnostics gathered, and objects of the same
-    /// identity in two clusters refused.
+    /// The clusters' results in order, their diagnostics gathered, objects of the same
+    /// identity in two clusters refused, and patches that matched nothing reported.
     fn merge<T>(&self, results: Vec<Cluster<T>>, diagnostics: &mut Diagnostics) -> Vec<T> {
         let mut items = Vec::new();
         let mut seen = Identities::default();
+        let mut patched = BTreeSet::new();
         for cluster in results {
             diagnostics.extend(cluster.diagnostics);
+            patched.extend(cluster.patched);
             for identity in cluster.identities {
                 seen.insert(identity, self.sources, diagnostics);
             }
@@ -351,6 +371,13 @@ impl Clusters<'_> {
                 Some(Ok(item)) => items.push(item),
                 Some(Err(diagnostic)) => diagnostics.push(diagnostic),
                 None => {}
+            }
+        }
+        // A patch that failed on its objects is reported already.
+        if !diagnostics.has_errors() {
+            let patches = &self.model.settings.patches;
+            for diagnostic in patch::unmatched(patches, &patched, self.partial) {
+                diagnostics.push(diagnostic);
             }
         }
         items

@@ -335,6 +335,40 @@ pub struct SettingsSpec {
     #[serde(default)]
     pub network_policy: bool,
     pub configcli_image: Option<String>,
+    #[serde(default)]
+    pub placement: Vec<Placement>,
+    #[serde(default)]
+    pub patches: Vec<Patch>,
+}
+
+/// `spec.placement[]` of the settings: pod-spec fields for the roles it names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Placement {
+    pub cluster: Option<String>,
+    pub role: Option<String>,
+    pub node_selector: Option<StringMap>,
+    pub tolerations: Option<serde_json::Value>,
+    pub priority_class_name: Option<String>,
+    pub topology_spread_constraints: Option<serde_json::Value>,
+}
+
+/// `spec.patches[]` of the settings: which objects, and a merge patch or JSON Patch operations.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Patch {
+    pub target: PatchTarget,
+    pub patch: Option<serde_json::Value>,
+    pub ops: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchTarget {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub label_selector: Option<String>,
 }
 
 // --- Adoption --------------------------------------------------------------------------------

@@ -337,7 +337,7 @@ fn failures_exit_non_zero_with_a_one_line_reason_and_no_output() {
     let stderr = generate(&root, &REQUEST).invalid();
     assert_eq!(
         stderr.lines().next().unwrap(),
-        "error: clusters/kafka.yaml:20:9: role \"brokr\" is not a role of app \"kafka\""
+        "error: clusters/kafka.yaml:21:9: role \"brokr\" is not a role of app \"kafka\""
     );
 
     // An empty folder is an error, unless the Application allows it.

@@ -371,6 +371,7 @@ mod tests {
                 span: crate::source::Span::default(),
             },
             rollout: None,
+            patches: Vec::new(),
         };
         let config = format!("peers={cluster}-worker-0.{cluster}.{namespace}.svc\n{setting}\n");
         vec![

@@ -400,6 +400,7 @@ mod tests {
                 span: crate::source::Span::default(),
             },
             rollout: None,
+            patches: Vec::new(),
         }
     }
 

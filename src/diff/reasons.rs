@@ -111,6 +111,10 @@ pub enum Reason {
         from: Option<String>,
         to: Option<String>,
     },
+    /// A patch of the settings (`spec.patches`) that applies to the StatefulSet was added,
+    /// removed or changed (`at` is where it is written, on the side that has it); the fields it
+    /// changed are reasons of their own.
+    Patch { at: String, change: PatchChange },
     /// A change none of the above names: the rollout hash (a new hash scheme), or a part of
     /// `configmeta.json`.
     Other { detail: String },
@@ -134,6 +138,24 @@ impl FileChange {
             FileChange::Removed => "removed",
             FileChange::Changed => "changed",
             FileChange::Mode => "mode",
+        }
+    }
+}
+
+/// What happened to a patch that applies to a StatefulSet; the names are part of the JSON format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchChange {
+    /// It applies now and did not before.
+    Applied,
+    /// It applied before and no longer does.
+    Removed,
+}
+
+impl PatchChange {
+    pub fn name(self) -> &'static str {
+        match self {
+            PatchChange::Applied => "applied",
+            PatchChange::Removed => "removed",
         }
     }
 }
@@ -198,7 +220,7 @@ macro_rules! serialize_by_name {
     )*};
 }
 
-serialize_by_name!(FileChange, Setting);
+serialize_by_name!(FileChange, PatchChange, Setting);
 
 /// The lines a multi-line text lost and gained, at most [`MAX_LINES`] each (then a last entry
 /// `… N more`), each shortened to 120 characters.
@@ -271,7 +293,8 @@ pub fn restart_reasons(
     let empty = RolloutFacts::default();
     let old = before.rollout.as_deref().unwrap_or(&empty);
     let new = after.rollout.as_deref().unwrap_or(&empty);
-    let mut reasons = setting_reasons(before, after, old, new);
+    let mut reasons = patch_reasons(old, new);
+    reasons.extend(setting_reasons(before, after, old, new));
     let files = Files::compared(before, after, base, head);
     reasons.extend(file_reasons(&files, old, new));
     if reasons.is_empty() {
@@ -280,6 +303,31 @@ pub fn restart_reasons(
         });
     }
     reasons
+}
+
+/// Patches that apply on one side only (a changed patch is the old one removed and the new one
+/// applied); the fields they change are told by the other reasons.
+fn patch_reasons(old: &RolloutFacts, new: &RolloutFacts) -> Vec<Reason> {
+    let missing_from = |facts: &RolloutFacts, patch: &crate::render::PatchFact| {
+        !facts.patches.iter().any(|p| p.written == patch.written)
+    };
+    let removed = old
+        .patches
+        .iter()
+        .filter(|p| missing_from(new, p))
+        .map(|p| (p, PatchChange::Removed));
+    let applied = new
+        .patches
+        .iter()
+        .filter(|p| missing_from(old, p))
+        .map(|p| (p, PatchChange::Applied));
+    removed
+        .chain(applied)
+        .map(|(patch, change)| Reason::Patch {
+            at: patch.at.clone(),
+            change,
+        })
+        .collect()
 }
 
 /// The StatefulSet's pod template without its rollout hash, which is what is being explained.

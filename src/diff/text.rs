@@ -141,6 +141,7 @@ pub fn reason(reason: &Reason) -> String {
             "flavor of {cluster}/{role}: {field}: {}",
             shown(from, to, &None)
         ),
+        Reason::Patch { at, change } => format!("patch {at} {change}"),
         Reason::Other { detail } => detail.clone(),
     }
 }

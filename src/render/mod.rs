@@ -31,6 +31,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::hash;
 use crate::model::{AppSource, ClusterRole, Settings};
 use crate::names::MAX_DNS_NAME;
+use crate::patch;
 use crate::resolve::{RoleTopology, Topology};
 use crate::source::{Origin, SourceMap};
 
@@ -85,6 +86,8 @@ pub struct Object {
     pub origin: Origin,
     /// For StatefulSets: what explains a rollout in a reviewer's terms (`kdrender diff`).
     pub rollout: Option<Box<RolloutFacts>>,
+    /// The settings' patches applied to it (their positions in `spec.patches`).
+    pub patches: Vec<usize>,
 }
 
 /// What `kdrender diff` needs to explain what happens to a role's pods beyond what the
@@ -97,6 +100,17 @@ pub struct RolloutFacts {
     /// For a role with a setup package, the KubeDirector events it takes (`configure`,
     /// `addnodes`, `delnodes`); `None` without one (no setup runner, no notifications).
     pub setup_events: Option<Vec<String>>,
+    /// The settings' patches applied to the StatefulSet before its hash was computed.
+    pub patches: Vec<PatchFact>,
+}
+
+/// A patch applied to a StatefulSet, as `kdrender diff` names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatchFact {
+    /// Where it is written (`kdrender.yaml:12:3`).
+    pub at: String,
+    /// The patch as written (canonical JSON): two versions of a patch differ here.
+    pub written: String,
 }
 
 /// One config file of a role, as `kdrender diff` names it.
@@ -295,7 +309,16 @@ pub fn render_cluster(
             cluster.role_objects(role, cluster_role, diagnostics, &mut objects);
         }
     }
-    objects.extend(cluster.scaled_to_zero());
+    objects.extend(cluster.scaled_to_zero(diagnostics));
+    // StatefulSets were patched before their hash was computed.
+    for object in objects.iter_mut().filter(|o| o.kind != Kind::StatefulSet) {
+        object.patches = patch::apply(
+            &settings.patches,
+            object.kind,
+            &mut object.value,
+            diagnostics,
+        );
+    }
     objects
 }
 
@@ -327,6 +350,7 @@ impl ClusterRender<'_> {
             role: role.map(|r| r.app_role.id.clone()),
             origin: self.topology.cluster.origin,
             rollout: None,
+            patches: Vec::new(),
         }
     }
 
@@ -394,6 +418,7 @@ impl ClusterRender<'_> {
             cluster_role,
             &files,
             has_files.then_some(files_name.as_str()),
+            diagnostics,
         );
         if has_files {
             if let Some(diagnostic) = too_big(&files_name, &files_data, cluster_role.origin) {
@@ -419,14 +444,15 @@ impl ClusterRender<'_> {
         }
     }
 
-    /// A role's StatefulSet, its rollout hash stamped ([`hash::stamp`]), with the facts that
-    /// explain a rollout ([`RolloutFacts`]).
+    /// A role's StatefulSet, the settings' patches applied, its rollout hash stamped
+    /// ([`hash::stamp`]), with the facts that explain a rollout ([`RolloutFacts`]).
     fn workload(
         &self,
         role: &RoleTopology<'_>,
         cluster_role: &ClusterRole,
         files: &[files::ConfigFile],
         files_configmap: Option<&str>,
+        diagnostics: &mut Diagnostics,
     ) -> Object {
         let mut statefulset = workload::statefulset(&workload::RoleWorkload {
             topology: self.topology,
@@ -437,6 +463,10 @@ impl ClusterRender<'_> {
             settings: self.settings,
             meta: &self.meta,
         });
+        let (cluster, role_id) = (&self.topology.cluster.name, &role.app_role.id);
+        patch::placement::apply(&self.settings.placement, cluster, role_id, &mut statefulset);
+        let patches = &self.settings.patches;
+        let applied = patch::apply(patches, Kind::StatefulSet, &mut statefulset, diagnostics);
         hash::stamp(&mut statefulset, &hash::RoleInputs { role, files });
         let mut object = self.object(
             statefulset,
@@ -455,7 +485,9 @@ impl ClusterRender<'_> {
                     .map(String::from)
                     .collect()
             }),
+            patches: self.patch_facts(&applied),
         }));
+        object.patches = applied;
         object
     }
 
@@ -465,15 +497,19 @@ impl ClusterRender<'_> {
     /// StatefulSet pruned instead, its volumes would stay (`whenDeleted: Retain`) and come back,
     /// already configured, when the role grows again. Nothing else of the role is rendered: it
     /// has no members for files, Services or budgets.
-    fn scaled_to_zero(&self) -> Vec<Object> {
-        self.topology
+    fn scaled_to_zero(&self, diagnostics: &mut Diagnostics) -> Vec<Object> {
+        let roles = self
+            .topology
             .roles
             .iter()
             .filter(|role| role.members.is_empty())
             .filter_map(|role| Some((role, role.cluster_role?)))
-            .filter(|(_, cluster_role)| workload::has_claims(cluster_role))
-            .map(|(role, cluster_role)| self.workload(role, cluster_role, &[], None))
-            .collect()
+            .filter(|(_, cluster_role)| workload::has_claims(cluster_role));
+        let mut objects = Vec::new();
+        for (role, cluster_role) in roles {
+            objects.push(self.workload(role, cluster_role, &[], None, diagnostics));
+        }
+        objects
     }
 
     /// A Service per member, for roles whose services have endpoints.
@@ -486,6 +522,21 @@ impl ClusterRender<'_> {
             let value = services::member(self.topology, role, member, &ports, &self.meta);
             objects.push(self.object(value, Kind::Service, member.service.clone(), Some(role)));
         }
+    }
+}
+
+impl ClusterRender<'_> {
+    /// The patches applied to a StatefulSet, as `kdrender diff` names them.
+    fn patch_facts(&self, applied: &[usize]) -> Vec<PatchFact> {
+        let patches = &self.settings.patches;
+        patches
+            .iter()
+            .filter(|p| applied.contains(&p.index))
+            .map(|p| PatchFact {
+                at: self.sources.describe(p.origin).to_string(),
+                written: p.written.clone(),
+            })
+            .collect()
     }
 }
 

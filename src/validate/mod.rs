@@ -13,6 +13,7 @@ mod adoption;
 mod app;
 mod cluster;
 mod diags;
+pub mod kubernetes;
 mod prune;
 pub mod schema;
 mod settings;

@@ -15,7 +15,7 @@ use crate::load::Document;
 use crate::names;
 use crate::quantity;
 
-use super::diags;
+use super::{diags, kubernetes};
 
 /// The input formats that have a schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +105,9 @@ impl Compiled {
             serde_json::from_str(text).expect("embedded schema is valid JSON");
         let mut checked = schema.clone();
         patterns_to_formats(&mut checked);
-        let mut options = jsonschema::options().should_validate_formats(true);
+        let mut options = jsonschema::options()
+            .should_validate_formats(true)
+            .with_retriever(kubernetes::Embedded);
         for (_, format, check) in PATTERNS {
             options = options.with_format(format, check);
         }
@@ -270,7 +272,7 @@ fn describe(
 ) -> Diagnostic {
     let pointer = error.instance_path().as_str();
     let field = field_name(pointer);
-    let schema_node = parent_schema(&compiled.schema, error.schema_path().as_str());
+    let schema_node = failing_schema(&compiled.schema, error);
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let key = unexpected.first().cloned().unwrap_or_default();
@@ -318,6 +320,26 @@ fn checked_pattern(kind: &ValidationErrorKind) -> Option<String> {
             .find(|(_, name, _)| name == format)
             .map(|(pattern, ..)| pattern.to_string()),
         _ => None,
+    }
+}
+
+/// The schema object that holds the failing keyword: in the schema itself, or in the
+/// Kubernetes definitions it refers to.
+pub(crate) fn failing_schema<'a>(
+    schema: &'a serde_json::Value,
+    error: &jsonschema::ValidationError<'_>,
+) -> Option<&'a serde_json::Value> {
+    let own = schema.get("$id").and_then(|id| id.as_str());
+    match error.absolute_keyword_location().map(|uri| uri.as_str()) {
+        Some(location) => {
+            let (base, fragment) = location.split_once('#').unwrap_or((location, ""));
+            let document = match kubernetes::document(base) {
+                Some(document) if Some(base) != own => document,
+                _ => schema,
+            };
+            parent_schema(document, fragment)
+        }
+        None => parent_schema(schema, error.schema_path().as_str()),
     }
 }
 

@@ -50,6 +50,14 @@ pub fn validate(
         catalog_overrides: spec.catalog_overrides.into_iter().collect(),
         network_policy: spec.network_policy,
         configcli_image: configcli_image(spec.configcli_image),
+        placement: match document {
+            Some(document) => crate::patch::placement::check(document, spec.placement),
+            None => Vec::new(),
+        },
+        patches: match document {
+            Some(document) => crate::patch::check(document, spec.patches, diagnostics),
+            None => Vec::new(),
+        },
     }
 }
 
@@ -77,6 +85,12 @@ fn check_metadata(document: &Document, spec: &SettingsSpec, diagnostics: &mut Di
         diagnostics,
     );
     check_role_metadata(document, "/spec", &spec.metadata, diagnostics);
+    for (index, entry) in spec.placement.iter().enumerate() {
+        if let Some(selector) = &entry.node_selector {
+            let pointer = format!("/spec/placement/{index}/nodeSelector");
+            check_metadata_map(document, &pointer, selector, true, diagnostics);
+        }
+    }
 }
 
 /// Names that Kubernetes or DNS would refuse only after the render: the cluster domain, which

@@ -404,6 +404,27 @@ pub fn kubernetes_validate() -> PathBuf {
     external("KDRENDER_KUBERNETES_VALIDATE", "kubernetes-validate (PyPI)")
 }
 
+/// Asserts that a rendered stream passes the official schemas of Kubernetes 1.30 and 1.37,
+/// strictly (no unknown fields).
+pub fn assert_kubernetes_valid(stream: &str) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("out.yaml");
+    std::fs::write(&path, stream).expect("write");
+    for version in ["1.30.0", "1.37.0"] {
+        let output = Command::new(kubernetes_validate())
+            .args(["--strict", "--quiet", "-k", version])
+            .arg(&path)
+            .output()
+            .expect("kubernetes-validate runs");
+        assert!(
+            output.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
 /// A standalone kustomize that runs exec KRM functions (kubectl's built-in one has no
 /// `--enable-exec`).
 pub fn standalone_kustomize() -> PathBuf {
