@@ -249,7 +249,7 @@ pub struct DiffArgs {
     pub namespace: Option<String>,
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Text for reviewers, or JSON for bots (documented in the README, versioned).
+    /// Text for reviewers, or JSON for bots (documented in docs/diff.md, versioned).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Colour the text on a terminal (auto, unless NO_COLOR is set), always or never.

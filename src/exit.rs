@@ -1,4 +1,4 @@
-//! Exit codes: every code the binary returns, as the README documents them.
+//! Exit codes: every code the binary returns, as docs/command-line.md documents them.
 
 /// The command did what it was asked (warnings may be on stderr).
 pub const SUCCESS: i32 = 0;

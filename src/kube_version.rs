@@ -8,7 +8,7 @@
 //! release that added it and the release that turned it on by default, as Kubernetes' own
 //! feature-gate tables give them. Fields an app or cluster passes through (its own security
 //! context, probes, environment) are the author's and are not judged. [`MINIMUM`] is the oldest version on which everything kdrender
-//! renders works as documented; the README states it.
+//! renders works as documented; docs/command-line.md states it.
 
 use std::fmt;
 

@@ -28,7 +28,7 @@ pub const SETTINGS_KIND: &str = "RenderSettings";
 pub const ADOPTION_KIND: &str = "Adoption";
 
 /// Bounds on what one run reads, sized together so that the worst input they let through stays
-/// well under 1 GiB of memory (README, "What kdrender refuses").
+/// well under 1 GiB of memory (docs/refusals.md).
 #[derive(Clone, Copy, Debug)]
 pub struct InputLimits {
     pub max_file_bytes: u64,

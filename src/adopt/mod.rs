@@ -168,7 +168,7 @@ fn text(adoption: &Value, diagnostics: &mut Diagnostics) -> Option<String> {
         }
     };
     Some(format!(
-        "---\n# KubeDirectorCluster {}/{} as KubeDirector runs it: the names and node ids kdrender\n# keeps. Commit it next to the cluster's file (README, \"Migrating from KubeDirector\").\n{yaml}",
+        "---\n# KubeDirectorCluster {}/{} as KubeDirector runs it: the names and node ids kdrender\n# keeps. Commit it next to the cluster's file (docs/migration.md).\n{yaml}",
         at("/metadata/namespace"),
         at("/metadata/name"),
     ))

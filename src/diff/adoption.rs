@@ -73,7 +73,7 @@ fn cutover_warnings(adopts: &[Adopt]) -> Vec<Warning> {
                 warning: WarningKind::Adoption,
                 field: None,
                 message: format!(
-                    "cluster {cluster} takes over a live KubeDirector cluster ({from}); let it sync only after the cutover (README, \"Migrating from KubeDirector\"): with KubeDirector still running, `kubectl delete kubedirectorcluster {cluster} -n {namespace} --cascade=orphan`, check that its volumes have no owner left, then `kubectl delete statefulset {} -n {namespace} --cascade=orphan`",
+                    "cluster {cluster} takes over a live KubeDirector cluster ({from}); let it sync only after the cutover (docs/migration.md): with KubeDirector still running, `kubectl delete kubedirectorcluster {cluster} -n {namespace} --cascade=orphan`, check that its volumes have no owner left, then `kubectl delete statefulset {} -n {namespace} --cascade=orphan`",
                     statefulsets.join(" ")
                 ),
             }

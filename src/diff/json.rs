@@ -3,7 +3,7 @@
 //! Keys are sorted (serde_json's maps are ordered), lists keep the plan's order (namespace,
 //! cluster, kind, name), and nothing depends on where the repository or the temporary export
 //! lie. `version` changes only if a field changes meaning or disappears; new fields may be
-//! added within a version. The README documents every field. `summary` and `groups` (the
+//! added within a version. docs/diff.md documents every field. `summary` and `groups` (the
 //! clusters that change alike, [`fleet`]) sit beside the flat lists, which keep every cluster.
 
 use serde_json::{Value, json};

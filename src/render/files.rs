@@ -12,7 +12,7 @@
 //! Templates are minijinja (Jinja2 syntax) with strict undefined variables, `trim_blocks` and
 //! `lstrip_blocks`, no auto-escaping, no access to the environment, the clock, randomness or
 //! files, and a fuel limit. A template may start with `{# kdrender: mode=0755 #}` to set the
-//! file's mode. See the README for the variables a template sees.
+//! file's mode. docs/config-files.md lists the variables a template sees.
 //!
 //! Bounds: minijinja's fuel charges every instruction and every 64 bytes of data a template
 //! creates, and checks sizes before it allocates, so [`TEMPLATE_FUEL`] bounds both the time and

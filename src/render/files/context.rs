@@ -1,4 +1,4 @@
-//! The variables a template sees (the README lists them): the cluster, the app, every role
+//! The variables a template sees (docs/config-files.md lists them): the cluster, the app, every role
 //! with its members and services, and the connected clusters.
 #![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::resolve::Topology;
 
-/// The variables every template of a cluster sees, built once per cluster (the README lists
+/// The variables every template of a cluster sees, built once per cluster (docs/config-files.md lists
 /// them). minijinja values are reference-counted, so each render shares them.
 pub struct Context {
     pub(super) cluster: minijinja::Value,

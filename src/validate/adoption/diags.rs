@@ -79,5 +79,5 @@ pub fn live_status_without_adoption(cluster: &str, at: Origin) -> Diagnostic {
         "cluster \"{cluster}\" carries a live KubeDirector's status, but no Adoption: it renders under new names, so its members would start over on new, empty volumes instead of the ones KubeDirector gave them"
     ))
     .at(at)
-    .help("to move a live cluster over with its data, run `kdrender adopt` on `kubectl get kubedirectorcluster NAME -o yaml` and keep its output next to this file (README, \"Migrating from KubeDirector\"); to start afresh, delete the status")
+    .help("to move a live cluster over with its data, run `kdrender adopt` on `kubectl get kubedirectorcluster NAME -o yaml` and keep its output next to this file (docs/migration.md); to start afresh, delete the status")
 }
