@@ -37,7 +37,24 @@ fuzz_target!(|data: &[u8]| {
         let value = document.root.to_json();
         for kind in SchemaKind::ALL {
             let mut diagnostics = Diagnostics::default();
-            kdrender::validate::schema::check(kind, &document, &value, &mut diagnostics);
+            // As validation reads apps and clusters: pruned as the API server prunes, then
+            // checked against the schema (the other kinds are checked as written).
+            let admitted = match kind {
+                SchemaKind::App | SchemaKind::Cluster => {
+                    kdrender::validate::prune::admit(kind, &document, &mut diagnostics)
+                }
+                _ => kdrender::validate::prune::Admitted {
+                    value: value.clone(),
+                    pruned: Default::default(),
+                },
+            };
+            kdrender::validate::schema::check(
+                kind,
+                &document,
+                &admitted.value,
+                &admitted.pruned,
+                &mut diagnostics,
+            );
             let _ = diagnostics.render(&sources);
         }
         let _ = serde_json::from_value::<kdrender::raw::Cluster>(value.clone());

@@ -14,7 +14,7 @@ mod app;
 mod cluster;
 mod diags;
 pub mod kubernetes;
-mod prune;
+pub mod prune;
 pub mod schema;
 mod settings;
 
