@@ -12,7 +12,8 @@
 
 #![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
-use serde_json::{Map, Value, json};
+use super::value::value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::resolve::{Member, RoleTopology, Topology};
@@ -22,7 +23,7 @@ use crate::resolve::{Member, RoleTopology, Topology};
 pub fn cluster_document(topology: &Topology<'_>, all: &[Topology<'_>], prefix: &[&str]) -> Value {
     let refkey = |path: &[&str]| -> Value {
         let full: Vec<&str> = prefix.iter().chain(path.iter()).copied().collect();
-        json!({ "bdvlibrefkey": full })
+        value!({ "bdvlibrefkey": full })
     };
     let app = topology.app;
     let mut roles = Map::new();
@@ -32,20 +33,20 @@ pub fn cluster_document(topology: &Topology<'_>, all: &[Topology<'_>], prefix: &
             role_section(topology, role, &refkey),
         );
     }
-    let mut document = json!({
+    let mut document = value!({
         "version": app.config_schema_version.to_string(),
         "services": services_section(topology, &refkey),
         "nodegroups": {
             "1": {
-                "distro_id": app.distro_id,
-                "catalog_entry_version": app.version,
-                "config_metadata": app.config_meta,
+                "distro_id": &app.distro_id,
+                "catalog_entry_version": &app.version,
+                "config_metadata": &app.config_meta,
                 "roles": roles,
             }
         },
-        "distros": { app.distro_id.clone(): { "1": refkey(&["nodegroups", "1"]) } },
+        "distros": { (app.distro_id.clone()): { "1": refkey(&["nodegroups", "1"]) } },
         "cluster": {
-            "name": topology.cluster.name,
+            "name": &topology.cluster.name,
             "isolated": false,
             "id": topology.cluster_id(),
             "config_metadata": { "1": refkey(&["nodegroups", "1", "config_metadata"]) },
@@ -72,7 +73,7 @@ fn services_section(topology: &Topology<'_>, refkey: &dyn Fn(&[&str]) -> Value) 
             }
         }
         if !by_role.is_empty() {
-            services.insert(service.id.clone(), json!({ "1": by_role }));
+            services.insert(service.id.clone(), value!({ "1": by_role }));
         }
     }
     Value::Object(services)
@@ -88,7 +89,7 @@ fn connections_section(topology: &Topology<'_>, all: &[Topology<'_>]) -> Value {
             cluster_document(other, all, &["connections", "clusters", name]),
         );
     }
-    json!({
+    value!({
         "clusters": clusters,
         "configmaps": {},
         "secrets": {},
@@ -123,22 +124,22 @@ fn role_section(
         };
         services.insert(
             service.id.clone(),
-            json!({
+            value!({
                 "qualifiers": [],
-                "name": service.name,
-                "id": service.id,
+                "name": &service.name,
+                "id": &service.id,
                 "global_id": format!("1_{id}_{}", service.id),
                 "hostnames": refkey(&["nodegroups", "1", "roles", id, "hostnames"]),
                 "fqdns": refkey(&["nodegroups", "1", "roles", id, "fqdns"]),
-                "exported_service": service.exported_service,
+                "exported_service": &service.exported_service,
                 "endpoints": endpoints,
                 "authToken": "",
             }),
         );
     }
-    json!({
+    value!({
         "node_ids": role.members.iter().map(|m| m.node_id.to_string()).collect::<Vec<_>>(),
-        "hostnames": fqdns,
+        "hostnames": &fqdns,
         "fqdns": fqdns,
         "fqdn_mappings": mappings,
         "flavor": flavor(role),
@@ -151,7 +152,7 @@ fn role_section(
 fn flavor(role: &RoleTopology<'_>) -> Value {
     let cluster_role = role.cluster_role;
     let limit = |name: &str| cluster_role.and_then(|r| r.limits.get(name));
-    json!({
+    value!({
         "name": "n/a",
         "description": "n/a",
         "memory": limit("memory").map_or("n/a".to_string(), |q| q.mebibytes().to_string()),
@@ -173,14 +174,14 @@ pub fn node_section(topology: &Topology<'_>, role: &RoleTopology<'_>, member: &M
                 .collect()
         })
         .unwrap_or_default();
-    json!({
-        "role_id": role.app_role.id,
+    value!({
+        "role_id": &role.app_role.id,
         "nodegroup_id": "1",
         "id": member.node_id.to_string(),
-        "hostname": member.fqdn,
-        "fqdn": member.fqdn,
-        "domain": topology.domain,
-        "distro_id": topology.app.distro_id,
+        "hostname": &member.fqdn,
+        "fqdn": &member.fqdn,
+        "domain": &topology.domain,
+        "distro_id": &topology.app.distro_id,
         "depends_on": {},
         "block_device_paths": block_devices,
     })
@@ -376,7 +377,7 @@ mod tests {
 
     #[test]
     fn text_is_json_that_keeps_short_parts_on_one_line() {
-        let value = json!({
+        let value = value!({
             "refs": {"bdvlibrefkey": ["nodegroups", "1", "roles", "broker"]},
             "fqdns": ["kafka-broker-0.kafka.data.svc.cluster.local", "kafka-broker-1.kafka.data.svc.cluster.local", "kafka-broker-2.kafka.data.svc.cluster.local"],
             "empty": {},

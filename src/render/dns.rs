@@ -12,7 +12,8 @@
 //! write it (a non-root app, as with KubeDirector's hook), the step says so in its log and the
 //! appended domain still resolves short names, after the defaults.
 
-use serde_json::{Value, json};
+use super::value::value;
+use serde_json::Value;
 
 use super::names::{DNS_CONTAINER, RESOLV_CONF};
 use super::security::{self, InitUser};
@@ -20,7 +21,7 @@ use super::security::{self, InitUser};
 /// The init step that puts `domain` first in the pod's DNS search list: the role's image and
 /// resources, as the app's user, without capabilities. It never fails the pod.
 pub fn container(image: &str, domain: &str, resources: &Value) -> Value {
-    json!({
+    value!({
         "name": DNS_CONTAINER,
         "image": image,
         "command": ["/bin/sh", "-c", script(domain)],

@@ -411,7 +411,7 @@ impl RoleRendering<'_> {
 #[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::render::value::value;
     use std::sync::atomic::Ordering;
 
     #[test]
@@ -433,14 +433,14 @@ mod tests {
             assert_eq!(message, expected);
         }
         let nested = format!("{{{{ {}x }}}}", "not ".repeat(nesting::MAX_NESTING + 1));
-        let error = render_source(&nested, &json!({})).unwrap_err();
+        let error = render_source(&nested, &value!({})).unwrap_err();
         assert!(matches!(error, TemplateError::TooDeep(_)), "{error}");
         assert!(
             error
                 .to_string()
                 .contains("nested more than 300 levels deep")
         );
-        let undefined = render_source("{{ x.y }}", &json!({})).unwrap_err();
+        let undefined = render_source("{{ x.y }}", &value!({})).unwrap_err();
         assert_eq!(undefined.to_string(), "template error: `x` is undefined");
     }
 

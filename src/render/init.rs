@@ -7,7 +7,8 @@
 //! `kdrender-configcli` copies configcli's package out of the image the settings name
 //! (KubeDirector's operator image) for the setup runner to install.
 
-use serde_json::{Value, json};
+use super::value::value;
+use serde_json::Value;
 
 use super::names::{
     self, CONFIGCLI_CONTAINER, CONFIGCLI_PACKAGE, CONFIGMETA_KEY, INIT_CONFIGMETA_MOUNT,
@@ -26,7 +27,7 @@ pub fn container(
     mounts: Vec<Value>,
     adopted: bool,
 ) -> Value {
-    json!({
+    value!({
         "name": INIT_CONTAINER,
         "image": image,
         "command": ["/bin/sh", "-c", init_script(persisted, init, adopted)],
@@ -42,8 +43,8 @@ pub fn container(
 /// step runs with group 0 (whatever the user); it writes nothing but the copy.
 pub fn configcli_container(image: &str, mounts: Vec<Value>) -> Value {
     let copy = format!("{INIT_SETUP_MOUNT}/{CONFIGCLI_PACKAGE}");
-    let resources = json!({"cpu": "100m", "memory": "64Mi"});
-    json!({
+    let resources = value!({"cpu": "100m", "memory": "64Mi"});
+    value!({
         "name": CONFIGCLI_CONTAINER,
         "image": image,
         "command": [
@@ -51,7 +52,7 @@ pub fn configcli_container(image: &str, mounts: Vec<Value>) -> Value {
             "-c",
             format!("cp {KUBEDIRECTOR_CONFIGCLI_PACKAGE} {copy} && chmod a+r {copy}"),
         ],
-        "resources": {"limits": resources, "requests": resources},
+        "resources": {"limits": &resources, "requests": resources},
         "securityContext": {
             "allowPrivilegeEscalation": false,
             "capabilities": {"drop": ["ALL"]},
@@ -64,7 +65,7 @@ pub fn configcli_container(image: &str, mounts: Vec<Value>) -> Value {
 
 /// `POD_NAME`, from the pod's own name: both containers have it.
 pub fn pod_name_env() -> Value {
-    json!({"name": POD_NAME_ENV, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
+    value!({"name": POD_NAME_ENV, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
 }
 
 /// The init step's script: assemble configmeta.json; seed persisted directories on first start.

@@ -19,13 +19,15 @@ pub mod sandbox;
 mod security;
 mod services;
 mod tmpfs;
+pub(crate) mod value;
 mod volumes;
 pub mod workload;
 
 use std::collections::BTreeMap;
 
+use crate::render::value::value;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::hash;
@@ -136,20 +138,20 @@ impl Meta<'_> {
     fn ours(&self, role: Option<&RoleTopology<'_>>) -> Map<String, Value> {
         let topology = self.topology;
         let mut labels = Map::new();
-        labels.insert(names::NAME_LABEL.into(), json!(topology.app.name));
+        labels.insert(names::NAME_LABEL.into(), value!(&topology.app.name));
         if let Some(version) = topology.app.version_label() {
-            labels.insert(names::VERSION_LABEL.into(), json!(version));
+            labels.insert(names::VERSION_LABEL.into(), value!(version));
         }
-        labels.insert(names::MANAGED_BY_LABEL.into(), json!("kdrender"));
-        labels.insert(names::APP_LABEL.into(), json!(topology.app.name));
-        labels.insert(names::CLUSTER_LABEL.into(), json!(topology.cluster.name));
+        labels.insert(names::MANAGED_BY_LABEL.into(), value!("kdrender"));
+        labels.insert(names::APP_LABEL.into(), value!(&topology.app.name));
+        labels.insert(names::CLUSTER_LABEL.into(), value!(&topology.cluster.name));
         labels.insert(
             names::APP_CATALOG_LABEL.into(),
-            json!(app_catalog(topology.app.source)),
+            value!(app_catalog(topology.app.source)),
         );
         if let Some(role) = role {
-            labels.insert(names::COMPONENT_LABEL.into(), json!(role.app_role.id));
-            labels.insert(names::ROLE_LABEL.into(), json!(role.app_role.id));
+            labels.insert(names::COMPONENT_LABEL.into(), value!(&role.app_role.id));
+            labels.insert(names::ROLE_LABEL.into(), value!(&role.app_role.id));
         }
         labels
     }
@@ -161,7 +163,7 @@ impl Meta<'_> {
         let mut out = Map::new();
         for layer in layers {
             for (k, v) in *layer {
-                out.insert(k.clone(), json!(v));
+                out.insert(k.clone(), value!(v));
             }
         }
         out.extend(ours);
@@ -173,11 +175,11 @@ impl Meta<'_> {
         let mut annotations = Map::new();
         annotations.insert(
             names::PRETTY_NAME_ANNOTATION.into(),
-            json!(self.topology.app.pretty_name),
+            value!(&self.topology.app.pretty_name),
         );
         if let Some(wave) = role.and_then(|r| r.app_role.sync_wave) {
             // Argo CD reads the wave as a string.
-            annotations.insert(names::SYNC_WAVE_ANNOTATION.into(), json!(wave.to_string()));
+            annotations.insert(names::SYNC_WAVE_ANNOTATION.into(), value!(wave.to_string()));
         }
         annotations
     }
@@ -186,9 +188,9 @@ impl Meta<'_> {
     pub fn object(&self, name: &str, role: Option<&RoleTopology<'_>>) -> Value {
         let mut annotations = self.our_annotations(role);
         annotations.extend(names::adopted_annotation(self.topology));
-        json!({
+        value!({
             "name": name,
-            "namespace": self.topology.namespace,
+            "namespace": &self.topology.namespace,
             "labels": Self::merged(&[&self.settings.labels], self.ours(role)),
             "annotations": Self::merged(&[&self.settings.annotations], annotations),
         })
@@ -206,7 +208,7 @@ impl Meta<'_> {
 
     /// The value of [`names::HEADLESS_LABEL`]: the cluster's name, as KubeDirector gives it.
     fn headless_label(&self) -> Value {
-        json!(self.topology.cluster.name)
+        value!(&self.topology.cluster.name)
     }
 
     /// `metadata` of a member's Service: the cluster's then the settings' service labels.
@@ -220,9 +222,9 @@ impl Meta<'_> {
         let (labels, annotations) = cluster_role.map_or((&empty, &empty), |r| {
             (&r.service_labels, &r.service_annotations)
         });
-        json!({
+        value!({
             "name": name,
-            "namespace": self.topology.namespace,
+            "namespace": &self.topology.namespace,
             "labels": Self::merged(&[&self.settings.labels, labels, &self.settings.service_labels], self.ours(Some(role))),
             "annotations": Self::merged(
                 &[&self.settings.annotations, annotations, &self.settings.service_annotations],
@@ -236,10 +238,10 @@ impl Meta<'_> {
         let mut selector = Map::new();
         selector.insert(
             names::CLUSTER_LABEL.into(),
-            json!(self.topology.cluster.name),
+            value!(&self.topology.cluster.name),
         );
         if let Some(role) = role {
-            selector.insert(names::ROLE_LABEL.into(), json!(role.app_role.id));
+            selector.insert(names::ROLE_LABEL.into(), value!(&role.app_role.id));
         }
         Value::Object(selector)
     }
@@ -363,14 +365,14 @@ impl ClusterRender<'_> {
         let mut data = Map::new();
         data.insert(
             names::CONFIGMETA_KEY.into(),
-            json!(configmeta::to_text(&document)),
+            value!(configmeta::to_text(&document)),
         );
         for role in topology.active_roles() {
             for member in &role.members {
                 let node = configmeta::node_section(topology, role, member);
                 data.insert(
                     names::node_key(&member.name),
-                    json!(configmeta::to_text(&node)),
+                    value!(configmeta::to_text(&node)),
                 );
             }
         }
@@ -380,13 +382,13 @@ impl ClusterRender<'_> {
         {
             data.insert(
                 names::MEMBERSHIP_KEY.into(),
-                json!(configmeta::membership(topology)),
+                value!(configmeta::membership(topology)),
             );
             data.insert(
                 names::CONNECTIONS_KEY.into(),
-                json!(configmeta::connections(&document)),
+                value!(configmeta::connections(&document)),
             );
-            data.insert(names::SETUP_KEY.into(), json!(include_str!("setup.sh")));
+            data.insert(names::SETUP_KEY.into(), value!(include_str!("setup.sh")));
         }
         let name = names::configmeta_configmap(&topology.headless);
         if let Some(diagnostic) = too_big(&name, &data, topology.cluster.origin) {
@@ -559,11 +561,11 @@ fn files_data(files: &[files::ConfigFile], role: &RoleTopology<'_>) -> Map<Strin
     for file in files {
         match &file.content {
             files::Content::Shared(text) => {
-                data.insert(file.key.clone(), json!(text));
+                data.insert(file.key.clone(), value!(text));
             }
             files::Content::PerMember(texts) => {
                 for (member, text) in role.members.iter().zip(texts) {
-                    data.insert(names::member_key(&member.name, &file.key), json!(text));
+                    data.insert(names::member_key(&member.name, &file.key), value!(text));
                 }
             }
         }
@@ -590,7 +592,7 @@ fn configmap(
     role: Option<&RoleTopology<'_>>,
     data: Map<String, Value>,
 ) -> Value {
-    json!({
+    value!({
         "apiVersion": "v1",
         "kind": Kind::ConfigMap,
         "metadata": meta.object(name, role),

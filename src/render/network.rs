@@ -2,7 +2,8 @@
 //! the pods of their own cluster on any port, and on the role's declared service ports from
 //! anywhere; nothing else reaches them. Outgoing traffic is not restricted.
 
-use serde_json::{Value, json};
+use super::value::value;
+use serde_json::Value;
 
 use super::{Kind, Meta};
 use crate::model::App;
@@ -11,12 +12,12 @@ use crate::resolve::RoleTopology;
 /// The NetworkPolicy of a role, named like its StatefulSet.
 pub fn role_policy(app: &App, role: &RoleTopology<'_>, meta: &Meta) -> Value {
     let mut ingress =
-        vec![json!({"from": [{"podSelector": {"matchLabels": meta.selector(None)}}]})];
+        vec![value!({"from": [{"podSelector": {"matchLabels": meta.selector(None)}}]})];
     let ports = declared_ports(app, role);
     if !ports.is_empty() {
-        ingress.push(json!({"ports": ports}));
+        ingress.push(value!({"ports": ports}));
     }
-    json!({
+    value!({
         "apiVersion": "networking.k8s.io/v1",
         "kind": Kind::NetworkPolicy,
         "metadata": meta.object(&role.name, Some(role)),
@@ -40,6 +41,6 @@ fn declared_ports(app: &App, role: &RoleTopology<'_>) -> Vec<Value> {
     ports.dedup();
     ports
         .into_iter()
-        .map(|port| json!({"port": port, "protocol": "TCP"}))
+        .map(|port| value!({"port": port, "protocol": "TCP"}))
         .collect()
 }

@@ -13,7 +13,8 @@
 //! with only the capabilities that copying with owners, modes and file capabilities intact
 //! needs: a root app (or one whose user only the image knows) may act as several users.
 
-use serde_json::{Map, Value, json};
+use super::value::value;
+use serde_json::{Map, Value};
 
 use crate::model::App;
 
@@ -66,23 +67,23 @@ pub fn pod_context(app_context: Option<&Value>, init: InitUser, seeds: bool) -> 
     };
     context
         .entry("seccompProfile")
-        .or_insert_with(|| json!({"type": "RuntimeDefault"}));
+        .or_insert_with(|| value!({"type": "RuntimeDefault"}));
     if context
         .get("runAsUser")
         .and_then(Value::as_u64)
         .is_some_and(|uid| uid > 0)
     {
-        context.entry("runAsNonRoot").or_insert(json!(true));
+        context.entry("runAsNonRoot").or_insert(value!(true));
     }
     if init == InitUser::App && seeds && !context.contains_key("fsGroup") {
         let user = context.get("runAsUser").and_then(Value::as_u64);
         let group = context.get("runAsGroup").and_then(Value::as_u64);
         if let Some(group) = group.or(user.filter(|&uid| uid > 0)) {
-            context.insert("fsGroup".into(), json!(group));
+            context.insert("fsGroup".into(), value!(group));
             // Change the volume's group once, not on every start.
             context
                 .entry("fsGroupChangePolicy")
-                .or_insert_with(|| json!("OnRootMismatch"));
+                .or_insert_with(|| value!("OnRootMismatch"));
         }
     }
     Value::Object(context)
@@ -93,23 +94,23 @@ pub fn pod_context(app_context: Option<&Value>, init: InitUser, seeds: bool) -> 
 pub fn app_container_context(app: &App) -> Option<Value> {
     let mut capabilities = Map::new();
     if !app.capabilities.is_empty() {
-        capabilities.insert("add".into(), json!(app.capabilities));
+        capabilities.insert("add".into(), value!(&app.capabilities));
     }
     if app.systemd_required {
-        return (!capabilities.is_empty()).then(|| json!({"capabilities": capabilities}));
+        return (!capabilities.is_empty()).then(|| value!({"capabilities": capabilities}));
     }
-    capabilities.insert("drop".into(), json!(["ALL"]));
-    Some(json!({"allowPrivilegeEscalation": false, "capabilities": capabilities}))
+    capabilities.insert("drop".into(), value!(["ALL"]));
+    Some(value!({"allowPrivilegeEscalation": false, "capabilities": capabilities}))
 }
 
 /// The init step's security context.
 pub fn init_container_context(init: InitUser) -> Value {
     match init {
-        InitUser::App => json!({
+        InitUser::App => value!({
             "allowPrivilegeEscalation": false,
             "capabilities": {"drop": ["ALL"]},
         }),
-        InitUser::Root => json!({
+        InitUser::Root => value!({
             "runAsUser": 0,
             "runAsGroup": 0,
             "allowPrivilegeEscalation": false,
@@ -132,22 +133,22 @@ mod tests {
     fn the_init_step_is_root_only_to_seed_for_a_root_or_unknown_user() {
         assert_eq!(InitUser::of(&[], None), InitUser::App);
         assert_eq!(InitUser::of(&dirs(), None), InitUser::Root);
-        let root = json!({"runAsUser": 0});
+        let root = value!({"runAsUser": 0});
         assert_eq!(InitUser::of(&dirs(), Some(&root)), InitUser::Root);
-        let user = json!({"runAsUser": 999});
+        let user = value!({"runAsUser": 999});
         assert_eq!(InitUser::of(&dirs(), Some(&user)), InitUser::App);
-        let non_root = json!({"runAsNonRoot": true});
+        let non_root = value!({"runAsNonRoot": true});
         assert_eq!(InitUser::of(&dirs(), Some(&non_root)), InitUser::App);
-        let nonsense = json!({"runAsUser": "999"});
+        let nonsense = value!({"runAsUser": "999"});
         assert_eq!(InitUser::of(&dirs(), Some(&nonsense)), InitUser::Root);
     }
 
     #[test]
     fn the_pod_gets_seccomp_and_an_fs_group_unless_the_app_says_otherwise() {
-        let user = json!({"runAsUser": 999, "runAsGroup": 998});
+        let user = value!({"runAsUser": 999, "runAsGroup": 998});
         assert_eq!(
             pod_context(Some(&user), InitUser::App, true),
-            json!({
+            value!({
                 "runAsUser": 999,
                 "runAsGroup": 998,
                 "runAsNonRoot": true,
@@ -156,7 +157,7 @@ mod tests {
                 "seccompProfile": {"type": "RuntimeDefault"},
             })
         );
-        let only_user = json!({"runAsUser": 1000});
+        let only_user = value!({"runAsUser": 1000});
         assert_eq!(
             pod_context(Some(&only_user), InitUser::App, true)["fsGroup"],
             1000
@@ -164,17 +165,17 @@ mod tests {
         // Nothing to seed: no fsGroup.
         assert_eq!(
             pod_context(Some(&only_user), InitUser::App, false),
-            json!({"runAsUser": 1000, "runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}})
+            value!({"runAsUser": 1000, "runAsNonRoot": true, "seccompProfile": {"type": "RuntimeDefault"}})
         );
         // The app's own choices win.
-        let own = json!({
+        let own = value!({
             "runAsUser": 1000,
             "runAsNonRoot": false,
             "fsGroup": 5,
             "seccompProfile": {"type": "Unconfined"},
         });
         assert_eq!(pod_context(Some(&own), InitUser::App, true), own);
-        for root in [None, Some(json!({"runAsUser": 0}))] {
+        for root in [None, Some(value!({"runAsUser": 0}))] {
             let context = pod_context(root.as_ref(), InitUser::Root, true);
             assert_eq!(context["seccompProfile"]["type"], "RuntimeDefault");
             assert!(context.get("runAsNonRoot").is_none(), "{context}");

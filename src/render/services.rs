@@ -1,7 +1,8 @@
 //! Services: the headless Service that gives members stable DNS names, and one Service per member
 //! for roles whose services have endpoints (KubeDirector's per-member Services).
 
-use serde_json::{Value, json};
+use super::value::value;
+use serde_json::Value;
 
 use super::names;
 use super::{Kind, Meta};
@@ -11,7 +12,7 @@ use crate::resolve::{Member, RoleTopology, Topology};
 /// KubeDirector's headless Service: no cluster IP, every member's address published even before
 /// it is ready (a quorum forms before anyone is ready), and KubeDirector's placeholder port.
 pub fn headless(topology: &Topology<'_>, meta: &Meta) -> Value {
-    json!({
+    value!({
         "apiVersion": "v1",
         "kind": Kind::Service,
         "metadata": meta.object(&topology.headless, None),
@@ -37,7 +38,7 @@ pub fn member_ports(app: &App, role: &RoleTopology<'_>) -> Vec<Value> {
             } else {
                 endpoint.url_scheme.to_ascii_lowercase()
             };
-            Some(json!({
+            Some(value!({
                 "name": format!("{prefix}-{}", service.id),
                 "port": endpoint.port,
                 "targetPort": endpoint.port,
@@ -55,14 +56,14 @@ pub fn member(
     meta: &Meta,
 ) -> Value {
     let cluster_role = role.cluster_role;
-    json!({
+    value!({
         "apiVersion": "v1",
         "kind": Kind::Service,
         "metadata": meta.member_service(&member.service, role, cluster_role),
         "spec": {
             "type": topology.service_type.as_str(),
             "publishNotReadyAddresses": true,
-            "selector": {names::POD_NAME_LABEL: member.name},
+            "selector": {names::POD_NAME_LABEL: &member.name},
             "ports": ports,
         },
     })

@@ -7,7 +7,8 @@
 //! runtimes mount shallower paths first. Only the app container has them: the init step seeds a
 //! persisted folder below them from the image's, as it does every other.
 
-use serde_json::{Value, json};
+use super::value::value;
+use serde_json::Value;
 
 use super::names::TMPFS_FOLDERS;
 
@@ -23,8 +24,8 @@ pub fn folders(taken: &[Value]) -> (Vec<Value>, Vec<Value>) {
         .filter(|(_, path)| !mounted(path))
         .map(|(name, path)| {
             (
-                json!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": SIZE_LIMIT}}),
-                json!({"name": name, "mountPath": path}),
+                value!({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": SIZE_LIMIT}}),
+                value!({"name": name, "mountPath": path}),
             )
         })
         .unzip()
@@ -45,7 +46,7 @@ mod tests {
         for volume in &volumes {
             assert_eq!(
                 volume["emptyDir"],
-                json!({"medium": "Memory", "sizeLimit": "20Gi"})
+                value!({"medium": "Memory", "sizeLimit": "20Gi"})
             );
         }
         for (volume, mount) in volumes.iter().zip(&mounts) {
@@ -55,7 +56,7 @@ mod tests {
 
     #[test]
     fn a_folder_the_app_mounts_itself_keeps_its_own_mount() {
-        let persisted_run = json!({"name": "p", "mountPath": "/run", "subPath": "run"});
+        let persisted_run = value!({"name": "p", "mountPath": "/run", "subPath": "run"});
         let (volumes, mounts) = folders(&[persisted_run]);
         let paths: Vec<&str> = mounts
             .iter()

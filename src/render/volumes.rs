@@ -8,7 +8,8 @@
 //! `/run` and `/run/lock` ([`super::tmpfs`]). In roles with a setup package, the setup runner's
 //! folder is shared with the init step that copies configcli in.
 
-use serde_json::{Value, json};
+use super::value::value;
+use serde_json::Value;
 
 use super::files::{ConfigFile, Content};
 use super::names::{
@@ -160,16 +161,16 @@ impl Mounts {
     /// The init step sees them outside /etc, so that seeding /etc copies none of them.
     fn configmeta(&mut self, headless: &str) {
         self.volumes.extend([
-            json!({"name": CONFIGMETA_VOLUME, "configMap": {"name": names::configmeta_configmap(headless)}}),
-            json!({"name": GUESTCONFIG_VOLUME, "emptyDir": {}}),
+            value!({"name": CONFIGMETA_VOLUME, "configMap": {"name": names::configmeta_configmap(headless)}}),
+            value!({"name": GUESTCONFIG_VOLUME, "emptyDir": {}}),
         ]);
         self.app.extend([
-            json!({"name": CONFIGMETA_VOLUME, "mountPath": CONFIGMETA_MOUNT, "readOnly": true}),
-            json!({"name": GUESTCONFIG_VOLUME, "mountPath": GUESTCONFIG_DIR}),
+            value!({"name": CONFIGMETA_VOLUME, "mountPath": CONFIGMETA_MOUNT, "readOnly": true}),
+            value!({"name": GUESTCONFIG_VOLUME, "mountPath": GUESTCONFIG_DIR}),
         ]);
         self.init.extend([
-            json!({"name": CONFIGMETA_VOLUME, "mountPath": INIT_CONFIGMETA_MOUNT, "readOnly": true}),
-            json!({"name": GUESTCONFIG_VOLUME, "mountPath": INIT_GUESTCONFIG_MOUNT}),
+            value!({"name": CONFIGMETA_VOLUME, "mountPath": INIT_CONFIGMETA_MOUNT, "readOnly": true}),
+            value!({"name": GUESTCONFIG_VOLUME, "mountPath": INIT_GUESTCONFIG_MOUNT}),
         ]);
     }
 
@@ -177,11 +178,11 @@ impl Mounts {
     /// configcli in writes the package there. It lives as long as the pod.
     fn setup(&mut self) {
         self.volumes
-            .push(json!({"name": SETUP_VOLUME, "emptyDir": {}}));
+            .push(value!({"name": SETUP_VOLUME, "emptyDir": {}}));
         self.app
-            .push(json!({"name": SETUP_VOLUME, "mountPath": SETUP_DIR}));
+            .push(value!({"name": SETUP_VOLUME, "mountPath": SETUP_DIR}));
         self.configcli
-            .push(json!({"name": SETUP_VOLUME, "mountPath": INIT_SETUP_MOUNT}));
+            .push(value!({"name": SETUP_VOLUME, "mountPath": INIT_SETUP_MOUNT}));
     }
 
     /// The member's volume: whole for the init step, which seeds it; each persisted directory
@@ -191,9 +192,9 @@ impl Mounts {
             return;
         }
         self.init
-            .push(json!({"name": PERSISTED_CLAIM, "mountPath": INIT_VOLUME_MOUNT}));
+            .push(value!({"name": PERSISTED_CLAIM, "mountPath": INIT_VOLUME_MOUNT}));
         self.app.extend(persisted.iter().map(|dir| {
-            json!({"name": PERSISTED_CLAIM, "mountPath": dir, "subPath": dir.trim_start_matches('/')})
+            value!({"name": PERSISTED_CLAIM, "mountPath": dir, "subPath": dir.trim_start_matches('/')})
         }));
     }
 
@@ -206,10 +207,10 @@ impl Mounts {
         modes.dedup();
         self.volumes.extend(modes.into_iter().map(|mode| {
             let source = with_fields(
-                json!({"name": configmap}),
-                [("defaultMode", mode.map(|m| json!(m)))],
+                value!({"name": configmap}),
+                [("defaultMode", mode.map(|m| value!(m)))],
             );
-            json!({"name": names::files_volume(mode), "configMap": source})
+            value!({"name": names::files_volume(mode), "configMap": source})
         }));
         self.app.extend(files.iter().map(file_mount));
     }
@@ -229,35 +230,35 @@ impl Mounts {
             // why, rather than have the runtime create the folder, which on cgroup v2 would be a
             // new cgroup.
             self.volumes
-                .push(json!({"name": name, "hostPath": {"path": path, "type": "Directory"}}));
+                .push(value!({"name": name, "hostPath": {"path": path, "type": "Directory"}}));
             self.app
-                .push(json!({"name": name, "mountPath": path, "readOnly": read_only}));
+                .push(value!({"name": name, "mountPath": path, "readOnly": read_only}));
         }
     }
 
     fn shared_memory(&mut self, size: &Quantity) {
-        self.volumes.push(json!({"name": SHARED_MEMORY_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": size.text}}));
+        self.volumes.push(value!({"name": SHARED_MEMORY_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": &size.text}}));
         self.app
-            .push(json!({"name": SHARED_MEMORY_VOLUME, "mountPath": "/dev/shm"}));
+            .push(value!({"name": SHARED_MEMORY_VOLUME, "mountPath": "/dev/shm"}));
     }
 
     fn secret(&mut self, secret: &Secret) {
         let name = names::secret_volume(&secret.name);
         let source = with_fields(
-            json!({"secretName": secret.name}),
-            [("defaultMode", secret.default_mode.map(|m| json!(m)))],
+            value!({"secretName": &secret.name}),
+            [("defaultMode", secret.default_mode.map(|m| value!(m)))],
         );
-        self.volumes.push(json!({"name": name, "secret": source}));
+        self.volumes.push(value!({"name": &name, "secret": source}));
         self.app.push(
-            json!({"name": name, "mountPath": secret.mount_path, "readOnly": secret.read_only}),
+            value!({"name": name, "mountPath": &secret.mount_path, "readOnly": secret.read_only}),
         );
     }
 
     fn projections(&mut self, projections: &[VolumeProjection]) {
         for (i, projection) in projections.iter().enumerate() {
             let name = names::projected_volume(i);
-            self.volumes.push(json!({"name": name, "persistentVolumeClaim": {"claimName": projection.claim, "readOnly": projection.read_only}}));
-            self.app.push(json!({"name": name, "mountPath": projection.mount_path, "readOnly": projection.read_only}));
+            self.volumes.push(value!({"name": &name, "persistentVolumeClaim": {"claimName": &projection.claim, "readOnly": projection.read_only}}));
+            self.app.push(value!({"name": name, "mountPath": &projection.mount_path, "readOnly": projection.read_only}));
         }
     }
 }
@@ -272,8 +273,8 @@ fn file_mount(file: &ConfigFile) -> Value {
         ),
     };
     with_fields(
-        json!({"name": names::files_volume(file.mode), "mountPath": file.target, "readOnly": true}),
-        [(field, Some(json!(path)))],
+        value!({"name": names::files_volume(file.mode), "mountPath": &file.target, "readOnly": true}),
+        [(field, Some(value!(path)))],
     )
 }
 

@@ -11,7 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use super::value::value;
+use serde_json::{Map, Value};
 
 use super::files::ConfigFile;
 use super::names::{self, APP_CONTAINER, CONFIGMETA_MOUNT, PERSISTED_CLAIM, SETUP_KEY};
@@ -43,9 +44,9 @@ pub fn statefulset(workload: &RoleWorkload<'_>) -> Value {
         ..
     } = *workload;
     let claims = claims(cluster_role);
-    let spec = json!({
+    let spec = value!({
         "replicas": role.members.len(),
-        "serviceName": workload.topology.headless,
+        "serviceName": &workload.topology.headless,
         "podManagementPolicy": "Parallel",
         "updateStrategy": {"type": "RollingUpdate"},
         "selector": {"matchLabels": meta.selector(Some(role))},
@@ -58,7 +59,7 @@ pub fn statefulset(workload: &RoleWorkload<'_>) -> Value {
         },
     });
     // KubeDirector deleted a member's volumes when the member was removed.
-    let retention = json!({"whenScaled": "Delete", "whenDeleted": "Retain"});
+    let retention = value!({"whenScaled": "Delete", "whenDeleted": "Retain"});
     let spec = with_fields(
         spec,
         [
@@ -69,7 +70,7 @@ pub fn statefulset(workload: &RoleWorkload<'_>) -> Value {
             ("volumeClaimTemplates", non_empty(claims)),
         ],
     );
-    json!({
+    value!({
         "apiVersion": "apps/v1",
         "kind": Kind::StatefulSet,
         "metadata": meta.statefulset(&role.name, role),
@@ -118,9 +119,9 @@ fn pod_spec(workload: &RoleWorkload<'_>) -> Value {
         init_steps.push(init::configcli_container(image, mounts.configcli));
     }
     let app = app_container(topology.app, app_role, cluster_role, &resources, mounts.app);
-    let spec = json!({
+    let spec = value!({
         "automountServiceAccountToken": cluster_role.service_account.is_some(),
-        "dnsConfig": {"searches": [topology.domain]},
+        "dnsConfig": {"searches": [&topology.domain]},
         "enableServiceLinks": false,
         "initContainers": init_steps,
         "containers": [app],
@@ -132,7 +133,7 @@ fn pod_spec(workload: &RoleWorkload<'_>) -> Value {
         [
             (
                 "serviceAccountName",
-                cluster_role.service_account.as_ref().map(|a| json!(a)),
+                cluster_role.service_account.as_ref().map(|a| value!(a)),
             ),
             ("affinity", cluster_role.affinity.clone()),
         ],
@@ -148,9 +149,9 @@ fn app_container(
     mounts: Vec<Value>,
 ) -> Value {
     let extension = &app_role.container;
-    let container = json!({
+    let container = value!({
         "name": APP_CONTAINER,
-        "image": app_role.image,
+        "image": &app_role.image,
         "env": env(app_role, cluster_role),
         "resources": resources,
         "volumeMounts": mounts,
@@ -159,11 +160,11 @@ fn app_container(
         container,
         [
             ("ports", non_empty(ports(app, app_role))),
-            ("command", extension.command.as_ref().map(|c| json!(c))),
-            ("args", extension.args.as_ref().map(|a| json!(a))),
+            ("command", extension.command.as_ref().map(|c| value!(c))),
+            ("args", extension.args.as_ref().map(|a| value!(a))),
             (
                 "workingDir",
-                extension.working_dir.as_ref().map(|d| json!(d)),
+                extension.working_dir.as_ref().map(|d| value!(d)),
             ),
             ("readinessProbe", extension.readiness_probe.clone()),
             ("livenessProbe", extension.liveness_probe.clone()),
@@ -172,8 +173,8 @@ fn app_container(
                 app_role.config_package.as_ref().map(|_| setup_probe()),
             ),
             ("securityContext", security::app_container_context(app)),
-            ("stdin", app_role.stdin.then_some(json!(true))),
-            ("tty", app_role.tty.then_some(json!(true))),
+            ("stdin", app_role.stdin.then_some(value!(true))),
+            ("tty", app_role.tty.then_some(value!(true))),
             (
                 "volumeDevices",
                 cluster_role.block_storage.as_ref().map(block_devices),
@@ -198,17 +199,17 @@ fn env(app_role: &AppRole, cluster_role: &ClusterRole) -> Vec<Value> {
             .env
             .iter()
             .chain(&cluster_role.env)
-            .map(|(name, value)| json!({"name": name, "value": value})),
+            .map(|(name, value)| value!({"name": name, "value": value})),
     );
     if !requests_gpu(cluster_role) {
-        env.push(json!({"name": "NVIDIA_VISIBLE_DEVICES", "value": "void"}));
+        env.push(value!({"name": "NVIDIA_VISIBLE_DEVICES", "value": "void"}));
     }
     if app_role
         .config_package
         .as_ref()
         .is_some_and(|p| p.new_layout)
     {
-        env.push(json!({"name": "PYTHONUSERBASE", "value": "/usr/local"}));
+        env.push(value!({"name": "PYTHONUSERBASE", "value": "/usr/local"}));
     }
     env
 }
@@ -238,7 +239,7 @@ fn ports(app: &App, app_role: &AppRole) -> Vec<Value> {
         .filter_map(|s| {
             s.endpoint
                 .as_ref()
-                .map(|e| json!({"name": s.id, "containerPort": e.port, "protocol": "TCP"}))
+                .map(|e| value!({"name": &s.id, "containerPort": e.port, "protocol": "TCP"}))
         })
         .collect()
 }
@@ -247,7 +248,7 @@ fn ports(app: &App, app_role: &AppRole) -> Vec<Value> {
 fn block_devices(block: &BlockStorage) -> Value {
     Value::Array(
         (0..block.devices)
-            .map(|i| json!({"name": names::block_claim(i), "devicePath": format!("{}{i}", block.path_prefix)}))
+            .map(|i| value!({"name": names::block_claim(i), "devicePath": format!("{}{i}", block.path_prefix)}))
             .collect(),
     )
 }
@@ -267,7 +268,7 @@ fn setup_hook(app: &App, app_role: &AppRole, package: &ConfigPackage) -> Value {
     if app.systemd_required {
         command.push("systemd".to_string());
     }
-    json!({"postStart": {"exec": {"command": command}}})
+    value!({"postStart": {"exec": {"command": command}}})
 }
 
 /// Checks taken by the startup probe before it gives up and the container is restarted (which
@@ -278,7 +279,7 @@ const SETUP_PROBE_CHECKS: u32 = 8640;
 /// runner has configured it, and the probe's message (in the pod's events) says where the setup
 /// is, or why it failed. The app's own probes start once it passes.
 fn setup_probe() -> Value {
-    json!({
+    value!({
         "exec": {"command": ["/bin/sh", format!("{CONFIGMETA_MOUNT}/{SETUP_KEY}"), "probe"]},
         "periodSeconds": 10,
         "timeoutSeconds": 5,
@@ -305,18 +306,18 @@ fn claims(cluster_role: &ClusterRole) -> Vec<Value> {
 }
 
 fn claim(name: &str, size: &Quantity, class: Option<&str>, block: bool) -> Value {
-    let spec = json!({
+    let spec = value!({
         "accessModes": ["ReadWriteOnce"],
-        "resources": {"requests": {"storage": size.text}},
+        "resources": {"requests": {"storage": &size.text}},
     });
     let spec = with_fields(
         spec,
         [
-            ("storageClassName", class.map(|c| json!(c))),
-            ("volumeMode", block.then(|| json!("Block"))),
+            ("storageClassName", class.map(|c| value!(c))),
+            ("volumeMode", block.then(|| value!("Block"))),
         ],
     );
-    json!({"metadata": {"name": name}, "spec": spec})
+    value!({"metadata": {"name": name}, "spec": spec})
 }
 
 fn resources(role: &ClusterRole) -> Value {
@@ -326,7 +327,7 @@ fn resources(role: &ClusterRole) -> Value {
             .collect()
     };
     with_fields(
-        json!({"limits": as_map(&role.limits)}),
+        value!({"limits": as_map(&role.limits)}),
         [(
             "requests",
             (!role.requests.is_empty()).then(|| Value::Object(as_map(&role.requests))),
@@ -341,7 +342,7 @@ fn non_empty(items: Vec<Value>) -> Option<Value> {
 
 /// A PodDisruptionBudget that lets voluntary disruption take one member of the role at a time.
 pub fn disruption_budget(role: &RoleTopology<'_>, meta: &Meta) -> Value {
-    json!({
+    value!({
         "apiVersion": "policy/v1",
         "kind": Kind::PodDisruptionBudget,
         "metadata": meta.object(&role.name, Some(role)),
