@@ -14,6 +14,7 @@ mod app;
 mod cluster;
 mod diags;
 pub mod kubernetes;
+mod kubernetes_fields;
 pub mod prune;
 pub mod schema;
 mod settings;

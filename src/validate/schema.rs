@@ -15,7 +15,7 @@ use crate::load::Document;
 use crate::names;
 use crate::quantity;
 
-use super::{diags, kubernetes};
+use super::{diags, kubernetes, kubernetes_fields};
 
 /// The input formats that have a schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,15 +105,22 @@ impl Compiled {
             serde_json::from_str(text).expect("embedded schema is valid JSON");
         let mut checked = schema.clone();
         patterns_to_formats(&mut checked);
-        let mut options = jsonschema::options()
-            .should_validate_formats(true)
-            .with_retriever(kubernetes::Embedded);
-        for (_, format, check) in PATTERNS {
-            options = options.with_format(format, check);
-        }
-        let validator = options.build(&checked).expect("embedded schema compiles");
+        kubernetes_fields::accepting_kubernetes_fields(&mut checked);
+        let validator = options().build(&checked).expect("embedded schema compiles");
         Compiled { schema, validator }
     }
+}
+
+/// How the schemas are compiled: formats checked (the patterns' functions among them), and
+/// references resolved only to kdrender's own embedded files.
+pub(super) fn options() -> jsonschema::ValidationOptions<'static> {
+    let mut options = jsonschema::options()
+        .should_validate_formats(true)
+        .with_retriever(kubernetes::Embedded);
+    for (_, format, check) in PATTERNS {
+        options = options.with_format(format, check);
+    }
+    options
 }
 
 /// The patterns the schemas use, each with the name it is checked under and a function that
@@ -235,7 +242,10 @@ fn more_values_than(value: &serde_json::Value, limit: usize) -> bool {
 }
 
 /// Checks one document; returns false when it broke the schema (errors pushed). `pruned` holds
-/// the pointers of the fields whose null was pruned from `value`.
+/// the pointers of the fields whose null was pruned from `value`. The format's own validator
+/// checks the document but its Kubernetes-typed fields, which are checked one by one against
+/// their definitions (see [`kubernetes_fields`]); every error reads as if one validator had
+/// found it.
 pub fn check(
     kind: SchemaKind,
     document: &Document,
@@ -244,11 +254,16 @@ pub fn check(
     diagnostics: &mut Diagnostics,
 ) -> bool {
     let compiled = kind.compiled();
+    let fields = kubernetes_fields::find(&compiled.schema, value);
+    let report = Report {
+        compiled,
+        document,
+        pruned,
+    };
     if more_values_than(value, MAX_VALUES_FOR_EVERY_ERROR) {
-        let Err(error) = compiled.validator.validate(value) else {
+        let Some(first) = report.first_error(value, &fields) else {
             return true;
         };
-        let first = describe(compiled, document, pruned, &error);
         diagnostics.push(diags::only_first_schema_error(
             first,
             MAX_VALUES_FOR_EVERY_ERROR,
@@ -258,47 +273,77 @@ pub fn check(
     let mut valid = true;
     for error in compiled.validator.iter_errors(value) {
         valid = false;
-        diagnostics.push(describe(compiled, document, pruned, &error));
+        diagnostics.push(report.describe("", &error));
+    }
+    for field in &fields {
+        let validator = kubernetes_fields::validator(field.definition);
+        for error in validator.iter_errors(field.value) {
+            valid = false;
+            diagnostics.push(report.describe(&field.pointer, &error));
+        }
     }
     valid
 }
 
-/// A schema error as a diagnostic, pointed at the value (or the key) it is about.
-fn describe(
-    compiled: &Compiled,
-    document: &Document,
-    pruned: &BTreeSet<String>,
-    error: &jsonschema::ValidationError<'_>,
-) -> Diagnostic {
-    let pointer = error.instance_path().as_str();
-    let field = field_name(pointer);
-    let schema_node = failing_schema(&compiled.schema, error);
-    match error.kind() {
-        ValidationErrorKind::AdditionalProperties { unexpected } => {
-            let key = unexpected.first().cloned().unwrap_or_default();
-            let at = document.key_origin(&format!("{pointer}/{}", pointer_escape(&key)));
-            diags::unknown_field(&key, &field, &known_fields(schema_node), at)
+/// What a schema error is reported against.
+struct Report<'a> {
+    compiled: &'a Compiled,
+    document: &'a Document,
+    pruned: &'a BTreeSet<String>,
+}
+
+impl Report<'_> {
+    /// The first schema error: the format's own, else the first Kubernetes-typed field's.
+    fn first_error(
+        &self,
+        value: &serde_json::Value,
+        fields: &[kubernetes_fields::Field<'_, '_>],
+    ) -> Option<Diagnostic> {
+        if let Err(error) = self.compiled.validator.validate(value) {
+            return Some(self.describe("", &error));
         }
-        ValidationErrorKind::Required { property } => {
-            let name = property.as_str().unwrap_or_default();
-            let written_null = format!("{pointer}/{}", pointer_escape(name));
-            if pruned.contains(&written_null) {
-                let at = document.key_origin(&written_null);
-                diags::missing_field_written_null(diags::missing_field(&field, name, at))
-            } else {
-                diags::missing_field(&field, name, document.key_origin(pointer))
+        fields.iter().find_map(|field| {
+            let validator = kubernetes_fields::validator(field.definition);
+            let error = validator.validate(field.value).err()?;
+            Some(self.describe(&field.pointer, &error))
+        })
+    }
+
+    /// A schema error as a diagnostic, pointed at the value (or the key) it is about. `prefix`
+    /// is the pointer of the value the error's validator was given (empty: the document).
+    fn describe(&self, prefix: &str, error: &jsonschema::ValidationError<'_>) -> Diagnostic {
+        let pointer = format!("{prefix}{}", error.instance_path().as_str());
+        let pointer = pointer.as_str();
+        let document = self.document;
+        let field = field_name(pointer);
+        let schema_node = failing_schema(&self.compiled.schema, error);
+        match error.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let key = unexpected.first().cloned().unwrap_or_default();
+                let at = document.key_origin(&format!("{pointer}/{}", pointer_escape(&key)));
+                diags::unknown_field(&key, &field, &known_fields(schema_node), at)
             }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                let written_null = format!("{pointer}/{}", pointer_escape(name));
+                if self.pruned.contains(&written_null) {
+                    let at = document.key_origin(&written_null);
+                    diags::missing_field_written_null(diags::missing_field(&field, name, at))
+                } else {
+                    diags::missing_field(&field, name, document.key_origin(pointer))
+                }
+            }
+            kind => match checked_pattern(kind) {
+                Some(pattern) => {
+                    let description = schema_node
+                        .and_then(|n| n.get("description"))
+                        .and_then(|d| d.as_str());
+                    let at = document.origin(pointer);
+                    diags::wrong_form(&field, error.instance(), description, &pattern, at)
+                }
+                None => diags::schema_error(&field, error, document.origin(pointer)),
+            },
         }
-        kind => match checked_pattern(kind) {
-            Some(pattern) => {
-                let description = schema_node
-                    .and_then(|n| n.get("description"))
-                    .and_then(|d| d.as_str());
-                let at = document.origin(pointer);
-                diags::wrong_form(&field, error.instance(), description, &pattern, at)
-            }
-            None => diags::schema_error(&field, error, document.origin(pointer)),
-        },
     }
 }
 
