@@ -1,5 +1,8 @@
 //! `kdrender render`: every object as a YAML stream (or, `-o json`, one JSON List) on stdout,
 //! or one file per object in a folder (`--output-dir DIR`).
+//!
+//! The stream is spooled as it is made ([`crate::spool`]: in memory, then in an unnamed
+//! temporary file) and reaches stdout only once the whole run has succeeded.
 
 use std::path::Path;
 
@@ -10,14 +13,15 @@ use crate::source::SourceMap;
 use crate::validate::Scope;
 use crate::{emit, output_dir, pipeline};
 
-/// `render` to stdout, as a YAML stream or a JSON List.
+/// `render` to stdout, as a YAML stream or a JSON List, spooled to a temporary file past
+/// `spool_threshold` bytes ([`crate::spool::DEFAULT_THRESHOLD`] but in tests).
 pub fn stream(
     options: &InputOptions,
     format: StreamFormat,
     allow_empty: bool,
-    max_output_bytes: usize,
+    (max_output_bytes, spool_threshold): (usize, usize),
 ) -> Outcome {
-    let stream = match pipeline::render_stream(options, format, max_output_bytes) {
+    let stream = match pipeline::render_stream(options, format, max_output_bytes, spool_threshold) {
         Ok(stream) => stream,
         Err(failure) => return failure.into(),
     };
@@ -26,10 +30,7 @@ pub fn stream(
         let counts = (stream.apps, stream.clusters);
         return nothing_rendered(diagnostics, &stream.sources, counts);
     }
-    let text = Text::from(match format {
-        StreamFormat::Yaml => stream.pieces,
-        StreamFormat::Json => emit::json_list(stream.pieces),
-    });
+    let text = Text::from(stream.text);
     if text.len() > emit::WARN_OUTPUT_BYTES {
         diagnostics.push(diags::large_output(text.len()));
     }
