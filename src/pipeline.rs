@@ -1,11 +1,12 @@
 //! The pipeline: load → validate → resolve → render → hash → emit, for the commands to run.
 //!
 //! Clusters are independent after `resolve`: each is rendered on a worker ([`crate::parallel`])
-//! and its finished objects are handed to a conversion at once (YAML text for the stream,
-//! objects kept for the folder, `fn` and `diff`), which also counts them against the output
-//! limit. Results are merged in output order (namespace, cluster), whatever the scheduling, as
-//! soon as a cluster and those before it are done: the stream goes into a [`Spool`] as it is
-//! made, so its memory stays flat.
+//! and its finished objects are handed to a conversion at once (YAML text for the stream, files
+//! written into the staging folder for `render --output-dir`, objects kept for `fn` and
+//! `diff`), which also counts them against the output limit. Results are merged in output order
+//! (namespace, cluster), whatever the scheduling, as soon as a cluster and those before it are
+//! done: the stream goes into a [`Spool`] as it is made (flat memory), and no run but `fn`'s and
+//! `diff`'s keeps object trees.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -73,7 +74,7 @@ pub struct Checked {
 }
 
 /// Loads, validates, resolves and renders everything below `options.path`, keeping every
-/// object (for folder output, KRM functions and diffs). Objects are held in memory, so their size counts
+/// object (for KRM functions and diffs). Objects are held in memory, so their size counts
 /// against the same output limit as the stream's, and rendering stops once it is passed.
 pub fn render_objects(
     options: &InputOptions,
@@ -191,6 +192,51 @@ impl StreamWriter {
         }
         self.text
     }
+}
+
+/// A successful `render --output-dir`: the files written (relative paths, in output order).
+#[derive(Debug)]
+pub struct Files {
+    pub paths: Vec<String>,
+    pub objects: usize,
+    pub diagnostics: Diagnostics,
+    pub sources: SourceMap,
+    pub apps: usize,
+    pub clusters: usize,
+}
+
+/// Writes one cluster's objects as files: their paths, and their size in bytes.
+pub type WriteFiles<'a> = dyn Fn(&[Object]) -> Result<(Vec<String>, usize), Diagnostic> + Sync + 'a;
+
+/// Renders everything below `options.path` and hands each cluster's finished objects to
+/// `write` on its worker, which writes them as files and returns their paths and size in bytes
+/// (counted against `max_bytes`). No object tree outlives its cluster.
+pub fn render_files(
+    options: &InputOptions,
+    max_bytes: usize,
+    write: &WriteFiles<'_>,
+) -> Result<Files, Failure> {
+    let written = AtomicUsize::new(0);
+    let to_files = |objects: Vec<Object>| -> Result<Vec<String>, Diagnostic> {
+        let (paths, size) = write(&objects)?;
+        count_output(&written, size, max_bytes)?;
+        Ok(paths)
+    };
+    let mut paths = Vec::new();
+    let run = run(options, Scope::UsedApps, &to_files, &mut |cluster: Vec<
+        String,
+    >| {
+        paths.extend(cluster);
+    })
+    .succeeded()?;
+    Ok(Files {
+        objects: paths.len(),
+        paths,
+        diagnostics: run.diagnostics,
+        sources: run.sources,
+        apps: run.apps,
+        clusters: run.clusters,
+    })
 }
 
 /// Checks every app and cluster below `options.path`, templates included (by rendering them;

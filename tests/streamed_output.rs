@@ -1,7 +1,8 @@
 //! `render` streams: each cluster's text goes into a spool as it is made (src/spool.rs), in
 //! memory and past a threshold in a temporary file, and reaches stdout only once the whole run
-//! has succeeded. The bytes are those of serialising every object in order, wherever the spool
-//! held them, and a failure late in the run leaves stdout empty.
+//! has succeeded; `--output-dir` writes each cluster's files into its staging folder as the
+//! cluster is done. The bytes are those of serialising every object in order, wherever the
+//! spool held them, and a failure late in the run leaves stdout empty and the folder as it was.
 
 // A test fails by panicking: here unwrap, expect, panic! and indexing are how it asserts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -131,4 +132,35 @@ fn a_failure_in_the_last_cluster_leaves_stdout_empty_though_the_others_were_spoo
         )
         .refused("error: the output would be more than");
     }
+}
+
+#[test]
+fn a_folder_render_that_fails_after_writing_files_leaves_the_old_folder_and_nothing_beside() {
+    let repo = repo_with_clusters(100);
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("rendered");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    run(&["render", ".", "--output-dir", &dir_arg], repo.path()).ok();
+    let before = read_tree(&dir);
+    // The folder's bytes, kustomization.yaml aside: what the output limit counts.
+    let size: usize = before
+        .iter()
+        .filter(|(path, _)| !path.ends_with("kustomization.yaml"))
+        .map(|(_, bytes)| bytes.len())
+        .sum();
+    // Another cluster renders, and the run passes the limit once most clusters are written.
+    write(
+        repo.path(),
+        "clusters/zzz.yaml",
+        &two_role_cluster_named("zzz"),
+    );
+    let limit = size.to_string();
+    let args = ["render", ".", "--output-dir", &dir_arg];
+    run(
+        &[&args[..], &["--max-output-bytes", &limit]].concat(),
+        repo.path(),
+    )
+    .refused("error: the output would be more than");
+    assert_eq!(read_tree(&dir), before);
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
 }
