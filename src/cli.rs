@@ -71,7 +71,10 @@ fn render(args: &RenderArgs, env: &Environment) -> Outcome {
     let (allow_empty, max_bytes) = (args.allow_empty, args.max_output_bytes);
     match &args.output_dir {
         Some(dir) => commands::render::to_folder(&options, dir, allow_empty, max_bytes),
-        None => commands::render::stream(&options, args.output, allow_empty, max_bytes),
+        None => {
+            let limits = (max_bytes, args.spool_threshold);
+            commands::render::stream(&options, args.output, allow_empty, limits)
+        }
     }
 }
 
@@ -292,6 +295,10 @@ pub struct RenderArgs {
     /// instead of printing a stream.
     #[arg(long, value_name = "DIR", conflicts_with = "output", value_parser = parse_output_dir)]
     pub output_dir: Option<PathBuf>,
+    /// For tests: how many bytes of the stream are held in memory before it moves to a
+    /// temporary file (see src/spool.rs). Hidden: not a setting for users.
+    #[arg(long, hide = true, value_name = "BYTES", default_value_t = crate::spool::DEFAULT_THRESHOLD)]
+    pub spool_threshold: usize,
 }
 
 /// `-o yaml|json`, with a usage error that points a folder at `--output-dir` (`-o DIR` wrote a

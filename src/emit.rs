@@ -205,15 +205,23 @@ pub fn json_list(pieces: Vec<String>) -> Vec<String> {
         )];
     }
     let mut list = Vec::with_capacity(items.len().saturating_mul(2).saturating_add(2));
-    list.push("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n".to_string());
+    list.push(JSON_LIST_START.to_string());
     for (index, piece) in items.into_iter().enumerate() {
         if index > 0 {
             list.push(",\n".to_string());
         }
         list.push(piece);
     }
-    list.push(format!("\n    ],\n{JSON_LIST_END}"));
+    list.push(json_list_close());
     list
+}
+
+/// What comes before the first item of a List that has items.
+pub const JSON_LIST_START: &str = "{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n";
+
+/// What comes after the last item of a List that has items.
+pub fn json_list_close() -> String {
+    format!("\n    ],\n{JSON_LIST_END}")
 }
 
 /// What follows the items of the List: its kind and the metadata kubectl prints for a list.

@@ -40,6 +40,7 @@ pub mod raw;
 pub mod render;
 pub mod resolve;
 pub mod source;
+pub mod spool;
 pub mod validate;
 pub mod visible;
 

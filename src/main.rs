@@ -18,29 +18,26 @@ fn main() -> ExitCode {
         &Environment::from_process(),
         &mut io::stdin().lock(),
     );
-    let code = match write(&outcome) {
+    let code = outcome.code;
+    let code = match write(outcome) {
         Err(error) if error.kind() != io::ErrorKind::BrokenPipe => {
             let _ = writeln!(io::stderr(), "error: {error}");
             exit::IO_ERROR
         }
-        _ => outcome.code,
+        _ => code,
     };
     ExitCode::from(u8::try_from(code).unwrap_or(exit::SOFTWARE as u8))
 }
 
 /// Writes the diagnostics, then the objects; the error says which of the two failed.
-fn write(outcome: &Outcome) -> io::Result<()> {
+fn write(outcome: Outcome) -> io::Result<()> {
     let context =
         |what: &'static str| move |e: io::Error| io::Error::new(e.kind(), format!("{what}: {e}"));
     io::stderr()
         .write_all(outcome.stderr.as_bytes())
         .map_err(context("cannot write diagnostics to stderr"))?;
-    let mut stdout = io::stdout().lock();
     outcome
         .stdout
-        .pieces()
-        .iter()
-        .try_for_each(|piece| stdout.write_all(piece.as_bytes()))
-        .and_then(|()| stdout.flush())
+        .write_to(&mut io::stdout().lock())
         .map_err(context("cannot write objects to stdout"))
 }

@@ -2,10 +2,14 @@
 //! listing them, for Flux and for review.
 //!
 //! Files are named `<namespace>/<cluster>/<kind>-<name>.yaml`. The folder is replaced as a whole:
-//! everything is rendered in memory first, written into a staging folder beside `DIR`
-//! (`.DIR.kdrender-new-<pid>`), and exchanged with `DIR` in one step (Linux's `renameat2` with
+//! before rendering, a [`Staging`] folder is made beside `DIR` (`.DIR.kdrender-new-<pid>`); each
+//! cluster's files are written into it on the worker that rendered the cluster, as soon as it is
+//! done (so no object tree outlives its cluster, and the writes overlap the rendering), one
+//! folder created per cluster; once the whole run has succeeded, `kustomization.yaml` is added
+//! and the staging folder is exchanged with `DIR` in one step (Linux's `renameat2` with
 //! `RENAME_EXCHANGE`), so that `DIR` always holds either the previous output or the new one, even
 //! if the process is killed; the previous output, now under the staging name, is removed last.
+//! A failed run removes its staging folder and leaves `DIR` as it was.
 //! Where the exchange is not available (other systems, some file systems), `DIR` is first renamed
 //! to `.DIR.kdrender-old-<pid>` and the staging folder then renamed to `DIR`; a run killed between
 //! the two leaves the previous output under that name, and the next run puts it back first.
@@ -96,52 +100,115 @@ pub fn file_name(object: &Object) -> String {
     )
 }
 
-/// The folder's contents: relative path → text, in a stable order.
-pub fn contents(objects: &[Object]) -> Result<Vec<(String, String)>, OutputError> {
-    let mut files = Vec::with_capacity(objects.len().saturating_add(1));
-    for object in objects {
-        let yaml = emit::to_yaml(&object.value).map_err(|e| OutputError::Yaml(e.into()))?;
-        files.push((file_name(object), yaml));
-    }
-    files.sort();
-    let mut kustomization = format!(
+/// `kustomization.yaml`: the marker, then every file, sorted.
+fn kustomization(mut paths: Vec<String>) -> String {
+    paths.sort();
+    let mut text = format!(
         "{MARKER}\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
     );
-    for (path, _) in &files {
-        kustomization.push_str("- ");
-        kustomization.push_str(path);
-        kustomization.push('\n');
+    for path in &paths {
+        text.push_str("- ");
+        text.push_str(path);
+        text.push('\n');
     }
-    files.push(("kustomization.yaml".to_string(), kustomization));
-    Ok(files)
+    text
 }
 
-/// Replaces `dir` with the given files.
-pub fn replace(dir: &Path, files: &[(String, String)]) -> Result<(), OutputError> {
-    let target = Target::of(dir)?;
-    fs::create_dir_all(&target.parent).map_err(at(&target.parent, create))?;
-    // Held until the end of the run; `None` where the file system cannot lock.
-    let lock = Lock::acquire(&target.parent).ok();
-    if let Some(lock) = &lock {
-        target.recover(lock)?;
-    }
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(OutputError::NotAFolder(dir.to_path_buf()));
+/// The folder being written: a staging folder beside the output folder, under the lock, filled
+/// while the run renders; removed when dropped unless it was swapped in.
+#[derive(Debug)]
+pub struct Staging {
+    target: Target,
+    path: PathBuf,
+    /// Held until the end of the run; `None` where the file system cannot lock.
+    _lock: Option<Lock>,
+}
+
+impl Staging {
+    /// Takes the lock, cleans up after killed runs, checks that `dir` may be replaced, and makes
+    /// an empty staging folder beside it.
+    pub fn prepare(dir: &Path) -> Result<Staging, OutputError> {
+        let target = Target::of(dir)?;
+        fs::create_dir_all(&target.parent).map_err(at(&target.parent, create))?;
+        let lock = Lock::acquire(&target.parent).ok();
+        if let Some(lock) = &lock {
+            target.recover(lock)?;
         }
-        if !is_ours(dir)? {
-            return Err(OutputError::NotOurs(dir.to_path_buf()));
+        if dir.exists() {
+            if !dir.is_dir() {
+                return Err(OutputError::NotAFolder(dir.to_path_buf()));
+            }
+            if !is_ours(dir)? {
+                return Err(OutputError::NotOurs(dir.to_path_buf()));
+            }
         }
+        let path = target.new_staging()?;
+        Ok(Staging {
+            target,
+            path,
+            _lock: lock,
+        })
     }
-    let staging = target.new_staging()?;
-    if let Err(error) = write_all(&staging, files) {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(error);
+
+    /// Writes one cluster's objects, one file each; returns their paths relative to the folder
+    /// and their size in bytes. Safe to call from several workers at once.
+    pub fn write_cluster(&self, objects: &[Object]) -> Result<(Vec<String>, usize), OutputError> {
+        let mut paths = Vec::with_capacity(objects.len());
+        let mut size = 0usize;
+        let mut text = String::new();
+        // A cluster's objects share one folder: created once, not once per file.
+        let mut made: Option<PathBuf> = None;
+        for object in objects {
+            let relative = file_name(object);
+            let path = self.path.join(&relative);
+            let parent = path.parent().unwrap_or(&self.path);
+            if made.as_deref() != Some(parent) {
+                fs::create_dir_all(parent).map_err(at(parent, create))?;
+                made = Some(parent.to_path_buf());
+            }
+            text.clear();
+            emit::write_yaml(&mut text, &object.value).map_err(|e| OutputError::Yaml(e.into()))?;
+            fs::write(&path, &text).map_err(at(&path, write_error))?;
+            size = size.saturating_add(text.len());
+            paths.push(relative);
+        }
+        Ok((paths, size))
     }
-    target.swap_in(&staging)
+
+    /// Adds `kustomization.yaml` listing `paths` and puts the folder in the output folder's
+    /// place; returns how many files it holds.
+    pub fn finish(self, paths: Vec<String>) -> Result<usize, OutputError> {
+        let files = paths.len().saturating_add(1);
+        let path = self.path.join("kustomization.yaml");
+        fs::write(&path, kustomization(paths)).map_err(at(&path, write_error))?;
+        self.swap_in()?;
+        Ok(files)
+    }
+
+    fn swap_in(self) -> Result<(), OutputError> {
+        self.target.swap_in(&self.path)
+    }
+}
+
+impl Drop for Staging {
+    /// A run that did not finish leaves nothing beside the output folder. After the swap the
+    /// staging name is gone (or holds a previous output that could not be removed): either
+    /// way, removing it is right.
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Replaces `dir` with the given files (relative path, text) in one step.
+#[cfg(test)]
+fn replace(dir: &Path, files: &[(String, String)]) -> Result<(), OutputError> {
+    let staging = Staging::prepare(dir)?;
+    write_all(&staging.path, files)?;
+    staging.swap_in()
 }
 
 /// The output folder, its parent, and the names of the folders kdrender keeps beside it.
+#[derive(Debug)]
 struct Target {
     dir: PathBuf,
     parent: PathBuf,
@@ -264,6 +331,10 @@ fn create(path: PathBuf, source: io::Error) -> OutputError {
     OutputError::Create { path, source }
 }
 
+fn write_error(path: PathBuf, source: io::Error) -> OutputError {
+    OutputError::Write { path, source }
+}
+
 fn read(path: PathBuf, source: io::Error) -> OutputError {
     OutputError::Read { path, source }
 }
@@ -300,6 +371,7 @@ fn exchange(_: &Path, _: &Path) -> io::Result<()> {
 
 /// An exclusive lock on the output folder's parent, released when dropped or when the process
 /// ends, however it ends.
+#[derive(Debug)]
 struct Lock {
     _file: fs::File,
 }
@@ -331,6 +403,7 @@ fn is_ours(dir: &Path) -> Result<bool, OutputError> {
         .is_ok_and(|text| text.lines().next() == Some(MARKER)))
 }
 
+#[cfg(test)]
 fn write_all(staging: &Path, files: &[(String, String)]) -> Result<(), OutputError> {
     for (relative, text) in files {
         let path = staging.join(relative);

@@ -2,8 +2,13 @@
 //!
 //! Workers take the next index from a shared counter, so a slow cluster does not hold up a whole
 //! chunk; results are put back in input order, so the output never depends on scheduling.
+//! [`map`] collects them; [`for_each_in_order`] hands each to a sink as soon as it and every
+//! result before it are done, so a run holds only the results finished out of order (about one
+//! per worker), never all of them.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// Upper bound on worker threads; rendering is CPU-bound and Argo CD runs many renders at once.
 const MAX_THREADS: usize = 8;
@@ -11,16 +16,21 @@ const MAX_THREADS: usize = 8;
 /// than it saves.
 const MIN_ITEMS: usize = 8;
 
-pub fn map<I: Sync, R: Send>(items: &[I], f: impl Fn(&I) -> R + Sync) -> Vec<R> {
+/// How many workers `count` items deserve.
+fn threads_for(count: usize) -> usize {
     // Asking for the core count reads cgroup files: not worth it for a small repository.
-    let threads = if items.len() < MIN_ITEMS {
+    if count < MIN_ITEMS {
         1
     } else {
         std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(MAX_THREADS)
-            .min(items.len())
-    };
+            .min(count)
+    }
+}
+
+pub fn map<I: Sync, R: Send>(items: &[I], f: impl Fn(&I) -> R + Sync) -> Vec<R> {
+    let threads = threads_for(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }
@@ -59,6 +69,69 @@ pub fn map<I: Sync, R: Send>(items: &[I], f: impl Fn(&I) -> R + Sync) -> Vec<R> 
     slots.into_iter().flatten().collect()
 }
 
+/// Calls `f` on every item (on several workers) and `sink` on each result, in input order, as
+/// soon as that result and all those before it are done. `sink` runs on the worker that
+/// completed the sequence, one call at a time.
+pub fn for_each_in_order<I: Sync, R: Send>(
+    items: &[I],
+    f: impl Fn(&I) -> R + Sync,
+    mut sink: impl FnMut(R) + Send,
+) {
+    let threads = threads_for(items.len());
+    if threads <= 1 {
+        items.iter().for_each(|item| sink(f(item)));
+        return;
+    }
+    let next = AtomicUsize::new(0);
+    let order = Mutex::new(Reorder {
+        next: 0,
+        waiting: BTreeMap::new(),
+        sink,
+    });
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(index) else {
+                            break;
+                        };
+                        let result = f(item);
+                        // A sink that panicked poisons the lock; its panic surfaces below.
+                        let mut order = order.lock().unwrap_or_else(PoisonError::into_inner);
+                        order.put(index, result);
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            // A panic is a bug: let it surface as one.
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+}
+
+/// Results waiting for those before them, and where they go once in order.
+struct Reorder<R, S> {
+    /// The index of the next result the sink takes.
+    next: usize,
+    waiting: BTreeMap<usize, R>,
+    sink: S,
+}
+
+impl<R, S: FnMut(R)> Reorder<R, S> {
+    fn put(&mut self, index: usize, result: R) {
+        self.waiting.insert(index, result);
+        while let Some(result) = self.waiting.remove(&self.next) {
+            (self.sink)(result);
+            self.next = self.next.saturating_add(1);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -70,5 +143,29 @@ mod tests {
             n * n
         });
         assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn hands_results_on_in_input_order_without_collecting_them() {
+        let items: Vec<u64> = (0..1000).collect();
+        let mut seen = Vec::new();
+        let mut most_waiting = 0;
+        let waiting = std::sync::atomic::AtomicUsize::new(0);
+        super::for_each_in_order(
+            &items,
+            |n| {
+                std::thread::sleep(std::time::Duration::from_micros(n % 7));
+                waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                n * n
+            },
+            |square| {
+                let done = waiting.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                most_waiting = most_waiting.max(done);
+                seen.push(square);
+            },
+        );
+        assert_eq!(seen, items.iter().map(|n| n * n).collect::<Vec<_>>());
+        // Results reach the sink while others are still being made, not all at the end.
+        assert!(most_waiting < items.len(), "{most_waiting}");
     }
 }

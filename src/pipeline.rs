@@ -1,9 +1,12 @@
 //! The pipeline: load → validate → resolve → render → hash → emit, for the commands to run.
 //!
 //! Clusters are independent after `resolve`: each is rendered on a worker ([`crate::parallel`])
-//! and its finished objects are handed to a conversion at once (YAML text for the stream,
-//! objects kept for the folder, `fn` and `diff`), which also counts them against the output
-//! limit. Results come back in output order (namespace, cluster), whatever the scheduling.
+//! and its finished objects are handed to a conversion at once (YAML text for the stream, files
+//! written into the staging folder for `render --output-dir`, objects kept for `fn` and
+//! `diff`), which also counts them against the output limit. Results are merged in output order
+//! (namespace, cluster), whatever the scheduling, as soon as a cluster and those before it are
+//! done: the stream goes into a [`Spool`] as it is made (flat memory), and no run but `fn`'s and
+//! `diff`'s keeps object trees.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,6 +22,7 @@ use crate::patch;
 use crate::render::{self, Object, TemplateSet};
 use crate::resolve::{self, Topology};
 use crate::source::SourceMap;
+use crate::spool::Spool;
 use crate::validate::{self, Scope};
 
 /// A successful render: the objects in output order and the diagnostics (warnings).
@@ -48,11 +52,10 @@ impl Failure {
     }
 }
 
-/// A rendered stream, in the pieces it was made in (one per cluster): YAML documents, or the
-/// items of a JSON List (see [`emit::json_list`]).
+/// A rendered stream, spooled: YAML documents, or one JSON List.
 #[derive(Debug)]
 pub struct Stream {
-    pub pieces: Vec<String>,
+    pub text: Spool,
     pub objects: usize,
     pub diagnostics: Diagnostics,
     pub sources: SourceMap,
@@ -71,9 +74,8 @@ pub struct Checked {
 }
 
 /// Loads, validates, resolves and renders everything below `options.path`, keeping every
-/// object (for folder output, KRM functions and diffs). Objects are held in memory, so their
-/// size counts against the same output limit as the stream's, and rendering stops once it is
-/// passed.
+/// object (for KRM functions and diffs). Objects are held in memory, so their size counts
+/// against the same output limit as the stream's, and rendering stops once it is passed.
 pub fn render_objects(
     options: &InputOptions,
     scope: Scope,
@@ -85,9 +87,13 @@ pub fn render_objects(
         count_output(&written, size, max_bytes)?;
         Ok(objects)
     };
-    let run = run(options, scope, &within_limit).succeeded()?;
+    let mut kept = Vec::new();
+    let run = run(options, scope, &within_limit, &mut |objects| {
+        kept.push(objects)
+    })
+    .succeeded()?;
     Ok(Rendered {
-        objects: run.items.into_iter().flatten().collect(),
+        objects: kept.into_iter().flatten().collect(),
         diagnostics: run.diagnostics,
         sources: run.sources,
         apps: run.apps,
@@ -95,40 +101,137 @@ pub fn render_objects(
     })
 }
 
-/// Renders everything below `options.path` as one stream in `format`. Clusters are rendered in
-/// parallel and turned into text as soon as each is done, so the objects of all clusters are
-/// never held at once; the text is the same as serialising [`render_objects`]' output in order.
+/// Renders everything below `options.path` as one stream in `format`, into a [`Spool`] that
+/// moves to a temporary file past `spool_threshold` bytes. Clusters are rendered in parallel and
+/// turned into text as soon as each is done, and the text goes into the spool in output order
+/// as soon as it and the text before it exist, so neither the objects nor the text of all
+/// clusters are held at once; the text is the same as serialising [`render_objects`]' output in
+/// order.
 pub fn render_stream(
     options: &InputOptions,
     format: StreamFormat,
     max_bytes: usize,
+    spool_threshold: usize,
 ) -> Result<Stream, Failure> {
     let written = AtomicUsize::new(0);
     let to_text = |objects: Vec<Object>| -> Result<(String, usize), Diagnostic> {
-        let mut text = String::new();
-        for (index, object) in objects.iter().enumerate() {
-            match format {
-                StreamFormat::Yaml => {
-                    text.push_str("---\n");
-                    emit::write_yaml(&mut text, &object.value).map_err(Diagnostic::error)?;
-                }
-                StreamFormat::Json => {
-                    if index > 0 {
-                        text.push_str(",\n");
-                    }
-                    text.push_str(&emit::to_json_item(&object.value).map_err(Diagnostic::error)?);
-                }
-            }
-        }
-        text.shrink_to_fit();
+        let text = cluster_text(&objects, format)?;
         count_output(&written, text.len(), max_bytes)?;
         Ok((text, objects.len()))
     };
-    let run = run(options, Scope::UsedApps, &to_text).succeeded()?;
-    let objects = run.items.iter().map(|(_, count)| count).sum();
+    let mut stream = StreamWriter {
+        text: Spool::new(spool_threshold),
+        format,
+        objects: 0,
+    };
+    let run = run(options, Scope::UsedApps, &to_text, &mut |(text, count)| {
+        stream.push(text, count);
+    })
+    .succeeded()?;
+    let objects = stream.objects;
     Ok(Stream {
-        pieces: run.items.into_iter().map(|(text, _)| text).collect(),
+        text: stream.finish(),
         objects,
+        diagnostics: run.diagnostics,
+        sources: run.sources,
+        apps: run.apps,
+        clusters: run.clusters,
+    })
+}
+
+/// One cluster's objects as text: YAML documents, or JSON List items each preceded by `,\n`
+/// (the [`StreamWriter`] drops the stream's first).
+fn cluster_text(objects: &[Object], format: StreamFormat) -> Result<String, Diagnostic> {
+    let mut text = String::new();
+    for object in objects {
+        match format {
+            StreamFormat::Yaml => {
+                text.push_str("---\n");
+                emit::write_yaml(&mut text, &object.value).map_err(Diagnostic::error)?;
+            }
+            StreamFormat::Json => {
+                text.push_str(",\n");
+                text.push_str(&emit::to_json_item(&object.value).map_err(Diagnostic::error)?);
+            }
+        }
+    }
+    Ok(text)
+}
+
+/// The stream as it is written: clusters' text in output order, with a JSON List's opening and
+/// end around the items.
+struct StreamWriter {
+    text: Spool,
+    format: StreamFormat,
+    objects: usize,
+}
+
+impl StreamWriter {
+    fn push(&mut self, mut text: String, objects: usize) {
+        if text.is_empty() {
+            return;
+        }
+        if self.format == StreamFormat::Json {
+            if self.objects == 0 {
+                self.text.push(emit::JSON_LIST_START.to_string());
+                text.drain(..2);
+            }
+            text.shrink_to_fit();
+        }
+        self.objects = self.objects.saturating_add(objects);
+        self.text.push(text);
+    }
+
+    fn finish(mut self) -> Spool {
+        if self.format == StreamFormat::Json {
+            self.text.push(if self.objects == 0 {
+                emit::json_list(Vec::new()).concat()
+            } else {
+                emit::json_list_close()
+            });
+        }
+        self.text
+    }
+}
+
+/// A successful `render --output-dir`: the files written (relative paths, in output order).
+#[derive(Debug)]
+pub struct Files {
+    pub paths: Vec<String>,
+    pub objects: usize,
+    pub diagnostics: Diagnostics,
+    pub sources: SourceMap,
+    pub apps: usize,
+    pub clusters: usize,
+}
+
+/// Writes one cluster's objects as files: their paths, and their size in bytes.
+pub type WriteFiles<'a> = dyn Fn(&[Object]) -> Result<(Vec<String>, usize), Diagnostic> + Sync + 'a;
+
+/// Renders everything below `options.path` and hands each cluster's finished objects to
+/// `write` on its worker, which writes them as files and returns their paths and size in bytes
+/// (counted against `max_bytes`). No object tree outlives its cluster.
+pub fn render_files(
+    options: &InputOptions,
+    max_bytes: usize,
+    write: &WriteFiles<'_>,
+) -> Result<Files, Failure> {
+    let written = AtomicUsize::new(0);
+    let to_files = |objects: Vec<Object>| -> Result<Vec<String>, Diagnostic> {
+        let (paths, size) = write(&objects)?;
+        count_output(&written, size, max_bytes)?;
+        Ok(paths)
+    };
+    let mut paths = Vec::new();
+    let run = run(options, Scope::UsedApps, &to_files, &mut |cluster: Vec<
+        String,
+    >| {
+        paths.extend(cluster);
+    })
+    .succeeded()?;
+    Ok(Files {
+        objects: paths.len(),
+        paths,
         diagnostics: run.diagnostics,
         sources: run.sources,
         apps: run.apps,
@@ -139,7 +242,7 @@ pub fn render_stream(
 /// Checks every app and cluster below `options.path`, templates included (by rendering them;
 /// the objects are not kept).
 pub fn check_everything(options: &InputOptions) -> Checked {
-    let run = run(options, Scope::Everything, &|_| Ok(()));
+    let run = run(options, Scope::Everything, &|_| Ok(()), &mut |()| {});
     Checked {
         diagnostics: run.diagnostics,
         sources: run.sources,
@@ -167,9 +270,8 @@ fn output_too_large(max_bytes: usize) -> Diagnostic {
     .help("split the repository into several Applications or folders (render --max-output-bytes raises the limit)")
 }
 
-/// One converted value per cluster, in output order, and everything the run reported.
-struct Run<T> {
-    items: Vec<T>,
+/// Everything a run reported (its converted clusters went to its sink).
+struct Run {
     diagnostics: Diagnostics,
     sources: SourceMap,
     /// Apps and clusters read.
@@ -177,13 +279,12 @@ struct Run<T> {
     clusters: usize,
 }
 
-impl<T> Run<T> {
+impl Run {
     /// A run that stopped before reading anything.
-    fn refused(diagnostic: Diagnostic) -> Run<T> {
+    fn refused(diagnostic: Diagnostic) -> Run {
         let mut diagnostics = Diagnostics::default();
         diagnostics.push(diagnostic);
         Run {
-            items: Vec::new(),
             diagnostics,
             sources: SourceMap::default(),
             apps: 0,
@@ -192,7 +293,7 @@ impl<T> Run<T> {
     }
 
     /// The run, unless it found an error.
-    fn succeeded(self) -> Result<Run<T>, Failure> {
+    fn succeeded(self) -> Result<Run, Failure> {
         if self.diagnostics.has_errors() {
             return Err(Failure {
                 diagnostics: self.diagnostics,
@@ -205,13 +306,22 @@ impl<T> Run<T> {
     }
 }
 
-/// A conversion of one cluster's finished objects.
+/// A conversion of one cluster's finished objects, on its worker.
 type Convert<'a, T> = dyn Fn(Vec<Object>) -> Result<T, Diagnostic> + Sync + 'a;
 
-/// Load, validate, resolve, then render each cluster (in parallel) and convert its finished
-/// objects with `convert`. Errors anywhere fail the whole run; when a stage before rendering
-/// found one, no cluster is rendered.
-fn run<T: Send>(options: &InputOptions, scope: Scope, convert: &Convert<'_, T>) -> Run<T> {
+/// Where converted clusters go, one at a time and in output order, while the run goes on; none
+/// once the run has found an error.
+type Sink<'a, T> = dyn FnMut(T) + Send + 'a;
+
+/// Load, validate, resolve, then render each cluster (in parallel), convert its finished
+/// objects with `convert` and hand the result to `sink`. Errors anywhere fail the whole run;
+/// when a stage before rendering found one, no cluster is rendered.
+fn run<T: Send>(
+    options: &InputOptions,
+    scope: Scope,
+    convert: &Convert<'_, T>,
+    sink: &mut Sink<'_, T>,
+) -> Run {
     let mut reader = match Reader::new(&options.path, &options.root, InputLimits::default()) {
         Ok(reader) => reader,
         Err(diagnostic) => return Run::refused(diagnostic),
@@ -234,9 +344,7 @@ fn run<T: Send>(options: &InputOptions, scope: Scope, convert: &Convert<'_, T>) 
     let topologies = resolve::resolve(&model, &inputs.sources, &mut diagnostics);
     diagnostics.enter(Stage::Render);
     let templates = load_templates(&model, &mut reader, &mut inputs.sources, &mut diagnostics);
-    let items = if diagnostics.has_errors() {
-        Vec::new()
-    } else {
+    if !diagnostics.has_errors() {
         let clusters = Clusters {
             topologies: &topologies,
             templates: &templates,
@@ -245,10 +353,9 @@ fn run<T: Send>(options: &InputOptions, scope: Scope, convert: &Convert<'_, T>) 
             kube_version: options.kube_version,
             partial,
         };
-        clusters.render(convert, &mut diagnostics)
-    };
+        clusters.render(convert, sink, &mut diagnostics);
+    }
     Run {
-        items,
         diagnostics,
         apps: inputs.apps.len(),
         clusters: inputs.clusters.len(),
@@ -300,20 +407,44 @@ struct Cluster<T> {
 impl Clusters<'_> {
     /// Renders and converts every cluster, in output order: by namespace and cluster name,
     /// then kind and name within a cluster.
-    fn render<T: Send>(&self, convert: &Convert<'_, T>, diagnostics: &mut Diagnostics) -> Vec<T> {
+    fn render<T: Send>(
+        &self,
+        convert: &Convert<'_, T>,
+        sink: &mut Sink<'_, T>,
+        diagnostics: &mut Diagnostics,
+    ) {
         let mut order: Vec<&Topology<'_>> = self.topologies.iter().collect();
         order.sort_by(|a, b| (&a.namespace, &a.cluster.name).cmp(&(&b.namespace, &b.cluster.name)));
         // Once a cluster's conversion fails (the output limit), the clusters not yet rendered
         // are not: the run fails anyway, and must not first spend the time and memory.
         let stopped = AtomicBool::new(false);
-        let results = parallel::map(&order, |topology| {
+        let mut merge = Merge {
+            seen: Identities::default(),
+            patched: BTreeSet::new(),
+            sources: self.sources,
+            diagnostics,
+            sink,
+        };
+        let render = |topology: &&Topology<'_>| {
             let cluster = self.render_one(topology, convert, &stopped);
             if matches!(cluster.converted, Some(Err(_))) {
                 stopped.store(true, Ordering::Relaxed);
             }
             cluster
-        });
-        self.merge(results, diagnostics)
+        };
+        parallel::for_each_in_order(&order, render, |cluster| merge.take(cluster));
+        let Merge {
+            patched,
+            diagnostics,
+            ..
+        } = merge;
+        // A patch that failed on its objects is reported already.
+        if !diagnostics.has_errors() {
+            let patches = &self.model.settings.patches;
+            for diagnostic in patch::unmatched(patches, &patched, self.partial) {
+                diagnostics.push(diagnostic);
+            }
+        }
     }
 
     fn render_one<T>(
@@ -354,32 +485,30 @@ impl Clusters<'_> {
             diagnostics: local,
         }
     }
+}
 
-    /// The clusters' results in order, their diagnostics gathered, objects of the same
-    /// identity in two clusters refused, and patches that matched nothing reported.
-    fn merge<T>(&self, results: Vec<Cluster<T>>, diagnostics: &mut Diagnostics) -> Vec<T> {
-        let mut items = Vec::new();
-        let mut seen = Identities::default();
-        let mut patched = BTreeSet::new();
-        for cluster in results {
-            diagnostics.extend(cluster.diagnostics);
-            patched.extend(cluster.patched);
-            for identity in cluster.identities {
-                seen.insert(identity, self.sources, diagnostics);
-            }
-            match cluster.converted {
-                Some(Ok(item)) => items.push(item),
-                Some(Err(diagnostic)) => diagnostics.push(diagnostic),
-                None => {}
-            }
+/// The clusters' results, taken in output order: their diagnostics gathered, objects of the same
+/// identity in two clusters refused, the patches applied noted, and converted clusters handed
+/// to the sink until the run has an error.
+struct Merge<'a, 's, T> {
+    seen: Identities,
+    patched: BTreeSet<usize>,
+    sources: &'a SourceMap,
+    diagnostics: &'a mut Diagnostics,
+    sink: &'a mut Sink<'s, T>,
+}
+
+impl<T> Merge<'_, '_, T> {
+    fn take(&mut self, cluster: Cluster<T>) {
+        self.diagnostics.extend(cluster.diagnostics);
+        self.patched.extend(cluster.patched);
+        for identity in cluster.identities {
+            self.seen.insert(identity, self.sources, self.diagnostics);
         }
-        // A patch that failed on its objects is reported already.
-        if !diagnostics.has_errors() {
-            let patches = &self.model.settings.patches;
-            for diagnostic in patch::unmatched(patches, &patched, self.partial) {
-                diagnostics.push(diagnostic);
-            }
+        match cluster.converted {
+            Some(Ok(item)) if !self.diagnostics.has_errors() => (self.sink)(item),
+            Some(Err(diagnostic)) => self.diagnostics.push(diagnostic),
+            Some(Ok(_)) | None => {}
         }
-        items
     }
 }

@@ -15,52 +15,64 @@ pub mod schema;
 pub mod validate;
 
 use std::fmt;
+use std::io;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::exit;
 use crate::pipeline::Failure;
 use crate::source::SourceMap;
+use crate::spool::Spool;
 
-/// Text for stdout, kept in the pieces it was made in: a large render is never copied into one
-/// string, which keeps peak memory near the size of the output.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Text for stdout: short texts in memory; a render's stream in a [`Spool`], which moves to an
+/// unnamed temporary file past its threshold, so that peak memory stays flat however large the
+/// output. Nothing of it reaches stdout before the command has succeeded.
+#[derive(Debug, Default)]
 pub struct Text {
-    pieces: Vec<String>,
+    spool: Spool,
 }
 
 impl Text {
-    pub fn pieces(&self) -> &[String] {
-        &self.pieces
-    }
-
     pub fn len(&self) -> usize {
-        self.pieces.iter().map(String::len).sum()
+        self.spool.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pieces.iter().all(String::is_empty)
+        self.spool.is_empty()
     }
 
     pub fn push(&mut self, piece: String) {
-        self.pieces.push(piece);
+        self.spool.push(piece);
+    }
+
+    /// Whether the text is held in a temporary file rather than in memory.
+    pub fn is_on_disk(&self) -> bool {
+        self.spool.is_on_disk()
+    }
+
+    /// Writes the whole text to `out` (stdout, for the binary) and flushes it.
+    pub fn write_to<W: io::Write>(self, out: &mut W) -> io::Result<()> {
+        self.spool.write_to(out)
+    }
+
+    /// The whole text in one string (for tests and short texts).
+    pub fn into_string(self) -> io::Result<String> {
+        let mut bytes = Vec::with_capacity(self.len());
+        self.write_to(&mut bytes)?;
+        String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }
 }
 
 impl From<String> for Text {
     fn from(text: String) -> Text {
-        Text { pieces: vec![text] }
+        let mut spool = Spool::default();
+        spool.push(text);
+        Text { spool }
     }
 }
 
-impl From<Vec<String>> for Text {
-    fn from(pieces: Vec<String>) -> Text {
-        Text { pieces }
-    }
-}
-
-impl fmt::Display for Text {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.pieces.iter().try_for_each(|piece| f.write_str(piece))
+impl From<Spool> for Text {
+    fn from(spool: Spool) -> Text {
+        Text { spool }
     }
 }
 
