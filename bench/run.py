@@ -193,9 +193,9 @@ def measure_limits(n, directory, work):
     found["cat"] = measure(["cat", stream], 10)
     report("cat", n, *found["cat"])
     folder = os.path.join(work, "out")
-    argv = [KDRENDER, "render", directory, "--max-output-bytes", str(1 << 30), "-o", folder]
+    argv = [KDRENDER, "render", directory, "--max-output-bytes", str(1 << 30), "--output-dir", folder]
     found["folder"] = measure(argv, 5)[:2] + (folder_size(folder),)
-    report("render -o", n, *found["folder"])
+    report("render --output-dir", n, *found["folder"])
     found["diff"] = measure_diff(directory)
     report("diff", n, *found["diff"])
     return found
