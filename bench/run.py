@@ -5,7 +5,7 @@ Run it through bench/run.sh. Each case is a whole process (start-up included), t
 hyperfine when it is installed (medians of several runs), otherwise with a loop here; peak memory
 is the median of several `/usr/bin/time -f %M` runs. Prints a Markdown table, the targets against
 the peers, then kdrender against the machine itself (issue 14: its own start, `cat` of the same
-bytes, peak memory against the output, `render -o DIR` and `diff` against a render to a pipe),
+bytes, peak memory against the output, `render --output-dir DIR` and `diff` against a render to a pipe),
 each with PASS/FAIL, and the machine it ran on. Exits non-zero on a failed target only with
 --strict.
 """
@@ -180,7 +180,7 @@ def report(what, n, seconds, rss, size):
 
 def measure_limits(n, directory, work):
     """kdrender's references on the same machine, for the sizes issue 14 names: its own start
-    (`--version`) at 1; at 1000, `cat` of the same bytes, `render -o DIR` and `diff` of a change
+    (`--version`) at 1; at 1000, `cat` of the same bytes, `render --output-dir DIR` and `diff` of a change
     to every cluster."""
     found = {}
     if n == 1:
@@ -241,9 +241,9 @@ def check_limits(limits, results):
         checks.append((growth <= 1.5, f"memory beyond 1000 clusters: {mib(big_rss)} at 5000 ({big_rss * 1024 / big_size:.2f}x "
                                       f"its {mb(big_size)}), {growth:.2f}x the peak at 1000 (target: flat, <= 1.5x)"))
     folder_seconds, folder_rss, folder_bytes = limits["folder"]
-    checks.append((folder_seconds / seconds <= 2, f"render -o DIR of 1000 clusters: {ms(folder_seconds)}, "
+    checks.append((folder_seconds / seconds <= 2, f"render --output-dir DIR of 1000 clusters: {ms(folder_seconds)}, "
                                                   f"{folder_seconds / seconds:.2f}x the render to a pipe (target <= 2x)"))
-    checks.append((folder_rss * 1024 / size <= 3, f"render -o DIR peak memory: {mib(folder_rss)}, "
+    checks.append((folder_rss * 1024 / size <= 3, f"render --output-dir DIR peak memory: {mib(folder_rss)}, "
                                                   f"{folder_rss * 1024 / size:.2f}x the output (target < 3x)"))
     diff_seconds, diff_rss, _ = limits["diff"]
     checks.append((diff_seconds / seconds <= 2.5, f"diff of 1000 clusters: {ms(diff_seconds)}, "
