@@ -95,6 +95,33 @@ pub fn render_objects(
     })
 }
 
+/// Renders like [`render_objects`], but hands each cluster's finished objects to `convert` on
+/// the worker that rendered it and keeps only what it returns (with its size, counted against
+/// `max_bytes`), in output order: for `diff`, which keeps a compact form of each object. The
+/// [`Rendered`] returned holds no objects.
+pub fn render_converted<T: Send>(
+    options: &InputOptions,
+    scope: Scope,
+    max_bytes: usize,
+    convert: &(dyn Fn(Vec<Object>) -> Result<(T, usize), Diagnostic> + Sync),
+) -> Result<(Vec<T>, Rendered), Failure> {
+    let written = AtomicUsize::new(0);
+    let counted = |objects: Vec<Object>| -> Result<T, Diagnostic> {
+        let (item, size) = convert(objects)?;
+        count_output(&written, size, max_bytes)?;
+        Ok(item)
+    };
+    let run = run(options, scope, &counted).succeeded()?;
+    let rendered = Rendered {
+        objects: Vec::new(),
+        diagnostics: run.diagnostics,
+        sources: run.sources,
+        apps: run.apps,
+        clusters: run.clusters,
+    };
+    Ok((run.items, rendered))
+}
+
 /// Renders everything below `options.path` as one stream in `format`. Clusters are rendered in
 /// parallel and turned into text as soon as each is done, so the objects of all clusters are
 /// never held at once; the text is the same as serialising [`render_objects`]' output in order.
