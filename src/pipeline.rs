@@ -101,6 +101,34 @@ pub fn render_objects(
     })
 }
 
+/// Renders like [`render_objects`], but hands each cluster's finished objects to `convert` on
+/// the worker that rendered it and keeps only what it returns (with its size, counted against
+/// `max_bytes`), in output order: for `diff`, which keeps a compact form of each object. The
+/// [`Rendered`] returned holds no objects.
+pub fn render_converted<T: Send>(
+    options: &InputOptions,
+    scope: Scope,
+    max_bytes: usize,
+    convert: &(dyn Fn(Vec<Object>) -> Result<(T, usize), Diagnostic> + Sync),
+) -> Result<(Vec<T>, Rendered), Failure> {
+    let written = AtomicUsize::new(0);
+    let counted = |objects: Vec<Object>| -> Result<T, Diagnostic> {
+        let (item, size) = convert(objects)?;
+        count_output(&written, size, max_bytes)?;
+        Ok(item)
+    };
+    let mut items = Vec::new();
+    let run = run(options, scope, &counted, &mut |item| items.push(item)).succeeded()?;
+    let rendered = Rendered {
+        objects: Vec::new(),
+        diagnostics: run.diagnostics,
+        sources: run.sources,
+        apps: run.apps,
+        clusters: run.clusters,
+    };
+    Ok((items, rendered))
+}
+
 /// Renders everything below `options.path` as one stream in `format`, into a [`Spool`] that
 /// moves to a temporary file past `spool_threshold` bytes. Clusters are rendered in parallel and
 /// turned into text as soon as each is done, and the text goes into the spool in output order

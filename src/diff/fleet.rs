@@ -5,7 +5,8 @@
 //! the clusters' parts; [`group`] compares the parts with what differs per cluster by
 //! construction normalised away ([`likeness`]) and keeps, per group, the part of its first
 //! cluster to show. Groups come in the order of their first clusters (namespace, name).
-//! [`select`] narrows the objects to the clusters asked for (`--cluster`), before planning.
+//! [`Part::of`] makes one cluster's part and its likeness as soon as the cluster is compared
+//! ([`super::clusters`]), and [`gather`] puts the parts together and groups them.
 
 mod delta;
 mod likeness;
@@ -152,49 +153,110 @@ fn values(objects: &[Object]) -> Values<'_> {
         .collect()
 }
 
+/// What must be equal for two clusters to change alike: a digest of their normalised parts
+/// ([`normalized`]), with each cluster's namespace left as it is (`[0]`) and normalised away
+/// (`[1]`), for when the clusters that change lie in one namespace or in several.
+type Likeness = [[u8; 32]; 2];
+
+/// One cluster's part of the plan, and its likeness to others'.
+#[derive(Debug)]
+pub struct Part {
+    pub cluster: ClusterRef,
+    pub plan: Plan,
+    likeness: Likeness,
+}
+
+/// The objects a plan compared, as [`Part::of`] reads them.
+pub struct Sides<'o> {
+    base: Values<'o>,
+    head: Values<'o>,
+    hashes: Hashes,
+}
+
+impl<'o> Sides<'o> {
+    pub fn new(base: &'o [Object], head: &'o [Object]) -> Sides<'o> {
+        Sides {
+            base: values(base),
+            head: values(head),
+            hashes: hashes(base.iter().chain(head)),
+        }
+    }
+}
+
+impl Part {
+    /// `cluster`'s part `plan` of the plan of `sides`.
+    pub fn of(cluster: ClusterRef, plan: Plan, sides: &Sides<'_>) -> Part {
+        use sha2::{Digest, Sha256};
+        let no_hashes = BTreeSet::new();
+        let hashes = sides.hashes.get(&cluster).unwrap_or(&no_hashes);
+        let whole = whole(&plan, sides);
+        let likeness = [false, true].map(|namespaces_differ| {
+            let identity = likeness::Identity::new(
+                (&cluster.namespace, &cluster.name),
+                hashes,
+                namespaces_differ,
+            );
+            // Serialising a Value cannot fail.
+            let text = serde_json::to_string(&normalize_strings(whole.clone(), &identity))
+                .unwrap_or_default();
+            Sha256::digest(text.as_bytes()).into()
+        });
+        Part {
+            cluster,
+            plan,
+            likeness,
+        }
+    }
+}
+
 /// Clusters grouped by their normalised parts of the plan, in the order of their first clusters.
 /// `base` and `head` are the objects the plan compared.
 pub fn group(plan: &Plan, base: &[Object], head: &[Object]) -> Vec<Group> {
-    let hashes = hashes(base.iter().chain(head));
-    let sides = (values(base), values(head));
-    let no_hashes = BTreeSet::new();
-    let mut groups: Vec<Group> = Vec::new();
-    let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
-    let parts = split(plan);
+    let sides = Sides::new(base, head);
+    let parts = split(plan)
+        .into_iter()
+        .map(|(cluster, part)| Part::of(cluster, part, &sides));
+    gather(parts).1
+}
+
+/// The clusters' parts (in cluster order, each with an entry) as one plan, and grouped.
+pub fn gather(parts: impl IntoIterator<Item = Part>) -> (Plan, Vec<Group>) {
+    let parts: Vec<Part> = parts.into_iter().collect();
     // One namespace for all is no difference: left as it is, it cannot be taken for a word of
     // the text that merely spells the same.
-    let namespaces: BTreeSet<&str> = parts.keys().map(|c| c.namespace.as_str()).collect();
-    let namespaces_differ = namespaces.len() > 1;
-    for (cluster, part) in parts {
-        let identity = likeness::Identity::new(
-            (&cluster.namespace, &cluster.name),
-            hashes.get(&cluster).unwrap_or(&no_hashes),
-            namespaces_differ,
-        );
-        let key = normalized(&part, &sides, &identity);
+    let namespaces: BTreeSet<&str> = parts.iter().map(|p| p.cluster.namespace.as_str()).collect();
+    let namespaces_differ = usize::from(namespaces.len() > 1);
+    let mut whole = Plan::default();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut by_key: BTreeMap<[u8; 32], usize> = BTreeMap::new();
+    for part in parts {
+        whole.extend(&part.plan);
+        let key = part
+            .likeness
+            .get(namespaces_differ)
+            .copied()
+            .unwrap_or_default();
         match by_key.get(&key).and_then(|&index| groups.get_mut(index)) {
-            Some(group) => group.clusters.push(cluster),
+            Some(group) => group.clusters.push(part.cluster),
             None => {
                 by_key.insert(key, groups.len());
                 groups.push(Group {
-                    clusters: vec![cluster],
-                    plan: part,
+                    clusters: vec![part.cluster],
+                    plan: part.plan,
                 });
             }
         }
     }
-    groups
+    (whole, groups)
 }
 
-/// A cluster's part of the plan as one text, with its own names, id and hashes as
-/// placeholders: what must be equal for two clusters to change alike. Objects added and
-/// removed count with their whole content, changed ones with the fields that changed
-/// ([`delta`]), not with the unified diff, whose context and order depend on the cluster's name.
-fn normalized(
-    part: &Plan,
-    (base, head): &(Values<'_>, Values<'_>),
-    identity: &likeness::Identity,
-) -> String {
+/// A cluster's part of the plan as one value, whose strings [`Part::of`] normalises (with the
+/// cluster's own names, id and hashes as placeholders): what must be equal for two clusters to
+/// change alike. Objects added and removed count with their whole content, changed ones with
+/// the fields that changed ([`delta`]), not with the unified diff, whose context and order
+/// depend on the cluster's name.
+fn whole(part: &Plan, sides: &Sides<'_>) -> Value {
+    let (base, head) = (&sides.base, &sides.head);
     let Plan {
         added,
         removed,
@@ -222,7 +284,7 @@ fn normalized(
             json!([c.object, delta::delta(before, after)])
         })
         .collect();
-    let whole = json!({
+    json!({
         "added": added,
         "removed": removed,
         "changed": changed,
@@ -233,9 +295,7 @@ fn normalized(
         "creates": creates,
         "adopts": adopts,
         "warnings": warnings,
-    });
-    // Serialising a Value cannot fail.
-    serde_json::to_string(&normalize_strings(whole, identity)).unwrap_or_default()
+    })
 }
 
 /// An object's value on one side (null where it is absent).
@@ -265,38 +325,6 @@ fn normalize_strings(value: Value, identity: &likeness::Identity) -> Value {
                 .collect(),
         ),
         other => other,
-    }
-}
-
-/// Clusters the objects of either render name, for `--cluster`: the names asked for that name
-/// no cluster on either side.
-pub fn unknown<'n>(names: &'n [String], base: &[Object], head: &[Object]) -> Vec<&'n str> {
-    let present: BTreeSet<&str> = base
-        .iter()
-        .chain(head)
-        .map(|object| object.cluster.as_str())
-        .collect();
-    names
-        .iter()
-        .map(String::as_str)
-        .filter(|name| !present.contains(name))
-        .collect()
-}
-
-/// The names of the clusters the objects of either render belong to, sorted.
-pub fn cluster_names(base: &[Object], head: &[Object]) -> Vec<String> {
-    let names: BTreeSet<&str> = base
-        .iter()
-        .chain(head)
-        .map(|object| object.cluster.as_str())
-        .collect();
-    names.into_iter().map(str::to_string).collect()
-}
-
-/// Keeps the objects of the clusters named (all of them when none is).
-pub fn select(objects: &mut Vec<Object>, names: &[String]) {
-    if !names.is_empty() {
-        objects.retain(|object| names.contains(&object.cluster));
     }
 }
 

@@ -14,24 +14,30 @@
 //! ([`crate::commands::diff`]). `--cluster` narrows both renders to the clusters named.
 
 pub mod adoption;
+pub mod clusters;
 pub mod fleet;
 pub mod git;
 pub mod inplace;
 pub mod json;
+pub mod kept;
 pub mod plan;
 pub mod reasons;
 pub mod summary;
 pub mod text;
 
+use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::diag::Diagnostic;
 use crate::emit;
 use crate::exit;
 use crate::options::{DiffOptions, Environment, InputOptions, OptionsError};
 use crate::pipeline::{self, Failure, Rendered};
 use crate::render::Object;
 use crate::validate::Scope;
+use clusters::Compared;
+use kept::{Kept, Side};
 
 /// Where the comparison starts from, for the report's header.
 pub struct Base<'a> {
@@ -130,68 +136,112 @@ impl DiffError {
     }
 }
 
-/// Renders PATH in the working tree and at the base revision, and compares the two.
+/// Renders PATH at the base revision and in the working tree, and compares the two.
 pub fn compare(options: &DiffOptions, env: &Environment) -> Result<Comparison, DiffError> {
     let repository = repository(&options.path, env)?;
     let commit = git::resolve(&repository, &options.base)?;
-
-    // The working tree first: its problems are the ones the author is fixing.
     let head_options = InputOptions {
         path: options.path.clone(),
         root: repository.root.clone(),
         overrides: options.overrides.clone(),
         kube_version: options.kube_version,
     };
-    let mut head = render(&head_options).map_err(|failure| DiffError::Head(Box::new(failure)))?;
 
-    // The base: PATH in the exported tree; absent there, or no commit yet, it renders nothing.
-    let mut base_objects = match &commit {
-        Some(commit) => render_base(options, &repository, commit)?,
-        None => Vec::new(),
+    // The base first, kept compact, so that each cluster of the working tree is compared with
+    // it as soon as it is rendered. PATH absent at the base, or no commit yet: it renders
+    // nothing.
+    let base = match &commit {
+        Some(commit) => render_base(options, &repository, commit),
+        None => Ok(Side::default()),
     };
-    select_clusters(&options.clusters, &mut base_objects, &mut head.objects)?;
-    let plan = plan::plan(&base_objects, &head.objects);
+    let base = match base {
+        Ok(base) => base,
+        // The working tree's problems come first: they are the ones the author is fixing.
+        Err(error) => {
+            let nothing = |_: Vec<Object>| Ok(((), 0));
+            render(&head_options, &nothing).map_err(|f| DiffError::Head(Box::new(f)))?;
+            return Err(error);
+        }
+    };
+    let names = &options.clusters;
+    let compare = |objects: Vec<Object>| Ok(clusters::compare(objects, &base, names));
+    let (compared, head) =
+        render(&head_options, &compare).map_err(|f| DiffError::Head(Box::new(f)))?;
+
+    let mut present = base.names.clone();
+    let (mut parts, mut held, mut done) = (Vec::new(), Vec::new(), BTreeSet::new());
+    for (compared, name) in compared {
+        present.extend(name);
+        match compared {
+            Compared::Left => {}
+            Compared::Done(cluster, part) => {
+                parts.extend(part.map(|part| *part));
+                done.insert(cluster);
+            }
+            Compared::Held(kept) => held.extend(kept),
+        }
+    }
+    check_clusters(names, present)?;
+    parts.extend(clusters::settle(held, &base, &done));
+    parts.sort_by(|a, b| a.cluster.cmp(&b.cluster));
+    let (plan, groups) = fleet::gather(parts);
     Ok(Comparison {
-        groups: fleet::group(&plan, &base_objects, &head.objects),
         plan,
+        groups,
         head,
         commit,
         prefix: repository.prefix,
     })
 }
 
-/// `--cluster`: keeps the objects of the clusters named, each of which must be rendered on one
-/// side at least (a cluster new in the working tree, or removed from it, is named on one).
-fn select_clusters(
-    names: &[String],
-    base: &mut Vec<Object>,
-    head: &mut Vec<Object>,
-) -> Result<(), DiffError> {
-    let unknown = fleet::unknown(names, base, head);
-    if !unknown.is_empty() {
-        return Err(DiffError::UnknownClusters {
-            unknown: unknown.into_iter().map(str::to_string).collect(),
-            present: fleet::cluster_names(base, head),
-        });
+/// `--cluster`: each cluster named must be rendered on one side at least (a cluster new in the
+/// working tree, or removed from it, is named on one); `present` are those either side renders.
+fn check_clusters(names: &[String], present: BTreeSet<String>) -> Result<(), DiffError> {
+    let unknown: Vec<String> = names
+        .iter()
+        .filter(|name| !present.contains(*name))
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
     }
-    fleet::select(base, names);
-    fleet::select(head, names);
-    Ok(())
+    Err(DiffError::UnknownClusters {
+        unknown,
+        present: present.into_iter().collect(),
+    })
 }
 
-fn render(options: &InputOptions) -> Result<Rendered, Failure> {
-    pipeline::render_objects(options, Scope::UsedApps, emit::MAX_OUTPUT_BYTES)
+/// Renders with each cluster's objects converted as they are finished, on the worker that
+/// rendered them.
+fn render<T: Send>(
+    options: &InputOptions,
+    convert: &(dyn Fn(Vec<Object>) -> Result<(T, usize), Diagnostic> + Sync),
+) -> Result<(Vec<T>, Rendered), Failure> {
+    pipeline::render_converted(options, Scope::UsedApps, emit::MAX_OUTPUT_BYTES, convert)
 }
 
-/// The objects PATH renders at the base commit, whose tree is written into a private folder
-/// (mode 0700 on Unix, removed when dropped). The folder's name never reaches the output: the
-/// base is rendered with it as the repository root, and every file is named relative to that
-/// root.
+/// One cluster's objects of the base, kept compact (none for a cluster `--cluster` leaves
+/// out), its name, and their size as compact JSON.
+fn keep(objects: Vec<Object>, names: &[String]) -> ((Vec<Kept>, Option<String>), usize) {
+    let name = objects.first().map(|object| object.cluster.clone());
+    let kept: Vec<Kept> = objects.into_iter().map(Kept::keep).collect();
+    let size = kept.iter().map(Kept::size).sum();
+    let left_out = name
+        .as_ref()
+        .is_some_and(|name| !names.is_empty() && !names.contains(name));
+    let kept = if left_out { Vec::new() } else { kept };
+    ((kept, name), size)
+}
+
+/// The objects PATH renders at the base commit, kept compact, whose tree is written into a
+/// private folder (mode 0700 on Unix, removed when dropped). The folder's name never reaches
+/// the output: the base is rendered with it as the repository root, and every file is named
+/// relative to that root.
 fn render_base(
     options: &DiffOptions,
     repository: &git::Repository,
     commit: &str,
-) -> Result<Vec<Object>, DiffError> {
+) -> Result<Side, DiffError> {
     let export = tempfile::Builder::new()
         .prefix("kdrender-diff-")
         .tempdir()
@@ -202,7 +252,7 @@ fn render_base(
     git::export(repository, commit, export.path())?;
     let base_path = export.path().join(&repository.prefix);
     if !base_path.is_dir() {
-        return Ok(Vec::new());
+        return Ok(Side::default());
     }
     let base_options = InputOptions {
         path: base_path,
@@ -211,8 +261,18 @@ fn render_base(
         // The working tree is what will be applied; the base is only compared with.
         kube_version: None,
     };
-    match render(&base_options) {
-        Ok(rendered) => Ok(rendered.objects),
+    let names = &options.clusters;
+    let keep = |objects: Vec<Object>| Ok(keep(objects, names));
+    match render(&base_options, &keep) {
+        Ok((clusters, _)) => {
+            let mut rendered = BTreeSet::new();
+            let mut objects = Vec::new();
+            for (kept, name) in clusters {
+                rendered.extend(name);
+                objects.extend(kept);
+            }
+            Ok(Side::new(objects, rendered))
+        }
         Err(failure) => Err(DiffError::Base(Box::new(BaseDoesNotRender {
             failure,
             revision: options.base.clone(),

@@ -118,6 +118,34 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
     }
+
+    /// Appends `other`'s entries to this plan's (the part of a cluster that sorts after every
+    /// cluster already in it keeps the plan sorted).
+    pub fn extend(&mut self, other: &Plan) {
+        // Every list of the plan, named: a list added to the plan must be appended too.
+        let Plan {
+            added,
+            removed,
+            changed,
+            restarts,
+            notifies,
+            refreshes,
+            scales,
+            creates,
+            adopts,
+            warnings,
+        } = other;
+        self.added.extend_from_slice(added);
+        self.removed.extend_from_slice(removed);
+        self.changed.extend_from_slice(changed);
+        self.restarts.extend_from_slice(restarts);
+        self.notifies.extend_from_slice(notifies);
+        self.refreshes.extend_from_slice(refreshes);
+        self.scales.extend_from_slice(scales);
+        self.creates.extend_from_slice(creates);
+        self.adopts.extend_from_slice(adopts);
+        self.warnings.extend_from_slice(warnings);
+    }
 }
 
 fn key(object: &Object) -> (Kind, String, String) {

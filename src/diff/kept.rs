@@ -1,0 +1,275 @@
+//! Objects kept between the two renders of `diff`, in a compact form: each object's canonical
+//! text (compact JSON; serde_json writes map keys sorted, so two objects are equal exactly when
+//! their texts are) and what the plan reads besides its value (identity, role, rollout facts).
+//!
+//! The base revision is rendered first and kept this way ([`Side`]); each cluster of the working
+//! tree is then compared with it as soon as it is rendered ([`Kept::same_as`] writes the new
+//! object against the kept text without building a string), and only objects that differ are
+//! parsed back into trees. Neither render's object trees are ever all held at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::fleet::ClusterRef;
+use crate::render::{Kind, Object, RolloutFacts};
+use crate::source::Origin;
+
+/// An object's identity in a render: kind, namespace and name (as the plan matches objects).
+pub type Key = (Kind, String, String);
+
+/// An object without its tree: its canonical text and everything else the plan reads.
+#[derive(Debug)]
+pub struct Kept {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+    pub cluster: String,
+    role: Option<String>,
+    origin: Origin,
+    rollout: Option<Box<RolloutFacts>>,
+    patches: Vec<usize>,
+    text: Box<str>,
+    /// The tree itself, for an object nested too deep to parse back ([`DEEPEST_PARSED`]).
+    deep: Option<Box<Value>>,
+}
+
+impl Kept {
+    /// `object`, its tree replaced by its text.
+    pub fn keep(object: Object) -> Kept {
+        // A Value always serialises (its map keys are strings).
+        let text = serde_json::to_string(&object.value).unwrap_or_default();
+        let deep = (nesting(&text) > DEEPEST_PARSED).then(|| Box::new(object.value));
+        Kept {
+            kind: object.kind,
+            namespace: object.namespace,
+            name: object.name,
+            cluster: object.cluster,
+            role: object.role,
+            origin: object.origin,
+            rollout: object.rollout,
+            patches: object.patches,
+            text: text.into_boxed_str(),
+            deep,
+        }
+    }
+
+    pub fn key(&self) -> Key {
+        (self.kind, self.namespace.clone(), self.name.clone())
+    }
+
+    pub fn cluster_ref(&self) -> ClusterRef {
+        ClusterRef {
+            namespace: self.namespace.clone(),
+            name: self.cluster.clone(),
+        }
+    }
+
+    /// The size of the object as compact JSON, which the output limit counts.
+    pub fn size(&self) -> usize {
+        self.text.len()
+    }
+
+    /// The object again, its tree parsed back from its text.
+    pub fn object(&self) -> Object {
+        let value = match &self.deep {
+            Some(tree) => Value::clone(tree),
+            // The text is serde_json's own writing of a Value, nested no deeper than it reads.
+            None => serde_json::from_str(&self.text).unwrap_or(Value::Null),
+        };
+        self.with_value(value)
+    }
+
+    /// The object with `value` as its tree (for an object equal on both sides, the other
+    /// side's tree).
+    pub fn with_value(&self, value: Value) -> Object {
+        Object {
+            value,
+            kind: self.kind,
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            cluster: self.cluster.clone(),
+            role: self.role.clone(),
+            origin: self.origin,
+            rollout: self.rollout.clone(),
+            patches: self.patches.clone(),
+        }
+    }
+
+    /// Whether `value` is this object's tree, and the size of `value` as compact JSON: `value`
+    /// is written against the text, byte by byte, without building a string.
+    pub fn same_as(&self, value: &Value) -> (bool, usize) {
+        let mut against = Against {
+            rest: self.text.as_bytes(),
+            equal: true,
+            size: 0,
+        };
+        // Writing to `Against` cannot fail, and a Value always serialises.
+        let _ = serde_json::to_writer(&mut against, value);
+        (against.equal && against.rest.is_empty(), against.size)
+    }
+}
+
+/// A writer that compares what is written with a text, and counts it.
+struct Against<'t> {
+    rest: &'t [u8],
+    equal: bool,
+    size: usize,
+}
+
+impl std::io::Write for Against<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.size = self.size.saturating_add(bytes.len());
+        if self.equal {
+            match self.rest.strip_prefix(bytes) {
+                Some(rest) => self.rest = rest,
+                None => self.equal = false,
+            }
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Objects nested deeper than this keep their tree besides their text: serde_json reads no
+/// deeper than 128 levels (rendered objects nest a few levels beyond what the loader accepts of
+/// their inputs, 64, so this is for safety, never for speed).
+const DEEPEST_PARSED: usize = 100;
+
+/// How deep the arrays and objects of a compact JSON text nest.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth = depth.saturating_add(1);
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// One render's objects, kept, by cluster and by key; and the names of every cluster it
+/// rendered (for `--cluster`), those left out included.
+#[derive(Debug, Default)]
+pub struct Side {
+    objects: Vec<Kept>,
+    by_cluster: BTreeMap<ClusterRef, Vec<usize>>,
+    by_key: BTreeMap<Key, usize>,
+    pub names: BTreeSet<String>,
+}
+
+impl Side {
+    /// The objects in output order, and the names of the clusters rendered.
+    pub fn new(objects: Vec<Kept>, names: BTreeSet<String>) -> Side {
+        let mut side = Side {
+            names,
+            ..Side::default()
+        };
+        for (index, kept) in objects.iter().enumerate() {
+            side.by_cluster
+                .entry(kept.cluster_ref())
+                .or_default()
+                .push(index);
+            side.by_key.insert(kept.key(), index);
+        }
+        side.objects = objects;
+        side
+    }
+
+    pub fn get(&self, key: &Key) -> Option<&Kept> {
+        self.by_key
+            .get(key)
+            .and_then(|&index| self.objects.get(index))
+    }
+
+    /// The objects of one cluster, in output order.
+    pub fn cluster(&self, cluster: &ClusterRef) -> impl Iterator<Item = &Kept> {
+        self.by_cluster
+            .get(cluster)
+            .into_iter()
+            .flatten()
+            .filter_map(|&index| self.objects.get(index))
+    }
+
+    /// Every cluster with objects, in order.
+    pub fn clusters(&self) -> impl Iterator<Item = &ClusterRef> {
+        self.by_cluster.keys()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Object {
+        Object {
+            value,
+            kind: Kind::ConfigMap,
+            name: "c".into(),
+            namespace: "n".into(),
+            cluster: "c".into(),
+            role: None,
+            origin: Origin {
+                file: crate::source::FileId(0),
+                span: crate::source::Span::default(),
+            },
+            rollout: None,
+            patches: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_object_is_the_same_as_its_own_tree_only() {
+        let value = json!({"b": [1, 2.5, "x\n"], "a": {"deep": null}});
+        let kept = Kept::keep(object(value.clone()));
+        assert_eq!(kept.same_as(&value), (true, kept.size()));
+        assert_eq!(kept.object().value, value);
+        // A prefix of the text, a longer text, and a number of another type are all different.
+        assert!(!kept.same_as(&json!({"a": {"deep": null}})).0);
+        assert!(
+            !kept
+                .same_as(&json!({"b": [1, 2.5, "x\n"], "a": {"deep": null}, "c": 1}))
+                .0
+        );
+        assert!(
+            !kept
+                .same_as(&json!({"b": [1.0, 2.5, "x\n"], "a": {"deep": null}}))
+                .0
+        );
+    }
+
+    #[test]
+    fn a_deep_tree_comes_back_whole() {
+        let mut value = json!("leaf");
+        for _ in 0..100 {
+            value = json!({ "k": [value], "s": "{[\\\"" });
+        }
+        assert_eq!(nesting(&serde_json::to_string(&value).unwrap()), 200);
+        let kept = Kept::keep(object(value.clone()));
+        assert!(kept.deep.is_some());
+        assert_eq!(kept.object().value, value);
+        assert!(kept.same_as(&value).0);
+        let shallow = Kept::keep(object(json!({"s": "[[[[{{{{", "a": [[1]]})));
+        assert!(shallow.deep.is_none());
+        assert_eq!(nesting(&shallow.text), 3);
+    }
+}
