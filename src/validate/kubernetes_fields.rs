@@ -116,24 +116,10 @@ impl<'s, 'v> Walk<'s, 'v> {
     }
 
     /// Follows `#/...` references inside the schema (not those into other files).
-    fn resolve(&self, mut schema: &'s Json) -> &'s Json {
-        for _ in 0..MAX_REFERENCES {
-            let target = schema
-                .get("$ref")
-                .and_then(Json::as_str)
-                .and_then(|reference| reference.strip_prefix('#'))
-                .and_then(|pointer| self.root.pointer(pointer));
-            match target {
-                Some(target) => schema = target,
-                None => break,
-            }
-        }
-        schema
+    fn resolve(&self, schema: &'s Json) -> &'s Json {
+        super::prune::resolve_local(self.root, schema)
     }
 }
-
-/// References followed from one schema object before giving up (the schemas chain at most two).
-const MAX_REFERENCES: usize = 8;
 
 /// The validator of one Kubernetes definition, compiled on first use and kept for the run
 /// (documents are checked on several threads: the first to need it compiles it).

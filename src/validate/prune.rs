@@ -215,20 +215,26 @@ impl<'s> Walk<'_, 's> {
     /// unit test checks that every reference in them leads somewhere). A reference into
     /// Kubernetes' definitions (another file) is not followed: nulls inside a probe or a
     /// security context are left to those definitions, whose types admit null.
-    fn resolve(&self, mut schema: &'s Json) -> &'s Json {
-        for _ in 0..MAX_REFERENCES {
-            let target = schema
-                .get("$ref")
-                .and_then(Json::as_str)
-                .and_then(|reference| reference.strip_prefix('#'))
-                .and_then(|pointer| self.definitions.pointer(pointer));
-            match target {
-                Some(target) => schema = target,
-                None => break,
-            }
-        }
-        schema
+    fn resolve(&self, schema: &'s Json) -> &'s Json {
+        resolve_local(self.definitions, schema)
     }
+}
+
+/// Follows `#/...` references from `schema` inside `root` (not those into other files), up to
+/// [`MAX_REFERENCES`] of them.
+pub(super) fn resolve_local<'s>(root: &'s Json, mut schema: &'s Json) -> &'s Json {
+    for _ in 0..MAX_REFERENCES {
+        let target = schema
+            .get("$ref")
+            .and_then(Json::as_str)
+            .and_then(|reference| reference.strip_prefix('#'))
+            .and_then(|pointer| root.pointer(pointer));
+        match target {
+            Some(target) => schema = target,
+            None => break,
+        }
+    }
+    schema
 }
 
 /// References followed from one schema before giving up (the schemas chain at most two).
