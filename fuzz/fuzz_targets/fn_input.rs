@@ -26,7 +26,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let env = kdrender::options::Environment::default();
     let outcome = kdrender::commands::function::run_on(input, &env);
-    let output = outcome.stdout.to_string();
+    let output = outcome
+        .stdout
+        .into_string()
+        .expect("fn's output is text held in memory");
     if output.is_empty() {
         assert_ne!(
             outcome.code, 0,
