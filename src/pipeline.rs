@@ -81,30 +81,20 @@ pub fn render_objects(
     scope: Scope,
     max_bytes: usize,
 ) -> Result<Rendered, Failure> {
-    let written = AtomicUsize::new(0);
-    let within_limit = |objects: Vec<Object>| -> Result<Vec<Object>, Diagnostic> {
+    let keep = |objects: Vec<Object>| -> Result<(Vec<Object>, usize), Diagnostic> {
         let size = objects.iter().map(|o| emit::json_size(&o.value)).sum();
-        count_output(&written, size, max_bytes)?;
-        Ok(objects)
+        Ok((objects, size))
     };
-    let mut kept = Vec::new();
-    let run = run(options, scope, &within_limit, &mut |objects| {
-        kept.push(objects)
-    })
-    .succeeded()?;
-    Ok(Rendered {
-        objects: kept.into_iter().flatten().collect(),
-        diagnostics: run.diagnostics,
-        sources: run.sources,
-        apps: run.apps,
-        clusters: run.clusters,
-    })
+    let (clusters, mut rendered) = render_converted(options, scope, max_bytes, &keep)?;
+    rendered.objects = clusters.into_iter().flatten().collect();
+    Ok(rendered)
 }
 
-/// Renders like [`render_objects`], but hands each cluster's finished objects to `convert` on
-/// the worker that rendered it and keeps only what it returns (with its size, counted against
-/// `max_bytes`), in output order: for `diff`, which keeps a compact form of each object. The
-/// [`Rendered`] returned holds no objects.
+/// Loads, validates, resolves and renders everything below `options.path`, hands each
+/// cluster's finished objects to `convert` on the worker that rendered it, and keeps only what
+/// it returns (with its size, counted against `max_bytes`), in output order: the objects
+/// themselves ([`render_objects`]), the files written ([`render_files`]), or for `diff` a
+/// compact form of each object. The [`Rendered`] returned holds no objects.
 pub fn render_converted<T: Send>(
     options: &InputOptions,
     scope: Scope,
@@ -244,26 +234,16 @@ pub fn render_files(
     max_bytes: usize,
     write: &WriteFiles<'_>,
 ) -> Result<Files, Failure> {
-    let written = AtomicUsize::new(0);
-    let to_files = |objects: Vec<Object>| -> Result<Vec<String>, Diagnostic> {
-        let (paths, size) = write(&objects)?;
-        count_output(&written, size, max_bytes)?;
-        Ok(paths)
-    };
-    let mut paths = Vec::new();
-    let run = run(options, Scope::UsedApps, &to_files, &mut |cluster: Vec<
-        String,
-    >| {
-        paths.extend(cluster);
-    })
-    .succeeded()?;
+    let to_files = |objects: Vec<Object>| write(&objects);
+    let (clusters, rendered) = render_converted(options, Scope::UsedApps, max_bytes, &to_files)?;
+    let paths: Vec<String> = clusters.into_iter().flatten().collect();
     Ok(Files {
         objects: paths.len(),
         paths,
-        diagnostics: run.diagnostics,
-        sources: run.sources,
-        apps: run.apps,
-        clusters: run.clusters,
+        diagnostics: rendered.diagnostics,
+        sources: rendered.sources,
+        apps: rendered.apps,
+        clusters: rendered.clusters,
     })
 }
 
