@@ -22,7 +22,10 @@
 //! annotation value is `v2-` and the first 32 hex digits. Scheme `v1` also covered membership
 //! (for roles that take `addnodes`/`delnodes`) and the app's configuration (for every role).
 
-use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::render::files::{ConfigFile, Content};
@@ -53,59 +56,148 @@ pub fn stamp(statefulset: &mut Value, inputs: &RoleInputs<'_>) {
         .pointer_mut("/spec/template/metadata/annotations")
         .and_then(Value::as_object_mut)
     {
-        annotations.insert(ANNOTATION.into(), json!(hash));
+        annotations.insert(ANNOTATION.into(), Value::String(hash));
     }
 }
 
-/// What one role's pods consume.
-pub struct RolloutInputs<'a> {
+/// What one role's pods consume, borrowed from the StatefulSet and the rendered files.
+pub struct RolloutInputs<'a, F: Serialize = Value> {
     pub pod_template: &'a Value,
     pub claims: &'a Value,
-    pub files: &'a Value,
+    pub files: &'a F,
 }
 
-pub fn rollout_hash(inputs: &RolloutInputs<'_>) -> String {
-    let canonical = json!({
-        "scheme": format!("kdrender.dev/rollout-hash/{SCHEME}"),
-        "podTemplate": inputs.pod_template,
-        "volumeClaimTemplates": inputs.claims,
-        "files": inputs.files,
-    });
-    // serde_json's maps are sorted (no preserve_order), so this text is canonical.
-    let bytes = serde_json::to_vec(&canonical).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
+/// The hashed document: its fields are in sorted order, as are the keys of every map below them
+/// (serde_json's maps are sorted: no preserve_order), so its compact JSON is canonical. It is
+/// serialised straight into the hasher, borrowing its parts: the pod template is never copied.
+#[derive(Serialize)]
+struct Canonical<'a, F: Serialize> {
+    files: &'a F,
+    #[serde(rename = "podTemplate")]
+    pod_template: &'a Value,
+    scheme: &'a str,
+    #[serde(rename = "volumeClaimTemplates")]
+    claims: &'a Value,
+}
+
+pub fn rollout_hash<F: Serialize>(inputs: &RolloutInputs<'_, F>) -> String {
+    let canonical = Canonical {
+        files: inputs.files,
+        pod_template: inputs.pod_template,
+        scheme: &format!("kdrender.dev/rollout-hash/{SCHEME}"),
+        claims: inputs.claims,
+    };
+    let mut hasher = Hasher(Sha256::new());
+    // Writing to the hasher cannot fail, nor can serialising maps with string keys.
+    let _ = serde_json::to_writer(&mut hasher, &canonical);
+    let digest = hasher.0.finalize();
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("{SCHEME}-{hex}")
 }
 
-/// The config files a role's pods consume: every shared file, and each per-member file of the
-/// members that every allowed size of the role has (ordinals below the cardinality's minimum,
-/// and at least the first). A member added by a scale-out brings its own file without changing
-/// what the existing members read, so it rolls nobody; an edit to a template or to the
+/// The JSON text goes into the digest as it is written.
+struct Hasher(Sha256);
+
+impl std::io::Write for Hasher {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One consumed config file, as hashed: `{"members": [...], "mode": m}` or
+/// `{"mode": m, "shared": "..."}` (fields in sorted order).
+#[derive(Serialize)]
+struct ConsumedFile<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    members: Option<&'a [String]>,
+    mode: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shared: Option<&'a str>,
+}
+
+/// The config files a role's pods consume, by target: every shared file, and each per-member
+/// file of the members that every allowed size of the role has (ordinals below the cardinality's
+/// minimum, and at least the first). A member added by a scale-out brings its own file without
+/// changing what the existing members read, so it rolls nobody; an edit to a template or to the
 /// topology it reads shows in those members' files.
-fn consumed_files(files: &[ConfigFile], role: &RoleTopology<'_>) -> Value {
+fn consumed_files<'a>(
+    files: &'a [ConfigFile],
+    role: &RoleTopology<'_>,
+) -> BTreeMap<&'a str, ConsumedFile<'a>> {
     let always_present =
         (role.app_role.cardinality.minimum.max(1) as usize).min(role.members.len());
     let consumed = files.iter().map(|file| {
-        let content = match &file.content {
-            Content::Shared(text) => ("shared", json!(text)),
-            Content::PerMember(texts) => (
-                "members",
-                json!(texts.iter().take(always_present).collect::<Vec<_>>()),
-            ),
+        let (members, shared) = match &file.content {
+            Content::Shared(text) => (None, Some(text.as_str())),
+            Content::PerMember(texts) => (texts.get(..always_present.min(texts.len())), None),
         };
-        let entry = Map::from_iter([
-            ("mode".to_string(), json!(file.mode)),
-            (content.0.to_string(), content.1),
-        ]);
-        (file.target.clone(), Value::Object(entry))
+        let entry = ConsumedFile {
+            members,
+            mode: file.mode,
+            shared,
+        };
+        (file.target.as_str(), entry)
     });
-    Value::Object(consumed.collect())
+    consumed.collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn hash_is_sha256_of_the_compact_sorted_json_of_the_inputs() {
+        let pod: Value = serde_json::from_str(r#"{"spec": {"b": [1, "x"], "a": null}}"#).unwrap();
+        let claims: Value = serde_json::from_str(r#"[{"metadata": {"name": "data"}}]"#).unwrap();
+        let files: Value =
+            serde_json::from_str(r#"{"/etc/b": {"shared": "s"}, "/etc/a": 1}"#).unwrap();
+        let text = concat!(
+            r#"{"files":{"/etc/a":1,"/etc/b":{"shared":"s"}},"podTemplate":{"spec":{"a":null,"#,
+            r#""b":[1,"x"]}},"scheme":"kdrender.dev/rollout-hash/v2","#,
+            r#""volumeClaimTemplates":[{"metadata":{"name":"data"}}]}"#
+        );
+        let digest = Sha256::digest(text.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let inputs = RolloutInputs {
+            pod_template: &pod,
+            claims: &claims,
+            files: &files,
+        };
+        assert_eq!(rollout_hash(&inputs), format!("v2-{hex}"));
+    }
+
+    #[test]
+    fn consumed_files_hash_as_sorted_maps_of_mode_and_content() {
+        let members = vec!["m0".to_string(), "m1".to_string()];
+        let consumed = BTreeMap::from([
+            (
+                "/etc/z",
+                ConsumedFile {
+                    members: None,
+                    mode: Some(0o644),
+                    shared: Some("text"),
+                },
+            ),
+            (
+                "/etc/a",
+                ConsumedFile {
+                    members: members.get(..1),
+                    mode: None,
+                    shared: None,
+                },
+            ),
+        ]);
+        assert_eq!(
+            serde_json::to_string(&consumed).unwrap(),
+            r#"{"/etc/a":{"members":["m0"],"mode":null},"/etc/z":{"mode":420,"shared":"text"}}"#
+        );
+    }
 
     #[test]
     fn hash_ignores_key_order_and_follows_every_input() {
