@@ -87,15 +87,21 @@ pub fn rollout_hash<F: Serialize>(inputs: &RolloutInputs<'_, F>) -> String {
         scheme: &format!("kdrender.dev/rollout-hash/{SCHEME}"),
         claims: inputs.claims,
     };
-    let mut hasher = Hasher(Sha256::new());
-    // Writing to the hasher cannot fail, nor can serialising maps with string keys.
-    let _ = serde_json::to_writer(&mut hasher, &canonical);
-    let digest = hasher.0.finalize();
+    let digest = json_digest(&canonical);
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("{SCHEME}-{hex}")
 }
 
-/// The JSON text goes into the digest as it is written.
+/// SHA-256 of `value`'s compact JSON text, which goes into the digest as it is written: the
+/// text is never held.
+pub fn json_digest(value: &impl Serialize) -> [u8; 32] {
+    let mut hasher = Hasher(Sha256::new());
+    // Writing to the hasher cannot fail, nor can serialising maps with string keys.
+    let _ = serde_json::to_writer(&mut hasher, value);
+    hasher.0.finalize().into()
+}
+
+/// A writer that feeds the digest.
 struct Hasher(Sha256);
 
 impl std::io::Write for Hasher {
@@ -174,7 +180,7 @@ mod tests {
 
     #[test]
     fn consumed_files_hash_as_sorted_maps_of_mode_and_content() {
-        let members = vec!["m0".to_string(), "m1".to_string()];
+        let members = ["m0".to_string(), "m1".to_string()];
         let consumed = BTreeMap::from([
             (
                 "/etc/z",

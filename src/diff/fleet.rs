@@ -186,7 +186,6 @@ impl<'o> Sides<'o> {
 impl Part {
     /// `cluster`'s part `plan` of the plan of `sides`.
     pub fn of(cluster: ClusterRef, plan: Plan, sides: &Sides<'_>) -> Part {
-        use sha2::{Digest, Sha256};
         let no_hashes = BTreeSet::new();
         let hashes = sides.hashes.get(&cluster).unwrap_or(&no_hashes);
         let whole = whole(&plan, sides);
@@ -196,10 +195,10 @@ impl Part {
                 hashes,
                 namespaces_differ,
             );
-            // Serialising a Value cannot fail.
-            let text = serde_json::to_string(&normalize_strings(whole.clone(), &identity))
-                .unwrap_or_default();
-            Sha256::digest(text.as_bytes()).into()
+            crate::hash::json_digest(&Normalized {
+                value: &whole,
+                identity: &identity,
+            })
         });
         Part {
             cluster,
@@ -309,22 +308,27 @@ fn value_of<'o>(side: &Values<'o>, object: &ObjectRef) -> &'o Value {
     side.get(&key).copied().unwrap_or(&ABSENT)
 }
 
-/// `value` with every string in it normalised (keys are the format's own field names).
-fn normalize_strings(value: Value, identity: &likeness::Identity) -> Value {
-    match value {
-        Value::String(text) => Value::String(identity.normalize(&text)),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|item| normalize_strings(item, identity))
-                .collect(),
-        ),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(key, item)| (key, normalize_strings(item, identity)))
-                .collect(),
-        ),
-        other => other,
+/// A value as serialised with every string in it normalised (keys are the format's own field
+/// names), without building the normalised copy.
+struct Normalized<'a> {
+    value: &'a Value,
+    identity: &'a likeness::Identity,
+}
+
+impl Serialize for Normalized<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let identity = self.identity;
+        match self.value {
+            Value::String(text) => serializer.serialize_str(&identity.normalize(text)),
+            Value::Array(items) => {
+                serializer.collect_seq(items.iter().map(|value| Normalized { value, identity }))
+            }
+            Value::Object(map) => serializer.collect_map(
+                map.iter()
+                    .map(|(key, value)| (key, Normalized { value, identity })),
+            ),
+            other => other.serialize(serializer),
+        }
     }
 }
 
@@ -414,6 +418,28 @@ mod tests {
                 json!({"spec": {"template": {"metadata": {"annotations": {ANNOTATION: hash}}}}}),
             ),
         ]
+    }
+
+    #[test]
+    fn normalised_serialisation_rewrites_every_string_value_and_no_key() {
+        let identity = likeness::Identity::new(("prod", "db"), &[], false);
+        let value = json!({
+            "db": ["db-0.db.prod", 3, null, {"name": "db", "other": "mydb"}],
+            "flag": true,
+        });
+        let name = format!("{}c", likeness::MARK);
+        let expected = json!({
+            "db": [format!("{name}-0.{name}.prod"), 3, null, {"name": name, "other": "mydb"}],
+            "flag": true,
+        });
+        let normalized = Normalized {
+            value: &value,
+            identity: &identity,
+        };
+        assert_eq!(
+            serde_json::to_string(&normalized).unwrap(),
+            serde_json::to_string(&expected).unwrap()
+        );
     }
 
     /// The plan of `clusters` (namespace, name, setting before, setting after), grouped.
