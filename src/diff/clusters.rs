@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::fleet::{self, ClusterRef, Part, Sides};
+use super::fleet::{self, ClusterRef, Part, Shown, Sides};
 use super::kept::{Kept, Key, Side};
 use super::plan;
 use crate::render::{Kind, Object};
@@ -38,6 +38,7 @@ pub fn compare(
     objects: Vec<Object>,
     base: &Side,
     names: &[String],
+    shown: &Shown,
 ) -> ((Compared, Option<String>), usize) {
     let Some(first) = objects.first() else {
         return ((Compared::Left, None), 0);
@@ -60,11 +61,15 @@ pub fn compare(
         return ((Compared::Held(kept), Some(name)), size);
     }
     let (base_objects, head, size) = paired(objects, base);
-    let plan = plan::plan(&base_objects, &head);
-    let part = fleet::split(&plan)
-        .remove(&cluster)
-        .map(|part| Part::of(cluster.clone(), part, &Sides::new(&base_objects, &head)))
-        .map(Box::new);
+    let outline = plan::outline(&base_objects, &head);
+    let part = fleet::split(&outline).remove(&cluster).map(|part| {
+        let mut part = Part::of(cluster.clone(), part, &Sides::new(&base_objects, &head));
+        // Unified diffs are most of the plan's cost: made only for parts that may be shown.
+        if shown.may_show(&part) {
+            part.plan.add_diffs(&base_objects, &head);
+        }
+        Box::new(part)
+    });
     ((Compared::Done(cluster, part), Some(name)), size)
 }
 
@@ -171,8 +176,8 @@ mod tests {
     }
 
     /// The plan and groups as `diff` makes them: the base kept, the head compared cluster by
-    /// cluster (in render order), the rest settled.
-    fn compared(base: Vec<Object>, head: Vec<Object>) -> (Plan, Vec<fleet::Group>) {
+    /// cluster (in render order), the rest settled; with `shown`'s diffs.
+    fn compared(base: Vec<Object>, head: Vec<Object>, shown: &Shown) -> (Plan, Vec<fleet::Group>) {
         let base = Side::new(base.into_iter().map(Kept::keep).collect(), BTreeSet::new());
         let mut by_cluster: BTreeMap<String, Vec<Object>> = BTreeMap::new();
         for object in head {
@@ -183,7 +188,7 @@ mod tests {
         }
         let (mut parts, mut held, mut done) = (Vec::new(), Vec::new(), BTreeSet::new());
         for objects in by_cluster.into_values() {
-            match compare(objects, &base, &[]).0.0 {
+            match compare(objects, &base, &[], shown).0.0 {
                 Compared::Done(cluster, part) => {
                     parts.extend(part.map(|part| *part));
                     done.insert(cluster);
@@ -256,10 +261,22 @@ mod tests {
         base.push(object(Kind::Service, "m", "m", service.clone()));
         head.push(object(Kind::Service, "e", "e", service.clone()));
         head.push(object(Kind::Service, "m", "m", service));
-        let (plan, groups) = compared(base.clone(), head.clone());
+        let (plan, groups) = compared(base.clone(), head.clone(), &Shown::every());
         let (whole_plan, whole_groups) = at_once(&base, &head);
         assert_eq!(format!("{plan:?}"), format!("{whole_plan:?}"));
         assert_eq!(format!("{groups:?}"), format!("{whole_groups:?}"));
+        // Text shows the groups only: their parts are whole, and bravo's diffs, never shown,
+        // are left out.
+        let (text_plan, text_groups) = compared(base.clone(), head.clone(), &Shown::firsts());
+        assert_eq!(format!("{text_groups:?}"), format!("{whole_groups:?}"));
+        let diffs = |plan: &Plan, cluster: &str| -> Vec<String> {
+            let changed = plan.changed.iter().filter(|c| c.object.cluster == cluster);
+            changed.map(|c| c.diff.clone()).collect()
+        };
+        assert_eq!(diffs(&whole_plan, "bravo").len(), 2);
+        assert!(diffs(&whole_plan, "bravo").iter().all(|d| !d.is_empty()));
+        assert_eq!(diffs(&text_plan, "bravo"), ["", ""]);
+        assert_eq!(diffs(&text_plan, "alpha"), diffs(&whole_plan, "alpha"));
         let clusters: Vec<Vec<String>> = groups
             .iter()
             .map(|g| g.clusters.iter().map(ToString::to_string).collect())

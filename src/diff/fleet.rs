@@ -208,6 +208,52 @@ impl Part {
     }
 }
 
+/// Which clusters' parts may be shown whole, diffs included. JSON prints every cluster's; text
+/// prints each group's first cluster's, so a cluster is left without diffs once a cluster
+/// before it (namespace, name) is known to change alike: it cannot be the first of its group.
+/// Alike here means both likenesses equal, so it holds whichever [`gather`] groups by. Workers
+/// compare clusters in about their order, so nearly every other cluster of a group is known
+/// to follow one already seen.
+#[derive(Debug, Default)]
+pub struct Shown {
+    every: bool,
+    /// The first cluster seen so far with each likeness.
+    firsts: std::sync::Mutex<BTreeMap<Likeness, ClusterRef>>,
+}
+
+impl Shown {
+    /// Every cluster's part is shown (JSON).
+    pub fn every() -> Shown {
+        Shown {
+            every: true,
+            ..Shown::default()
+        }
+    }
+
+    /// Only the first cluster of each group is shown (text).
+    pub fn firsts() -> Shown {
+        Shown::default()
+    }
+
+    /// Whether `part` may be shown: no cluster before it is known to change alike.
+    pub fn may_show(&self, part: &Part) -> bool {
+        if self.every {
+            return true;
+        }
+        let mut firsts = self
+            .firsts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match firsts.get(&part.likeness) {
+            Some(first) if *first < part.cluster => false,
+            _ => {
+                firsts.insert(part.likeness, part.cluster.clone());
+                true
+            }
+        }
+    }
+}
+
 /// Clusters grouped by their normalised parts of the plan, in the order of their first clusters.
 /// `base` and `head` are the objects the plan compared.
 pub fn group(plan: &Plan, base: &[Object], head: &[Object]) -> Vec<Group> {
@@ -418,6 +464,33 @@ mod tests {
                 json!({"spec": {"template": {"metadata": {"annotations": {ANNOTATION: hash}}}}}),
             ),
         ]
+    }
+
+    #[test]
+    fn only_a_part_no_earlier_cluster_changes_alike_to_may_be_shown() {
+        let part = |name: &str, likeness: u8| Part {
+            cluster: ClusterRef {
+                namespace: "ns".into(),
+                name: name.into(),
+            },
+            plan: Plan::default(),
+            likeness: [[likeness; 32], [likeness; 32]],
+        };
+        let shown = Shown::firsts();
+        assert!(shown.may_show(&part("b", 1)));
+        // After a cluster that changes alike: never its group's first.
+        assert!(!shown.may_show(&part("c", 1)));
+        // Before it (a worker may finish it later): perhaps the first.
+        assert!(shown.may_show(&part("a", 1)));
+        assert!(!shown.may_show(&part("b", 1)));
+        // A different change.
+        assert!(shown.may_show(&part("d", 2)));
+        // Alike by one likeness only: it may be grouped apart.
+        let mut half = part("e", 1);
+        half.likeness[1] = [3; 32];
+        assert!(shown.may_show(&half));
+        let every = Shown::every();
+        assert!(every.may_show(&part("b", 1)) && every.may_show(&part("c", 1)));
     }
 
     #[test]

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use crate::diag::Diagnostic;
 use crate::emit;
 use crate::exit;
-use crate::options::{DiffOptions, Environment, InputOptions, OptionsError};
+use crate::options::{DiffOptions, Environment, Format, InputOptions, OptionsError};
 use crate::pipeline::{self, Failure, Rendered};
 use crate::render::Object;
 use crate::validate::Scope;
@@ -164,7 +164,11 @@ pub fn compare(options: &DiffOptions, env: &Environment) -> Result<Comparison, D
         }
     };
     let names = &options.clusters;
-    let compare = |objects: Vec<Object>| Ok(clusters::compare(objects, &base, names));
+    let shown = match options.format {
+        Format::Json => fleet::Shown::every(),
+        Format::Text => fleet::Shown::firsts(),
+    };
+    let compare = |objects: Vec<Object>| Ok(clusters::compare(objects, &base, names, &shown));
     let (compared, head) =
         render(&head_options, &compare).map_err(|f| DiffError::Head(Box::new(f)))?;
 

@@ -90,7 +90,8 @@ pub struct Warning {
 pub struct Changed {
     #[serde(flatten)]
     pub object: ObjectRef,
-    /// Unified diff of the object's YAML.
+    /// Unified diff of the object's YAML; empty in a cluster's part that is never shown
+    /// ([`super::fleet::Shown`]).
     pub diff: String,
 }
 
@@ -117,6 +118,33 @@ impl Plan {
     /// Nothing is added, removed or changed.
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+
+    /// Gives each changed object its unified diff; `base` and `head` are the objects the plan
+    /// compared.
+    pub fn add_diffs(&mut self, base: &[Object], head: &[Object]) {
+        fn by_ref(side: &[Object]) -> BTreeMap<(String, &str, &str), &Object> {
+            side.iter()
+                .map(|o| {
+                    (
+                        (o.kind.to_string(), o.namespace.as_str(), o.name.as_str()),
+                        o,
+                    )
+                })
+                .collect()
+        }
+        let (before, after) = (by_ref(base), by_ref(head));
+        for changed in &mut self.changed {
+            let object = &changed.object;
+            let key = (
+                object.kind.clone(),
+                object.namespace.as_str(),
+                object.name.as_str(),
+            );
+            if let (Some(before), Some(after)) = (before.get(&key), after.get(&key)) {
+                changed.diff = unified(&before.value, &after.value);
+            }
+        }
     }
 
     /// Appends `other`'s entries to this plan's (the part of a cluster that sorts after every
@@ -152,8 +180,16 @@ fn key(object: &Object) -> (Kind, String, String) {
     (object.kind, object.namespace.clone(), object.name.clone())
 }
 
-/// Compares the base render with the new one.
+/// Compares the base render with the new one, with a unified diff of each changed object.
 pub fn plan(base: &[Object], head: &[Object]) -> Plan {
+    let mut plan = outline(base, head);
+    plan.add_diffs(base, head);
+    plan
+}
+
+/// The plan without the unified diffs (each changed object's `diff` is empty), which are most
+/// of its cost: [`Plan::add_diffs`] adds them where they are shown.
+pub fn outline(base: &[Object], head: &[Object]) -> Plan {
     let base_index: Index<'_> = base.iter().map(|o| (key(o), o)).collect();
     let head_index: Index<'_> = head.iter().map(|o| (key(o), o)).collect();
     let mut plan = Plan::default();
@@ -169,7 +205,7 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
             Some(before) if before.value != object.value => {
                 plan.changed.push(Changed {
                     object: ObjectRef::of(object),
-                    diff: unified(&before.value, &object.value),
+                    diff: String::new(),
                 });
                 match object.kind {
                     Kind::StatefulSet => {
