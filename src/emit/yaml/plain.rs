@@ -153,6 +153,11 @@ fn has_comment_start(text: &str) -> bool {
 
 /// Whether a reader could resolve `text` to something other than a string, or refuse it.
 fn is_ambiguous(text: &str, yaml_12: bool) -> bool {
+    !is_surely_a_word(text) && resolves_otherwise(text, yaml_12)
+}
+
+/// The rules of [`is_ambiguous`], without its shortcut.
+fn resolves_otherwise(text: &str, yaml_12: bool) -> bool {
     const WORDS: [&str; 7] = ["~", "null", "true", "false", "nan", "inf", "+inf"];
     text.is_empty()
         || text == "~"
@@ -165,9 +170,83 @@ fn is_ambiguous(text: &str, yaml_12: bool) -> bool {
                 || matches!(text, "<<" | "=")))
 }
 
+/// Most strings written (names, labels, paths) are none of the words, numbers or timestamps
+/// [`is_ambiguous`] looks for, and this tells them at a glance: longer than any of the words
+/// (five letters at most, padding aside), starting with a letter (numbers and timestamps start
+/// with a digit, a sign, a dot or an underscore) and not ending in white space (which a YAML
+/// 1.1 boolean may be padded with).
+fn is_surely_a_word(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() > 5
+        && bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.last().is_some_and(|b| !b.is_ascii_whitespace())
+}
+
 /// YAML 1.1's boolean spellings, padding ignored.
 fn is_yaml11_bool(text: &str) -> bool {
     const WORDS: [&str; 8] = ["true", "yes", "y", "on", "false", "no", "n", "off"];
     let trimmed = text.trim_matches([' ', '\t', '\r', '\n']);
     WORDS.iter().any(|word| trimmed.eq_ignore_ascii_case(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of the words, numbers and timestamps a reader resolves, and of plain words.
+    const PIECES: &[&str] = &[
+        "true",
+        "False",
+        "YES",
+        "n",
+        "off",
+        "null",
+        "~",
+        ".inf",
+        "-",
+        "+",
+        ".",
+        "_",
+        "0x1f",
+        "0o7",
+        "0b1",
+        "12",
+        "1:30",
+        "2001-12-14",
+        "t",
+        "21:59:43.10",
+        "Z",
+        "e5",
+        " ",
+        "\t",
+        "\n",
+        "<<",
+        "=",
+        "word",
+        "é",
+    ];
+
+    proptest! {
+        #[test]
+        fn the_shortcut_never_passes_a_string_a_reader_resolves_otherwise(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 1..5)
+        ) {
+            let text = pieces.concat();
+            if is_surely_a_word(&text) {
+                prop_assert!(!resolves_otherwise(&text, false), "{text:?}");
+                prop_assert!(!resolves_otherwise(&text, true), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_and_paths_take_the_shortcut_and_padded_words_do_not() {
+        assert!(is_surely_a_word("kubedirector"));
+        assert!(!is_surely_a_word("/etc/config"));
+        assert!(!is_surely_a_word("false "));
+        assert!(!is_surely_a_word("false"));
+        // A YAML 1.1 boolean, padded, is still one.
+        assert!(is_ambiguous("False\t", false));
+    }
 }
