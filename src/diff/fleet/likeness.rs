@@ -55,6 +55,8 @@ impl Stands {
 #[derive(Clone, Debug, Default)]
 pub struct Identity {
     values: Vec<(String, Stands)>,
+    /// The characters the values start with: where the text has none of them, no value starts.
+    starts: Vec<char>,
 }
 
 impl Identity {
@@ -82,7 +84,13 @@ impl Identity {
         values.retain(|(value, _)| !value.is_empty());
         values.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         values.dedup_by(|a, b| a.0 == b.0);
-        Identity { values }
+        let mut starts: Vec<char> = values
+            .iter()
+            .filter_map(|(v, _)| v.chars().next())
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        Identity { values, starts }
     }
 
     /// `text` with every whole-word occurrence of this cluster's values as a placeholder.
@@ -91,7 +99,10 @@ impl Identity {
         let mut rest = text;
         let mut after_word = false;
         while let Some(c) = rest.chars().next() {
-            if !after_word && let Some((value, stands, tail)) = self.value_at(rest) {
+            if !after_word
+                && self.starts.contains(&c)
+                && let Some((value, stands, tail)) = self.value_at(rest)
+            {
                 out.push(MARK);
                 out.push(stands.letter());
                 after_word = value.ends_with(is_word);
