@@ -64,7 +64,7 @@ pub fn compare(
     let outline = plan::outline(&base_objects, &head);
     let part = fleet::split(&outline).remove(&cluster).map(|part| {
         let mut part = Part::of(cluster.clone(), part, &Sides::new(&base_objects, &head));
-        // Unified diffs are most of the plan's cost: made only for parts that may be shown.
+        // Unified diffs are half the plan's cost: made only for parts that may be shown.
         if shown.may_show(&part) {
             part.plan.add_diffs(&base_objects, &head);
         }

@@ -187,7 +187,7 @@ pub fn plan(base: &[Object], head: &[Object]) -> Plan {
     plan
 }
 
-/// The plan without the unified diffs (each changed object's `diff` is empty), which are most
+/// The plan without the unified diffs (each changed object's `diff` is empty), which are half
 /// of its cost: [`Plan::add_diffs`] adds them where they are shown.
 pub fn outline(base: &[Object], head: &[Object]) -> Plan {
     let base_index: Index<'_> = base.iter().map(|o| (key(o), o)).collect();
