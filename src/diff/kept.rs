@@ -39,7 +39,7 @@ impl Kept {
     pub fn keep(object: Object) -> Kept {
         // A Value always serialises (its map keys are strings).
         let text = serde_json::to_string(&object.value).unwrap_or_default();
-        let deep = (nesting(&text) > DEEPEST_PARSED).then(|| Box::new(object.value));
+        let deep = nests_deeper(&object.value, DEEPEST_PARSED).then(|| Box::new(object.value));
         Kept {
             kind: object.kind,
             namespace: object.namespace,
@@ -139,31 +139,16 @@ impl std::io::Write for Against<'_> {
 /// their inputs, 64, so this is for safety, never for speed).
 const DEEPEST_PARSED: usize = 100;
 
-/// How deep the arrays and objects of a compact JSON text nest.
-fn nesting(text: &str) -> usize {
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for byte in text.bytes() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth = depth.saturating_add(1);
-                deepest = deepest.max(depth);
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+/// Whether `value`'s arrays and objects nest more than `limit` levels deep (`{}` is one level).
+/// The walk goes no deeper than that, and visits only the tree's containers and values, not the
+/// bytes of its text.
+fn nests_deeper(value: &Value, limit: usize) -> bool {
+    let deeper = |child: &Value| limit > 0 && nests_deeper(child, limit - 1);
+    match value {
+        Value::Array(items) => limit == 0 || items.iter().any(deeper),
+        Value::Object(map) => limit == 0 || map.values().any(deeper),
+        _ => false,
     }
-    deepest
 }
 
 /// One render's objects, kept, by cluster and by key; and the names of every cluster it
@@ -263,13 +248,22 @@ mod tests {
         for _ in 0..100 {
             value = json!({ "k": [value], "s": "{[\\\"" });
         }
-        assert_eq!(nesting(&serde_json::to_string(&value).unwrap()), 200);
+        assert!(nests_deeper(&value, 199) && !nests_deeper(&value, 200));
         let kept = Kept::keep(object(value.clone()));
         assert!(kept.deep.is_some());
         assert_eq!(kept.object().value, value);
         assert!(kept.same_as(&value).0);
         let shallow = Kept::keep(object(json!({"s": "[[[[{{{{", "a": [[1]]})));
         assert!(shallow.deep.is_none());
-        assert_eq!(nesting(&shallow.text), 3);
+        let shallow = json!({"s": "[[[[{{{{", "a": [[1]]});
+        assert!(nests_deeper(&shallow, 2) && !nests_deeper(&shallow, 3));
+        // Just past the limit, and just within it.
+        let nested = |levels: usize| (1..levels).fold(json!([]), |inner, _| json!([inner]));
+        assert!(
+            Kept::keep(object(nested(DEEPEST_PARSED + 1)))
+                .deep
+                .is_some()
+        );
+        assert!(Kept::keep(object(nested(DEEPEST_PARSED))).deep.is_none());
     }
 }
