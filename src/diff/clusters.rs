@@ -63,10 +63,11 @@ pub fn compare(
     let (base_objects, head, size) = paired(objects, base);
     let outline = plan::outline(&base_objects, &head);
     let part = fleet::split(&outline).remove(&cluster).map(|part| {
-        let mut part = Part::of(cluster.clone(), part, &Sides::new(&base_objects, &head));
+        let sides = Sides::new(&base_objects, &head);
+        let mut part = Part::of(cluster.clone(), part, &sides);
         // Unified diffs are half the plan's cost: made only for parts that may be shown.
         if shown.may_show(&part) {
-            part.plan.add_diffs(&base_objects, &head);
+            part.plan.add_diffs(&sides.base, &sides.head);
         }
         Box::new(part)
     });

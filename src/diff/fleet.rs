@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::plan::{ObjectRef, Plan};
+use super::plan::{ByRef, ObjectRef, Plan};
 use crate::hash::ANNOTATION;
 use crate::render::{Kind, Object};
 
@@ -139,20 +139,6 @@ fn part<'p>(parts: &'p mut BTreeMap<ClusterRef, Plan>, object: &ObjectRef) -> &'
 }
 
 /// The objects of one render by namespace, kind and name, as the plan names them.
-type Values<'o> = BTreeMap<(&'o str, String, &'o str), &'o Value>;
-
-fn values(objects: &[Object]) -> Values<'_> {
-    objects
-        .iter()
-        .map(|o| {
-            (
-                (o.namespace.as_str(), o.kind.to_string(), o.name.as_str()),
-                &o.value,
-            )
-        })
-        .collect()
-}
-
 /// What must be equal for two clusters to change alike: a digest of their normalised parts
 /// ([`normalized`]), with each cluster's namespace left as it is (`[0]`) and normalised away
 /// (`[1]`), for when the clusters that change lie in one namespace or in several.
@@ -168,16 +154,16 @@ pub struct Part {
 
 /// The objects a plan compared, as [`Part::of`] reads them.
 pub struct Sides<'o> {
-    base: Values<'o>,
-    head: Values<'o>,
+    pub base: ByRef<'o>,
+    pub head: ByRef<'o>,
     hashes: Hashes,
 }
 
 impl<'o> Sides<'o> {
     pub fn new(base: &'o [Object], head: &'o [Object]) -> Sides<'o> {
         Sides {
-            base: values(base),
-            head: values(head),
+            base: ByRef::new(base),
+            head: ByRef::new(head),
             hashes: hashes(base.iter().chain(head)),
         }
     }
@@ -344,14 +330,9 @@ fn whole(part: &Plan, sides: &Sides<'_>) -> Value {
 }
 
 /// An object's value on one side (null where it is absent).
-fn value_of<'o>(side: &Values<'o>, object: &ObjectRef) -> &'o Value {
+fn value_of<'o>(side: &ByRef<'o>, object: &ObjectRef) -> &'o Value {
     static ABSENT: Value = Value::Null;
-    let key = (
-        object.namespace.as_str(),
-        object.kind.clone(),
-        object.name.as_str(),
-    );
-    side.get(&key).copied().unwrap_or(&ABSENT)
+    side.get(object).map_or(&ABSENT, |o| &o.value)
 }
 
 /// A value as serialised with every string in it normalised (keys are the format's own field

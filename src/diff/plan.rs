@@ -37,6 +37,29 @@ impl ObjectRef {
     }
 }
 
+/// Objects by the identity the plan gives them: namespace, kind and name.
+pub struct ByRef<'o>(BTreeMap<(&'o str, String, &'o str), &'o Object>);
+
+impl<'o> ByRef<'o> {
+    pub fn new(objects: &'o [Object]) -> ByRef<'o> {
+        let by_ref = objects.iter().map(|o| {
+            let key = (o.namespace.as_str(), o.kind.to_string(), o.name.as_str());
+            (key, o)
+        });
+        ByRef(by_ref.collect())
+    }
+
+    /// The object `object` names, if there is one.
+    pub fn get(&self, object: &ObjectRef) -> Option<&'o Object> {
+        let key = (
+            object.namespace.as_str(),
+            object.kind.clone(),
+            object.name.as_str(),
+        );
+        self.0.get(&key).copied()
+    }
+}
+
 impl std::fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}/{} {}", self.namespace, self.kind, self.name)
@@ -122,26 +145,10 @@ impl Plan {
 
     /// Gives each changed object its unified diff; `base` and `head` are the objects the plan
     /// compared.
-    pub fn add_diffs(&mut self, base: &[Object], head: &[Object]) {
-        fn by_ref(side: &[Object]) -> BTreeMap<(String, &str, &str), &Object> {
-            side.iter()
-                .map(|o| {
-                    (
-                        (o.kind.to_string(), o.namespace.as_str(), o.name.as_str()),
-                        o,
-                    )
-                })
-                .collect()
-        }
-        let (before, after) = (by_ref(base), by_ref(head));
+    pub fn add_diffs(&mut self, base: &ByRef<'_>, head: &ByRef<'_>) {
         for changed in &mut self.changed {
             let object = &changed.object;
-            let key = (
-                object.kind.clone(),
-                object.namespace.as_str(),
-                object.name.as_str(),
-            );
-            if let (Some(before), Some(after)) = (before.get(&key), after.get(&key)) {
+            if let (Some(before), Some(after)) = (base.get(object), head.get(object)) {
                 changed.diff = unified(&before.value, &after.value);
             }
         }
@@ -183,7 +190,7 @@ fn key(object: &Object) -> (Kind, String, String) {
 /// Compares the base render with the new one, with a unified diff of each changed object.
 pub fn plan(base: &[Object], head: &[Object]) -> Plan {
     let mut plan = outline(base, head);
-    plan.add_diffs(base, head);
+    plan.add_diffs(&ByRef::new(base), &ByRef::new(head));
     plan
 }
 
