@@ -14,7 +14,6 @@
 
 use super::value::value;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::resolve::{Member, RoleTopology, Topology};
 
@@ -211,9 +210,7 @@ pub fn connections(document: &Value) -> String {
         .pointer("/connections/clusters")
         .and_then(Value::as_object);
     for (name, embedded) in clusters.into_iter().flatten() {
-        // Serialising a Value of ordered maps cannot fail.
-        let canonical = serde_json::to_vec(embedded).unwrap_or_default();
-        let digest = Sha256::digest(&canonical);
+        let digest = crate::hash::json_digest(embedded);
         let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
         out.push_str(&format!("{name} {hex}\n"));
     }
