@@ -87,9 +87,14 @@ pub fn rollout_hash<F: Serialize>(inputs: &RolloutInputs<'_, F>) -> String {
         scheme: &format!("kdrender.dev/rollout-hash/{SCHEME}"),
         claims: inputs.claims,
     };
-    let digest = json_digest(&canonical);
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("{SCHEME}-{hex}")
+    format!("{SCHEME}-{}", json_digest_hex(&canonical))
+}
+
+/// The first 32 hex digits (128 bits) of [`json_digest`]: what kdrender writes where a digest
+/// is shown.
+pub fn json_digest_hex(value: &impl Serialize) -> String {
+    let digest = json_digest(value);
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// SHA-256 of `value`'s compact JSON text, which goes into the digest as it is written: the

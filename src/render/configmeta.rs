@@ -210,8 +210,7 @@ pub fn connections(document: &Value) -> String {
         .pointer("/connections/clusters")
         .and_then(Value::as_object);
     for (name, embedded) in clusters.into_iter().flatten() {
-        let digest = crate::hash::json_digest(embedded);
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        let hex = crate::hash::json_digest_hex(embedded);
         out.push_str(&format!("{name} {hex}\n"));
     }
     out
