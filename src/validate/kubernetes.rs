@@ -42,6 +42,11 @@ pub fn document(uri: &str) -> Option<&'static serde_json::Value> {
         .as_ref()
 }
 
+/// The Kubernetes definitions' file, parsed once.
+pub fn definitions() -> Option<&'static serde_json::Value> {
+    document(&format!("{BASE_URI}{DEFINITIONS_FILE}"))
+}
+
 /// Hands the embedded files to the schema checker; refuses every other reference (kdrender
 /// never fetches anything).
 pub struct Embedded;

@@ -27,11 +27,26 @@ pub struct Field<'s, 'v> {
 /// The definition a schema object stands for, when it is a reference into the Kubernetes
 /// definitions' file (as the input formats write it: relative to their own `$id`).
 pub fn definition(schema: &Json) -> Option<&str> {
-    schema
-        .get("$ref")?
-        .as_str()?
+    definition_named(schema.get("$ref")?.as_str()?)
+}
+
+/// The definition a reference names, when it leads into the Kubernetes definitions' file.
+pub fn definition_named(reference: &str) -> Option<&str> {
+    reference
         .strip_prefix(kubernetes::DEFINITIONS_FILE)?
         .strip_prefix("#/definitions/")
+}
+
+/// Whether the field surely meets its definition, judged without compiling it (see
+/// [`accept`](super::accept)).
+pub fn quickly_accepted(field: &Field<'_, '_>) -> bool {
+    let Some(definitions) = kubernetes::definitions() else {
+        return false;
+    };
+    let pointer = format!("/definitions/{}", pointer_escape(field.definition));
+    definitions
+        .pointer(&pointer)
+        .is_some_and(|schema| super::accept::accepts(definitions, schema, field.value, |_| None))
 }
 
 /// The schema with every reference to a Kubernetes definition replaced by `{}` (which accepts

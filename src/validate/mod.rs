@@ -9,6 +9,7 @@
 //! `app`, `cluster` (a role's own in `cluster/role`) and `settings`, each a driver that calls one
 //! small function per rule; what they report is worded in `diags`.
 
+mod accept;
 mod adoption;
 mod app;
 mod cluster;

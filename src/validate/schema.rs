@@ -1,7 +1,8 @@
 //! The JSON Schemas of the input formats, and checking documents against them.
 //!
 //! The schemas in `schemas/` are compiled into the binary, printed by `kdrender schema`, and
-//! checked on load. A schema error carries a JSON pointer into the document; it is mapped back
+//! checked on load: first by the quick judge ([`accept`]), which reads the schema as it is, and
+//! only when it is not sure by `jsonschema`'s validator, compiled then. A schema error carries a JSON pointer into the document; it is mapped back
 //! to the line it came from, and an unknown field points at its key, with a suggestion.
 
 use std::collections::BTreeSet;
@@ -15,7 +16,7 @@ use crate::load::Document;
 use crate::names;
 use crate::quantity;
 
-use super::{diags, kubernetes, kubernetes_fields};
+use super::{accept, diags, kubernetes, kubernetes_fields};
 
 /// The input formats that have a schema.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,48 +68,68 @@ impl SchemaKind {
         }
     }
 
-    /// The schema as shipped, parsed (its references unresolved), for the walk that prunes
-    /// documents before they are checked.
+    /// The schema as shipped, parsed once for the run (its references unresolved): the walk
+    /// that prunes documents, the quick check and the reports read it.
     pub(super) fn document(self) -> &'static serde_json::Value {
-        &self.compiled().schema
+        self.kept().document.get_or_init(|| parse(self.text()))
     }
 
-    /// The schema, compiled on first use and kept for the run.
-    fn compiled(self) -> &'static Compiled {
-        static APP: OnceLock<Compiled> = OnceLock::new();
-        static CLUSTER: OnceLock<Compiled> = OnceLock::new();
-        static SETTINGS: OnceLock<Compiled> = OnceLock::new();
-        static ADOPTION: OnceLock<Compiled> = OnceLock::new();
-        let compiled = match self {
+    /// The schema's validator, compiled the first time a document is not quickly accepted,
+    /// and kept for the run.
+    pub(super) fn validator(self) -> &'static jsonschema::Validator {
+        self.kept()
+            .validator
+            .get_or_init(|| compile(self.document()))
+    }
+
+    fn kept(self) -> &'static Kept {
+        static APP: Kept = Kept::new();
+        static CLUSTER: Kept = Kept::new();
+        static SETTINGS: Kept = Kept::new();
+        static ADOPTION: Kept = Kept::new();
+        match self {
             SchemaKind::App => &APP,
             SchemaKind::Cluster => &CLUSTER,
             SchemaKind::Settings => &SETTINGS,
             SchemaKind::Adoption => &ADOPTION,
-        };
-        compiled.get_or_init(|| Compiled::new(self.text()))
+        }
     }
 }
 
-struct Compiled {
-    schema: serde_json::Value,
-    validator: jsonschema::Validator,
+/// A schema's parsed document and compiled validator, each made on first use.
+struct Kept {
+    document: OnceLock<serde_json::Value>,
+    validator: OnceLock<jsonschema::Validator>,
 }
 
-impl Compiled {
-    #[expect(
-        clippy::expect_used,
-        reason = "the schemas are part of the program, not its input: a unit test compiles each \
-                  of them, so one that does not compile never ships"
-    )]
-    fn new(text: &str) -> Compiled {
-        let schema: serde_json::Value =
-            serde_json::from_str(text).expect("embedded schema is valid JSON");
-        let mut checked = schema.clone();
-        patterns_to_formats(&mut checked);
-        kubernetes_fields::accepting_kubernetes_fields(&mut checked);
-        let validator = options().build(&checked).expect("embedded schema compiles");
-        Compiled { schema, validator }
+impl Kept {
+    const fn new() -> Kept {
+        Kept {
+            document: OnceLock::new(),
+            validator: OnceLock::new(),
+        }
     }
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "the schemas are part of the program, not its input: a unit test compiles each \
+              of them, so one that does not compile never ships"
+)]
+fn parse(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("embedded schema is valid JSON")
+}
+
+#[expect(
+    clippy::expect_used,
+    reason = "the schemas are part of the program, not its input: a unit test compiles each \
+              of them, so one that does not compile never ships"
+)]
+fn compile(schema: &serde_json::Value) -> jsonschema::Validator {
+    let mut checked = schema.clone();
+    patterns_to_formats(&mut checked);
+    kubernetes_fields::accepting_kubernetes_fields(&mut checked);
+    options().build(&checked).expect("embedded schema compiles")
 }
 
 /// How the schemas are compiled: formats checked (the patterns' functions among them), and
@@ -174,6 +195,14 @@ const PATTERNS: [(&str, &str, Check); 10] = [
         quantity::is_well_formed,
     ),
 ];
+
+/// The function that checks a pattern of the schemas.
+pub(super) fn pattern_check(pattern: &str) -> Option<Check> {
+    PATTERNS
+        .iter()
+        .find(|(known, ..)| *known == pattern)
+        .map(|(.., check)| *check)
+}
 
 fn patterns_to_formats(schema: &mut serde_json::Value) {
     match schema {
@@ -253,10 +282,15 @@ pub fn check(
     pruned: &BTreeSet<String>,
     diagnostics: &mut Diagnostics,
 ) -> bool {
-    let compiled = kind.compiled();
-    let fields = kubernetes_fields::find(&compiled.schema, value);
+    let schema = kind.document();
+    let fields = kubernetes_fields::find(schema, value);
+    if quickly_accepted(schema, value, &fields) {
+        return true;
+    }
+    let validator = kind.validator();
     let report = Report {
-        compiled,
+        schema,
+        validator,
         document,
         pruned,
     };
@@ -271,7 +305,7 @@ pub fn check(
         return false;
     }
     let mut valid = true;
-    for error in compiled.validator.iter_errors(value) {
+    for error in validator.iter_errors(value) {
         valid = false;
         diagnostics.push(report.describe("", &error));
     }
@@ -285,9 +319,28 @@ pub fn check(
     valid
 }
 
+/// Whether the document and its Kubernetes-typed fields surely meet their schemas, judged
+/// without compiling them (see [`accept`]). The format's schema takes the fields as they are
+/// (references into the Kubernetes definitions accept anything here, as in the compiled
+/// validator); each field is judged against its definition.
+pub(super) fn quickly_accepted(
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    fields: &[kubernetes_fields::Field<'_, '_>],
+) -> bool {
+    let takes_kubernetes_fields = |reference: &str| {
+        kubernetes_fields::definition_named(reference)
+            .is_some()
+            .then_some(true)
+    };
+    accept::accepts(schema, schema, value, takes_kubernetes_fields)
+        && fields.iter().all(kubernetes_fields::quickly_accepted)
+}
+
 /// What a schema error is reported against.
 struct Report<'a> {
-    compiled: &'a Compiled,
+    schema: &'a serde_json::Value,
+    validator: &'a jsonschema::Validator,
     document: &'a Document,
     pruned: &'a BTreeSet<String>,
 }
@@ -299,7 +352,7 @@ impl Report<'_> {
         value: &serde_json::Value,
         fields: &[kubernetes_fields::Field<'_, '_>],
     ) -> Option<Diagnostic> {
-        if let Err(error) = self.compiled.validator.validate(value) {
+        if let Err(error) = self.validator.validate(value) {
             return Some(self.describe("", &error));
         }
         fields.iter().find_map(|field| {
@@ -316,7 +369,7 @@ impl Report<'_> {
         let pointer = pointer.as_str();
         let document = self.document;
         let field = field_name(pointer);
-        let schema_node = failing_schema(&self.compiled.schema, error);
+        let schema_node = failing_schema(self.schema, error);
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let key = unexpected.first().cloned().unwrap_or_default();
@@ -499,7 +552,7 @@ mod tests {
     fn every_embedded_schema_compiles_and_checks_its_patterns() {
         let mut checked = Vec::new();
         for kind in SchemaKind::ALL {
-            let validator = &kind.compiled().validator;
+            let validator = kind.validator();
             let (valid, wrong) = samples(kind);
             assert!(validator.is_valid(&valid), "{}: {valid}", kind.name());
             assert!(!validator.is_valid(&wrong), "{}: {wrong}", kind.name());
