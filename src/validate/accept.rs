@@ -20,20 +20,21 @@ use super::schema::pattern_check;
 const MAX_DEPTH: usize = 256;
 
 /// Whether `value` surely meets `schema`, a schema object inside `root` (the document where
-/// `#/...` references lead). `external` judges a reference into another file: `Some(answer)`,
+/// `#/...` references lead). `external` judges the value at a reference into another file:
+/// `Some(answer)`,
 /// or `None` when the judge cannot tell.
 pub fn accepts(
     root: &Json,
     schema: &Json,
     value: &Json,
-    external: fn(&str) -> Option<bool>,
+    external: fn(&str, &Json) -> Option<bool>,
 ) -> bool {
     Judge { root, external }.accepts(schema, value, 0)
 }
 
 struct Judge<'s> {
     root: &'s Json,
-    external: fn(&str) -> Option<bool>,
+    external: fn(&str, &Json) -> Option<bool>,
 }
 
 impl Judge<'_> {
@@ -136,7 +137,7 @@ impl Judge<'_> {
                 Some(target) => self.accepts(target, value, depth),
                 None => false,
             },
-            None => (self.external)(reference).unwrap_or(false),
+            None => (self.external)(reference, value).unwrap_or(false),
         }
     }
 
@@ -247,7 +248,7 @@ fn local_target<'s>(root: &'s Json, pointer: &str) -> Option<&'s Json> {
     if pointer.contains('%') {
         return None;
     }
-    root.pointer(pointer)
+    super::prune::at_pointer(root, pointer)
 }
 
 fn has_type(argument: &Json, value: &Json) -> bool {
@@ -407,7 +408,7 @@ mod tests {
     fn answers(kind: SchemaKind, value: &Json) -> (bool, bool) {
         let document = kind.document();
         let fields = find(document, value);
-        let quick = schema::quickly_accepted(document, value, &fields);
+        let quick = schema::quickly_accepted(document, value);
         let full = kind.validator().is_valid(value)
             && fields
                 .iter()
@@ -590,14 +591,14 @@ mod tests {
             let root = kind.document();
             let judge = Judge {
                 root,
-                external: |_| Some(true),
+                external: |_, _| Some(true),
             };
             check(&judge, root, kind.name());
         }
         let definitions = crate::validate::kubernetes::definitions().unwrap();
         let judge = Judge {
             root: definitions,
-            external: |_| None,
+            external: |_, _| None,
         };
         check(&judge, definitions, "kubernetes");
     }
@@ -605,7 +606,7 @@ mod tests {
     #[test]
     fn numbers_with_a_fraction_and_unknown_keywords_are_left_to_the_validator() {
         let root = json!({});
-        let judge = |schema: Json, value: Json| accepts(&root, &schema, &value, |_| None);
+        let judge = |schema: Json, value: Json| accepts(&root, &schema, &value, |_, _| None);
         assert!(!judge(json!({"type": "integer"}), json!(1.0)));
         assert!(judge(json!({"type": "integer"}), json!(1)));
         assert!(!judge(json!({"minimum": 1}), json!(1.5)));

@@ -37,16 +37,15 @@ pub fn definition_named(reference: &str) -> Option<&str> {
         .strip_prefix("#/definitions/")
 }
 
-/// Whether the field surely meets its definition, judged without compiling it (see
+/// Whether a field surely meets its definition, judged without compiling it (see
 /// [`accept`](super::accept)).
-pub fn quickly_accepted(field: &Field<'_, '_>) -> bool {
+pub fn quickly_accepted(definition: &str, value: &Json) -> bool {
     let Some(definitions) = kubernetes::definitions() else {
         return false;
     };
-    let pointer = format!("/definitions/{}", pointer_escape(field.definition));
-    definitions
-        .pointer(&pointer)
-        .is_some_and(|schema| super::accept::accepts(definitions, schema, field.value, |_| None))
+    let pointer = format!("/definitions/{}", pointer_escape(definition));
+    super::prune::at_pointer(definitions, &pointer)
+        .is_some_and(|schema| super::accept::accepts(definitions, schema, value, |_, _| None))
 }
 
 /// The schema with every reference to a Kubernetes definition replaced by `{}` (which accepts

@@ -228,13 +228,44 @@ pub(super) fn resolve_local<'s>(root: &'s Json, mut schema: &'s Json) -> &'s Jso
             .get("$ref")
             .and_then(Json::as_str)
             .and_then(|reference| reference.strip_prefix('#'))
-            .and_then(|pointer| root.pointer(pointer));
+            .and_then(|pointer| at_pointer(root, pointer));
         match target {
             Some(target) => schema = target,
             None => break,
         }
     }
     schema
+}
+
+/// The value a JSON pointer leads to, as `serde_json::Value::pointer` finds it, without
+/// allocating for segments that need no unescaping (schemas are looked up this way for every
+/// reference of every document).
+pub(super) fn at_pointer<'s>(root: &'s Json, pointer: &str) -> Option<&'s Json> {
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    let mut target = root;
+    for segment in pointer.strip_prefix('/')?.split('/') {
+        let unescaped;
+        let segment = if segment.contains('~') {
+            unescaped = segment.replace("~1", "/").replace("~0", "~");
+            unescaped.as_str()
+        } else {
+            segment
+        };
+        target = match target {
+            Json::Object(map) => map.get(segment)?,
+            Json::Array(items) => items.get(array_index(segment)?)?,
+            _ => return None,
+        };
+    }
+    Some(target)
+}
+
+/// An array index as JSON pointers write it: digits, without leading zeros.
+fn array_index(segment: &str) -> Option<usize> {
+    let canonical = segment == "0" || (!segment.starts_with('0') && !segment.starts_with('+'));
+    canonical.then(|| segment.parse().ok()).flatten()
 }
 
 /// References followed from one schema before giving up (the schemas chain at most two).
@@ -264,6 +295,36 @@ mod tests {
         let mut diagnostics = Diagnostics::default();
         let admitted = admit(kind, &document(text), &mut diagnostics);
         (admitted, diagnostics)
+    }
+
+    #[test]
+    fn pointers_lead_where_serde_json_leads() {
+        let value = serde_json::json!({
+            "a": {"b/c": [1, {"~d": 2}], "": 3},
+            "definitions": {"x.y": {"type": "string"}},
+        });
+        for pointer in [
+            "",
+            "/",
+            "/a",
+            "/a/b~1c",
+            "/a/b~1c/0",
+            "/a/b~1c/1/~0d",
+            "/a/b~1c/01",
+            "/a/b~1c/+1",
+            "/a/b~1c/2",
+            "/a/",
+            "/definitions/x.y/type",
+            "a",
+            "/a/b/c",
+            "/a/b~1c/1/~d",
+        ] {
+            assert_eq!(
+                at_pointer(&value, pointer),
+                value.pointer(pointer),
+                "{pointer:?}"
+            );
+        }
     }
 
     const CLUSTER: &str = "\

@@ -283,10 +283,10 @@ pub fn check(
     diagnostics: &mut Diagnostics,
 ) -> bool {
     let schema = kind.document();
-    let fields = kubernetes_fields::find(schema, value);
-    if quickly_accepted(schema, value, &fields) {
+    if quickly_accepted(schema, value) {
         return true;
     }
+    let fields = kubernetes_fields::find(schema, value);
     let validator = kind.validator();
     let report = Report {
         schema,
@@ -320,21 +320,16 @@ pub fn check(
 }
 
 /// Whether the document and its Kubernetes-typed fields surely meet their schemas, judged
-/// without compiling them (see [`accept`]). The format's schema takes the fields as they are
-/// (references into the Kubernetes definitions accept anything here, as in the compiled
-/// validator); each field is judged against its definition.
-pub(super) fn quickly_accepted(
-    schema: &serde_json::Value,
-    value: &serde_json::Value,
-    fields: &[kubernetes_fields::Field<'_, '_>],
-) -> bool {
-    let takes_kubernetes_fields = |reference: &str| {
-        kubernetes_fields::definition_named(reference)
-            .is_some()
-            .then_some(true)
+/// without compiling them (see [`accept`]): each field is judged against its Kubernetes
+/// definition where the format's schema refers to it. (The compiled validator takes the fields
+/// as they are, and they are checked one by one, as [`kubernetes_fields::find`] finds them; the
+/// judge meets every field `find` finds, and judging one more only refuses more.)
+pub(super) fn quickly_accepted(schema: &serde_json::Value, value: &serde_json::Value) -> bool {
+    let judge_kubernetes_field = |reference: &str, field: &serde_json::Value| {
+        let definition = kubernetes_fields::definition_named(reference)?;
+        Some(kubernetes_fields::quickly_accepted(definition, field))
     };
-    accept::accepts(schema, schema, value, takes_kubernetes_fields)
-        && fields.iter().all(kubernetes_fields::quickly_accepted)
+    accept::accepts(schema, schema, value, judge_kubernetes_field)
 }
 
 /// What a schema error is reported against.
