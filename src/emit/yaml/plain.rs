@@ -8,13 +8,25 @@
 
 /// Whether `text` may be written plain as a mapping value (block style, YAML 1.1 readers).
 pub fn is_plain_value(text: &str) -> bool {
-    is_plain_value_in(text, false)
+    is_plain_word(text) || is_plain_value_in(text, false)
 }
 
 /// Whether `text` may be written plain as a mapping key: it must also be safe in flow style and
 /// for YAML 1.2 readers, with no `:` at all.
 pub fn is_plain_key(text: &str) -> bool {
-    is_plain_key_only(text) && is_plain_value_in(text, true)
+    is_plain_word(text) || (is_plain_key_only(text) && is_plain_value_in(text, true))
+}
+
+/// Most keys and many values are words of letters alone (`metadata`, `containerPort`,
+/// `Always`), which no rule below refuses unless a reader resolves the word itself: a null,
+/// boolean or special number of YAML 1.1 or 1.2, in any case. This tells them at a glance.
+fn is_plain_word(text: &str) -> bool {
+    const RESOLVED: [&str; 11] = [
+        "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf",
+    ];
+    !text.is_empty()
+        && text.bytes().all(|byte| byte.is_ascii_alphabetic())
+        && !RESOLVED.iter().any(|word| text.eq_ignore_ascii_case(word))
 }
 
 /// The value rules; `in_flow` also refuses flow indicators.
@@ -237,6 +249,30 @@ mod tests {
                 prop_assert!(!resolves_otherwise(&text, false), "{text:?}");
                 prop_assert!(!resolves_otherwise(&text, true), "{text:?}");
             }
+        }
+    }
+
+    proptest! {
+        /// Words of letters (the resolved words among them, in any case) are plain by the
+        /// shortcut exactly when they are plain by the rules, as keys and as values.
+        #[test]
+        fn the_word_shortcut_agrees_with_the_rules(
+            text in proptest::prop_oneof![
+                "[a-zA-Z]{1,12}",
+                proptest::sample::select(vec![
+                    "null", "NULL", "True", "false", "YES", "no", "On", "off", "y", "N", "NaN",
+                    "Inf", "nil", "yess", "Off", "x", "kind",
+                ])
+                .prop_map(str::to_string),
+            ]
+        ) {
+            prop_assert_eq!(is_plain_word(&text), is_plain_value_in(&text, false), "{:?}", text);
+            prop_assert_eq!(
+                is_plain_word(&text),
+                is_plain_key_only(&text) && is_plain_value_in(&text, true),
+                "{:?}",
+                text
+            );
         }
     }
 
