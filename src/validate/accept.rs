@@ -21,8 +21,7 @@ const MAX_DEPTH: usize = 256;
 
 /// Whether `value` surely meets `schema`, a schema object inside `root` (the document where
 /// `#/...` references lead). `external` judges the value at a reference into another file:
-/// `Some(answer)`,
-/// or `None` when the judge cannot tell.
+/// `Some(answer)`, or `None` when the judge cannot tell.
 pub fn accepts(
     root: &Json,
     schema: &Json,
