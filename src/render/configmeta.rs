@@ -279,6 +279,16 @@ fn push_json_scalar(scalar: &Value, out: &mut String) {
 /// of going through `Value`: this printer runs for every cluster.
 fn push_json_string(text: &str, out: &mut String) {
     out.push('"');
+    // Most strings (names, FQDNs, paths) need no escape: one pass with no early exit, which
+    // compiles to vector code, tells them, and they are copied whole.
+    let needs_escape = text.bytes().fold(false, |found, byte| {
+        found | (byte < 0x20) | (byte == b'"') | (byte == b'\\')
+    });
+    if !needs_escape {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     let mut clean_from = 0;
     for (at, byte) in text.bytes().enumerate() {
         let escape = match byte {
@@ -362,12 +372,25 @@ mod tests {
             "plain",
             "",
             "a \"quoted\" \\ path\u{7f}",
+            "only a \\ backslash",
+            "only a \" quote",
+            "a line\n",
             "ünïcode ✓ \u{1f600}",
             every_control.as_str(),
         ] {
             let mut ours = String::new();
             push_json_string(text, &mut ours);
             assert_eq!(ours, serde_json::to_string(text).unwrap());
+        }
+        for byte in 0u8..0x80 {
+            let text = format!("a{}b", char::from(byte));
+            let mut ours = String::new();
+            push_json_string(&text, &mut ours);
+            assert_eq!(
+                ours,
+                serde_json::to_string(&text).unwrap(),
+                "byte {byte:#04x}"
+            );
         }
     }
 
