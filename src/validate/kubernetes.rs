@@ -117,7 +117,7 @@ pub fn bundled(schema: &serde_json::Value) -> serde_json::Value {
     if !rewrite_references(&mut out, &prefix) {
         return out;
     }
-    let Some(definitions) = document(&format!("{BASE_URI}{DEFINITIONS_FILE}"))
+    let Some(definitions) = definitions()
         .and_then(|d| d.get("definitions"))
         .and_then(serde_json::Value::as_object)
     else {

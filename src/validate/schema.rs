@@ -2,8 +2,9 @@
 //!
 //! The schemas in `schemas/` are compiled into the binary, printed by `kdrender schema`, and
 //! checked on load: first by the quick judge ([`accept`]), which reads the schema as it is, and
-//! only when it is not sure by `jsonschema`'s validator, compiled then. A schema error carries a JSON pointer into the document; it is mapped back
-//! to the line it came from, and an unknown field points at its key, with a suggestion.
+//! only when it is not sure by `jsonschema`'s validator, compiled then. A schema error carries a
+//! JSON pointer into the document; it is mapped back to the line it came from, and an unknown
+//! field points at its key, with a suggestion.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -196,12 +197,14 @@ const PATTERNS: [(&str, &str, Check); 10] = [
     ),
 ];
 
+/// A pattern of the schemas: its format name and its function.
+fn known_pattern(pattern: &str) -> Option<&'static (&'static str, &'static str, Check)> {
+    PATTERNS.iter().find(|(known, ..)| *known == pattern)
+}
+
 /// The function that checks a pattern of the schemas.
 pub(super) fn pattern_check(pattern: &str) -> Option<Check> {
-    PATTERNS
-        .iter()
-        .find(|(known, ..)| *known == pattern)
-        .map(|(.., check)| *check)
+    known_pattern(pattern).map(|(.., check)| *check)
 }
 
 fn patterns_to_formats(schema: &mut serde_json::Value) {
@@ -210,7 +213,7 @@ fn patterns_to_formats(schema: &mut serde_json::Value) {
             let format = map
                 .get("pattern")
                 .and_then(|p| p.as_str())
-                .and_then(|p| PATTERNS.iter().find(|(pattern, ..)| *pattern == p))
+                .and_then(known_pattern)
                 .map(|(_, format, _)| *format);
             if let Some(format) = format {
                 map.remove("pattern");
