@@ -21,12 +21,11 @@ pub fn is_plain_key(text: &str) -> bool {
 /// `Always`), which no rule below refuses unless a reader resolves the word itself: a null,
 /// boolean or special number of YAML 1.1 or 1.2, in any case. This tells them at a glance.
 fn is_plain_word(text: &str) -> bool {
-    const RESOLVED: [&str; 11] = [
-        "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf",
-    ];
+    let named = |words: &[&str]| words.iter().any(|word| text.eq_ignore_ascii_case(word));
     !text.is_empty()
         && text.bytes().all(|byte| byte.is_ascii_alphabetic())
-        && !RESOLVED.iter().any(|word| text.eq_ignore_ascii_case(word))
+        && !named(&RESOLVED_WORDS)
+        && !named(&YAML11_BOOLS)
 }
 
 /// The value rules; `in_flow` also refuses flow indicators.
@@ -170,10 +169,11 @@ fn is_ambiguous(text: &str, yaml_12: bool) -> bool {
 
 /// The rules of [`is_ambiguous`], without its shortcut.
 fn resolves_otherwise(text: &str, yaml_12: bool) -> bool {
-    const WORDS: [&str; 7] = ["~", "null", "true", "false", "nan", "inf", "+inf"];
     text.is_empty()
         || text == "~"
-        || WORDS.iter().any(|word| text.eq_ignore_ascii_case(word))
+        || RESOLVED_WORDS
+            .iter()
+            .any(|word| text.eq_ignore_ascii_case(word))
         || text.eq_ignore_ascii_case("-inf")
         || super::number::is_numeric(text, yaml_12)
         || (!yaml_12
@@ -196,10 +196,17 @@ fn is_surely_a_word(text: &str) -> bool {
 
 /// YAML 1.1's boolean spellings, padding ignored.
 fn is_yaml11_bool(text: &str) -> bool {
-    const WORDS: [&str; 8] = ["true", "yes", "y", "on", "false", "no", "n", "off"];
     let trimmed = text.trim_matches([' ', '\t', '\r', '\n']);
-    WORDS.iter().any(|word| trimmed.eq_ignore_ascii_case(word))
+    YAML11_BOOLS
+        .iter()
+        .any(|word| trimmed.eq_ignore_ascii_case(word))
 }
+
+/// The words readers resolve to a null, a boolean or a special number, in any case.
+const RESOLVED_WORDS: [&str; 7] = ["~", "null", "true", "false", "nan", "inf", "+inf"];
+
+/// YAML 1.1's boolean spellings, in any case.
+const YAML11_BOOLS: [&str; 8] = ["true", "yes", "y", "on", "false", "no", "n", "off"];
 
 #[cfg(test)]
 mod tests {
