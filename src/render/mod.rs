@@ -7,6 +7,7 @@
 //! StatefulSet goes to [`crate::hash`] with its role's inputs, which stamps its rollout hash.
 //! Every name these objects use is in [`names`], every message render reports in `diags`.
 
+mod affinity;
 pub mod configmeta;
 mod diags;
 mod dns;

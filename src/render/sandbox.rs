@@ -10,12 +10,15 @@
 //! running until the process ends, the rendering is refused, and every later one of the run is
 //! refused at once (the caller marks the run's budget spent), so the run ends within seconds.
 //! Workers have [`STACK_BYTES`] of stack, for minijinja's recursion over values as deep as
-//! fuel lets a template nest them.
+//! fuel lets a template nest them, and run on the core of the thread they render for
+//! ([`super::affinity`]).
 #![warn(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 
 use std::cell::{Cell, RefCell};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
+
+use super::affinity::{self, Pin};
 
 /// How long one rendering may take. Fuel-bounded work takes milliseconds.
 pub const DEADLINE: Duration = Duration::from_secs(5);
@@ -66,6 +69,12 @@ impl From<minijinja::Error> for Failure {
 }
 type Job = Box<dyn FnOnce() -> Outcome + Send>;
 
+/// A job and the core of the thread that waits for it.
+struct Request {
+    job: Job,
+    core: Option<usize>,
+}
+
 /// Why a rendering was given up on.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Overrun {
@@ -83,26 +92,29 @@ pub enum Overrun {
 
 /// A worker thread and the two ends of its conversation.
 struct Worker {
-    jobs: Sender<Job>,
+    requests: Sender<Request>,
     outcomes: Receiver<Outcome>,
 }
 
 impl Worker {
     fn spawn() -> Option<Worker> {
-        let (jobs, job_receiver) = mpsc::channel::<Job>();
+        let (requests, request_receiver) = mpsc::channel::<Request>();
         let (outcome_sender, outcomes) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("kdrender-template".into())
-            .stack_size(STACK_BYTES)
-            .spawn(move || {
-                while let Ok(job) = job_receiver.recv() {
-                    if outcome_sender.send(job()).is_err() {
-                        break;
+        Pin::spawn_here(|mut pin| {
+            std::thread::Builder::new()
+                .name("kdrender-template".into())
+                .stack_size(STACK_BYTES)
+                .spawn(move || {
+                    while let Ok(Request { job, core }) = request_receiver.recv() {
+                        pin.follow(core);
+                        if outcome_sender.send(job()).is_err() {
+                            break;
+                        }
                     }
-                }
-            })
-            .ok()?;
-        Some(Worker { jobs, outcomes })
+                })
+        })
+        .ok()?;
+        Some(Worker { requests, outcomes })
     }
 }
 
@@ -144,8 +156,12 @@ fn run_within(
             // The system gives us no thread: render here, with this thread's stack.
             return Ok(job());
         };
-        if let Err(returned) = worker.jobs.send(Box::new(job)) {
-            return Ok((returned.0)());
+        let request = Request {
+            job: Box::new(job),
+            core: affinity::current_core(),
+        };
+        if let Err(returned) = worker.requests.send(request) {
+            return Ok((returned.0.job)());
         }
         let outcome = wait(&worker.outcomes, limits);
         // A worker given up on is left behind; the next rendering gets a new one.
@@ -230,6 +246,36 @@ mod tests {
             let outcome = run(|| Ok((depth(40_000).to_string(), 0))).unwrap();
             assert_eq!(outcome.unwrap().0, "40000");
         }
+    }
+
+    /// The core a worker rendered on, as its output.
+    fn worker_core() -> Option<usize> {
+        let core = || affinity::current_core().map_or(String::new(), |c| c.to_string());
+        let outcome = run(move || Ok((core(), 0)));
+        outcome.unwrap().unwrap().0.parse().ok()
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn the_worker_renders_on_the_core_of_the_thread_that_waits_for_it() {
+        use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+        // A thread of its own, so that its worker is new and its cores are its own.
+        std::thread::spawn(|| {
+            let allowed = sched_getaffinity(None).unwrap();
+            let cores: Vec<usize> = (0..CpuSet::MAX_CPU)
+                .filter(|&c| allowed.is_set(c))
+                .collect();
+            // This thread is moved from core to core, as a scheduler may move it; its worker
+            // follows. (One allowed core checks only the first step.)
+            for &core in cores.iter().take(3).chain(cores.first()) {
+                let mut only = CpuSet::new();
+                only.set(core);
+                sched_setaffinity(None, &only).unwrap();
+                assert_eq!(worker_core(), Some(core));
+            }
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
