@@ -306,3 +306,53 @@ fn namespaces_are_not_available() {
         "{first}"
     );
 }
+
+/// The two-role repository with four workers and `templates` (path below `files/`, text).
+fn four_workers_with(templates: &[(&str, &str)]) -> Run {
+    let repo = two_role_repo();
+    write(
+        repo.path(),
+        "cluster.yaml",
+        &TWO_ROLE_CLUSTER.replace("members: 2", "members: 4"),
+    );
+    for (path, text) in templates {
+        write(repo.path(), &format!("files/{path}"), text);
+    }
+    run(&["render", "."], repo.path())
+}
+
+#[test]
+fn a_roles_files_stop_at_the_first_member_that_fails_as_one_rendering_at_a_time_would() {
+    // A role's renderings run on the worker together; those after a failure are not reported.
+    let report = four_workers_with(&[
+        (
+            "members/worker/etc/a.j2",
+            "{% if member.ordinal >= 1 %}{{ missing_for_member[member.ordinal] }}{% endif %}a\n",
+        ),
+        ("members/worker/etc/b.j2", "{{ member.ordinal }}\n"),
+    ])
+    .invalid();
+    assert_eq!(report.matches("is undefined").count(), 1, "{report}");
+    assert!(
+        report.starts_with("error: files/members/worker/etc/a.j2:1:"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_full_configmap_stops_the_roles_files_as_one_rendering_at_a_time_would() {
+    // Each member's file is 600 kB: the second fills the role's ConfigMap, and nothing after
+    // it is rendered or reported, although the worker may have rendered more.
+    let report = four_workers_with(&[
+        ("members/worker/etc/big.j2", "{{ 'x' * 600000 }}\n"),
+        ("members/worker/etc/later.j2", "{{ nope }}\n"),
+    ])
+    .invalid();
+    let errors: Vec<&str> = report.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{report}");
+    assert!(
+        errors[0].starts_with("error: files/members/worker/etc/big.j2:1:1:")
+            && errors[0].contains("demo-worker-1"),
+        "{report}"
+    );
+}

@@ -269,18 +269,18 @@ impl TemplateSet {
             .roles
             .get_attr(role_id)
             .unwrap_or(minijinja::Value::UNDEFINED);
+        let rendering = RoleRendering {
+            set: self,
+            context,
+            role,
+            role_value: &role_value,
+            sources,
+        };
+        let mut batch = rendering.batch(&templates);
         let mut data = ConfigMapData::new(names::files_configmap(&role.name));
         let mut out = Vec::new();
-        for template in templates {
-            let rendered = RoleRendering {
-                set: self,
-                context,
-                role,
-                role_value: &role_value,
-                sources,
-            }
-            .file(template, &mut data);
-            match rendered {
+        for (position, template) in templates.into_iter().enumerate() {
+            match rendering.file(template, batch.of_template(position), &mut data) {
                 Ok(file) => out.push(file),
                 Err(diagnostic) => diagnostics.push(diagnostic),
             }
@@ -293,19 +293,11 @@ impl TemplateSet {
         out
     }
 
-    fn render_one(
-        &self,
-        template: &Template,
-        variables: minijinja::Value,
-        sources: &SourceMap,
-    ) -> Result<String, Diagnostic> {
-        let at = start_of(template.file);
-        if let Some(refusal) = self.budget.refusal() {
-            return Err(diags::not_rendered(&refusal, at));
-        }
+    /// The job that renders `template` with `variables` on the worker.
+    fn job(&self, template: &Template, variables: minijinja::Value) -> sandbox::Job {
         let environment = Arc::clone(&self.environment);
         let name = template.name.clone();
-        let outcome = sandbox::run(move || {
+        Box::new(move || {
             let captured = environment
                 .get_template(&name)
                 .and_then(|compiled| compiled.render_captured(variables))?;
@@ -314,7 +306,26 @@ impl TemplateSet {
                 .fuel_levels()
                 .map_or(0, |(consumed, _)| consumed);
             Ok((captured.into_output(), consumed))
-        });
+        })
+    }
+
+    /// One rendering of `template`: its outcome from the role's batch, or, where the batch
+    /// stopped before it, rendered now. It is refused if the run may render no more, and
+    /// charged to the run's budget.
+    fn render_one(
+        &self,
+        template: &Template,
+        planned: &mut Planned,
+        sources: &SourceMap,
+    ) -> Result<String, Diagnostic> {
+        let at = start_of(template.file);
+        if let Some(refusal) = self.budget.refusal() {
+            return Err(diags::not_rendered(&refusal, at));
+        }
+        let outcome = match planned.outcome.take() {
+            Some(outcome) => outcome,
+            None => sandbox::run(self.job(template, planned.variables.clone())),
+        };
         let (text, consumed) = match outcome {
             Ok(Ok(rendered)) => rendered,
             Ok(Err(failure)) => {
@@ -338,6 +349,27 @@ impl TemplateSet {
             return Err(diags::not_rendered(&refusal, at));
         }
         Ok(text)
+    }
+}
+
+/// One rendering a role's files ask for: the variables it sees and, once the batch has run,
+/// its outcome (none where the batch stopped before it).
+struct Planned {
+    variables: minijinja::Value,
+    outcome: Option<Result<sandbox::Outcome, sandbox::Overrun>>,
+}
+
+/// A role's renderings, run on the worker in one hand-off, in the order its files ask for
+/// them: per template, once or once per member.
+struct Batch {
+    per_template: Vec<Vec<Planned>>,
+}
+
+impl Batch {
+    fn of_template(&mut self, position: usize) -> &mut [Planned] {
+        self.per_template
+            .get_mut(position)
+            .map_or(&mut [], Vec::as_mut_slice)
     }
 }
 
@@ -365,22 +397,75 @@ impl RoleRendering<'_> {
         minijinja::Value::from(map)
     }
 
-    /// Renders one template (once, or once per member) into the role's ConfigMap.
+    /// Plans every rendering of the role's `templates` and runs them on the worker at once.
+    ///
+    /// The files take their outcomes in order, and may stop early (an error in one member, a
+    /// full ConfigMap); the worker cannot know that, so it stops on its own once what it kept
+    /// would fill the ConfigMap or the run's budget. Whatever it did not render is rendered
+    /// when asked for, so a role's files and messages are those of one rendering at a time.
+    fn batch(&self, templates: &[&Template]) -> Batch {
+        let mut per_template: Vec<Vec<Planned>> = templates
+            .iter()
+            .map(|template| {
+                let variables: Vec<minijinja::Value> = if let Scope::Member(_) = template.scope {
+                    let members = self.role_value.get_attr("members").unwrap_or_default();
+                    (0..self.role.members.len())
+                        // The same member value that `roles.<role>.members` holds.
+                        .map(|ordinal| members.get_item_by_index(ordinal).unwrap_or_default())
+                        .map(|member| self.variables(Some(member)))
+                        .collect()
+                } else {
+                    vec![self.variables(None)]
+                };
+                variables
+                    .into_iter()
+                    .map(|variables| Planned {
+                        variables,
+                        outcome: None,
+                    })
+                    .collect()
+            })
+            .collect();
+        let jobs = templates
+            .iter()
+            .zip(&per_template)
+            .flat_map(|(template, planned)| {
+                planned
+                    .iter()
+                    .map(|p| self.set.job(template, p.variables.clone()))
+            })
+            .collect();
+        let budget = Arc::clone(&self.set.budget);
+        let go_on = move |done: &[sandbox::Outcome]| {
+            let (mut fuel, mut bytes) = (0u64, 0usize);
+            for (text, consumed) in done.iter().flatten() {
+                fuel = fuel.saturating_add(*consumed);
+                bytes = bytes.saturating_add(text.len());
+            }
+            budget.refusal().is_none()
+                && budget.would_allow(fuel)
+                && bytes <= crate::render::MAX_CONFIGMAP_BYTES
+        };
+        let mut outcomes = sandbox::run_each(jobs, go_on).into_iter();
+        for planned in per_template.iter_mut().flatten() {
+            planned.outcome = outcomes.next();
+        }
+        Batch { per_template }
+    }
+
+    /// Renders one template (once, or once per member) into the role's ConfigMap, taking the
+    /// outcomes of its `planned` renderings.
     fn file<'t>(
         &self,
         template: &'t Template,
+        planned: &mut [Planned],
         data: &mut ConfigMapData<'t>,
     ) -> Result<ConfigFile, Diagnostic> {
         let key = names::file_key(&template.target);
         let content = if let Scope::Member(_) = template.scope {
-            let members = self.role_value.get_attr("members").unwrap_or_default();
             let mut texts = Vec::with_capacity(self.role.members.len());
-            for (ordinal, pod) in self.role.members.iter().enumerate() {
-                // The same member value that `roles.<role>.members` holds.
-                let member = members.get_item_by_index(ordinal).unwrap_or_default();
-                let text =
-                    self.set
-                        .render_one(template, self.variables(Some(member)), self.sources)?;
+            for (pod, planned) in self.role.members.iter().zip(planned) {
+                let text = self.set.render_one(template, planned, self.sources)?;
                 data.add(
                     names::member_key(&pod.name, &key),
                     &text,
@@ -391,9 +476,15 @@ impl RoleRendering<'_> {
             }
             Content::PerMember(texts)
         } else {
-            let text = self
-                .set
-                .render_one(template, self.variables(None), self.sources)?;
+            let mut unplanned = None;
+            let planned = match planned.first_mut() {
+                Some(planned) => planned,
+                None => unplanned.insert(Planned {
+                    variables: self.variables(None),
+                    outcome: None,
+                }),
+            };
+            let text = self.set.render_one(template, planned, self.sources)?;
             data.add(key.clone(), &text, template, self.sources)?;
             Content::Shared(text)
         };
@@ -472,8 +563,13 @@ mod tests {
             mode: None,
             file,
         };
-        let render =
-            |set: &TemplateSet| set.render_one(&template, minijinja::Value::from(()), &sources);
+        let render = |set: &TemplateSet| {
+            let mut planned = Planned {
+                variables: minijinja::Value::from(()),
+                outcome: None,
+            };
+            set.render_one(&template, &mut planned, &sources)
+        };
         assert!(render(&sets[0]).is_ok());
         let one = budget.spent.load(Ordering::Relaxed);
         assert!(one > 100, "{one}");

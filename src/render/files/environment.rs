@@ -28,6 +28,11 @@ impl FuelBudget {
         before.saturating_add(fuel) <= TOTAL_TEMPLATE_FUEL
     }
 
+    /// Whether `fuel` more, not yet charged, would still be within the budget.
+    pub(super) fn would_allow(&self, fuel: u64) -> bool {
+        self.spent.load(Ordering::Relaxed).saturating_add(fuel) <= TOTAL_TEMPLATE_FUEL
+    }
+
     /// Records that a rendering was given up on: nothing more renders in this run.
     pub(super) fn give_up(&self) {
         self.given_up.store(true, Ordering::Relaxed);
