@@ -12,12 +12,16 @@
 //! Pinning is best effort: where the system refuses it (or on other systems) the worker runs
 //! wherever the scheduler puts it, as before. The caller is held only while it starts a
 //! worker; when the scheduler moves it, its next rendering moves the worker after it.
+//!
+//! The calls go through the C library (nix), not rustix: rustix reads the kernel's vDSO
+//! itself to ask for the current core, which crashes under valgrind (rustix issue 1559), and
+//! callgrind is how bench/ counts instructions.
 
 /// The core the calling thread runs on, where the system says.
 pub fn current_core() -> Option<usize> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        Some(rustix::thread::sched_getcpu())
+        nix::sched::sched_getcpu().ok()
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     {
@@ -57,32 +61,35 @@ impl Pin {
     }
 }
 
+/// Pins the calling thread to `core`; `false` where the system refuses.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn pin_this_thread(core: usize) -> bool {
-    use rustix::thread::{CpuSet, sched_setaffinity};
-    if core >= CpuSet::MAX_CPU {
-        return false;
-    }
+pub(super) fn pin_this_thread(core: usize) -> bool {
+    use nix::sched::{CpuSet, sched_setaffinity};
     let mut cores = CpuSet::new();
-    cores.set(core);
-    sched_setaffinity(None, &cores).is_ok()
+    cores.set(core).is_ok() && sched_setaffinity(this_thread(), &cores).is_ok()
+}
+
+/// The calling thread, as the affinity calls name it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn this_thread() -> nix::unistd::Pid {
+    nix::unistd::Pid::from_raw(0)
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn pin_this_thread(_core: usize) -> bool {
+pub(super) fn pin_this_thread(_core: usize) -> bool {
     false
 }
 
 /// The cores a thread was allowed before it was held to one, to let go.
 struct Held {
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    before: rustix::thread::CpuSet,
+    before: nix::sched::CpuSet,
 }
 
 /// Holds the calling thread to `core`, the one it runs on.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn hold_this_thread(core: usize) -> Option<Held> {
-    let before = rustix::thread::sched_getaffinity(None).ok()?;
+    let before = nix::sched::sched_getaffinity(this_thread()).ok()?;
     pin_this_thread(core).then_some(Held { before })
 }
 
@@ -96,7 +103,7 @@ impl Held {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
             // Failing to widen again leaves this thread on its core: slower, still correct.
-            let _ = rustix::thread::sched_setaffinity(None, &self.before);
+            let _ = nix::sched::sched_setaffinity(this_thread(), &self.before);
         }
     }
 }
@@ -104,9 +111,9 @@ impl Held {
 #[cfg(test)]
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[allow(clippy::indexing_slicing)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+    use nix::sched::CpuSet;
 
     /// Runs `test` on a new thread, whose cores it may change without touching other tests'.
     fn on_a_thread_of_its_own(test: impl FnOnce() + Send + 'static) {
@@ -114,9 +121,11 @@ mod tests {
     }
 
     /// The cores this thread may run on.
-    fn allowed() -> Vec<usize> {
-        let cores = sched_getaffinity(None).unwrap();
-        (0..CpuSet::MAX_CPU).filter(|&c| cores.is_set(c)).collect()
+    pub(in crate::render) fn allowed() -> Vec<usize> {
+        let cores = nix::sched::sched_getaffinity(this_thread()).unwrap();
+        (0..CpuSet::count())
+            .filter(|&c| cores.is_set(c).unwrap())
+            .collect()
     }
 
     #[test]
@@ -136,7 +145,7 @@ mod tests {
             pin.follow(None);
             assert_eq!(allowed(), last);
             // A core past what the system can name is refused, not a panic.
-            pin.follow(Some(CpuSet::MAX_CPU));
+            pin.follow(Some(CpuSet::count()));
             assert_eq!(allowed(), last);
         });
     }
@@ -145,12 +154,10 @@ mod tests {
     fn a_pin_refused_by_the_system_leaves_the_thread_where_it_was() {
         on_a_thread_of_its_own(|| {
             let cores = allowed();
-            let mut only = CpuSet::new();
-            only.set(cores[0]);
-            sched_setaffinity(None, &only).unwrap();
+            assert!(pin_this_thread(cores[0]));
             let mut pin = Pin::default();
             // No machine this runs on has this core.
-            pin.follow(Some(CpuSet::MAX_CPU - 1));
+            pin.follow(Some(CpuSet::count() - 1));
             assert_eq!(allowed(), vec![cores[0]]);
             assert_eq!(pin.core, None);
         });

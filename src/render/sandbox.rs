@@ -332,19 +332,14 @@ mod tests {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     #[test]
     fn the_worker_renders_on_the_core_of_the_thread_that_waits_for_it() {
-        use rustix::thread::{CpuSet, sched_getaffinity, sched_setaffinity};
+        use super::affinity::{pin_this_thread, tests::allowed};
         // A thread of its own, so that its worker is new and its cores are its own.
         std::thread::spawn(|| {
-            let allowed = sched_getaffinity(None).unwrap();
-            let cores: Vec<usize> = (0..CpuSet::MAX_CPU)
-                .filter(|&c| allowed.is_set(c))
-                .collect();
+            let cores = allowed();
             // This thread is moved from core to core, as a scheduler may move it; its worker
             // follows. (One allowed core checks only the first step.)
             for &core in cores.iter().take(3).chain(cores.first()) {
-                let mut only = CpuSet::new();
-                only.set(core);
-                sched_setaffinity(None, &only).unwrap();
+                assert!(pin_this_thread(core));
                 assert_eq!(worker_core(), Some(core));
             }
         })
