@@ -73,7 +73,9 @@ impl From<minijinja::Error> for Failure {
         }
     }
 }
-/// One rendering, as the worker runs it.
+
+/// One rendering, as the worker runs it. It must return no minijinja value: whatever it leaves
+/// behind is dropped on the worker, whose stack fits its depth.
 pub type Job = Box<dyn FnOnce() -> Outcome + Send>;
 /// Asked by the worker before each job of a batch, with the outcomes so far: whether to go on.
 type GoOn = Box<dyn Fn(&[Outcome]) -> bool + Send>;
@@ -98,7 +100,7 @@ struct Progress {
 }
 
 fn lock(progress: &Mutex<Progress>) -> MutexGuard<'_, Progress> {
-    // Only a panic in a rendering poisons it, and that ends the run as a panic anyway.
+    // Only a panic while it is held (in `go_on`) poisons it: a bug, which ends the run anyway.
     progress.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
