@@ -22,7 +22,12 @@ const OBJECTS: &str = include_str!("../../schemas/kubernetes-objects.schema.json
 
 /// The text of an embedded file, by its URI.
 fn text(uri: &str) -> Option<&'static str> {
-    match uri.strip_prefix(BASE_URI)? {
+    embedded(uri.strip_prefix(BASE_URI)?)
+}
+
+/// The text of an embedded file, by its name.
+fn embedded(file: &str) -> Option<&'static str> {
+    match file {
         DEFINITIONS_FILE => Some(DEFINITIONS),
         OBJECTS_FILE => Some(OBJECTS),
         _ => None,
@@ -31,20 +36,25 @@ fn text(uri: &str) -> Option<&'static str> {
 
 /// An embedded file, parsed once, by its URI (for reading back the schema an error is about).
 pub fn document(uri: &str) -> Option<&'static serde_json::Value> {
-    static DEFINITIONS_VALUE: OnceLock<Option<serde_json::Value>> = OnceLock::new();
-    static OBJECTS_VALUE: OnceLock<Option<serde_json::Value>> = OnceLock::new();
-    let cell = match uri.strip_prefix(BASE_URI)? {
-        DEFINITIONS_FILE => &DEFINITIONS_VALUE,
-        OBJECTS_FILE => &OBJECTS_VALUE,
-        _ => return None,
-    };
-    cell.get_or_init(|| text(uri).and_then(|t| serde_json::from_str(t).ok()))
-        .as_ref()
+    parsed(uri.strip_prefix(BASE_URI)?)
 }
 
 /// The Kubernetes definitions' file, parsed once.
 pub fn definitions() -> Option<&'static serde_json::Value> {
-    document(&format!("{BASE_URI}{DEFINITIONS_FILE}"))
+    parsed(DEFINITIONS_FILE)
+}
+
+/// An embedded file, parsed once, by its name.
+fn parsed(file: &str) -> Option<&'static serde_json::Value> {
+    static DEFINITIONS_VALUE: OnceLock<Option<serde_json::Value>> = OnceLock::new();
+    static OBJECTS_VALUE: OnceLock<Option<serde_json::Value>> = OnceLock::new();
+    let cell = match file {
+        DEFINITIONS_FILE => &DEFINITIONS_VALUE,
+        OBJECTS_FILE => &OBJECTS_VALUE,
+        _ => return None,
+    };
+    cell.get_or_init(|| embedded(file).and_then(|t| serde_json::from_str(t).ok()))
+        .as_ref()
 }
 
 /// Hands the embedded files to the schema checker; refuses every other reference (kdrender
