@@ -436,12 +436,14 @@ impl RoleRendering<'_> {
             })
             .collect();
         let budget = Arc::clone(&self.set.budget);
+        // The fuel and text of the outcomes counted so far; each call counts only the new ones.
+        let (mut counted, mut fuel, mut bytes) = (0, 0u64, 0usize);
         let go_on = move |done: &[sandbox::Outcome]| {
-            let (mut fuel, mut bytes) = (0u64, 0usize);
-            for (text, consumed) in done.iter().flatten() {
+            for (text, consumed) in done.get(counted..).unwrap_or_default().iter().flatten() {
                 fuel = fuel.saturating_add(*consumed);
                 bytes = bytes.saturating_add(text.len());
             }
+            counted = done.len();
             budget.refusal().is_none()
                 && budget.would_allow(fuel)
                 && bytes <= crate::render::MAX_CONFIGMAP_BYTES

@@ -78,7 +78,7 @@ impl From<minijinja::Error> for Failure {
 /// behind is dropped on the worker, whose stack fits its depth.
 pub type Job = Box<dyn FnOnce() -> Outcome + Send>;
 /// Asked by the worker before each job of a batch, with the outcomes so far: whether to go on.
-type GoOn = Box<dyn Fn(&[Outcome]) -> bool + Send>;
+type GoOn = Box<dyn FnMut(&[Outcome]) -> bool + Send>;
 
 /// Jobs handed over at once, and where the worker shows how far it is through them.
 struct Request {
@@ -105,7 +105,11 @@ fn lock(progress: &Mutex<Progress>) -> MutexGuard<'_, Progress> {
 }
 
 /// Runs `jobs` in order until `go_on` says no, showing each start and outcome in `progress`.
-fn work_through(jobs: Vec<Job>, go_on: &dyn Fn(&[Outcome]) -> bool, progress: &Mutex<Progress>) {
+fn work_through(
+    jobs: Vec<Job>,
+    go_on: &mut dyn FnMut(&[Outcome]) -> bool,
+    progress: &Mutex<Progress>,
+) {
     for job in jobs {
         {
             let mut progress = lock(progress);
@@ -152,9 +156,9 @@ impl Worker {
                 .name("kdrender-template".into())
                 .stack_size(STACK_BYTES)
                 .spawn(move || {
-                    while let Ok(request) = request_receiver.recv() {
+                    while let Ok(mut request) = request_receiver.recv() {
                         pin.follow(request.core);
-                        work_through(request.jobs, &*request.go_on, &request.progress);
+                        work_through(request.jobs, &mut *request.go_on, &request.progress);
                         if finished_sender.send(()).is_err() {
                             break;
                         }
@@ -204,12 +208,16 @@ pub fn run(job: impl FnOnce() -> Outcome + Send + 'static) -> Result<Outcome, Ov
 /// with that [`Overrun`], and nothing after it ran.
 pub fn run_each(
     jobs: Vec<Job>,
-    go_on: impl Fn(&[Outcome]) -> bool + Send + 'static,
+    go_on: impl FnMut(&[Outcome]) -> bool + Send + 'static,
 ) -> Vec<Result<Outcome, Overrun>> {
     run_each_within(jobs, Box::new(go_on), &LIMITS)
 }
 
-fn run_each_within(jobs: Vec<Job>, go_on: GoOn, limits: &Limits) -> Vec<Result<Outcome, Overrun>> {
+fn run_each_within(
+    jobs: Vec<Job>,
+    mut go_on: GoOn,
+    limits: &Limits,
+) -> Vec<Result<Outcome, Overrun>> {
     let progress = Arc::new(Mutex::new(Progress::default()));
     let taken = |overrun: Option<Overrun>| {
         let done = std::mem::take(&mut lock(&progress).done);
@@ -219,7 +227,7 @@ fn run_each_within(jobs: Vec<Job>, go_on: GoOn, limits: &Limits) -> Vec<Result<O
         let mut slot = slot.borrow_mut();
         let Some(worker) = slot.take().or_else(Worker::spawn) else {
             // The system gives us no thread: render here, with this thread's stack.
-            work_through(jobs, &*go_on, &progress);
+            work_through(jobs, &mut *go_on, &progress);
             return taken(None);
         };
         let request = Request {
@@ -229,8 +237,8 @@ fn run_each_within(jobs: Vec<Job>, go_on: GoOn, limits: &Limits) -> Vec<Result<O
             core: affinity::current_core(),
         };
         if let Err(returned) = worker.requests.send(request) {
-            let Request { jobs, go_on, .. } = returned.0;
-            work_through(jobs, &*go_on, &progress);
+            let mut request = returned.0;
+            work_through(request.jobs, &mut *request.go_on, &progress);
             return taken(None);
         }
         let overrun = wait(&worker.finished, &progress, limits);
