@@ -116,7 +116,7 @@ pub(super) mod tests {
     use nix::sched::CpuSet;
 
     /// Runs `test` on a new thread, whose cores it may change without touching other tests'.
-    fn on_a_thread_of_its_own(test: impl FnOnce() + Send + 'static) {
+    pub(in crate::render) fn on_a_thread_of_its_own(test: impl FnOnce() + Send + 'static) {
         std::thread::spawn(test).join().unwrap();
     }
 

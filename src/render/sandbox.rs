@@ -342,9 +342,10 @@ mod tests {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     #[test]
     fn the_worker_renders_on_the_core_of_the_thread_that_waits_for_it() {
-        use super::affinity::{pin_this_thread, tests::allowed};
+        use super::affinity::pin_this_thread;
+        use super::affinity::tests::{allowed, on_a_thread_of_its_own};
         // A thread of its own, so that its worker is new and its cores are its own.
-        std::thread::spawn(|| {
+        on_a_thread_of_its_own(|| {
             let cores = allowed();
             // This thread is moved from core to core, as a scheduler may move it; its worker
             // follows. (One allowed core checks only the first step.)
@@ -352,9 +353,7 @@ mod tests {
                 assert!(pin_this_thread(core));
                 assert_eq!(worker_core(), Some(core));
             }
-        })
-        .join()
-        .unwrap();
+        });
     }
 
     #[test]
@@ -364,7 +363,7 @@ mod tests {
         }
     }
 
-    /// A rendering that never finishes (its worker is left parked for the test process).
+    /// One job as a batch of one, within `limits`.
     fn run_within(
         job: impl FnOnce() -> Outcome + Send + 'static,
         limits: &Limits,
@@ -374,6 +373,7 @@ mod tests {
         results.pop().unwrap()
     }
 
+    /// A rendering that never finishes (its worker is left parked for the test process).
     fn stuck() -> Outcome {
         loop {
             std::thread::park();
