@@ -22,25 +22,12 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from run import commit_and_change  # noqa: E402  (bench/ is not a package)
 
 
 def generate(n, directory):
     subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), "kdrender", str(n), directory], check=True)
-
-
-def diff_repository(directory):
-    """A repository of 1000 clusters with a change every cluster renders (as bench/run.py's)."""
-    generate(1000, directory)
-    git = lambda *args: subprocess.run(["git", "-C", directory, "-c", "user.name=bench",
-                                        "-c", "user.email=bench@example.com", *args],
-                                       check=True, capture_output=True)
-    git("init", "-q")
-    git("add", "-A")
-    git("commit", "-q", "-m", "base")
-    template = os.path.join(directory, "apps", "bench", "files", "roles", "worker", "etc", "worker",
-                            "worker.conf.j2")
-    with open(template, "a") as f:
-        f.write("setting.extra=changed\n")
 
 
 def timed(argv, cwd):
@@ -74,7 +61,8 @@ def main():
         one, thousand, changed = (os.path.join(work, d) for d in ("1", "1000", "diff"))
         generate(1, one)
         generate(1000, thousand)
-        diff_repository(changed)
+        generate(1000, changed)
+        commit_and_change(changed)
         for _ in range(rounds):
             compare(before, after, "one cluster", ["render", "."], one, 300)
             compare(before, after, "1000 clusters", ["render", "."], thousand, 20)

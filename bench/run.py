@@ -222,8 +222,16 @@ def folder_size(folder):
 
 
 def measure_diff(directory):
-    """`kdrender diff` of a change to the worker's config file template, which every cluster
-    renders: both sides rendered in full, every worker StatefulSet restarts."""
+    """`kdrender diff` of the change `commit_and_change` makes."""
+    commit_and_change(directory)
+    argv = [KDRENDER, "diff", directory]
+    return measure(argv, 5)
+
+
+def commit_and_change(directory):
+    """Commits the generated repository in `directory`, then changes the worker's config file
+    template, which every cluster renders: `diff` renders both sides in full, and every worker
+    StatefulSet restarts."""
     git = lambda *args: subprocess.run(["git", "-C", directory, *args], check=True, capture_output=True)
     git("init", "-q")
     git("-c", "user.name=bench", "-c", "user.email=bench@example.com", "add", "-A")
@@ -231,8 +239,6 @@ def measure_diff(directory):
     template = os.path.join(directory, "apps", "bench", "files", "roles", "worker", "etc", "worker", "worker.conf.j2")
     with open(template, "a") as f:
         f.write("setting.extra=changed\n")
-    argv = [KDRENDER, "diff", directory]
-    return measure(argv, 5)
 
 
 def check_limits(limits, results):
