@@ -4,9 +4,14 @@
 //! that has no `.git` (a container build) may name its commit in `KDRENDER_BUILD_COMMIT`.
 //!
 //! The text reaches `--version` and the man page only, never rendered output.
+//!
+//! It also writes the schemas as static trees for the quick check (`build/schema_trees.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[path = "build/schema_trees.rs"]
+mod schema_trees;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -21,6 +26,8 @@ fn main() {
         })
         .unwrap_or_else(|| "commit unknown: not built from a git checkout".to_string());
     println!("cargo:rustc-env=KDRENDER_BUILD={build}");
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    schema_trees::write(&manifest_dir, &out_dir);
 }
 
 /// `KDRENDER_BUILD_COMMIT`, when it is a commit id (40 or 64 hex digits).
@@ -69,7 +76,7 @@ fn checkout_commit(manifest_dir: &Path) -> Option<String> {
 fn packaged_commit(manifest_dir: &Path) -> Option<String> {
     let path = manifest_dir.join(".cargo_vcs_info.json");
     let text = std::fs::read_to_string(path).ok()?;
-    // A small, fixed format: find the "sha1" value without a JSON dependency at build time.
+    // A small, fixed format: the "sha1" value is found without parsing the file.
     let after = text.split_once("\"sha1\"")?.1;
     let value = after.split('"').nth(1)?;
     is_commit_id(value).then(|| value.to_string())

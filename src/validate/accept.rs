@@ -12,9 +12,10 @@
 
 use std::cmp::Ordering;
 
-use serde_json::{Map, Number, Value as Json};
+use serde_json::Value as Json;
 
 use super::schema::pattern_check;
+use super::tree::{JsonTree, Number, View, compare, same};
 
 /// Nested schemas and values followed before the judge gives up (and the validator decides).
 const MAX_DEPTH: usize = 256;
@@ -22,46 +23,36 @@ const MAX_DEPTH: usize = 256;
 /// Whether `value` surely meets `schema`, a schema object inside `root` (the document where
 /// `#/...` references lead). `external` judges the value at a reference into another file:
 /// `Some(answer)`, or `None` when the judge cannot tell.
-pub fn accepts(
-    root: &Json,
-    schema: &Json,
+pub fn accepts<S: JsonTree>(
+    root: &S,
+    schema: &S,
     value: &Json,
     external: fn(&str, &Json) -> Option<bool>,
 ) -> bool {
     Judge { root, external }.accepts(schema, value, 0)
 }
 
-struct Judge<'s> {
-    root: &'s Json,
+struct Judge<'s, S> {
+    root: &'s S,
     external: fn(&str, &Json) -> Option<bool>,
 }
 
-impl Judge<'_> {
-    fn accepts(&self, schema: &Json, value: &Json, depth: usize) -> bool {
+impl<S: JsonTree> Judge<'_, S> {
+    fn accepts(&self, schema: &S, value: &Json, depth: usize) -> bool {
         if depth > MAX_DEPTH {
             return false;
         }
-        let keywords = match schema {
-            Json::Bool(answer) => return *answer,
-            Json::Object(keywords) => keywords,
+        let mut keywords = match (schema.view(), schema.entries()) {
+            (View::Bool(answer), _) => return answer,
+            (_, Some(keywords)) => keywords,
             _ => return false,
         };
         // Under draft-07 a `$ref` voids its siblings; applying them too only ever refuses more.
-        keywords.iter().all(|(keyword, argument)| {
-            self.keyword(keywords, keyword, argument, value, depth, schema)
-        })
+        keywords.all(|(keyword, argument)| self.keyword(schema, keyword, argument, value, depth))
     }
 
-    /// Whether one keyword of `schema` (whose keywords are `keywords`) surely holds.
-    fn keyword(
-        &self,
-        keywords: &Map<String, Json>,
-        keyword: &str,
-        argument: &Json,
-        value: &Json,
-        depth: usize,
-        schema: &Json,
-    ) -> bool {
+    /// Whether one keyword of `schema` surely holds.
+    fn keyword(&self, schema: &S, keyword: &str, argument: &S, value: &Json, depth: usize) -> bool {
         match keyword {
             "$ref"
             | "properties"
@@ -69,7 +60,7 @@ impl Judge<'_> {
             | "items"
             | "allOf"
             | "anyOf"
-            | "oneOf" => self.applicator(keywords, keyword, argument, value, depth + 1),
+            | "oneOf" => self.applicator(schema, keyword, argument, value, depth + 1),
             // A resource's own `$id` changes where its references lead: only the root's is known.
             "$id" => std::ptr::eq(schema, self.root),
             "$schema" | "title" | "description" | "$comment" | "default" | "examples"
@@ -82,38 +73,38 @@ impl Judge<'_> {
     /// The keywords that apply schemas to the value or to its parts.
     fn applicator(
         &self,
-        keywords: &Map<String, Json>,
+        schema: &S,
         keyword: &str,
-        argument: &Json,
+        argument: &S,
         value: &Json,
         next: usize,
     ) -> bool {
         match keyword {
             "$ref" => self.reference(argument, value, next),
-            "properties" => match (argument.as_object(), value.as_object()) {
-                (Some(properties), Some(object)) => object.iter().all(|(key, item)| {
-                    properties
+            "properties" => match (argument.is_object(), value.as_object()) {
+                (true, Some(object)) => object.iter().all(|(key, item)| {
+                    argument
                         .get(key)
                         .is_none_or(|sub| self.accepts(sub, item, next))
                 }),
-                (Some(_), None) => true,
-                (None, _) => false,
+                (true, None) => true,
+                (false, _) => false,
             },
             "additionalProperties" => match value.as_object() {
                 Some(object) => {
-                    let properties = keywords.get("properties").and_then(Json::as_object);
+                    let properties = schema.get("properties").filter(|p| p.is_object());
                     object
                         .iter()
-                        .filter(|(key, _)| properties.is_none_or(|p| !p.contains_key(*key)))
+                        .filter(|(key, _)| properties.is_none_or(|p| p.get(key).is_none()))
                         .all(|(_, item)| self.accepts(argument, item, next))
                 }
                 None => true,
             },
-            "items" => match (argument, value) {
-                (Json::Object(_) | Json::Bool(_), Json::Array(items)) => {
+            "items" => match (argument.view(), value) {
+                (View::Object | View::Bool(_), Json::Array(items)) => {
                     items.iter().all(|item| self.accepts(argument, item, next))
                 }
-                (Json::Object(_) | Json::Bool(_), _) => true,
+                (View::Object | View::Bool(_), _) => true,
                 _ => false,
             },
             "allOf" => argument
@@ -127,7 +118,7 @@ impl Judge<'_> {
         }
     }
 
-    fn reference(&self, argument: &Json, value: &Json, depth: usize) -> bool {
+    fn reference(&self, argument: &S, value: &Json, depth: usize) -> bool {
         let Some(reference) = argument.as_str() else {
             return false;
         };
@@ -141,7 +132,7 @@ impl Judge<'_> {
     }
 
     /// Exactly one part accepts: one surely does, and every other surely refuses.
-    fn one_of(&self, argument: &Json, value: &Json, depth: usize) -> bool {
+    fn one_of(&self, argument: &S, value: &Json, depth: usize) -> bool {
         let Some(parts) = argument.as_array() else {
             return false;
         };
@@ -158,7 +149,7 @@ impl Judge<'_> {
 }
 
 /// The keywords that judge the value itself; an unknown keyword is not sure.
-fn assertion(keyword: &str, argument: &Json, value: &Json) -> bool {
+fn assertion<S: JsonTree>(keyword: &str, argument: &S, value: &Json) -> bool {
     match keyword {
         "type" => has_type(argument, value),
         "const" => same(argument, value) == Some(true),
@@ -185,7 +176,7 @@ fn assertion(keyword: &str, argument: &Json, value: &Json) -> bool {
             None => true,
         },
         "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
-            match (argument.as_number(), value.as_number()) {
+            match (argument.as_number(), JsonTree::as_number(value)) {
                 (Some(limit), Some(number)) => {
                     compare(number, limit).is_some_and(|order| bound_holds(keyword, order))
                 }
@@ -193,10 +184,10 @@ fn assertion(keyword: &str, argument: &Json, value: &Json) -> bool {
                 (None, _) => false,
             }
         }
-        "uniqueItems" => match (argument, value) {
-            (Json::Bool(true), Json::Array(items)) => surely_unique(items),
-            (Json::Bool(_), _) => true,
-            _ => false,
+        "uniqueItems" => match (argument.as_bool(), value) {
+            (Some(true), Json::Array(items)) => surely_unique(items),
+            (Some(_), _) => true,
+            (None, _) => false,
         },
         "pattern" => match (argument.as_str(), value.as_str()) {
             (Some(pattern), Some(text)) => pattern_check(pattern).is_some_and(|c| c(text)),
@@ -216,44 +207,44 @@ fn assertion(keyword: &str, argument: &Json, value: &Json) -> bool {
 /// `type` that cannot hold it (a number with a fraction may be an integer to JSON Schema), a
 /// `required` name it lacks, a `const` or `enum` it surely differs from. A `$ref` beside them
 /// would void them under draft-07.
-fn surely_refused(schema: &Json, value: &Json) -> bool {
-    let Some(keywords) = schema.as_object() else {
-        return schema == &Json::Bool(false);
+fn surely_refused<S: JsonTree>(schema: &S, value: &Json) -> bool {
+    let Some(mut keywords) = schema.entries() else {
+        return schema.as_bool() == Some(false);
     };
-    if keywords.contains_key("$ref") {
+    if schema.get("$ref").is_some() {
         return false;
     }
-    keywords
-        .iter()
-        .any(|(keyword, argument)| match keyword.as_str() {
-            "type" => !value.as_number().is_some_and(Number::is_f64) && !has_type(argument, value),
-            "required" => match (argument.as_array(), value.as_object()) {
-                (Some(names), Some(object)) => names
-                    .iter()
-                    .any(|name| name.as_str().is_some_and(|n| !object.contains_key(n))),
-                _ => false,
-            },
-            "const" => same(argument, value) == Some(false),
-            "enum" => argument
-                .as_array()
-                .is_some_and(|options| options.iter().all(|o| same(o, value) == Some(false))),
+    keywords.any(|(keyword, argument)| match keyword {
+        "type" => {
+            JsonTree::as_number(value) != Some(Number::Fraction) && !has_type(argument, value)
+        }
+        "required" => match (argument.as_array(), value.as_object()) {
+            (Some(names), Some(object)) => names
+                .iter()
+                .any(|name| name.as_str().is_some_and(|n| !object.contains_key(n))),
             _ => false,
-        })
+        },
+        "const" => same(argument, value) == Some(false),
+        "enum" => argument
+            .as_array()
+            .is_some_and(|options| options.iter().all(|o| same(o, value) == Some(false))),
+        _ => false,
+    })
 }
 
 /// The schema a `#...` fragment names: a JSON pointer (percent-decoding is not needed by, and
 /// not trusted for, kdrender's schemas: a `%` makes the judge unsure).
-fn local_target<'s>(root: &'s Json, pointer: &str) -> Option<&'s Json> {
+fn local_target<'s, S: JsonTree>(root: &'s S, pointer: &str) -> Option<&'s S> {
     if pointer.contains('%') {
         return None;
     }
     super::prune::at_pointer(root, pointer)
 }
 
-fn has_type(argument: &Json, value: &Json) -> bool {
-    match argument {
-        Json::String(name) => is_of_type(name, value),
-        Json::Array(names) => names
+fn has_type<S: JsonTree>(argument: &S, value: &Json) -> bool {
+    match argument.view() {
+        View::String(name) => is_of_type(name, value),
+        View::Array(names) => names
             .iter()
             .any(|name| name.as_str().is_some_and(|n| is_of_type(n, value))),
         _ => false,
@@ -276,7 +267,7 @@ fn is_of_type(name: &str, value: &Json) -> bool {
 }
 
 /// `minLength`, `maxItems` and the like: whether `count` lies within the limit.
-fn within(keyword: &str, argument: &Json, count: usize) -> bool {
+fn within<S: JsonTree>(keyword: &str, argument: &S, count: usize) -> bool {
     let Some(limit) = argument.as_u64() else {
         return false;
     };
@@ -294,55 +285,6 @@ fn bound_holds(keyword: &str, order: Ordering) -> bool {
         "maximum" => order != Ordering::Greater,
         "exclusiveMinimum" => order == Ordering::Greater,
         _ => order == Ordering::Less,
-    }
-}
-
-/// Two numbers compared, when both are integers (any fraction: unsure).
-fn compare(a: &Number, b: &Number) -> Option<Ordering> {
-    Some(integer(a)?.cmp(&integer(b)?))
-}
-
-fn integer(number: &Number) -> Option<i128> {
-    number
-        .as_i64()
-        .map(i128::from)
-        .or_else(|| number.as_u64().map(i128::from))
-}
-
-/// Whether two values are equal as JSON Schema compares them; `None` when a number with a
-/// fraction takes part (JSON Schema's `1 == 1.0` is left to the validator).
-fn same(a: &Json, b: &Json) -> Option<bool> {
-    match (a, b) {
-        (Json::Number(x), Json::Number(y)) => Some(integer(x)? == integer(y)?),
-        (Json::Array(xs), Json::Array(ys)) => {
-            if xs.len() != ys.len() {
-                return Some(false);
-            }
-            let mut answer = Some(true);
-            for (x, y) in xs.iter().zip(ys) {
-                match same(x, y) {
-                    Some(true) => {}
-                    Some(false) => return Some(false),
-                    None => answer = None,
-                }
-            }
-            answer
-        }
-        (Json::Object(xs), Json::Object(ys)) => {
-            if xs.len() != ys.len() || xs.keys().any(|key| !ys.contains_key(key)) {
-                return Some(false);
-            }
-            let mut answer = Some(true);
-            for (key, x) in xs {
-                match ys.get(key).map(|y| same(x, y)) {
-                    Some(Some(true)) => {}
-                    Some(Some(false)) | None => return Some(false),
-                    Some(None) => answer = None,
-                }
-            }
-            answer
-        }
-        _ => Some(a == b),
     }
 }
 
@@ -400,6 +342,7 @@ mod tests {
     use crate::load::Document;
     use crate::source::FileId;
     use crate::validate::kubernetes_fields::{self, find};
+    use crate::validate::tree::{Tree, schemas};
     use crate::validate::{SchemaKind, prune, schema};
 
     /// The quick judge's answer and the compiled validators' on one document, as the check
@@ -407,7 +350,7 @@ mod tests {
     fn answers(kind: SchemaKind, value: &Json) -> (bool, bool) {
         let document = kind.document();
         let fields = find(document, value);
-        let quick = schema::quickly_accepted(document, value);
+        let quick = schema::quickly_accepted(kind.tree(), value);
         let full = kind.validator().is_valid(value)
             && fields
                 .iter()
@@ -555,15 +498,15 @@ mod tests {
     /// Every keyword the shipped schemas use is one the judge applies.
     #[test]
     fn the_judge_knows_every_keyword_of_the_schemas() {
-        fn check(judge: &Judge<'_>, schema: &Json, location: &str) {
-            let Some(keywords) = schema.as_object() else {
+        fn check(judge: &Judge<'_, Tree>, schema: &Tree, location: &str) {
+            let Some(keywords) = schema.entries() else {
                 return;
             };
             for (keyword, argument) in keywords {
                 let here = format!("{location}/{keyword}");
-                match keyword.as_str() {
+                match keyword {
                     "properties" | "definitions" => {
-                        for (name, sub) in argument.as_object().unwrap() {
+                        for (name, sub) in argument.entries().unwrap() {
                             check(judge, sub, &format!("{here}/{name}"));
                         }
                     }
@@ -575,26 +518,23 @@ mod tests {
                     "items" | "additionalProperties" => check(judge, argument, &here),
                     _ => {
                         // Null passes every keyword the judge applies but these.
-                        let known =
-                            judge.keyword(keywords, keyword, argument, &Json::Null, 0, schema)
-                                || matches!(
-                                    keyword.as_str(),
-                                    "type" | "const" | "enum" | "$ref" | "$id"
-                                );
+                        let known = judge.keyword(schema, keyword, argument, &Json::Null, 0)
+                            || matches!(keyword, "type" | "const" | "enum" | "$ref" | "$id");
                         assert!(known, "{here}: a keyword the judge does not apply");
                     }
                 }
             }
         }
+        // The trees the runs read.
         for kind in SchemaKind::ALL {
-            let root = kind.document();
+            let root = kind.tree();
             let judge = Judge {
                 root,
                 external: |_, _| Some(true),
             };
             check(&judge, root, kind.name());
         }
-        let definitions = crate::validate::kubernetes::definitions().unwrap();
+        let definitions = &schemas::KUBERNETES;
         let judge = Judge {
             root: definitions,
             external: |_, _| None,

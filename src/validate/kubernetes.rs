@@ -94,7 +94,9 @@ fn checked(uri: &str) -> Option<&'static serde_json::Value> {
     .as_ref()
 }
 
-fn without_descriptions(value: &mut serde_json::Value) {
+/// The value with every string under a `description` key left out (a property named
+/// `description` is an object, and stays).
+pub(super) fn without_descriptions(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
             if map

@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 use crate::document::pointer_escape;
 
 use super::kubernetes;
+use super::tree::{JsonTree, schemas};
 
 /// A field whose schema is a Kubernetes definition, as the document holds it.
 pub struct Field<'s, 'v> {
@@ -40,9 +41,7 @@ pub fn definition_named(reference: &str) -> Option<&str> {
 /// Whether a field surely meets its definition, judged without compiling it (see
 /// [`accept`](super::accept)).
 pub fn quickly_accepted(definition: &str, value: &Json) -> bool {
-    let Some(definitions) = kubernetes::definitions() else {
-        return false;
-    };
+    let definitions = &schemas::KUBERNETES;
     definitions
         .get("definitions")
         .and_then(|all| all.get(definition))

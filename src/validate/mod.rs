@@ -19,6 +19,7 @@ mod kubernetes_fields;
 pub mod prune;
 pub mod schema;
 mod settings;
+mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -31,6 +31,7 @@ use crate::load::Document;
 
 use super::diags;
 use super::schema::SchemaKind;
+use super::tree::{JsonTree, Tree, View};
 
 /// The JSON a document's rules read, and where nulls were pruned from it.
 pub struct Admitted {
@@ -42,7 +43,7 @@ pub struct Admitted {
 /// The document as the API server would hand it on: nulls pruned, preserved unknown fields set
 /// aside with a warning each.
 pub fn admit(kind: SchemaKind, document: &Document, diagnostics: &mut Diagnostics) -> Admitted {
-    let schema = kind.document();
+    let schema = kind.tree();
     let mut walk = Walk {
         definitions: schema,
         document,
@@ -61,7 +62,7 @@ pub fn admit(kind: SchemaKind, document: &Document, diagnostics: &mut Diagnostic
 #[derive(Debug)]
 enum Field<'s> {
     /// A property, or an entry of a map whose values the schema types.
-    Known(&'s Json),
+    Known(&'s Tree),
     /// Unknown, where the schema keeps unknown fields: KubeDirector ignores it.
     Preserved,
     /// Anywhere in an object the schema does not describe (or leaves open).
@@ -73,7 +74,7 @@ enum Field<'s> {
 /// The walk over one document, with the pointer to where it is.
 struct Walk<'a, 's> {
     /// The whole schema, where `#/definitions/...` references lead.
-    definitions: &'s Json,
+    definitions: &'s Tree,
     document: &'a Document,
     diagnostics: &'a mut Diagnostics,
     pruned: BTreeSet<String>,
@@ -82,7 +83,7 @@ struct Walk<'a, 's> {
 
 impl<'s> Walk<'_, 's> {
     /// A value, with `schema` describing it (`None`: nothing describes it).
-    fn node(&mut self, node: &Node, schema: Option<&'s Json>) -> Json {
+    fn node(&mut self, node: &Node, schema: Option<&'s Tree>) -> Json {
         match &node.value {
             Value::Map(entries) => Json::Object(self.map(entries, schema)),
             Value::Seq(items) => {
@@ -99,7 +100,7 @@ impl<'s> Walk<'_, 's> {
         }
     }
 
-    fn map(&mut self, entries: &[Entry], schema: Option<&'s Json>) -> Map<String, Json> {
+    fn map(&mut self, entries: &[Entry], schema: Option<&'s Tree>) -> Map<String, Json> {
         let mut out = Map::new();
         for entry in entries {
             let length = self.enter(&pointer_escape(&entry.key));
@@ -137,7 +138,7 @@ impl<'s> Walk<'_, 's> {
 
     /// A preserved unknown field: KubeDirector keeps and ignores it; kdrender says so.
     /// `parent` is the length of the pointer to the object that holds it.
-    fn warn_preserved(&mut self, key: &str, schema: Option<&'s Json>, parent: usize) {
+    fn warn_preserved(&mut self, key: &str, schema: Option<&'s Tree>, parent: usize) {
         let known = schema.map(|s| self.property_names(s)).unwrap_or_default();
         let parent = self.pointer.get(..parent).unwrap_or_default();
         let at = self.document.key_origin(&self.pointer);
@@ -146,7 +147,7 @@ impl<'s> Walk<'_, 's> {
     }
 
     /// What `schema` says about the field `key`.
-    fn field(&self, schema: &'s Json, key: &str) -> Field<'s> {
+    fn field(&self, schema: &'s Tree, key: &str) -> Field<'s> {
         let parts = self.parts(schema);
         let property = parts
             .iter()
@@ -163,7 +164,7 @@ impl<'s> Walk<'_, 's> {
         let flag = |name: &str, value: bool| {
             parts
                 .iter()
-                .any(|part| part.get(name) == Some(&Json::Bool(value)))
+                .any(|part| part.get(name).and_then(Tree::as_bool) == Some(value))
         };
         if flag("x-kubernetes-preserve-unknown-fields", true) {
             Field::Preserved
@@ -175,37 +176,37 @@ impl<'s> Walk<'_, 's> {
     }
 
     /// The schema of a list's items.
-    fn items(&self, schema: &'s Json) -> Option<&'s Json> {
+    fn items(&self, schema: &'s Tree) -> Option<&'s Tree> {
         self.parts(schema)
             .into_iter()
             .find_map(|part| part.get("items"))
     }
 
     /// Whether a field's schema lets it be `null`.
-    fn admits_null(&self, schema: &'s Json) -> bool {
+    fn admits_null(&self, schema: &'s Tree) -> bool {
         self.parts(schema)
             .iter()
-            .any(|part| match part.get("type") {
-                Some(Json::String(kind)) => kind == "null",
-                Some(Json::Array(kinds)) => kinds.iter().any(|k| k == "null"),
+            .any(|part| match part.get("type").map(Tree::view) {
+                Some(View::String(kind)) => kind == "null",
+                Some(View::Array(kinds)) => kinds.iter().any(|k| k.as_str() == Some("null")),
                 _ => false,
             })
     }
 
     /// The properties a schema defines, for "did you mean".
-    fn property_names(&self, schema: &'s Json) -> Vec<&'s str> {
+    fn property_names(&self, schema: &'s Tree) -> Vec<&'s str> {
         self.parts(schema)
             .iter()
-            .filter_map(|part| part.get("properties").and_then(Json::as_object))
-            .flat_map(|properties| properties.keys().map(String::as_str))
+            .filter_map(|part| part.get("properties").and_then(Tree::entries))
+            .flat_map(|properties| properties.map(|(name, _)| name))
             .collect()
     }
 
     /// A schema and the schemas its `allOf` adds, each with its `$ref` followed.
-    fn parts(&self, schema: &'s Json) -> Vec<&'s Json> {
+    fn parts(&self, schema: &'s Tree) -> Vec<&'s Tree> {
         let schema = self.resolve(schema);
         let mut parts = vec![schema];
-        if let Some(Json::Array(more)) = schema.get("allOf") {
+        if let Some(more) = schema.get("allOf").and_then(Tree::as_array) {
             parts.extend(more.iter().map(|part| self.resolve(part)));
         }
         parts
@@ -215,18 +216,18 @@ impl<'s> Walk<'_, 's> {
     /// unit test checks that every reference in them leads somewhere). A reference into
     /// Kubernetes' definitions (another file) is not followed: nulls inside a probe or a
     /// security context are left to those definitions, whose types admit null.
-    fn resolve(&self, schema: &'s Json) -> &'s Json {
+    fn resolve(&self, schema: &'s Tree) -> &'s Tree {
         resolve_local(self.definitions, schema)
     }
 }
 
 /// Follows `#/...` references from `schema` inside `root` (not those into other files), up to
 /// [`MAX_REFERENCES`] of them.
-pub(super) fn resolve_local<'s>(root: &'s Json, mut schema: &'s Json) -> &'s Json {
+pub(super) fn resolve_local<'s, S: JsonTree>(root: &'s S, mut schema: &'s S) -> &'s S {
     for _ in 0..MAX_REFERENCES {
         let target = schema
             .get("$ref")
-            .and_then(Json::as_str)
+            .and_then(S::as_str)
             .and_then(|reference| reference.strip_prefix('#'))
             .and_then(|pointer| at_pointer(root, pointer));
         match target {
@@ -240,7 +241,7 @@ pub(super) fn resolve_local<'s>(root: &'s Json, mut schema: &'s Json) -> &'s Jso
 /// The value a JSON pointer leads to, as `serde_json::Value::pointer` finds it, without
 /// allocating for segments that need no unescaping (schemas are looked up this way for every
 /// reference of every document).
-pub(super) fn at_pointer<'s>(root: &'s Json, pointer: &str) -> Option<&'s Json> {
+pub(super) fn at_pointer<'s, S: JsonTree>(root: &'s S, pointer: &str) -> Option<&'s S> {
     if pointer.is_empty() {
         return Some(root);
     }
@@ -253,9 +254,9 @@ pub(super) fn at_pointer<'s>(root: &'s Json, pointer: &str) -> Option<&'s Json> 
         } else {
             segment
         };
-        target = match target {
-            Json::Object(map) => map.get(segment)?,
-            Json::Array(items) => items.get(array_index(segment)?)?,
+        target = match target.view() {
+            View::Object => target.get(segment)?,
+            View::Array(items) => items.get(array_index(segment)?)?,
             _ => return None,
         };
     }

@@ -17,6 +17,7 @@ use crate::load::Document;
 use crate::names;
 use crate::quantity;
 
+use super::tree::{JsonTree, Tree, schemas};
 use super::{accept, diags, kubernetes, kubernetes_fields};
 
 /// The input formats that have a schema.
@@ -69,8 +70,19 @@ impl SchemaKind {
         }
     }
 
-    /// The schema as shipped, parsed once for the run (its references unresolved): the walk
-    /// that prunes documents, the quick check and the reports read it.
+    /// The schema as built into the binary (without its descriptions): the walk that prunes
+    /// documents and the quick check read it, and nothing parses it.
+    pub(super) fn tree(self) -> &'static Tree {
+        match self {
+            SchemaKind::App => &schemas::APP,
+            SchemaKind::Cluster => &schemas::CLUSTER,
+            SchemaKind::Settings => &schemas::SETTINGS,
+            SchemaKind::Adoption => &schemas::ADOPTION,
+        }
+    }
+
+    /// The schema as shipped, parsed the first time a run needs it whole (its references
+    /// unresolved): the validator and the error reports read it.
     pub(super) fn document(self) -> &'static serde_json::Value {
         self.kept().document.get_or_init(|| parse(self.text()))
     }
@@ -285,10 +297,10 @@ pub fn check(
     pruned: &BTreeSet<String>,
     diagnostics: &mut Diagnostics,
 ) -> bool {
-    let schema = kind.document();
-    if quickly_accepted(schema, value) {
+    if quickly_accepted(kind.tree(), value) {
         return true;
     }
+    let schema = kind.document();
     let fields = kubernetes_fields::find(schema, value);
     let validator = kind.validator();
     let report = Report {
@@ -327,7 +339,7 @@ pub fn check(
 /// definition where the format's schema refers to it. (The compiled validator takes the fields
 /// as they are, and they are checked one by one, as [`kubernetes_fields::find`] finds them; the
 /// judge meets every field `find` finds, and judging one more only refuses more.)
-pub(super) fn quickly_accepted(schema: &serde_json::Value, value: &serde_json::Value) -> bool {
+pub(super) fn quickly_accepted<S: JsonTree>(schema: &S, value: &serde_json::Value) -> bool {
     let judge_kubernetes_field = |reference: &str, field: &serde_json::Value| {
         let definition = kubernetes_fields::definition_named(reference)?;
         Some(kubernetes_fields::quickly_accepted(definition, field))
