@@ -17,7 +17,7 @@ use crate::load::Document;
 use crate::names;
 use crate::quantity;
 
-use super::tree::{JsonTree, Tree, schemas};
+use super::tree::{Tree, schemas};
 use super::{accept, diags, kubernetes, kubernetes_fields};
 
 /// The input formats that have a schema.
@@ -339,7 +339,7 @@ pub fn check(
 /// definition where the format's schema refers to it. (The compiled validator takes the fields
 /// as they are, and they are checked one by one, as [`kubernetes_fields::find`] finds them; the
 /// judge meets every field `find` finds, and judging one more only refuses more.)
-pub(super) fn quickly_accepted<S: JsonTree>(schema: &S, value: &serde_json::Value) -> bool {
+pub(super) fn quickly_accepted(schema: &Tree, value: &serde_json::Value) -> bool {
     let judge_kubernetes_field = |reference: &str, field: &serde_json::Value| {
         let definition = kubernetes_fields::definition_named(reference)?;
         Some(kubernetes_fields::quickly_accepted(definition, field))

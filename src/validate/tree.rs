@@ -174,36 +174,38 @@ pub fn same<A: JsonTree, B: JsonTree>(a: &A, b: &B) -> Option<bool> {
             if xs.len() != ys.len() {
                 return Some(false);
             }
-            let mut answer = Some(true);
-            for (x, y) in xs.iter().zip(ys) {
-                match same(x, y) {
-                    Some(true) => {}
-                    Some(false) => return Some(false),
-                    None => answer = None,
-                }
-            }
-            answer
+            all_same(xs.iter().zip(ys).map(|(x, y)| same(x, y)))
         }
         (View::Object, View::Object) => {
             let (Some(xs), Some(ys)) = (a.entries(), b.entries()) else {
                 return Some(false);
             };
-            let (xs, ys): (Vec<_>, Vec<_>) = (xs.collect(), ys.collect());
-            if xs.len() != ys.len() || xs.iter().zip(&ys).any(|((x, _), (y, _))| x != y) {
+            if a.entries().map(Iterator::count) != b.entries().map(Iterator::count) {
                 return Some(false);
             }
-            let mut answer = Some(true);
-            for ((_, x), (_, y)) in xs.iter().zip(&ys) {
-                match same(*x, *y) {
-                    Some(true) => {}
-                    Some(false) => return Some(false),
-                    None => answer = None,
-                }
-            }
-            answer
+            // Both iterate in key order: equal objects pair up key by key.
+            all_same(xs.zip(ys).map(
+                |((kx, x), (ky, y))| {
+                    if kx == ky { same(x, y) } else { Some(false) }
+                },
+            ))
         }
         _ => Some(false),
     }
+}
+
+/// Pairs compared in order: surely different at the first pair that surely differs, else unsure
+/// if any pair is unsure.
+fn all_same(answers: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut answer = Some(true);
+    for pair in answers {
+        match pair {
+            Some(true) => {}
+            Some(false) => return Some(false),
+            None => answer = None,
+        }
+    }
+    answer
 }
 
 /// Two integers' order (a number with a fraction: unsure).
