@@ -13,6 +13,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::commands::{self, Outcome};
 use crate::kube_version::KubeVersion;
+use crate::load::Files;
 use crate::options::{
     DiffOptions, Environment, Format, InputOptions, OptionsError, ReportFormat, StreamFormat,
     repository_root,
@@ -358,6 +359,7 @@ impl InputArgs {
             root: repository_root(&self.path, self.root.as_deref(), env)?,
             overrides: target.overrides(self.namespace.as_ref(), env),
             kube_version: target.kube_version,
+            files: Files::Disk,
         })
     }
 }

@@ -12,12 +12,16 @@
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::document::{self, Limits, Node};
 use crate::source::{FileId, Origin, SourceMap, Span};
 
+pub mod commit;
 pub mod templates;
+
+use commit::CommitFiles;
 
 /// The settings file, looked for at the root of the rendered folder only.
 pub const SETTINGS_FILE: &str = "kdrender.yaml";
@@ -104,6 +108,34 @@ pub struct Inputs {
     pub others: Vec<(Origin, String)>,
 }
 
+/// Where the inputs' files are read from.
+#[derive(Clone, Debug, Default)]
+pub enum Files {
+    /// The file system.
+    #[default]
+    Disk,
+    /// A commit's tree held in memory (`diff`'s base revision), which holds no symbolic links.
+    Commit(Arc<CommitFiles>),
+}
+
+impl Files {
+    /// Where `path` really leads (symlinks resolved), if anything is there.
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        match self {
+            Files::Disk => fs::canonicalize(path),
+            Files::Commit(commit) => commit.canonicalize(path),
+        }
+    }
+
+    /// Whether `path` leads to a folder.
+    fn is_folder(&self, path: &Path) -> bool {
+        match self {
+            Files::Disk => path.is_dir(),
+            Files::Commit(commit) => commit.is_folder(path),
+        }
+    }
+}
+
 /// Reads files below the repository root, and nowhere else.
 ///
 /// Every read goes through here, and every path is judged by where it really leads (symlinks
@@ -117,6 +149,8 @@ pub struct Reader {
     /// The repository root (absolute, canonical); `base` is inside it.
     pub root: PathBuf,
     pub limits: InputLimits,
+    /// Where the files are.
+    tree: Files,
     total_bytes: u64,
     files: usize,
     /// What the files parsed so far have used of the run's document limits.
@@ -182,18 +216,23 @@ impl ReadError {
 }
 
 impl Reader {
-    pub fn new(base: &Path, root: &Path, limits: InputLimits) -> Result<Reader, Diagnostic> {
+    pub fn new(
+        base: &Path,
+        root: &Path,
+        files: Files,
+        limits: InputLimits,
+    ) -> Result<Reader, Diagnostic> {
         let shown = base.display().to_string();
-        let base = fs::canonicalize(base).map_err(|e| {
+        let base = files.canonicalize(base).map_err(|e| {
             Diagnostic::error(format!("cannot read the folder {}: {e}", base.display()))
         })?;
-        if !base.is_dir() {
+        if !files.is_folder(&base) {
             return Err(Diagnostic::error(format!(
                 "{} is not a folder",
                 base.display()
             )));
         }
-        let root = fs::canonicalize(root).map_err(|e| {
+        let root = files.canonicalize(root).map_err(|e| {
             Diagnostic::error(format!(
                 "cannot read the repository root {}: {e}",
                 root.display()
@@ -203,6 +242,7 @@ impl Reader {
             base,
             root,
             limits,
+            tree: files,
             total_bytes: 0,
             files: 0,
             budget: document::Budget::default(),
@@ -232,11 +272,16 @@ impl Reader {
             if name.starts_with('.') {
                 return Err(Escape::Hidden {
                     name: name.into_owned(),
-                    is_folder: index + 1 < count || real.is_dir(),
+                    is_folder: index + 1 < count || self.tree.is_folder(real),
                 });
             }
         }
         Ok(())
+    }
+
+    /// Whether a canonical path is a folder.
+    pub fn is_folder(&self, path: &Path) -> bool {
+        self.tree.is_folder(path)
     }
 
     /// The path as shown in messages: relative to the rendered folder, `/`-separated.
@@ -256,10 +301,13 @@ impl Reader {
         if !normalize(&joined).starts_with(&self.root) {
             return Err(refused(Escape::Outside));
         }
-        let resolved = fs::canonicalize(&joined).map_err(|source| ReadError::Io {
-            shown: self.display_path(&normalize(&joined)),
-            source,
-        })?;
+        let resolved = self
+            .tree
+            .canonicalize(&joined)
+            .map_err(|source| ReadError::Io {
+                shown: self.display_path(&normalize(&joined)),
+                source,
+            })?;
         self.admit(&resolved).map_err(refused)?;
         Ok(resolved)
     }
@@ -269,6 +317,9 @@ impl Reader {
     /// are not regular (FIFOs, sockets, devices) are listed too: [`Reader::read`] refuses them
     /// by name, so that none is skipped silently.
     pub fn walk(&self, dir: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+        if let Files::Commit(commit) = &self.tree {
+            return commit.walk(dir);
+        }
         let mut files = Vec::new();
         let walker = walkdir::WalkDir::new(dir)
             .follow_links(false)
@@ -331,23 +382,36 @@ impl Reader {
             shown: shown.clone(),
             source,
         };
-        let real = fs::canonicalize(path).map_err(io)?;
+        let real = self.tree.canonicalize(path).map_err(io)?;
         self.admit(&real).map_err(|escape| ReadError::Escapes {
             shown: shown.clone(),
             escape,
         })?;
-        let metadata = fs::metadata(&real).map_err(io)?;
-        if let Some(kind) = not_regular(&metadata.file_type()) {
-            return Err(ReadError::NotRegular { shown, kind });
-        }
-        self.count_file(&shown)?;
-        self.check_size(&shown, metadata.len())?;
-        let bytes = read_regular_file(&real, metadata.len(), self.limits.max_file_bytes)
-            .map_err(io)?
-            .map_err(|kind| ReadError::NotRegular {
-                shown: shown.clone(),
-                kind,
-            })?;
+        let bytes = match self.tree.clone() {
+            Files::Disk => {
+                let metadata = fs::metadata(&real).map_err(io)?;
+                if let Some(kind) = not_regular(&metadata.file_type()) {
+                    return Err(ReadError::NotRegular { shown, kind });
+                }
+                self.count_file(&shown)?;
+                self.check_size(&shown, metadata.len())?;
+                read_regular_file(&real, metadata.len(), self.limits.max_file_bytes)
+                    .map_err(io)?
+                    .map_err(|kind| ReadError::NotRegular {
+                        shown: shown.clone(),
+                        kind,
+                    })?
+            }
+            Files::Commit(commit) => {
+                let Some(content) = commit.file(&real) else {
+                    let kind = "a folder";
+                    return Err(ReadError::NotRegular { shown, kind });
+                };
+                self.count_file(&shown)?;
+                self.check_size(&shown, content.len() as u64)?;
+                content.to_vec()
+            }
+        };
         let size = bytes.len() as u64;
         self.check_size(&shown, size)?;
         self.total_bytes = self.total_bytes.saturating_add(size);
@@ -490,7 +554,7 @@ fn catalog_folders(
     let mut folders: Vec<PathBuf> = Vec::new();
     for (relative, origin) in catalogs_named(inputs).unwrap_or_default() {
         let folder = match reader.confine(&reader.base, &relative) {
-            Ok(folder) if folder.is_dir() => folder,
+            Ok(folder) if reader.is_folder(&folder) => folder,
             Ok(_) => {
                 diagnostics.push(
                     Diagnostic::error(format!("catalog folder {relative} is not a folder"))
@@ -727,5 +791,127 @@ mod tests {
             normalize(Path::new("/repo/x/../../../etc")),
             Path::new("/etc")
         );
+    }
+
+    /// What a reader answers about a tree: the files a walk of the rendered folder lists (as
+    /// shown) with what each read gives, then each of `asked` resolved from the rendered
+    /// folder, and if it resolves, read.
+    fn answers(reader: &mut Reader, asked: &[&str]) -> Vec<String> {
+        let mut diagnostics = Diagnostics::default();
+        let base = reader.base.clone();
+        let mut answers: Vec<String> = reader
+            .walk(&base, &mut diagnostics)
+            .iter()
+            .map(|path| {
+                let read = reader.read(path).map_err(|e| e.to_string());
+                format!("{} {read:?}", reader.display_path(path))
+            })
+            .collect();
+        for relative in asked {
+            let answer = match reader.confine(&base, relative) {
+                Ok(path) => {
+                    let folder = reader.is_folder(&path);
+                    let read = reader.read(&path).map_err(|e| e.to_string());
+                    format!("{} folder={folder} {read:?}", reader.display_path(&path))
+                }
+                Err(error) => error.to_string(),
+            };
+            answers.push(format!("{relative}: {answer}"));
+        }
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        answers
+    }
+
+    /// Files of at most 20 bytes, so that a small tree holds a file too large.
+    fn limits() -> InputLimits {
+        InputLimits {
+            max_file_bytes: 20,
+            ..InputLimits::default()
+        }
+    }
+
+    /// The same files as a checkout on disk and as a commit in memory below `/0123abcd`.
+    fn checkout_and_commit() -> (tempfile::TempDir, Files) {
+        let files: &[(&str, &[u8])] = &[
+            ("envs/prod/kdrender.yaml", b"kind: S\n"),
+            ("envs/prod/a/cluster.yaml", b"kind: C\n"),
+            ("envs/prod/a-b/x.yml", b"b\n"),
+            ("envs/prod/a.json", b"{}"),
+            ("envs/prod/.hidden/secret.yaml", b"no\n"),
+            ("envs/prod/big.yaml", b"0123456789abcdef0123456789\n"),
+            ("envs/prod/latin1.yaml", b"caf\xe9"),
+            ("envs/.git-like/config", b"token\n"),
+            ("catalog/app/app.yaml", b"kind: KubeDirectorApp\n"),
+            ("catalog/app/files/roles/x/etc/x.conf.j2", b"{{ x }}\n"),
+        ];
+        let checkout = tempfile::tempdir().unwrap();
+        let mut commit = CommitFiles::new(PathBuf::from("/0123abcd"));
+        for (path, bytes) in files {
+            let on_disk = checkout.path().join(path);
+            fs::create_dir_all(on_disk.parent().unwrap()).unwrap();
+            fs::write(&on_disk, bytes).unwrap();
+            commit.add(Path::new(path), bytes.to_vec());
+        }
+        (checkout, Files::Commit(Arc::new(commit)))
+    }
+
+    #[test]
+    fn a_commit_in_memory_reads_as_its_checkout_on_disk() {
+        let (checkout, in_memory) = checkout_and_commit();
+        let asked = [
+            "../../catalog/app",
+            "../../catalog/app/files/roles/x/etc/x.conf.j2",
+            "../../catalog/missing",
+            "../.git-like/config",
+            ".hidden/secret.yaml",
+            "../../..",
+            "a",
+            "a/cluster.yaml/..",
+            "a/cluster.yaml/",
+            "a/cluster.yaml/.",
+            "a/./cluster.yaml",
+            "a//cluster.yaml",
+            "a/none/..",
+        ];
+        let base = checkout.path().join("envs/prod");
+        let mut on_disk = Reader::new(&base, checkout.path(), Files::Disk, limits()).unwrap();
+        let base = Path::new("/0123abcd/envs/prod");
+        let root = Path::new("/0123abcd");
+        let mut from_commit = Reader::new(base, root, in_memory, limits()).unwrap();
+        let disk = answers(&mut on_disk, &asked);
+        assert_eq!(answers(&mut from_commit, &asked), disk);
+        // The answers hold every kind of outcome, so that agreeing means something.
+        let all = disk.join("\n");
+        for expected in [
+            "a/cluster.yaml Ok(\"kind: C\\n\")",
+            "Not a directory",
+            "more than the limit of 20 bytes",
+            "is not valid UTF-8",
+            "No such file or directory",
+            "leads into .git-like",
+            "leads into .hidden",
+            "leads outside the repository root",
+            "folder=true Err(\"a is a folder, not a regular file",
+        ] {
+            assert!(all.contains(expected), "{expected} not in {all}");
+        }
+    }
+
+    #[test]
+    fn a_rendered_folder_missing_from_a_commit_or_hidden_in_it_is_refused() {
+        let (_checkout, in_memory) = checkout_and_commit();
+        for (base, expected) in [
+            (
+                "/0123abcd/envs/none",
+                "cannot read the folder /0123abcd/envs/none: No such file",
+            ),
+            ("/0123abcd/envs/prod/a.json", "is not a folder"),
+            ("/0123abcd/envs/.git-like", "leads into .git-like"),
+        ] {
+            let root = Path::new("/0123abcd");
+            let refused = Reader::new(Path::new(base), root, in_memory.clone(), limits());
+            let message = refused.err().map(|d| d.message).unwrap_or_default();
+            assert!(message.contains(expected), "{base}: {message}");
+        }
     }
 }

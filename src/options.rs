@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::argocd::Parameters;
 use crate::diag::Diagnostic;
 use crate::kube_version::KubeVersion;
-use crate::load::normalize;
+use crate::load::{Files, normalize};
 use crate::validate::Overrides;
 
 /// The process environment variables kdrender reads, gathered by `main`.
@@ -70,6 +70,8 @@ pub struct InputOptions {
     pub overrides: Overrides,
     /// `--kube-version`: warn about, or refuse, what this Kubernetes lacks.
     pub kube_version: Option<KubeVersion>,
+    /// Where the files are: on disk, or (`diff`'s base) a commit held in memory.
+    pub files: Files,
 }
 
 impl InputOptions {
@@ -90,6 +92,7 @@ impl InputOptions {
                 labels: parameters.labels.clone(),
             },
             kube_version: None,
+            files: Files::Disk,
         })
     }
 }

@@ -330,7 +330,12 @@ fn run<T: Send>(
     convert: &Convert<'_, T>,
     sink: &mut Sink<'_, T>,
 ) -> Run {
-    let mut reader = match Reader::new(&options.path, &options.root, InputLimits::default()) {
+    let mut reader = match Reader::new(
+        &options.path,
+        &options.root,
+        options.files.clone(),
+        InputLimits::default(),
+    ) {
         Ok(reader) => reader,
         Err(diagnostic) => return Run::refused(diagnostic),
     };

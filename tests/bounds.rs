@@ -274,6 +274,7 @@ proptest! {
             root: repo.path().to_path_buf(),
             overrides: Overrides::default(),
             kube_version: None,
+            files: kdrender::load::Files::Disk,
         };
         if let Err(failure) = kdrender::render_objects(&options, Scope::UsedApps, kdrender::emit::MAX_OUTPUT_BYTES) {
             let report = failure.report();

@@ -182,6 +182,27 @@ fn diff_never_prints_what_a_link_into_git_holds() {
     );
 }
 
+#[test]
+fn diff_never_prints_what_a_committed_link_into_git_holds() {
+    // The link is in the base revision only: the working tree renders, and the base's checkout
+    // (which holds no .git) finds the link leading nowhere.
+    let repo = checkout();
+    symlink(
+        "../../../.git/config",
+        &repo.path().join("files/all/etc/leak.j2"),
+    );
+    commit_all(repo.path(), "base");
+    std::fs::remove_file(repo.path().join("files/all/etc/leak.j2")).unwrap();
+    let stderr = assert_refused(
+        run(&["diff", "."], repo.path()),
+        "error: files/all/etc/leak.j2 is a broken symlink…",
+    );
+    assert!(
+        stderr.contains("does not render, so there is nothing sound to compare with"),
+        "{stderr}"
+    );
+}
+
 // --- 2. The root is decided from PATH as given ------------------------------------------------
 
 /// Another tenant's files beside the checkout: a cluster that must never be rendered.

@@ -732,6 +732,64 @@ fn the_base_is_what_was_committed_whatever_the_export_attributes_say() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
+/// The plan of PATH `.` as JSON, with `TMPDIR` set to `temporary`.
+fn plan_with_tmpdir(repo: &Path, temporary: &Path) -> Run {
+    run_with(
+        kdrender()
+            .args(["diff", "--format", "json", "."])
+            .current_dir(repo)
+            .env("TMPDIR", temporary),
+    )
+}
+
+#[test]
+fn the_base_is_read_from_git_into_memory_unless_it_holds_links() {
+    let repo = committed();
+    write(repo.path(), "docs/notes.txt", "not an input\n");
+    commit_all(repo.path(), "notes");
+    edit(
+        repo.path(),
+        "files/roles/worker/etc/worker/worker.conf.j2",
+        "threads=4",
+        "threads=8",
+    );
+    let nowhere = repo.path().join("no-such-tmpdir");
+    let temporary = tempfile::tempdir().unwrap();
+
+    // No link in the base: nothing is written for it, so a TMPDIR that does not exist does not
+    // matter, and the plan is the one of a base written to disk (below).
+    let from_memory = plan_with_tmpdir(repo.path(), &nowhere).ok();
+    let plan: Value = serde_json::from_str(&from_memory).unwrap();
+    assert_eq!(restarted(&plan), ["demo-worker"]);
+
+    // A committed link (to a file that is no input) makes the base a checkout on disk, where
+    // links are resolved: without a TMPDIR the diff cannot be made, with one the plan is the same.
+    std::os::unix::fs::symlink("notes.txt", repo.path().join("docs/link.txt")).unwrap();
+    git(repo.path(), &["add", "docs/link.txt"]);
+    git(repo.path(), &["commit", "-q", "-m", "link"]);
+    let refused = plan_with_tmpdir(repo.path(), &nowhere);
+    assert_eq!(refused.code, 74, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("cannot create a temporary folder for the base revision"),
+        "{}",
+        refused.stderr
+    );
+    let from_disk = plan_with_tmpdir(repo.path(), temporary.path()).ok();
+    let without_commit = |plan: &str| {
+        let mut plan: Value = serde_json::from_str(plan).unwrap();
+        plan["base"]["commit"] = Value::Null;
+        plan
+    };
+    assert_eq!(without_commit(&from_disk), without_commit(&from_memory));
+    let left: Vec<_> = std::fs::read_dir(temporary.path()).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "the temporary folder stays behind: {left:?}"
+    );
+}
+
 #[test]
 fn the_working_tree_and_the_index_are_untouched() {
     let repo = committed();

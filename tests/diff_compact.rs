@@ -26,6 +26,7 @@ fn objects(path: &Path) -> Vec<Object> {
         root: path.to_path_buf(),
         overrides: Default::default(),
         kube_version: None,
+        files: kdrender::load::Files::Disk,
     };
     pipeline::render_objects(&options, Scope::UsedApps, usize::MAX)
         .unwrap_or_else(|failure| panic!("{}", failure.report()))

@@ -119,7 +119,7 @@ proptest! {
             ("files/roles/worker/etc/worker/worker.conf.j2", WORKER_CONFIG),
         ][file];
         write(repo.path(), path, &mutate(original, at, byte, how));
-        let options = InputOptions { path: repo.path().to_path_buf(), root: repo.path().to_path_buf(), overrides: Overrides::default(), kube_version: None };
+        let options = InputOptions { path: repo.path().to_path_buf(), root: repo.path().to_path_buf(), overrides: Overrides::default(), kube_version: None, files: kdrender::load::Files::Disk };
         match kdrender::render_objects(&options, Scope::UsedApps, kdrender::emit::MAX_OUTPUT_BYTES) {
             Ok(rendered) => prop_assert!(!rendered.diagnostics.has_errors()),
             Err(failure) => {

@@ -35,6 +35,7 @@ fn options(repo: &tempfile::TempDir) -> InputOptions {
         root: repo.path().to_path_buf(),
         overrides: Overrides::default(),
         kube_version: None,
+        files: kdrender::load::Files::Disk,
     }
 }
 

@@ -4,6 +4,7 @@ use std::io::Read;
 
 use super::{Outcome, Text};
 use crate::krm::{self, FunctionError, ResourceList};
+use crate::load::Files;
 use crate::options::{Environment, InputOptions};
 use crate::pipeline::{self, Failure};
 use crate::validate::{Overrides, Scope};
@@ -60,6 +61,7 @@ fn options(
             ..config.overrides
         },
         kube_version: None,
+        files: Files::Disk,
     };
     Ok((options, config.allow_empty))
 }

@@ -1,6 +1,7 @@
 //! Git plumbing for `kdrender diff`: check the repository that holds PATH, resolve the base
-//! revision, and write that revision's tree into a private temporary folder — refusing trees
-//! that git itself would never check out, and never writing through a link.
+//! revision, and read that revision's tree into memory or write it into a private temporary
+//! folder — refusing trees that git itself would never check out, and never writing through a
+//! link.
 //!
 //! The tree is read from the object database with `git ls-tree` and `git cat-file --batch`,
 //! which neither touch the working tree nor the index (and take no optional locks), and — unlike
@@ -11,9 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{ChildStdout, Command, Stdio};
 
 use crate::exit;
+use crate::load::commit::CommitFiles;
 
 /// The repository that holds PATH.
 #[derive(Debug)]
@@ -258,15 +260,22 @@ fn shown(raw: &[u8]) -> String {
     String::from_utf8_lossy(raw).escape_debug().to_string()
 }
 
-/// Writes the tree of `commit` into `destination` (an empty folder): regular files, and
-/// symbolic links on Unix (the loader confines them to the repository like any other).
-/// Submodules are left out, as `git archive` leaves them out.
-///
-/// A tree that git would never check out (a path below a link or a file, `.`, `..` or empty
-/// components, a path twice) is refused before anything is written, naming its paths; and
-/// writing never follows a link: folders are created one by one and an existing component
-/// that is not a folder is an error, files are created only where nothing exists yet.
-pub fn export(repository: &Repository, commit: &str, destination: &Path) -> Result<(), GitError> {
+/// The entries of a commit's tree that a checkout holds: regular files, and symbolic links on
+/// Unix. Submodules are left out, as `git archive` leaves them out.
+pub struct Listing {
+    entries: Vec<Entry>,
+}
+
+impl Listing {
+    /// Whether the tree holds a symbolic link, which only a checkout on disk can follow.
+    pub fn has_links(&self) -> bool {
+        self.entries.iter().any(|entry| entry.mode == "120000")
+    }
+}
+
+/// Lists the tree of `commit`. A tree that git would never check out (a path below a link or a
+/// file, `.`, `..` or empty components, a path twice) is refused, naming its paths.
+pub fn list(repository: &Repository, commit: &str) -> Result<Listing, GitError> {
     let listing = git(&repository.root)
         .args(["ls-tree", "-r", "-z", "--full-tree", commit])
         .output()
@@ -282,19 +291,57 @@ pub fn export(repository: &Repository, commit: &str, destination: &Path) -> Resu
         commit: commit.to_string(),
         problems,
     })?;
-    let entries: Vec<Entry> = entries.into_iter().filter(Entry::is_written).collect();
-    if entries.is_empty() {
-        return Ok(());
-    }
-    write_through_cat_file(repository, &entries, destination)
+    let entries = entries.into_iter().filter(Entry::is_written).collect();
+    Ok(Listing { entries })
 }
 
-/// Writes the blobs of `entries` as `git cat-file --batch` hands them over.
-fn write_through_cat_file(
+/// Reads the files of a tree without links into memory, below `root` (a folder that exists
+/// nowhere): `None` once they pass `limit` bytes in all, where the tree is better written to
+/// disk with [`export`].
+pub fn read(
     repository: &Repository,
-    entries: &[Entry],
+    listing: &Listing,
+    root: PathBuf,
+    limit: u64,
+) -> Result<Option<CommitFiles>, GitError> {
+    let mut files = CommitFiles::new(root);
+    let read = through_cat_file(repository, &listing.entries, |output, entries| {
+        for entry in entries {
+            let content = read_blob(output, entry)?;
+            files.add(&path_of(&entry.raw), content);
+            if files.bytes() > limit {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })?;
+    Ok(read.then_some(files))
+}
+
+/// Writes the tree into `destination` (an empty folder). Writing never follows a link:
+/// folders are created one by one and an existing component that is not a folder is an error,
+/// files are created only where nothing exists yet.
+pub fn export(
+    repository: &Repository,
+    listing: &Listing,
     destination: &Path,
 ) -> Result<(), GitError> {
+    through_cat_file(repository, &listing.entries, |output, entries| {
+        write_blobs(entries, output, destination).map(|()| true)
+    })
+    .map(|_| ())
+}
+
+/// Hands `take` the blobs of `entries` as `git cat-file --batch` answers them, and what it
+/// answers: whether it took all of them (else git is stopped).
+fn through_cat_file(
+    repository: &Repository,
+    entries: &[Entry],
+    take: impl FnOnce(&mut BufReader<ChildStdout>, &[Entry]) -> Result<bool, GitError>,
+) -> Result<bool, GitError> {
+    if entries.is_empty() {
+        return Ok(true);
+    }
     let mut batch = git(&repository.root)
         .args(["cat-file", "--batch"])
         .stdin(Stdio::piped())
@@ -308,21 +355,23 @@ fn write_through_cat_file(
     // Ask for every blob from another thread, so that neither side waits on a full pipe.
     let ids: String = entries.iter().map(|e| format!("{}\n", e.id)).collect();
     let writer = std::thread::spawn(move || input.write_all(ids.as_bytes()));
-    let written = write_blobs(entries, BufReader::new(output), destination);
-    if written.is_err() {
+    let taken = take(&mut BufReader::new(output), entries);
+    if !matches!(taken, Ok(true)) {
         // Stop git rather than wait for it to answer what will not be read.
         let _ = batch.kill();
     }
     let asked = writer.join();
     let finished = batch.wait_with_output();
-    written?;
+    if !taken? {
+        return Ok(false);
+    }
     let finished = finished.map_err(GitError::CatFileLost)?;
     if !finished.status.success() || !matches!(asked, Ok(Ok(()))) {
         return Err(GitError::CatFileFailed {
             stderr: trimmed(&finished.stderr),
         });
     }
-    Ok(())
+    Ok(true)
 }
 
 /// `git ls-tree -r -z` output: `<mode> SP <type> SP <id> TAB <path> NUL` per entry.
@@ -727,6 +776,52 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(export.path().join("b")).unwrap(),
             "first"
+        );
+    }
+
+    #[test]
+    fn a_tree_is_read_into_memory_up_to_a_limit_of_bytes_in_all() {
+        let checkout = tempfile::tempdir().unwrap();
+        let root = checkout.path();
+        let git = |args: &[&str]| {
+            let status = git(root).args(args).status().unwrap();
+            assert!(status.success(), "git {args:?}");
+        };
+        std::fs::create_dir_all(root.join("apps/a")).unwrap();
+        std::fs::write(root.join("apps/a/app.yaml"), "kind: KubeDirectorApp\n").unwrap();
+        std::fs::write(root.join("README.md"), "read me\n").unwrap();
+        git(&["init", "-q"]);
+        git(&["add", "-A"]);
+        git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "-m",
+            "c",
+        ]);
+        let repository = open(root, String::new(), root).unwrap();
+        let commit = resolve(&repository, "HEAD").unwrap().unwrap();
+        let listing = list(&repository, &commit).unwrap();
+        assert!(!listing.has_links());
+        let files = read(&repository, &listing, PathBuf::from("/c"), 30)
+            .unwrap()
+            .unwrap();
+        assert_eq!(files.bytes(), 30);
+        assert_eq!(
+            files.file(Path::new("/c/apps/a/app.yaml")),
+            Some(&b"kind: KubeDirectorApp\n"[..])
+        );
+        assert!(files.is_folder(Path::new("/c/apps")));
+        // One byte less, and the tree is better written to disk.
+        assert!(
+            read(&repository, &listing, PathBuf::from("/c"), 29)
+                .unwrap()
+                .is_none()
         );
     }
 }

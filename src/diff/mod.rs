@@ -1,8 +1,8 @@
 //! `kdrender diff`: what a change does to running systems, before it merges.
 //!
 //! The repository is rendered twice: as it is in the working tree, and at a base revision,
-//! whose whole tree is written into a private temporary folder ([`git`]) and rendered there with
-//! the same PATH relative to the repository root (so catalogs outside PATH are found on both
+//! whose whole tree is read into memory (or, with links in it, written into a private temporary
+//! folder; [`git`]) and rendered from there with the same PATH relative to the repository root (so catalogs outside PATH are found on both
 //! sides). The repository is the one PATH lies in as written, found as `render` finds its root,
 //! never the one PATH's symlinks lead into. The working tree and the index are never touched.
 //! The two sets of objects are compared into a [`plan::Plan`] — objects added, removed and
@@ -28,10 +28,12 @@ pub mod text;
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::diag::Diagnostic;
 use crate::emit;
 use crate::exit;
+use crate::load::Files;
 use crate::options::{DiffOptions, Environment, Format, InputOptions, OptionsError};
 use crate::pipeline::{self, Failure, Rendered};
 use crate::render::Object;
@@ -145,6 +147,7 @@ pub fn compare(options: &DiffOptions, env: &Environment) -> Result<Comparison, D
         root: repository.root.clone(),
         overrides: options.overrides.clone(),
         kube_version: options.kube_version,
+        files: Files::Disk,
     };
 
     // The base first, kept compact, so that each cluster of the working tree is compared with
@@ -237,33 +240,62 @@ fn keep(objects: Vec<Object>, names: &[String]) -> ((Vec<Kept>, Option<String>),
     ((kept, name), size)
 }
 
-/// The objects PATH renders at the base commit, kept compact, whose tree is written into a
-/// private folder (mode 0700 on Unix, removed when dropped). The folder's name never reaches
-/// the output: the base is rendered with it as the repository root, and every file is named
-/// relative to that root.
+/// The base commit's files are held in memory up to this size; a larger tree is written to disk.
+const MAX_BASE_IN_MEMORY: u64 = 64 << 20;
+
+/// The objects PATH renders at the base commit, kept compact. The commit's tree is read into
+/// memory ([`crate::load::commit`]), unless it holds symbolic links (which only a file system
+/// resolves) or passes [`MAX_BASE_IN_MEMORY`]: then it is written into a private folder (mode
+/// 0700 on Unix, removed when dropped). Neither root's name reaches the output: the base is
+/// rendered with it as the repository root, and every file is named relative to that root.
 fn render_base(
     options: &DiffOptions,
     repository: &git::Repository,
     commit: &str,
 ) -> Result<Side, DiffError> {
-    let export = tempfile::Builder::new()
-        .prefix("kdrender-diff-")
-        .tempdir()
-        .map_err(|source| DiffError::TemporaryFolder {
-            dir: std::env::temp_dir(),
-            source,
-        })?;
-    git::export(repository, commit, export.path())?;
-    let base_path = export.path().join(&repository.prefix);
-    if !base_path.is_dir() {
+    let listing = git::list(repository, commit)?;
+    let in_memory = match listing.has_links() {
+        false => git::read(
+            repository,
+            &listing,
+            Path::new("/").join(commit),
+            MAX_BASE_IN_MEMORY,
+        )?,
+        true => None,
+    };
+    let (root, files, _export) = match in_memory {
+        Some(commit) => (
+            commit.root().to_path_buf(),
+            Files::Commit(Arc::new(commit)),
+            None,
+        ),
+        None => {
+            let export = tempfile::Builder::new()
+                .prefix("kdrender-diff-")
+                .tempdir()
+                .map_err(|source| DiffError::TemporaryFolder {
+                    dir: std::env::temp_dir(),
+                    source,
+                })?;
+            git::export(repository, &listing, export.path())?;
+            (export.path().to_path_buf(), Files::Disk, Some(export))
+        }
+    };
+    let base_path = root.join(&repository.prefix);
+    let is_folder = match &files {
+        Files::Disk => base_path.is_dir(),
+        Files::Commit(commit) => commit.is_folder(&base_path),
+    };
+    if !is_folder {
         return Ok(Side::default());
     }
     let base_options = InputOptions {
         path: base_path,
-        root: export.path().to_path_buf(),
+        root,
         overrides: options.overrides.clone(),
         // The working tree is what will be applied; the base is only compared with.
         kube_version: None,
+        files,
     };
     let names = &options.clusters;
     let keep = |objects: Vec<Object>| Ok(keep(objects, names));

@@ -51,7 +51,7 @@ fn read_folder(
 ) -> Option<TemplateFolder> {
     let (relative, origin) = app.config_files.as_ref()?;
     let folder = match reader.confine(&app.folder, relative) {
-        Ok(folder) if folder.is_dir() => folder,
+        Ok(folder) if reader.is_folder(&folder) => folder,
         Ok(_) => {
             diagnostics.push(
                 Diagnostic::error(format!("config-file folder {relative} is not a folder"))
@@ -80,7 +80,7 @@ fn read_folder(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::InputLimits;
+    use crate::load::{Files, InputLimits};
     use crate::model::AppSource;
     use crate::source::{FileId, Origin, Span};
 
@@ -114,6 +114,11 @@ mod tests {
         }
     }
 
+    /// A reader of the folder `root` on disk, as its repository root.
+    fn reader_of(root: &std::path::Path) -> Reader {
+        Reader::new(root, root, Files::Disk, InputLimits::default()).unwrap()
+    }
+
     #[test]
     fn a_template_folder_is_read_in_order_into_the_sources() {
         let root = tempfile::tempdir().unwrap();
@@ -127,7 +132,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        let mut reader = Reader::new(root.path(), root.path(), InputLimits::default()).unwrap();
+        let mut reader = reader_of(root.path());
         let (mut sources, mut diagnostics) = (SourceMap::default(), Diagnostics::default());
         let app = app(&root.path().join("app"), "files");
         let folder = read_folder(&app, &mut reader, &mut sources, &mut diagnostics).unwrap();
@@ -154,7 +159,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join("app")).unwrap();
         std::fs::write(root.path().join("app/files"), "not a folder").unwrap();
-        let mut reader = Reader::new(root.path(), root.path(), InputLimits::default()).unwrap();
+        let mut reader = reader_of(root.path());
         for (relative, message) in [
             ("files", "config-file folder files is not a folder"),
             ("../..", "../.. leads outside the repository root"),
