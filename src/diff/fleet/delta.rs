@@ -4,6 +4,9 @@
 //! nor on the lines around a change; and unlike the changed lines alone, it says which field
 //! they belong to.
 
+use std::cmp::Ordering;
+use std::fmt::Write;
+
 use serde_json::{Value, json};
 
 /// The fields that differ between `before` and `after`, as `[path, [before], [after]]`, where
@@ -17,18 +20,37 @@ pub fn delta(before: &Value, after: &Value) -> Value {
 fn walk(before: Option<&Value>, after: Option<&Value>, path: &mut String, out: &mut Vec<Value>) {
     match (before, after) {
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
-            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-            for key in keys {
-                within(path, &key.replace('~', "~0").replace('/', "~1"), |path| {
-                    walk(a.get(key), b.get(key), path, out);
-                });
+            // Both maps iterate in key order: their keys merge into one ordered walk.
+            let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+            loop {
+                let order = match (a.peek(), b.peek()) {
+                    (None, None) => break,
+                    (Some((x, _)), Some((y, _))) => x.cmp(y),
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                };
+                let taken = match order {
+                    Ordering::Less => a.next().map(|(key, x)| (key, Some(x), None)),
+                    Ordering::Greater => b.next().map(|(key, y)| (key, None, Some(y))),
+                    Ordering::Equal => a
+                        .next()
+                        .zip(b.next())
+                        .map(|((key, x), (_, y))| (key, Some(x), Some(y))),
+                };
+                let Some((key, x, y)) = taken else { break };
+                let length = path.len();
+                push_segment(path, key);
+                walk(x, y, path, out);
+                path.truncate(length);
             }
         }
         (Some(Value::Array(a)), Some(Value::Array(b))) => {
             for index in 0..a.len().max(b.len()) {
-                within(path, &index.to_string(), |path| {
-                    walk(a.get(index), b.get(index), path, out);
-                });
+                let length = path.len();
+                // Writing to a String cannot fail.
+                let _ = write!(path, "/{index}");
+                walk(a.get(index), b.get(index), path, out);
+                path.truncate(length);
             }
         }
         (a, b) if a != b => out.push(json!([path.clone(), side(a), side(b)])),
@@ -36,13 +58,16 @@ fn walk(before: Option<&Value>, after: Option<&Value>, path: &mut String, out: &
     }
 }
 
-/// Runs `inside` with `/segment` appended to `path`, then takes it off again.
-fn within(path: &mut String, segment: &str, inside: impl FnOnce(&mut String)) {
-    let length = path.len();
+/// Appends `/key` to a JSON pointer, `~` written `~0` and `/` written `~1`.
+fn push_segment(path: &mut String, key: &str) {
     path.push('/');
-    path.push_str(segment);
-    inside(path);
-    path.truncate(length);
+    for c in key.chars() {
+        match c {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            c => path.push(c),
+        }
+    }
 }
 
 fn side(value: Option<&Value>) -> Value {
@@ -75,6 +100,10 @@ mod tests {
         assert_eq!(
             delta(&json!({"a/b": 1}), &json!({"a/b": 2})),
             json!([["/a~1b", [1], [2]]])
+        );
+        assert_eq!(
+            delta(&json!({"x": {"~/": [0, 1]}}), &json!({"x": {"~/": [0, 2]}})),
+            json!([["/x/~0~1/1", [1], [2]]])
         );
         assert_eq!(
             delta(&json!({"n": null}), &json!({})),
