@@ -330,29 +330,31 @@ fn patch_reasons(old: &RolloutFacts, new: &RolloutFacts) -> Vec<Reason> {
         .collect()
 }
 
-/// The StatefulSet's pod template without its rollout hash, which is what is being explained.
-fn without_hash(template: &Value) -> Value {
-    let mut template = template.clone();
-    if let Some(annotations) = template
-        .pointer_mut("/metadata/annotations")
+/// The pod template's metadata without its rollout hash, which is what is being explained.
+/// Only the metadata is copied: the spec holds no hash.
+fn metadata_without_hash(template: &Value) -> Value {
+    let mut metadata = at(template, "/metadata").clone();
+    if let Some(annotations) = metadata
+        .pointer_mut("/annotations")
         .and_then(Value::as_object_mut)
     {
         annotations.remove(ANNOTATION);
     }
-    template
+    metadata
 }
 
 /// The changed fields of the pod template and the volume claim templates.
 fn template_changes(before: &Object, after: &Object) -> Vec<Change> {
-    let templates = (
-        without_hash(at(&before.value, "/spec/template")),
-        without_hash(at(&after.value, "/spec/template")),
-    );
+    let template = "/spec/template";
+    let templates = (at(&before.value, template), at(&after.value, template));
     let mut changes = Vec::new();
-    for (path, pointer) in [("", "/spec"), ("metadata", "/metadata")] {
-        let (b, a) = (at(&templates.0, pointer), at(&templates.1, pointer));
-        differences(path, b, a, &mut changes);
-    }
+    let (b, a) = (at(templates.0, "/spec"), at(templates.1, "/spec"));
+    differences("", b, a, &mut changes);
+    let (b, a) = (
+        metadata_without_hash(templates.0),
+        metadata_without_hash(templates.1),
+    );
+    differences("metadata", &b, &a, &mut changes);
     let claims = "/spec/volumeClaimTemplates";
     let (b, a) = (at(&before.value, claims), at(&after.value, claims));
     differences("volumeClaimTemplates", b, a, &mut changes);
