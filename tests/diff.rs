@@ -676,6 +676,12 @@ fn a_missing_revision_is_a_clear_error() {
     assert!(stderr.contains("the base revision \"HEAD\" ("), "{stderr}");
     assert!(stderr.contains("does not render"), "{stderr}");
     assert_eq!(run(&["diff", "--base", "HEAD~1", "."], repo.path()).code, 0);
+    // When neither renders, the working tree's problems are the ones reported.
+    edit(repo.path(), "cluster.yaml", "app: twotier", "app: otherapp");
+    let stderr = run(&["diff", "."], repo.path()).invalid();
+    assert!(stderr.contains("otherapp"), "{stderr}");
+    assert!(!stderr.contains("nosuchapp"), "{stderr}");
+    assert!(!stderr.contains("base revision"), "{stderr}");
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub mod text;
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::diag::Diagnostic;
 use crate::emit;
@@ -150,30 +150,44 @@ pub fn compare(options: &DiffOptions, env: &Environment) -> Result<Comparison, D
         files: Files::Disk,
     };
 
-    // The base first, kept compact, so that each cluster of the working tree is compared with
-    // it as soon as it is rendered. PATH absent at the base, or no commit yet: it renders
-    // nothing.
-    let base = match &commit {
-        Some(commit) => render_base(options, &repository, commit),
-        None => Ok(Side::default()),
-    };
-    let base = match base {
-        Ok(base) => base,
-        // The working tree's problems come first: they are the ones the author is fixing.
-        Err(error) => {
-            let nothing = |_: Vec<Object>| Ok(((), 0));
-            render(&head_options, &nothing).map_err(|f| DiffError::Head(Box::new(f)))?;
-            return Err(error);
-        }
-    };
+    // The base is read and rendered, kept compact, on its own thread while the working tree
+    // is loaded and rendered here; each cluster of the working tree waits for the whole base,
+    // then is compared with it as soon as it is rendered. PATH absent at the base, or no
+    // commit yet: the base renders nothing.
     let names = &options.clusters;
     let shown = match options.format {
         Format::Json => fleet::Shown::every(),
         Format::Text => fleet::Shown::firsts(),
     };
-    let compare = |objects: Vec<Object>| Ok(clusters::compare(objects, &base, names, &shown));
-    let (compared, head) =
-        render(&head_options, &compare).map_err(|f| DiffError::Head(Box::new(f)))?;
+    // `None` once the base has failed: the working tree's clusters are then left uncompared.
+    let base: OnceLock<Option<Side>> = OnceLock::new();
+    let compare = |objects: Vec<Object>| match base.wait() {
+        Some(base) => Ok(clusters::compare(objects, base, names, &shown)),
+        None => Ok(((Compared::Left, None), 0)),
+    };
+    let (rendered_base, head) = std::thread::scope(|scope| {
+        let rendering_base = scope.spawn(|| {
+            // Set even if rendering panics, so that no cluster waits for it forever.
+            let _released = Release(&base);
+            let side = match &commit {
+                Some(commit) => render_base(options, &repository, commit)?,
+                None => Side::default(),
+            };
+            let _ = base.set(Some(side));
+            Ok(())
+        });
+        let head = render(&head_options, &compare);
+        let rendered_base: Result<(), DiffError> = match rendering_base.join() {
+            Ok(rendered) => rendered,
+            // A panic is a bug: let it surface as one.
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (rendered_base, head)
+    });
+    // The working tree's problems come first: they are the ones the author is fixing.
+    let (compared, head) = head.map_err(|f| DiffError::Head(Box::new(f)))?;
+    rendered_base?;
+    let base = base.into_inner().flatten().unwrap_or_default();
 
     let mut present = base.names.clone();
     let (mut parts, mut held, mut done) = (Vec::new(), Vec::new(), BTreeSet::new());
@@ -199,6 +213,16 @@ pub fn compare(options: &DiffOptions, env: &Environment) -> Result<Comparison, D
         commit,
         prefix: repository.prefix,
     })
+}
+
+/// Releases the working tree's clusters waiting for the base when it is dropped, whether the
+/// base rendered (they find it set) or not (they find `None`).
+struct Release<'a>(&'a OnceLock<Option<Side>>);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.set(None);
+    }
 }
 
 /// `--cluster`: each cluster named must be rendered on one side at least (a cluster new in the
