@@ -22,6 +22,8 @@
 //! cluster named like its app) is replaced there too, which may keep alike clusters apart but
 //! never merges different ones.
 
+use std::borrow::Cow;
+
 use crate::names::munge;
 
 /// What marks a placeholder in normalised text (a private-use character, doubled where the text
@@ -57,6 +59,8 @@ pub struct Identity {
     values: Vec<(String, Stands)>,
     /// The characters the values start with: where the text has none of them, no value starts.
     starts: Vec<char>,
+    /// The ASCII ones among them, as bits.
+    ascii_starts: u128,
 }
 
 impl Identity {
@@ -90,33 +94,63 @@ impl Identity {
             .collect();
         starts.sort_unstable();
         starts.dedup();
-        Identity { values, starts }
+        let ascii_starts = starts
+            .iter()
+            .filter(|c| c.is_ascii())
+            .fold(0u128, |bits, &c| bits | 1u128 << u32::from(c));
+        Identity {
+            values,
+            starts,
+            ascii_starts,
+        }
     }
 
-    /// `text` with every whole-word occurrence of this cluster's values as a placeholder.
-    pub fn normalize(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
+    /// `text` with every whole-word occurrence of this cluster's values as a placeholder: `text`
+    /// itself when it holds none and no marker. Runs of text between occurrences are copied
+    /// whole.
+    pub fn normalize<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let mut out = String::new();
+        // `text[..copied]` is in `out`; `at` is where the next character starts.
+        let (mut copied, mut at) = (0, 0);
         let mut after_word = false;
-        while let Some(c) = rest.chars().next() {
+        while let Some(rest) = text.get(at..) {
+            let Some(c) = rest.chars().next() else {
+                break;
+            };
             if !after_word
-                && self.starts.contains(&c)
+                && self.may_start(c)
                 && let Some((value, stands, tail)) = self.value_at(rest)
             {
+                out.push_str(text.get(copied..at).unwrap_or_default());
                 out.push(MARK);
                 out.push(stands.letter());
                 after_word = value.ends_with(is_word);
-                rest = tail;
+                at = text.len() - tail.len();
+                copied = at;
                 continue;
             }
             if c == MARK {
+                // Doubled: this one now, the text's own with the run that follows.
+                out.push_str(text.get(copied..at).unwrap_or_default());
                 out.push(MARK);
+                copied = at;
             }
-            out.push(c);
             after_word = is_word(c);
-            rest = rest.get(c.len_utf8()..).unwrap_or_default();
+            at += c.len_utf8();
         }
-        out
+        if copied == 0 && out.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        out.push_str(text.get(copied..).unwrap_or_default());
+        Cow::Owned(out)
+    }
+
+    /// Whether a value may start with `c`: for ASCII, one bit of a mask.
+    fn may_start(&self, c: char) -> bool {
+        match u32::from(c) {
+            code @ 0..128 => self.ascii_starts & (1u128 << code) != 0,
+            _ => self.starts.contains(&c),
+        }
     }
 
     /// The value `text` starts with as a whole word (not followed by a letter or digit), and the
@@ -171,6 +205,28 @@ mod tests {
             db.normalize("db2"),
             identity("data", "xy", &[]).normalize("xy2")
         );
+    }
+
+    #[test]
+    fn occurrences_are_found_anywhere_among_any_characters() {
+        let db = identity("data", "db", &[]);
+        for (text, normalized) in [
+            ("db", "\u{e000}c"),
+            ("db.db", "\u{e000}c.\u{e000}c"),
+            ("dbdb", "dbdb"),
+            ("ü db é", "ü \u{e000}c é"),
+            ("édb", "é\u{e000}c"),
+            ("x\u{e000}", "x\u{e000}\u{e000}"),
+            ("\u{e000}db", "\u{e000}\u{e000}\u{e000}c"),
+            ("data/db-0", "\u{e000}n/\u{e000}c-0"),
+        ] {
+            assert_eq!(db.normalize(text), normalized, "{text}");
+        }
+        // Text without an occurrence or a marker is handed back as it is, never copied.
+        assert!(matches!(
+            db.normalize("mydb d b"),
+            Cow::Borrowed("mydb d b")
+        ));
     }
 
     #[test]
