@@ -7,7 +7,7 @@
 bench/run.py times one build and then the other; on a VM whose speed drifts by a tenth or more
 between runs, that drift can hide a change or invent one. Here the two builds alternate call by
 call (the order flipping every call), so that both see the same machine, and the medians are
-compared. The one-cluster case also times `AFTER --version` for the ratio to the process's own
+compared; each round also puts each build's diff against its own render of 1000 clusters. The one-cluster case also times `AFTER --version` for the ratio to the process's own
 start. Every call is a whole process started from Python, which adds its own start (about a
 millisecond) to every figure alike: read the percentages, and bench/run.py or hyperfine for
 absolute times.
@@ -47,6 +47,7 @@ def compare(before, after, name, argv, cwd, calls):
         version = statistics.median(timed([after, "--version"], cwd) for _ in range(calls))
         line += f"; `--version` {version * 1000:.2f} ms: before {b / version:.2f}x, after {a / version:.2f}x"
     print(line, flush=True)
+    return b, a
 
 
 def main():
@@ -65,8 +66,10 @@ def main():
         commit_and_change(changed)
         for _ in range(rounds):
             compare(before, after, "one cluster", ["render", "."], one, 300)
-            compare(before, after, "1000 clusters", ["render", "."], thousand, 20)
-            compare(before, after, "diff of 1000 clusters", ["diff", "."], changed, 8)
+            rendered = compare(before, after, "1000 clusters", ["render", "."], thousand, 20)
+            diffed = compare(before, after, "diff of 1000 clusters", ["diff", "."], changed, 8)
+            print(f"diff of 1000 against a render of 1000, this round: before {diffed[0] / rendered[0]:.2f}x, "
+                  f"after {diffed[1] / rendered[1]:.2f}x (target <= 2.5x)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
