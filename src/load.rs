@@ -142,7 +142,8 @@ impl Files {
 /// resolved): it must lie inside the root, and no component of it below the root may begin with
 /// a dot (`.git`, `.github`, `.env`). A walk from the root never enters dot-folders, and a link
 /// may not reach what the walk would not. Only regular files are opened: a FIFO, socket or
-/// device is an error that names it, and is never opened.
+/// device is an error that names it, and is never opened. The files are on disk, or, for
+/// `diff`'s base revision, a commit held in memory ([`Files`]), judged by the same rules.
 pub struct Reader {
     /// The rendered folder (absolute, canonical).
     pub base: PathBuf,
