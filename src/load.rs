@@ -108,6 +108,13 @@ pub struct Inputs {
     pub others: Vec<(Origin, String)>,
 }
 
+impl Inputs {
+    /// The files' text, the documents dropped.
+    pub fn into_sources(self) -> SourceMap {
+        self.sources
+    }
+}
+
 /// Where the inputs' files are read from.
 #[derive(Clone, Debug, Default)]
 pub enum Files {

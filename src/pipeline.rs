@@ -340,12 +340,16 @@ fn run<T: Send>(
         Err(diagnostic) => return Run::refused(diagnostic),
     };
     let mut diagnostics = Diagnostics::default();
-    let mut inputs: Inputs = load::load(&mut reader, &mut diagnostics);
+    let inputs: Inputs = load::load(&mut reader, &mut diagnostics);
     if scope == Scope::Everything {
         note_other_documents(&inputs, &mut diagnostics);
     }
     diagnostics.enter(Stage::Validate);
     let model = validate::validate(&inputs, &options.overrides, scope, &mut diagnostics);
+    let (apps, clusters) = (inputs.apps.len(), inputs.clusters.len());
+    // From here on the documents are read only through the model: only their text stays, for
+    // messages. Their trees would otherwise live through the whole render.
+    let mut sources = inputs.into_sources();
     let partial = options.overrides.clusters.is_some();
     // Clusters refused by validation are missing from the model: judge placement without them
     // only once they are fixed.
@@ -354,15 +358,15 @@ fn run<T: Send>(
         patch::placement::check_targets(placement, &model.clusters, partial, &mut diagnostics);
     }
     diagnostics.enter(Stage::Resolve);
-    let topologies = resolve::resolve(&model, &inputs.sources, &mut diagnostics);
+    let topologies = resolve::resolve(&model, &sources, &mut diagnostics);
     diagnostics.enter(Stage::Render);
-    let templates = load_templates(&model, &mut reader, &mut inputs.sources, &mut diagnostics);
+    let templates = load_templates(&model, &mut reader, &mut sources, &mut diagnostics);
     if !diagnostics.has_errors() {
         let clusters = Clusters {
             topologies: &topologies,
             templates: &templates,
             model: &model,
-            sources: &inputs.sources,
+            sources: &sources,
             kube_version: options.kube_version,
             partial,
         };
@@ -370,9 +374,9 @@ fn run<T: Send>(
     }
     Run {
         diagnostics,
-        apps: inputs.apps.len(),
-        clusters: inputs.clusters.len(),
-        sources: inputs.sources,
+        apps,
+        clusters,
+        sources,
     }
 }
 

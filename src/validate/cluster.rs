@@ -71,7 +71,8 @@ pub fn validate(
         settings,
         default_secret: spec.default_secret.as_ref(),
     };
-    let mut roles = Vec::new();
+    // As many as written: a role is large, and a vector grown one by one keeps room for four.
+    let mut roles = Vec::with_capacity(spec.roles.len());
     for (i, raw_role) in spec.roles.into_iter().enumerate() {
         roles.extend(context.cluster_role(i, raw_role, diagnostics));
     }
