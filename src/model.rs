@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::quantity::Quantity;
+use crate::quantity::{Amounts, Quantity};
 use crate::source::Origin;
 
 pub type StringMap = BTreeMap<String, String>;
@@ -270,8 +270,8 @@ pub struct VolumeProjection {
 pub struct ClusterRole {
     pub id: String,
     pub members: u32,
-    pub limits: BTreeMap<String, Quantity>,
-    pub requests: BTreeMap<String, Quantity>,
+    pub limits: Amounts,
+    pub requests: Amounts,
     pub storage: Option<Storage>,
     pub block_storage: Option<BlockStorage>,
     pub env: Vec<(String, String)>,

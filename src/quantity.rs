@@ -292,6 +292,41 @@ fn ceil_scaled(value: u128, two_power: u32, divisor: u128) -> Option<u128> {
     Some(quotient)
 }
 
+/// Amounts by resource name (`cpu`, `memory`, `nvidia.com/gpu`), in name order: a role's limits
+/// or requests. A role names a handful, for which a `BTreeMap` would hold a whole node (about
+/// 800 bytes) per role for the length of the run.
+#[derive(Clone, Debug, Default)]
+pub struct Amounts(Vec<(String, Quantity)>);
+
+impl Amounts {
+    pub fn get(&self, name: &str) -> Option<&Quantity> {
+        let found = self.0.binary_search_by(|(key, _)| key.as_str().cmp(name));
+        found
+            .ok()
+            .and_then(|at| self.0.get(at))
+            .map(|(_, amount)| amount)
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Name and amount, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Quantity)> {
+        self.0.iter().map(|(name, amount)| (name, amount))
+    }
+}
+
+impl From<std::collections::BTreeMap<String, Quantity>> for Amounts {
+    fn from(map: std::collections::BTreeMap<String, Quantity>) -> Amounts {
+        Amounts(map.into_iter().collect())
+    }
+}
+
 #[cfg(test)]
 // The tests work out expected values with plain arithmetic on small constants; the module's
 // arithmetic lint is for the code under test, whose inputs are the user's.
@@ -305,6 +340,25 @@ mod tests {
 
     fn nanos_of(s: &str) -> i128 {
         q(s).nanos
+    }
+
+    #[test]
+    fn amounts_are_found_by_name_and_listed_in_name_order() {
+        let names = ["nvidia.com/gpu", "cpu", "memory", "ephemeral-storage"];
+        let map: std::collections::BTreeMap<String, Quantity> =
+            names.iter().map(|n| (n.to_string(), q("1"))).collect();
+        let amounts = Amounts::from(map);
+        let listed: Vec<&str> = amounts.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            listed,
+            ["cpu", "ephemeral-storage", "memory", "nvidia.com/gpu"]
+        );
+        for name in names {
+            assert_eq!(amounts.get(name), Some(&q("1")), "{name}");
+        }
+        assert!(amounts.contains_key("memory"));
+        assert!(!amounts.contains_key("mem") && amounts.get("zzz").is_none());
+        assert!(!amounts.is_empty() && Amounts::default().is_empty());
     }
 
     #[test]

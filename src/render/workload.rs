@@ -9,8 +9,6 @@
 //! (`setup.sh`), a startup probe that holds the member back until its setup is done (and says
 //! why when it failed), and an init step that copies configcli in for the runner to install.
 
-use std::collections::BTreeMap;
-
 use super::value::value;
 use serde_json::{Map, Value};
 
@@ -20,7 +18,7 @@ use super::security::{self, InitUser};
 use super::volumes::{self, Mounts, RoleVolumes};
 use super::{Kind, Meta, dns, init, with_fields};
 use crate::model::{App, AppRole, BlockStorage, ClusterRole, ConfigPackage, Settings};
-use crate::quantity::Quantity;
+use crate::quantity::{Amounts, Quantity};
 use crate::resolve::{RoleTopology, Topology};
 
 /// What a role's StatefulSet is built from.
@@ -222,7 +220,7 @@ fn requests_gpu(cluster_role: &ClusterRole) -> bool {
     let limits_only = cluster_role
         .limits
         .iter()
-        .filter(|(name, _)| !cluster_role.requests.contains_key(*name));
+        .filter(|(name, _)| !cluster_role.requests.contains_key(name));
     cluster_role
         .requests
         .iter()
@@ -321,7 +319,7 @@ fn claim(name: &str, size: &Quantity, class: Option<&str>, block: bool) -> Value
 }
 
 fn resources(role: &ClusterRole) -> Value {
-    let as_map = |map: &BTreeMap<String, Quantity>| -> Map<String, Value> {
+    let as_map = |map: &Amounts| -> Map<String, Value> {
         map.iter()
             .map(|(k, q)| (k.clone(), Value::String(q.text.clone())))
             .collect()

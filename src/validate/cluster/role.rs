@@ -97,8 +97,8 @@ fn assemble(role: raw::ClusterRole, secret: Option<raw::Secret>, checked: Checke
     ClusterRole {
         id: role.id,
         members: checked.members,
-        limits: checked.limits,
-        requests: checked.requests,
+        limits: checked.limits.into(),
+        requests: checked.requests.into(),
         storage: checked.storage,
         block_storage: checked.block_storage,
         env: role.env.into_iter().map(|v| (v.name, v.value)).collect(),
