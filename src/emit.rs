@@ -233,6 +233,65 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_object_two_clusters_render_is_an_error_naming_both() {
+        let mut sources = SourceMap::default();
+        let file = sources.add("clusters/b.yaml".into(), "metadata:\n  name: b\n".into());
+        let identity = |kind, namespace: &str, name: &str, cluster: &str, at| Identity {
+            kind,
+            namespace: namespace.into(),
+            name: name.into(),
+            cluster: cluster.into(),
+            origin: Origin {
+                file,
+                span: crate::source::Span::new(at, at),
+            },
+        };
+        let (mut seen, mut diagnostics) = (Identities::default(), Diagnostics::default());
+        let insert = |seen: &mut Identities, diagnostics: &mut Diagnostics, identity| {
+            seen.insert(identity, &sources, diagnostics);
+        };
+        insert(
+            &mut seen,
+            &mut diagnostics,
+            identity(Kind::Service, "ns", "a-b-c", "a", 0),
+        );
+        insert(
+            &mut seen,
+            &mut diagnostics,
+            identity(Kind::Service, "ns", "x", "b", 0),
+        );
+        // Another kind, or another namespace, is another object.
+        insert(
+            &mut seen,
+            &mut diagnostics,
+            identity(Kind::StatefulSet, "ns", "a-b-c", "b", 0),
+        );
+        insert(
+            &mut seen,
+            &mut diagnostics,
+            identity(Kind::Service, "other", "a-b-c", "b", 0),
+        );
+        assert!(diagnostics.is_empty());
+        // The same object again, from a cluster met before and after others.
+        insert(
+            &mut seen,
+            &mut diagnostics,
+            identity(Kind::Service, "ns", "a-b-c", "b", 11),
+        );
+        let rendered = diagnostics.render(&sources);
+        assert!(
+            rendered.contains(
+                "clusters \"a\" and \"b\" both render Service \"a-b-c\" in namespace \"ns\""
+            ),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains("the other cluster is at clusters/b.yaml:1:1"),
+            "{rendered}"
+        );
+    }
+
+    #[test]
     fn substitution_is_detected_in_nested_strings_only() {
         assert!(holds_substitution(
             &json!({"data": {"core-site.xml": "<v>${hadoop.tmp.dir}</v>"}})
