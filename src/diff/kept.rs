@@ -5,7 +5,8 @@
 //! The base revision is kept this way ([`Side`]); each cluster of the working tree, rendered
 //! meanwhile, waits for the whole base and is compared with it as soon as it is rendered
 //! ([`Kept::same_as`] writes the new object against the kept text without building a string),
-//! and only objects that differ are parsed back into trees. Neither render's object trees are ever all held at once.
+//! and only objects that differ are parsed back into trees. Neither render's object trees are
+//! ever all held at once.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,10 +1,11 @@
 //! `kdrender diff`: what a change does to running systems, before it merges.
 //!
-//! The repository is rendered twice: as it is in the working tree, and at a base revision,
-//! whose whole tree is read into memory (or, with links in it, written into a private temporary
-//! folder; [`git`]) and rendered from there with the same PATH relative to the repository root (so catalogs outside PATH are found on both
-//! sides). The repository is the one PATH lies in as written, found as `render` finds its root,
-//! never the one PATH's symlinks lead into. The working tree and the index are never touched.
+//! The repository is rendered twice, at the same time: as it is in the working tree, and at a
+//! base revision, whose whole tree is read into memory (or, with links in it, written into a
+//! private temporary folder; [`git`]) and rendered from there with the same PATH relative to
+//! the repository root (so catalogs outside PATH are found on both sides). The repository is
+//! the one PATH lies in as written, found as `render` finds its root, never the one PATH's
+//! symlinks lead into. The working tree and the index are never touched.
 //! The two sets of objects are compared into a [`plan::Plan`] — objects added, removed and
 //! changed, the StatefulSets that restart and why ([`reasons`]), what running members get in
 //! place without a restart ([`inplace`]), scales, prunes, and warnings for changes Kubernetes
@@ -278,14 +279,11 @@ fn render_base(
     commit: &str,
 ) -> Result<Side, DiffError> {
     let listing = git::list(repository, commit)?;
-    let in_memory = match listing.has_links() {
-        false => git::read(
-            repository,
-            &listing,
-            Path::new("/").join(commit),
-            MAX_BASE_IN_MEMORY,
-        )?,
-        true => None,
+    let in_memory = if listing.has_links() {
+        None
+    } else {
+        let root = Path::new("/").join(commit);
+        git::read(repository, &listing, root, MAX_BASE_IN_MEMORY)?
     };
     let (root, files, _export) = match in_memory {
         Some(commit) => (
