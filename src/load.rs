@@ -135,7 +135,7 @@ impl Files {
     }
 
     /// Whether `path` leads to a folder.
-    fn is_folder(&self, path: &Path) -> bool {
+    pub fn is_folder(&self, path: &Path) -> bool {
         match self {
             Files::Disk => path.is_dir(),
             Files::Commit(commit) => commit.is_folder(path),

@@ -304,11 +304,7 @@ fn render_base(
         }
     };
     let base_path = root.join(&repository.prefix);
-    let is_folder = match &files {
-        Files::Disk => base_path.is_dir(),
-        Files::Commit(commit) => commit.is_folder(&base_path),
-    };
-    if !is_folder {
+    if !files.is_folder(&base_path) {
         return Ok(Side::default());
     }
     let base_options = InputOptions {
