@@ -246,39 +246,24 @@ mod tests {
                 span: crate::source::Span::new(at, at),
             },
         };
-        let (mut seen, mut diagnostics) = (Identities::default(), Diagnostics::default());
-        let insert = |seen: &mut Identities, diagnostics: &mut Diagnostics, identity| {
-            seen.insert(identity, &sources, diagnostics);
+        let problems = |identities: &[Identity]| {
+            let (mut seen, mut diagnostics) = (Identities::default(), Diagnostics::default());
+            for identity in identities {
+                seen.insert(identity.clone(), &sources, &mut diagnostics);
+            }
+            diagnostics
         };
-        insert(
-            &mut seen,
-            &mut diagnostics,
+        let mut identities = vec![
             identity(Kind::Service, "ns", "a-b-c", "a", 0),
-        );
-        insert(
-            &mut seen,
-            &mut diagnostics,
             identity(Kind::Service, "ns", "x", "b", 0),
-        );
-        // Another kind, or another namespace, is another object.
-        insert(
-            &mut seen,
-            &mut diagnostics,
+            // Another kind, or another namespace, is another object.
             identity(Kind::StatefulSet, "ns", "a-b-c", "b", 0),
-        );
-        insert(
-            &mut seen,
-            &mut diagnostics,
             identity(Kind::Service, "other", "a-b-c", "b", 0),
-        );
-        assert!(diagnostics.is_empty());
+        ];
+        assert!(problems(&identities).is_empty());
         // The same object again, from a cluster met before and after others.
-        insert(
-            &mut seen,
-            &mut diagnostics,
-            identity(Kind::Service, "ns", "a-b-c", "b", 11),
-        );
-        let rendered = diagnostics.render(&sources);
+        identities.push(identity(Kind::Service, "ns", "a-b-c", "b", 11));
+        let rendered = problems(&identities).render(&sources);
         assert!(
             rendered.contains(
                 "clusters \"a\" and \"b\" both render Service \"a-b-c\" in namespace \"ns\""
