@@ -8,7 +8,9 @@
 //! folder created per cluster; once the whole run has succeeded, `kustomization.yaml` is added
 //! and the staging folder is exchanged with `DIR` in one step (Linux's `renameat2` with
 //! `RENAME_EXCHANGE`), so that `DIR` always holds either the previous output or the new one, even
-//! if the process is killed; the previous output, now under the staging name, is removed last.
+//! if the process is killed; the previous output, now under the staging name, is removed last,
+//! its cluster folders on every core. Files whose bytes did not change are not written but
+//! linked from the previous output ([`previous`]).
 //! A failed run removes its staging folder and leaves `DIR` as it was.
 //! Where the exchange is not available (other systems, some file systems), `DIR` is first renamed
 //! to `.DIR.kdrender-old-<pid>` and the staging folder then renamed to `DIR`; a run killed between
@@ -28,6 +30,10 @@ use std::path::{Path, PathBuf};
 
 use crate::emit;
 use crate::render::Object;
+
+mod previous;
+
+use previous::Previous;
 
 /// Why the folder cannot be written; it is then left as it was.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +126,8 @@ fn kustomization(mut paths: Vec<String>) -> String {
 pub struct Staging {
     target: Target,
     path: PathBuf,
+    /// The output being replaced, whose unchanged files are linked rather than written.
+    previous: Option<Previous>,
     /// Held until the end of the run; `None` where the file system cannot lock.
     _lock: Option<Lock>,
 }
@@ -143,9 +151,11 @@ impl Staging {
             }
         }
         let path = target.new_staging()?;
+        let previous = Previous::open(dir, &path);
         Ok(Staging {
             target,
             path,
+            previous,
             _lock: lock,
         })
     }
@@ -156,6 +166,7 @@ impl Staging {
         let mut paths = Vec::with_capacity(objects.len());
         let mut size = 0usize;
         let mut text = String::new();
+        let mut buffer = Vec::new();
         // A cluster's objects share one folder: created once, not once per file.
         let mut made: Option<PathBuf> = None;
         for object in objects {
@@ -168,7 +179,7 @@ impl Staging {
             }
             text.clear();
             emit::write_yaml(&mut text, &object.value).map_err(|e| OutputError::Yaml(e.into()))?;
-            fs::write(&path, &text).map_err(at(&path, write_error))?;
+            self.write_file(&relative, &text, &path, &mut buffer)?;
             size = size.saturating_add(text.len());
             paths.push(relative);
         }
@@ -180,9 +191,33 @@ impl Staging {
     pub fn finish(self, paths: Vec<String>) -> Result<usize, OutputError> {
         let files = paths.len().saturating_add(1);
         let path = self.path.join("kustomization.yaml");
-        fs::write(&path, kustomization(paths)).map_err(at(&path, write_error))?;
+        self.write_file(
+            "kustomization.yaml",
+            &kustomization(paths),
+            &path,
+            &mut Vec::new(),
+        )?;
         self.swap_in()?;
         Ok(files)
+    }
+
+    /// Writes `text` to `path` (`relative` in the folder), or links the previous output's file
+    /// there when it holds the same text.
+    fn write_file(
+        &self,
+        relative: &str,
+        text: &str,
+        path: &Path,
+        buffer: &mut Vec<u8>,
+    ) -> Result<(), OutputError> {
+        let linked = self
+            .previous
+            .as_ref()
+            .is_some_and(|previous| previous.link_if_same(relative, text, path, buffer));
+        if !linked {
+            fs::write(path, text).map_err(at(path, write_error))?;
+        }
+        Ok(())
     }
 
     fn swap_in(self) -> Result<(), OutputError> {
@@ -203,7 +238,13 @@ impl Drop for Staging {
 #[cfg(test)]
 fn replace(dir: &Path, files: &[(String, String)]) -> Result<(), OutputError> {
     let staging = Staging::prepare(dir)?;
-    write_all(&staging.path, files)?;
+    for (relative, text) in files {
+        let path = staging.path.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(at(parent, create))?;
+        }
+        staging.write_file(relative, text, &path, &mut Vec::new())?;
+    }
     staging.swap_in()
 }
 
@@ -343,11 +384,36 @@ fn move_in(dir: PathBuf, source: io::Error) -> OutputError {
     OutputError::MoveIn { dir, source }
 }
 
+/// Removes the previous output: its cluster folders (`<namespace>/<cluster>`) on every core,
+/// then the rest.
 fn remove_previous(previous: &Path) -> Result<(), OutputError> {
-    fs::remove_dir_all(previous).map_err(at(previous, |path, source| OutputError::RemovePrevious {
-        path,
-        source,
-    }))
+    let remove = |folder: &PathBuf| fs::remove_dir_all(folder).map_err(at(folder, removal));
+    let clusters: Vec<PathBuf> = subfolders(previous)
+        .iter()
+        .flat_map(|namespace| subfolders(namespace))
+        .collect();
+    crate::parallel::map(&clusters, remove)
+        .into_iter()
+        .collect::<Result<(), OutputError>>()?;
+    remove(&previous.to_path_buf())
+}
+
+fn removal(path: PathBuf, source: io::Error) -> OutputError {
+    OutputError::RemovePrevious { path, source }
+}
+
+/// The real folders (not links to folders) directly in `dir`, sorted; none if it cannot be read.
+fn subfolders(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut folders: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|entry| entry.path())
+        .collect();
+    folders.sort();
+    folders
 }
 
 /// Exchanges two folders' names in one step; `Unsupported` where the system or the file system
@@ -452,6 +518,111 @@ mod tests {
         let mut files = files(&[]);
         files.push(("a.yaml".into(), text.into()));
         files
+    }
+
+    fn inode(path: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        fs::symlink_metadata(path).unwrap().ino()
+    }
+
+    fn links(path: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        fs::symlink_metadata(path).unwrap().nlink()
+    }
+
+    #[test]
+    fn an_unchanged_file_keeps_its_inode_and_a_changed_one_is_written_anew() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("rendered");
+        let first = [
+            ("a.yaml", "same\n"),
+            ("b.yaml", "one\n"),
+            ("c/d.yaml", "deep\n"),
+        ];
+        let files = |list: &[(&str, &str)]| {
+            let mut all = files(&[]);
+            all.extend(list.iter().map(|(n, t)| (n.to_string(), t.to_string())));
+            all
+        };
+        replace(&out, &files(&first)).unwrap();
+        let before: Vec<u64> = ["a.yaml", "b.yaml", "c/d.yaml"]
+            .iter()
+            .map(|f| inode(&out.join(f)))
+            .collect();
+
+        // b.yaml keeps its size but not its bytes; e.yaml is new.
+        let second = [
+            ("a.yaml", "same\n"),
+            ("b.yaml", "two\n"),
+            ("c/d.yaml", "deep\n"),
+            ("e.yaml", "new\n"),
+        ];
+        replace(&out, &files(&second)).unwrap();
+        assert_eq!(inode(&out.join("a.yaml")), before[0]);
+        assert_eq!(inode(&out.join("c/d.yaml")), before[2]);
+        assert_ne!(inode(&out.join("b.yaml")), before[1]);
+        for (name, text) in second {
+            assert_eq!(read(&out, name), text, "{name}");
+            // The previous output is gone: every file has this one name only.
+            assert_eq!(links(&out.join(name)), 1, "{name}");
+        }
+        assert_eq!(names(root.path()), ["rendered"]);
+    }
+
+    #[test]
+    fn nothing_outside_the_folder_or_with_another_name_is_linked_into_it() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("rendered");
+        let outside = root.path().join("outside");
+        fs::create_dir_all(outside.join("sub")).unwrap();
+        let wanted: Vec<(String, String)> = [
+            "by-link",
+            "sub/in-linked-folder",
+            "shared",
+            "private",
+            "pipe",
+        ]
+        .iter()
+        .map(|n| (format!("{n}.yaml"), format!("{n}\n")))
+        .chain(files(&[]))
+        .collect();
+        replace(&out, &wanted).unwrap();
+
+        // The previous output, tampered with: each file still holds the bytes a render writes.
+        fs::write(outside.join("by-link.yaml"), "by-link\n").unwrap();
+        fs::remove_file(out.join("by-link.yaml")).unwrap();
+        symlink(outside.join("by-link.yaml"), out.join("by-link.yaml")).unwrap();
+        fs::write(
+            outside.join("sub/in-linked-folder.yaml"),
+            "sub/in-linked-folder\n",
+        )
+        .unwrap();
+        fs::remove_dir_all(out.join("sub")).unwrap();
+        symlink(outside.join("sub"), out.join("sub")).unwrap();
+        fs::hard_link(out.join("shared.yaml"), outside.join("shared.yaml")).unwrap();
+        fs::set_permissions(out.join("private.yaml"), fs::Permissions::from_mode(0o600)).unwrap();
+        fs::remove_file(out.join("pipe.yaml")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(out.join("pipe.yaml"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+
+        // Replacing the folder neither blocks on the pipe nor links any of them.
+        replace(&out, &wanted).unwrap();
+        for (name, text) in &wanted {
+            let path = out.join(name);
+            assert!(fs::symlink_metadata(&path).unwrap().is_file(), "{name}");
+            assert_eq!(&read(&out, name), text, "{name}");
+            assert_eq!(links(&path), 1, "{name}");
+        }
+        for name in ["by-link.yaml", "sub/in-linked-folder.yaml", "shared.yaml"] {
+            assert_eq!(links(&outside.join(name)), 1, "{name}");
+        }
+        let written = fs::metadata(out.join("private.yaml")).unwrap();
+        let usual = fs::metadata(out.join("shared.yaml")).unwrap();
+        assert_eq!(written.permissions().mode(), usual.permissions().mode());
     }
 
     #[test]

@@ -155,3 +155,56 @@ fn the_next_run_cleans_up_after_killed_runs_and_restores_a_missing_folder() {
     assert!(!dir.join("default/demo/service-demo-worker-1.yaml").exists());
     assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 1);
 }
+
+/// Every file's inode below `dir`, by path relative to it.
+fn inodes(dir: &std::path::Path) -> std::collections::BTreeMap<String, u64> {
+    use std::os::unix::fs::MetadataExt;
+    walk(dir)
+        .into_iter()
+        .map(|path| {
+            let relative = path.strip_prefix(dir).unwrap().display().to_string();
+            (relative, std::fs::metadata(&path).unwrap().ino())
+        })
+        .collect()
+}
+
+#[test]
+fn a_render_over_its_previous_output_links_the_files_that_did_not_change() {
+    let repo = tempfile::tempdir().unwrap();
+    copy_tree(&project_root().join("examples/kafka"), repo.path());
+    let out = tempfile::tempdir().unwrap();
+    let (dir, fresh) = (out.path().join("rendered"), out.path().join("fresh"));
+    let render_into = |dir: &std::path::Path| {
+        let dir = dir.to_string_lossy().into_owned();
+        run(&["render", ".", "--output-dir", &dir], repo.path()).ok();
+    };
+    render_into(&dir);
+    let first = inodes(&dir);
+
+    // Nothing changed: every file is the one written before.
+    render_into(&dir);
+    assert_eq!(inodes(&dir), first);
+
+    // Only the brokers' config changes: their ConfigMap and StatefulSet (its hash) are new
+    // files; every other file is still the one written first, and the folder holds exactly
+    // what a render into a new folder holds.
+    let template = "apps/kafka/files/members/broker/etc/kafka/server.properties.j2";
+    edit(repo.path(), template, "num.partitions=", "num.partitions=1");
+    render_into(&dir);
+    render_into(&fresh);
+    assert_eq!(read_tree(&dir), read_tree(&fresh));
+    let second = inodes(&dir);
+    let changed: Vec<&str> = second
+        .iter()
+        .filter(|(name, inode)| first.get(*name) != Some(inode))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "streaming/kafka/configmap-kafka-broker-files.yaml",
+            "streaming/kafka/statefulset-kafka-broker.yaml",
+        ]
+    );
+    assert_eq!(second.len(), first.len());
+}
