@@ -195,26 +195,34 @@ def measure_limits(n, directory, work):
     report("cat", n, *found["cat"])
     folder = os.path.join(work, "out")
     argv = [KDRENDER, "render", directory, "--max-output-bytes", str(1 << 30), "--output-dir", folder]
+    # Each run replaces the previous run's output, unchanged: the steady state of a repository
+    # rendered on every commit.
     found["folder"] = measure(argv, 5)[:2] + (folder_size(folder),)
     report("render --output-dir", n, *found["folder"])
-    found["copy"] = measure_copy(folder, os.path.join(work, "copy"), 3)
+    new_folder = os.path.join(work, "new")
+    found["new folder"] = measure_into_new_folder(argv[:-1] + [new_folder], new_folder, 3)
+    report("render --output-dir NEW", n, *found["new folder"])
+    copy = os.path.join(work, "copy")
+    found["copy"] = measure_into_new_folder(["cp", "-r", folder, copy], copy, 3)
     report("cp -r", n, *found["copy"])
     found["diff"] = measure_diff(directory)
     report("diff", n, *found["diff"])
     return found
 
 
-def measure_copy(folder, copy, runs):
-    """`cp -r` of the folder `render --output-dir` wrote, into a new one each time: what this
-    machine's file system takes to create the same files (median wall time, no memory)."""
+def measure_into_new_folder(argv, folder, runs):
+    """`argv`, which writes `folder`, with `folder` removed before each run: every file is
+    created (median wall time, no memory). With `cp -r` of the folder `render --output-dir`
+    wrote, this is what the machine's file system takes to create the same files."""
     times = []
     for _ in range(runs):
-        shutil.rmtree(copy, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         start = time.perf_counter()
-        subprocess.run(["cp", "-r", folder, copy], check=True)
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
-    shutil.rmtree(copy, ignore_errors=True)
-    return statistics.median(times), 0, folder_size(folder)
+    size = folder_size(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    return statistics.median(times), 0, size
 
 
 def folder_size(folder):
@@ -263,12 +271,14 @@ def check_limits(limits, results):
         checks.append((growth <= 1.5, f"memory beyond 1000 clusters: {mib(big_rss)} at 5000 ({big_rss * 1024 / big_size:.2f}x "
                                       f"its {mb(big_size)}), {growth:.2f}x the peak at 1000 (target: flat, <= 1.5x)"))
     folder_seconds, folder_rss, folder_bytes = limits["folder"]
-    checks.append((folder_seconds / seconds <= 2, f"render --output-dir DIR of 1000 clusters: {ms(folder_seconds)}, "
-                                                  f"{folder_seconds / seconds:.2f}x the render to a pipe (target <= 2x)"))
+    checks.append((folder_seconds / seconds <= 2, f"render --output-dir DIR of 1000 clusters over its previous output: "
+                                                  f"{ms(folder_seconds)}, {folder_seconds / seconds:.2f}x the render to a pipe "
+                                                  f"(target <= 2x)"))
     if "copy" in limits:
-        copy_seconds = limits["copy"][0]
-        checks.append((None, f"the file system's own cost: `cp -r` of the same folder takes {ms(copy_seconds)}; "
-                             f"render --output-dir DIR takes {folder_seconds / copy_seconds:.2f}x that"))
+        new_seconds, copy_seconds = limits["new folder"][0], limits["copy"][0]
+        checks.append((None, f"into a new folder, every file created: {ms(new_seconds)}, {new_seconds / seconds:.2f}x the "
+                             f"render to a pipe; the file system's own cost, `cp -r` of the same folder into a new one, "
+                             f"takes {ms(copy_seconds)}: kdrender takes {new_seconds / copy_seconds:.2f}x that"))
     checks.append((folder_rss * 1024 / size <= 3, f"render --output-dir DIR peak memory: {mib(folder_rss)}, "
                                                   f"{folder_rss * 1024 / size:.2f}x the output (target < 3x)"))
     diff_seconds, diff_rss, _ = limits["diff"]
