@@ -620,6 +620,19 @@ mod tests {
         for name in ["by-link.yaml", "sub/in-linked-folder.yaml", "shared.yaml"] {
             assert_eq!(links(&outside.join(name)), 1, "{name}");
         }
+        // The output folder itself a link to a previous output elsewhere: the link is replaced
+        // by a folder, and the files it led to share nothing with the new ones.
+        let elsewhere = root.path().join("elsewhere");
+        replace(&elsewhere, &wanted).unwrap();
+        let linked_out = root.path().join("linked");
+        symlink(&elsewhere, &linked_out).unwrap();
+        replace(&linked_out, &wanted).unwrap();
+        assert!(fs::symlink_metadata(&linked_out).unwrap().is_dir());
+        for (name, text) in &wanted {
+            assert_eq!(&read(&linked_out, name), text, "{name}");
+            assert_eq!(links(&elsewhere.join(name)), 1, "{name}");
+        }
+
         let written = fs::metadata(out.join("private.yaml")).unwrap();
         let usual = fs::metadata(out.join("shared.yaml")).unwrap();
         assert_eq!(written.permissions().mode(), usual.permissions().mode());

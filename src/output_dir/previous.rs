@@ -10,9 +10,10 @@
 //! thousand clusters.
 //!
 //! A file is linked only when nothing about it could differ from a file written now:
-//! - it is reached below the previous output without following any symbolic link
-//!   (`openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`), so nothing outside the folder
-//!   is ever linked into it;
+//! - the output folder is not itself a symbolic link (the link is replaced, and the folder it
+//!   led to keeps its files), and the file is reached below it without following any
+//!   symbolic link (`openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`), so nothing
+//!   outside the folder is ever linked into it;
 //! - it is a regular file with no other name (one link), owned by this process's user, with
 //!   the permissions a new file gets here (the staging folder's, less the execute bits);
 //! - its bytes are exactly the new text;
@@ -28,6 +29,20 @@ use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `dir` itself, not a symbolic link to a folder: a link is replaced by the new output, and the
+/// folder it led to keeps its files, which must not then share an inode with the new ones.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn open_folder(dir: &Path) -> Option<File> {
+    use rustix::fs::{Mode, OFlags, open};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    open(dir, flags, Mode::empty()).ok().map(File::from)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn open_folder(_: &Path) -> Option<File> {
+    None
+}
 
 /// The previous output folder, open for comparing its files with the new ones.
 #[derive(Debug)]
@@ -45,13 +60,7 @@ impl Previous {
     /// The previous output in `dir`, if there is one to link from; `staging` is the new,
     /// empty output folder, whose owner and permissions new files share.
     pub(super) fn open(dir: &Path, staging: &Path) -> Option<Previous> {
-        if !cfg!(any(target_os = "linux", target_os = "android")) {
-            return None;
-        }
-        let folder = File::open(dir).ok()?;
-        if !folder.metadata().ok()?.is_dir() {
-            return None;
-        }
+        let folder = open_folder(dir)?;
         let staged = fs::metadata(staging).ok()?;
         Some(Previous {
             path: dir.to_path_buf(),
