@@ -8,6 +8,8 @@
 //!
 //! Nothing outside the repository root is read, nor anything inside a dot-folder (`.git`): a
 //! symlink that leads there is an error, wherever it is met ([`Reader`] judges every path).
+//! Each folder is walked once: a template folder inside the rendered folder is listed from the
+//! walk that found the inputs, so its problems are reported once.
 
 use std::fs;
 use std::io;
@@ -163,6 +165,9 @@ pub struct Reader {
     files: usize,
     /// What the files parsed so far have used of the run's document limits.
     budget: document::Budget,
+    /// The folders walked on disk so far, with the files found below each: a folder below one
+    /// of them is listed from there, not walked (nor its problems reported) again.
+    walked: Vec<(PathBuf, Vec<PathBuf>)>,
 }
 
 /// Why a path may not be read: where it really leads.
@@ -254,6 +259,7 @@ impl Reader {
             total_bytes: 0,
             files: 0,
             budget: document::Budget::default(),
+            walked: Vec::new(),
         };
         match reader.admit(&reader.base) {
             Ok(()) => Ok(reader),
@@ -324,10 +330,42 @@ impl Reader {
     /// and refusing symlinks that lead out of the repository or into a dot-folder. Files that
     /// are not regular (FIFOs, sockets, devices) are listed too: [`Reader::read`] refuses them
     /// by name, so that none is skipped silently.
-    pub fn walk(&self, dir: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+    pub fn walk(&mut self, dir: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
         if let Files::Commit(commit) = &self.tree {
             return commit.walk(dir);
         }
+        if let Some(files) = self.listed_below(dir) {
+            return files;
+        }
+        let files = self.walk_disk(dir, diagnostics);
+        self.walked.push((dir.to_path_buf(), files.clone()));
+        files
+    }
+
+    /// The files below `dir` as an earlier walk of a folder above it found them, in the same
+    /// order a walk of `dir` gives (walkdir's sorted pre-order lists a folder's files together).
+    /// `None` when no walk covered it: none went through `dir`, or it is, or is below, a
+    /// dot-folder that walk skipped.
+    fn listed_below(&self, dir: &Path) -> Option<Vec<PathBuf>> {
+        let (_, files) = self.walked.iter().find(|(folder, _)| {
+            dir.strip_prefix(folder).is_ok_and(|below| {
+                below.components().all(|part| match part {
+                    Component::Normal(name) => !name.as_encoded_bytes().starts_with(b"."),
+                    _ => false,
+                })
+            })
+        })?;
+        Some(
+            files
+                .iter()
+                .filter(|file| file.starts_with(dir))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Walks `dir` on disk (see [`Reader::walk`]).
+    fn walk_disk(&self, dir: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
         let mut files = Vec::new();
         let walker = walkdir::WalkDir::new(dir)
             .follow_links(false)
@@ -544,7 +582,7 @@ pub fn load(reader: &mut Reader, diagnostics: &mut Diagnostics) -> Inputs {
 }
 
 /// The input files below `folder`, in walk order.
-fn input_files(reader: &Reader, folder: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+fn input_files(reader: &mut Reader, folder: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
     reader
         .walk(folder, diagnostics)
         .into_iter()
@@ -861,6 +899,76 @@ mod tests {
             commit.add(Path::new(path), bytes.to_vec());
         }
         (checkout, Files::Commit(Arc::new(commit)))
+    }
+
+    #[test]
+    fn a_folder_below_one_walked_is_listed_as_its_own_walk_lists_it_and_its_problems_once() {
+        use std::os::unix::fs::symlink;
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path();
+        for file in [
+            "apps/x/app.yaml",
+            "apps/x/files/a.j2",
+            "apps/x/files/b/c.j2",
+            "apps/x/files-2/d.j2",
+            "apps/x/files.j2",
+            "apps/x/files/.dot/e.j2",
+            "apps/x/.cache/files/f.j2",
+        ] {
+            fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
+            fs::write(root.join(file), "x").unwrap();
+        }
+        symlink(
+            root.join("apps/x/app.yaml"),
+            root.join("apps/x/files/linked.j2"),
+        )
+        .unwrap();
+        symlink(root.join("missing"), root.join("apps/x/files/b/broken.j2")).unwrap();
+        let folders = [
+            "",
+            "apps/x/files",
+            "apps/x/files/b",
+            "apps/x/files/.dot",
+            "apps/x/.cache/files",
+            "apps/x/files.j2",
+        ];
+        let walk = |reader: &mut Reader, folder: &str, diagnostics: &mut Diagnostics| {
+            let dir = reader.base.join(folder);
+            let listed = reader.walk(&dir, diagnostics);
+            listed
+                .iter()
+                .map(|p| reader.display_path(p))
+                .collect::<Vec<_>>()
+        };
+        let mut after_base = Reader::new(root, root, Files::Disk, limits()).unwrap();
+        let mut once = Diagnostics::default();
+        walk(&mut after_base, "", &mut once);
+        assert_eq!(once.error_count(), 1, "{once:?}");
+        for folder in folders {
+            let mut fresh = Reader::new(root, root, Files::Disk, limits()).unwrap();
+            let expected = walk(&mut fresh, folder, &mut Diagnostics::default());
+            let mut again = Diagnostics::default();
+            assert_eq!(
+                walk(&mut after_base, folder, &mut again),
+                expected,
+                "{folder}"
+            );
+            // The broken link was reported by the first walk: not a second time.
+            assert!(again.is_empty(), "{folder}: {again:?}");
+        }
+        // The folders skipped by the first walk were walked, not listed from it.
+        let mut fresh = Reader::new(root, root, Files::Disk, limits()).unwrap();
+        let dot = walk(&mut fresh, "apps/x/files/.dot", &mut Diagnostics::default());
+        assert_eq!(dot, ["apps/x/files/.dot/e.j2"]);
+        let files = walk(&mut fresh, "apps/x/files", &mut Diagnostics::default());
+        assert_eq!(
+            files,
+            [
+                "apps/x/files/a.j2",
+                "apps/x/files/b/c.j2",
+                "apps/x/files/linked.j2"
+            ]
+        );
     }
 
     #[test]

@@ -169,6 +169,23 @@ fn a_rendered_folder_inside_a_dot_folder_is_refused() {
 }
 
 #[test]
+fn a_refused_link_among_the_templates_is_one_error_however_often_its_folder_is_listed() {
+    // The template folder is inside the rendered folder: listed for inputs, then for
+    // templates. The link is one problem, counted once.
+    let repo = checkout();
+    symlink(
+        "../../../.git/config",
+        &repo.path().join("files/all/etc/leak.j2"),
+    );
+    let stderr = assert_refused(
+        run(&["render", "."], repo.path()),
+        "error: files/all/etc/leak.j2 is a symlink that leads into .git, which kdrender never reads",
+    );
+    assert_eq!(stderr.matches("leak.j2").count(), 1, "{stderr}");
+    assert!(stderr.contains(": 1 error(s), 0 warning(s)"), "{stderr}");
+}
+
+#[test]
 fn diff_never_prints_what_a_link_into_git_holds() {
     let repo = checkout();
     commit_all(repo.path(), "base");
