@@ -168,6 +168,8 @@ pub struct Reader {
     /// The folders walked on disk so far, with the files found below each: a folder below one
     /// of them is listed from there, not walked (nor its problems reported) again.
     walked: Vec<(PathBuf, Vec<PathBuf>)>,
+    /// The root, open, for files opened below it without following links (on disk, on Linux).
+    root_folder: Option<fs::File>,
 }
 
 /// Why a path may not be read: where it really leads.
@@ -260,9 +262,13 @@ impl Reader {
             files: 0,
             budget: document::Budget::default(),
             walked: Vec::new(),
+            root_folder: None,
         };
         match reader.admit(&reader.base) {
-            Ok(()) => Ok(reader),
+            Ok(()) => Ok(Reader {
+                root_folder: open_root_folder(&reader.tree, &reader.root),
+                ..reader
+            }),
             Err(Escape::Outside) => Err(Diagnostic::error(format!(
                 "the rendered folder {shown} {}, which kdrender never reads",
                 Escape::Outside
@@ -428,6 +434,70 @@ impl Reader {
             shown: shown.clone(),
             source,
         };
+        let bytes = match self.open_without_links(path) {
+            Some(file) => {
+                let metadata = file.metadata().map_err(io)?;
+                if let Some(kind) = not_regular(&metadata.file_type()) {
+                    return Err(ReadError::NotRegular { shown, kind });
+                }
+                self.count_file(&shown)?;
+                self.check_size(&shown, metadata.len())?;
+                read_to_limit(file, metadata.len(), self.limits.max_file_bytes).map_err(io)?
+            }
+            None => self.read_resolved(path, &shown)?,
+        };
+        let size = bytes.len() as u64;
+        self.check_size(&shown, size)?;
+        self.total_bytes = self.total_bytes.saturating_add(size);
+        if self.total_bytes > self.limits.max_total_bytes {
+            return Err(ReadError::TooMuchInAll {
+                limit: self.limits.max_total_bytes,
+                shown,
+            });
+        }
+        String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
+            shown,
+            at: e.utf8_error().valid_up_to(),
+        })
+    }
+
+    /// `path`, opened below the root without following a link anywhere on the way (nor waiting
+    /// on a named pipe), when it is inside the root through no dot-folder: it is then its own
+    /// canonical path, judged in one step with no race against the file system. `None` in
+    /// every other case, which [`Reader::read_resolved`] judges.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn open_without_links(&mut self, path: &Path) -> Option<fs::File> {
+        use rustix::fs::{Mode, OFlags, ResolveFlags, openat2};
+        use rustix::io::Errno;
+        let root = self.root_folder.as_ref()?;
+        self.admit(path).ok()?;
+        let relative = path.strip_prefix(&self.root).ok()?;
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
+        let resolve =
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+        match openat2(root, relative, flags, Mode::empty(), resolve) {
+            Ok(fd) => Some(fs::File::from(fd)),
+            // Too old a kernel, or a sandbox that refuses the call: stop asking.
+            Err(Errno::NOSYS | Errno::PERM) => {
+                self.root_folder = None;
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn open_without_links(&mut self, _: &Path) -> Option<fs::File> {
+        None
+    }
+
+    /// Reads `path` where its links lead: resolved to a canonical path, judged, then read.
+    fn read_resolved(&mut self, path: &Path, shown: &str) -> Result<Vec<u8>, ReadError> {
+        let shown = shown.to_string();
+        let io = |source| ReadError::Io {
+            shown: shown.clone(),
+            source,
+        };
         let real = self.tree.canonicalize(path).map_err(io)?;
         self.admit(&real).map_err(|escape| ReadError::Escapes {
             shown: shown.clone(),
@@ -458,21 +528,8 @@ impl Reader {
                 content.to_vec()
             }
         };
-        let size = bytes.len() as u64;
-        self.check_size(&shown, size)?;
-        self.total_bytes = self.total_bytes.saturating_add(size);
-        if self.total_bytes > self.limits.max_total_bytes {
-            return Err(ReadError::TooMuchInAll {
-                limit: self.limits.max_total_bytes,
-                shown,
-            });
-        }
-        String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
-            shown,
-            at: e.utf8_error().valid_up_to(),
-        })
+        Ok(bytes)
     }
-
     /// Counts one more file read in the run.
     fn count_file(&mut self, shown: &str) -> Result<(), ReadError> {
         self.files = self.files.saturating_add(1);
@@ -531,7 +588,6 @@ fn read_regular_file(
     size: u64,
     limit: u64,
 ) -> std::io::Result<Result<Vec<u8>, &'static str>> {
-    use std::io::Read;
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -543,9 +599,28 @@ fn read_regular_file(
     if let Some(kind) = not_regular(&file.metadata()?.file_type()) {
         return Ok(Err(kind));
     }
+    read_to_limit(file, size, limit).map(Ok)
+}
+
+/// Reads at most `limit + 1` bytes of an open file (of `size` bytes when it was looked at, which
+/// sizes the buffer).
+fn read_to_limit(file: fs::File, size: u64, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
     let mut bytes = Vec::with_capacity(usize::try_from(size.min(limit)).unwrap_or(0));
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
-    Ok(Ok(bytes))
+    Ok(bytes)
+}
+
+/// The root, open to find files below it (on disk, on Linux); `None` elsewhere or if it
+/// cannot be opened, and every file is then resolved before it is read.
+fn open_root_folder(tree: &Files, root: &Path) -> Option<fs::File> {
+    if !matches!(tree, Files::Disk) || !cfg!(any(target_os = "linux", target_os = "android")) {
+        return None;
+    }
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_DIRECTORY);
+    options.open(root).ok()
 }
 
 fn is_input_file(path: &Path) -> bool {
@@ -969,6 +1044,49 @@ mod tests {
                 "apps/x/files/linked.j2"
             ]
         );
+    }
+
+    #[test]
+    fn a_folder_swapped_for_a_link_after_the_walk_is_judged_where_the_link_leads() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let (root, outside) = (dir.path().join("repo"), dir.path().join("outside"));
+        for base in [&root, &root.join(".git"), &root.join("other"), &outside] {
+            fs::create_dir_all(base.join("files")).unwrap();
+        }
+        fs::write(root.join("files/a.j2"), "mine").unwrap();
+        fs::write(root.join(".git/files/a.j2"), "token").unwrap();
+        fs::write(root.join("other/files/a.j2"), "other").unwrap();
+        fs::write(outside.join("files/a.j2"), "token").unwrap();
+        let mut reader = Reader::new(&root, &root, Files::Disk, limits()).unwrap();
+        let base = reader.base.clone();
+        let listed = reader.walk(&base, &mut Diagnostics::default());
+        let file = base.join("files/a.j2");
+        assert_eq!(listed.first(), Some(&file));
+        assert_eq!(reader.read(&file).unwrap(), "mine");
+        fs::rename(root.join("files"), root.join("moved")).unwrap();
+        for (target, expected) in [
+            (
+                outside.join("files"),
+                Err("files/a.j2 leads outside the repository root".to_string()),
+            ),
+            (
+                root.join(".git/files"),
+                Err("files/a.j2 leads into .git".to_string()),
+            ),
+            (root.join("other/files"), Ok("other".to_string())),
+        ] {
+            let _ = fs::remove_file(root.join("files"));
+            symlink(&target, root.join("files")).unwrap();
+            let read = reader.read(&file).map_err(|e| e.to_string());
+            match expected {
+                Ok(text) => assert_eq!(read, Ok(text)),
+                Err(start) => {
+                    let message = read.unwrap_err();
+                    assert!(message.starts_with(&start), "{message}");
+                }
+            }
+        }
     }
 
     #[test]
