@@ -253,6 +253,7 @@ impl Reader {
                 root.display()
             ))
         })?;
+        let root_folder = open_root_folder(&files, &root);
         let reader = Reader {
             base,
             root,
@@ -262,13 +263,10 @@ impl Reader {
             files: 0,
             budget: document::Budget::default(),
             walked: Vec::new(),
-            root_folder: None,
+            root_folder,
         };
         match reader.admit(&reader.base) {
-            Ok(()) => Ok(Reader {
-                root_folder: open_root_folder(&reader.tree, &reader.root),
-                ..reader
-            }),
+            Ok(()) => Ok(reader),
             Err(Escape::Outside) => Err(Diagnostic::error(format!(
                 "the rendered folder {shown} {}, which kdrender never reads",
                 Escape::Outside
