@@ -160,7 +160,12 @@ pub fn render_stream(
 /// One cluster's objects as text: YAML documents, or JSON List items each preceded by `,\n`
 /// (the [`StreamWriter`] drops the stream's first).
 fn cluster_text(objects: &[Object], format: StreamFormat) -> Result<String, Diagnostic> {
-    let mut text = String::new();
+    thread_local! {
+        /// The length of the last cluster's text on this thread: clusters of one run are much
+        /// alike, so the next text is sized from it rather than grown by doubling.
+        static LAST_LENGTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+    let mut text = String::with_capacity(LAST_LENGTH.get());
     for object in objects {
         match format {
             StreamFormat::Yaml => {
@@ -173,6 +178,7 @@ fn cluster_text(objects: &[Object], format: StreamFormat) -> Result<String, Diag
             }
         }
     }
+    LAST_LENGTH.set(text.len());
     Ok(text)
 }
 
