@@ -17,6 +17,7 @@
 
 pub mod adopt;
 pub mod argocd;
+mod beneath;
 pub mod cli;
 pub mod commands;
 pub mod diag;

@@ -16,6 +16,7 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use crate::beneath::{self, Access, Opened};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::document::{self, Limits, Node};
 use crate::source::{FileId, Origin, SourceMap, Span};
@@ -428,20 +429,8 @@ impl Reader {
     /// wherever the path's symlinks lead.
     pub fn read(&mut self, path: &Path) -> Result<String, ReadError> {
         let shown = self.display_path(path);
-        let io = |source| ReadError::Io {
-            shown: shown.clone(),
-            source,
-        };
-        let bytes = match self.open_without_links(path) {
-            Some(file) => {
-                let metadata = file.metadata().map_err(io)?;
-                if let Some(kind) = not_regular(&metadata.file_type()) {
-                    return Err(ReadError::NotRegular { shown, kind });
-                }
-                self.count_file(&shown)?;
-                self.check_size(&shown, metadata.len())?;
-                read_to_limit(file, metadata.len(), self.limits.max_file_bytes).map_err(io)?
-            }
+        let bytes = match self.read_without_links(path, &shown)? {
+            Some(bytes) => bytes,
             None => self.read_resolved(path, &shown)?,
         };
         let size = bytes.len() as u64;
@@ -459,34 +448,68 @@ impl Reader {
         })
     }
 
-    /// `path`, opened below the root without following a link anywhere on the way (nor waiting
-    /// on a named pipe), when it is inside the root through no dot-folder: it is then its own
-    /// canonical path, judged in one step with no race against the file system. `None` in
-    /// every other case, which [`Reader::read_resolved`] judges.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn open_without_links(&mut self, path: &Path) -> Option<fs::File> {
-        use rustix::fs::{Mode, OFlags, ResolveFlags, openat2};
-        use rustix::io::Errno;
-        let root = self.root_folder.as_ref()?;
-        self.admit(path).ok()?;
-        let relative = path.strip_prefix(&self.root).ok()?;
-        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
-        let resolve =
-            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
-        match openat2(root, relative, flags, Mode::empty(), resolve) {
-            Ok(fd) => Some(fs::File::from(fd)),
-            // Too old a kernel, or a sandbox that refuses the call: stop asking.
-            Err(Errno::NOSYS | Errno::PERM) => {
+    /// Reads `path` opened below the root without following a link anywhere on the way, when it
+    /// is inside the root through no dot-folder: it is then its own canonical path, judged as it
+    /// opens with no race against the file system ([`crate::beneath`]). What is not a regular
+    /// file is refused without being opened. `None` in every other case, for
+    /// [`Reader::read_resolved`] to judge.
+    fn read_without_links(
+        &mut self,
+        path: &Path,
+        shown: &str,
+    ) -> Result<Option<Vec<u8>>, ReadError> {
+        if self.root_folder.is_none() || self.admit(path).is_err() {
+            return Ok(None);
+        }
+        let Ok(relative) = path.strip_prefix(&self.root) else {
+            return Ok(None);
+        };
+        let Some(Ok(looked)) = self
+            .open_below(relative, Access::Look)
+            .map(|f| f.metadata())
+        else {
+            return Ok(None);
+        };
+        if let Some(kind) = not_regular(&looked.file_type()) {
+            let shown = shown.to_string();
+            return Err(ReadError::NotRegular { shown, kind });
+        }
+        let Some(file) = self.open_below(relative, Access::Read) else {
+            return Ok(None);
+        };
+        let io = |source| ReadError::Io {
+            shown: shown.to_string(),
+            source,
+        };
+        let metadata = file.metadata().map_err(io)?;
+        self.admit_file(shown, &metadata)?;
+        read_to_limit(file, metadata.len(), self.limits.max_file_bytes)
+            .map(Some)
+            .map_err(io)
+    }
+
+    /// `relative`, opened below the root as `access` says ([`beneath::open`]); `None` when it
+    /// cannot be reached without a link, and from then on when the system cannot do it at all.
+    fn open_below(&mut self, relative: &Path, access: Access) -> Option<fs::File> {
+        match beneath::open(self.root_folder.as_ref()?, relative, access) {
+            Opened::File(file) => Some(file),
+            Opened::NotWithoutLinks => None,
+            Opened::Unsupported => {
                 self.root_folder = None;
                 None
             }
-            Err(_) => None,
         }
     }
 
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn open_without_links(&mut self, _: &Path) -> Option<fs::File> {
-        None
+    /// A file about to be read, as `metadata` describes it: refused by name unless it is a
+    /// regular file, then counted and held to the size limit.
+    fn admit_file(&mut self, shown: &str, metadata: &fs::Metadata) -> Result<(), ReadError> {
+        if let Some(kind) = not_regular(&metadata.file_type()) {
+            let shown = shown.to_string();
+            return Err(ReadError::NotRegular { shown, kind });
+        }
+        self.count_file(shown)?;
+        self.check_size(shown, metadata.len())
     }
 
     /// Reads `path` where its links lead: resolved to a canonical path, judged, then read.
@@ -504,11 +527,7 @@ impl Reader {
         let bytes = match self.tree.clone() {
             Files::Disk => {
                 let metadata = fs::metadata(&real).map_err(io)?;
-                if let Some(kind) = not_regular(&metadata.file_type()) {
-                    return Err(ReadError::NotRegular { shown, kind });
-                }
-                self.count_file(&shown)?;
-                self.check_size(&shown, metadata.len())?;
+                self.admit_file(&shown, &metadata)?;
                 read_regular_file(&real, metadata.len(), self.limits.max_file_bytes)
                     .map_err(io)?
                     .map_err(|kind| ReadError::NotRegular {
@@ -609,10 +628,10 @@ fn read_to_limit(file: fs::File, size: u64, limit: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The root, open to find files below it (on disk, on Linux); `None` elsewhere or if it
+/// The root, open to find files below it (on disk); `None` for a commit's files or if it
 /// cannot be opened, and every file is then resolved before it is read.
 fn open_root_folder(tree: &Files, root: &Path) -> Option<fs::File> {
-    if !matches!(tree, Files::Disk) || !cfg!(any(target_os = "linux", target_os = "android")) {
+    if !matches!(tree, Files::Disk) {
         return None;
     }
     let mut options = fs::OpenOptions::new();

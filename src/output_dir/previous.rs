@@ -12,23 +12,25 @@
 //! A file is linked only when nothing about it could differ from a file written now:
 //! - the output folder is not itself a symbolic link (the link is replaced, and the folder it
 //!   led to keeps its files), and the file is reached below it without following any
-//!   symbolic link (`openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`), so nothing
-//!   outside the folder is ever linked into it;
+//!   symbolic link ([`crate::beneath`]), so nothing outside the folder is ever linked into
+//!   it;
 //! - it is a regular file with no other name (one link), owned by this process's user, with
 //!   the permissions a new file gets here (the staging folder's, less the execute bits);
 //! - its bytes are exactly the new text;
 //! - the linked name ends up on that same inode (checked after linking, so a file swapped
 //!   between the check and the link is written instead).
 //!
-//! Anything else, any error included, writes the file as before. Only Linux has `openat2`;
-//! elsewhere, and where the kernel refuses it (older than 5.6, or a sandbox that blocks it),
-//! every file is written.
+//! Anything else, any error included, writes the file as before; so does every file where the
+//! system cannot open below a folder. The file is opened for reading at once (without waiting
+//! on a named pipe), not looked at first as inputs are: the folder is kdrender's own output.
 
 use std::fs::{self, File};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::beneath::{self, Access, Opened};
 
 /// `dir` itself, not a symbolic link to a folder: a link is replaced by the new output, and the
 /// folder it led to keeps its files, which must not then share an inode with the new ones.
@@ -83,8 +85,13 @@ impl Previous {
         if self.unavailable.load(Ordering::Relaxed) {
             return false;
         }
-        let Some(mut file) = self.open_beneath(relative) else {
-            return false;
+        let mut file = match beneath::open(&self.dir, Path::new(relative), Access::Read) {
+            Opened::File(file) => file,
+            Opened::NotWithoutLinks => return false,
+            Opened::Unsupported => {
+                self.unavailable.store(true, Ordering::Relaxed);
+                return false;
+            }
         };
         let Ok(found) = file.metadata() else {
             return false;
@@ -112,29 +119,5 @@ impl Previous {
             let _ = fs::remove_file(destination);
         }
         linked
-    }
-
-    /// `relative`, opened for reading below the folder without following a link anywhere on
-    /// the way, and without waiting on a named pipe.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn open_beneath(&self, relative: &str) -> Option<File> {
-        use rustix::fs::{Mode, OFlags, ResolveFlags, openat2};
-        use rustix::io::Errno;
-        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK;
-        let resolve =
-            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
-        match openat2(&self.dir, relative, flags, Mode::empty(), resolve) {
-            Ok(fd) => Some(File::from(fd)),
-            Err(Errno::NOSYS | Errno::PERM) => {
-                self.unavailable.store(true, Ordering::Relaxed);
-                None
-            }
-            Err(_) => None,
-        }
-    }
-
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn open_beneath(&self, _: &str) -> Option<File> {
-        None
     }
 }
