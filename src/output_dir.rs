@@ -387,15 +387,15 @@ fn move_in(dir: PathBuf, source: io::Error) -> OutputError {
 /// Removes the previous output: its cluster folders (`<namespace>/<cluster>`) on every core,
 /// then the rest.
 fn remove_previous(previous: &Path) -> Result<(), OutputError> {
-    let remove = |folder: &PathBuf| fs::remove_dir_all(folder).map_err(at(folder, removal));
+    let remove = |folder: &Path| fs::remove_dir_all(folder).map_err(at(folder, removal));
     let clusters: Vec<PathBuf> = subfolders(previous)
         .iter()
         .flat_map(|namespace| subfolders(namespace))
         .collect();
-    crate::parallel::map(&clusters, remove)
+    crate::parallel::map(&clusters, |folder| remove(folder))
         .into_iter()
         .collect::<Result<(), OutputError>>()?;
-    remove(&previous.to_path_buf())
+    remove(previous)
 }
 
 fn removal(path: PathBuf, source: io::Error) -> OutputError {
