@@ -2,7 +2,8 @@
 //!
 //! Workers take the next index from a shared counter, so a slow cluster does not hold up a whole
 //! chunk; results are put back in input order, so the output never depends on scheduling.
-//! [`map`] collects them; [`for_each_in_order`] hands each to a sink as soon as it and every
+//! [`map`] collects them ([`map_owned`] moves each item into the work, so it is freed as soon as
+//! its result is made); [`for_each_in_order`] hands each to a sink as soon as it and every
 //! result before it are done, so a run holds only the results finished out of order (about one
 //! per worker), never all of them.
 
@@ -67,6 +68,18 @@ pub fn map<I: Sync, R: Send>(items: &[I], f: impl Fn(&I) -> R + Sync) -> Vec<R> 
         }
     });
     slots.into_iter().flatten().collect()
+}
+
+/// [`map`] over owned items: each is moved into `f`, so what it holds is freed as soon as its
+/// result is made, not when the last result is.
+pub fn map_owned<I: Send, R: Send>(items: Vec<I>, f: impl Fn(I) -> R + Sync) -> Vec<R> {
+    let cells: Vec<Mutex<Option<I>>> = items.into_iter().map(|i| Mutex::new(Some(i))).collect();
+    let take = |cell: &Mutex<Option<I>>| {
+        // Each cell is visited once; a poisoned one only follows a panic, which resurfaces.
+        let item = cell.lock().unwrap_or_else(PoisonError::into_inner).take();
+        item.map(&f)
+    };
+    map(&cells, take).into_iter().flatten().collect()
 }
 
 /// Calls `f` on every item (on several workers) and `sink` on each result, in input order, as
@@ -167,5 +180,28 @@ mod tests {
         assert_eq!(seen, items.iter().map(|n| n * n).collect::<Vec<_>>());
         // Results reach the sink while others are still being made, not all at the end.
         assert!(most_waiting < items.len(), "{most_waiting}");
+    }
+
+    #[test]
+    fn an_owned_item_is_freed_once_its_result_is_made_and_results_keep_input_order() {
+        let shared = std::sync::Arc::new(());
+        let items: Vec<(u64, std::sync::Arc<()>)> = (0..1000)
+            .map(|n| (n, std::sync::Arc::clone(&shared)))
+            .collect();
+        let results = super::map_owned(items, |(n, item)| {
+            std::thread::sleep(std::time::Duration::from_micros(n % 7));
+            // The items still alive: those not yet taken, and this one (the test holds one more).
+            (n, std::sync::Arc::strong_count(&item))
+        });
+        let order: Vec<u64> = results.iter().map(|(n, _)| *n).collect();
+        assert_eq!(order, (0..1000).collect::<Vec<_>>());
+        // By the last items, those before them are gone: a map that held every item to the end
+        // would count all 1000 alive each time.
+        let fewest_alive = results.iter().map(|(_, alive)| *alive).min();
+        assert!(
+            fewest_alive <= Some(1 + super::MAX_THREADS + 1),
+            "{fewest_alive:?}"
+        );
+        assert_eq!(std::sync::Arc::strong_count(&shared), 1);
     }
 }

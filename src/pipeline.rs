@@ -346,13 +346,13 @@ fn run<T: Send>(
         Err(diagnostic) => return Run::refused(diagnostic),
     };
     let mut diagnostics = Diagnostics::default();
-    let inputs: Inputs = load::load(&mut reader, &mut diagnostics);
+    let mut inputs: Inputs = load::load(&mut reader, &mut diagnostics);
     if scope == Scope::Everything {
         note_other_documents(&inputs, &mut diagnostics);
     }
-    diagnostics.enter(Stage::Validate);
-    let model = validate::validate(&inputs, &options.overrides, scope, &mut diagnostics);
     let (apps, clusters) = (inputs.apps.len(), inputs.clusters.len());
+    diagnostics.enter(Stage::Validate);
+    let model = validate::validate(&mut inputs, &options.overrides, scope, &mut diagnostics);
     // From here on the documents are read only through the model: only their text stays, for
     // messages. Their trees would otherwise live through the whole render.
     let mut sources = inputs.into_sources();

@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 use crate::diag::Diagnostics;
 use crate::document::pointer_escape;
 use crate::load::{Document, Inputs};
-use crate::model::{App, AppKey, AppSource, Model, Settings};
+use crate::model::{Adoption, App, AppKey, AppSource, Cluster, Model, Settings};
 use crate::names;
 
 pub use schema::SchemaKind;
@@ -61,10 +61,12 @@ pub enum Scope {
 }
 
 /// Checks and decodes everything that was loaded: the settings first, then which apps there
-/// are and which clusters are wanted, then each cluster's document (which names its app), the
-/// apps, and last the clusters against their apps.
+/// are and which clusters are wanted, the apps those clusters name, the Adoptions, and last
+/// each wanted cluster against its app, on every core. Each cluster's document is taken out of
+/// `inputs` and dropped as soon as it is judged, so the trees and decoded forms of all
+/// clusters are never held at once: what stays is the model, and the files' text.
 pub fn validate(
-    inputs: &Inputs,
+    inputs: &mut Inputs,
     overrides: &Overrides,
     scope: Scope,
     diagnostics: &mut Diagnostics,
@@ -74,23 +76,57 @@ pub fn validate(
     check_shadowing(&app_documents, &settings, inputs, diagnostics);
     check_wanted_clusters(inputs, overrides, diagnostics);
     let known_apps: Vec<AppKey> = app_documents.keys().cloned().collect();
-    let (decoded, used) = decode_clusters(inputs, overrides, &known_apps, diagnostics);
+    let used = named_apps(inputs, overrides, &known_apps);
     let apps = validate_apps(&app_documents, scope, &used, diagnostics);
     let adoptions = adoption::validate(inputs, &settings, overrides, diagnostics);
-    let clusters = decoded
+    let wanted: Vec<Document> = std::mem::take(&mut inputs.clusters)
         .into_iter()
-        .filter_map(|cluster| {
-            // An app that failed its own checks has been reported already.
-            let app = apps.get(&cluster.app)?;
-            let raw = adoption::keeping_names(cluster.raw, &adoptions, &settings);
-            cluster::validate(raw, cluster.document, app, &settings, diagnostics)
-        })
+        .filter(|document| is_wanted(document, overrides))
         .collect();
+    let world = World {
+        known_apps: &known_apps,
+        apps: &apps,
+        adoptions: &adoptions,
+        settings: &settings,
+    };
+    let judged = crate::parallel::map_owned(wanted, |document| {
+        let mut local = Diagnostics::default();
+        local.enter(crate::diag::Stage::Validate);
+        let cluster = world.judge_cluster(&document, &mut local);
+        (cluster, local)
+    });
+    let mut clusters = Vec::with_capacity(judged.len());
+    for (cluster, local) in judged {
+        diagnostics.extend(local);
+        clusters.extend(cluster);
+    }
     Model {
         settings,
         apps,
         clusters,
         adoptions,
+    }
+}
+
+/// What a cluster is judged against: the apps there are, those that passed their checks, the
+/// Adoptions and the settings.
+struct World<'a> {
+    known_apps: &'a [AppKey],
+    apps: &'a BTreeMap<AppKey, App>,
+    adoptions: &'a BTreeMap<(String, String), Adoption>,
+    settings: &'a Settings,
+}
+
+impl World<'_> {
+    /// One cluster document: pruned and checked against the schema, decoded, matched with its
+    /// app, then held to KubeDirector's rules and defaulted.
+    fn judge_cluster(&self, document: &Document, diagnostics: &mut Diagnostics) -> Option<Cluster> {
+        let raw = decode::<crate::raw::Cluster>(SchemaKind::Cluster, document, diagnostics)?;
+        let key = cluster::find_app(&raw, document, self.known_apps, diagnostics)?;
+        // An app that failed its own checks has been reported already.
+        let app = self.apps.get(&key)?;
+        let raw = adoption::keeping_names(raw, self.adoptions, self.settings);
+        cluster::validate(raw, document, app, self.settings, diagnostics)
     }
 }
 
@@ -141,54 +177,24 @@ fn check_wanted_clusters(inputs: &Inputs, overrides: &Overrides, diagnostics: &m
     }
 }
 
-/// A cluster document that passed its schema, with the app it names.
-struct DecodedCluster<'i> {
-    document: &'i Document,
-    raw: crate::raw::Cluster,
-    app: AppKey,
+/// Whether the `clusters` parameter, if given, names this cluster document.
+fn is_wanted(document: &Document, overrides: &Overrides) -> bool {
+    overrides
+        .clusters
+        .as_ref()
+        .is_none_or(|wanted| wanted.contains(&metadata_name(document)))
 }
 
-/// Checks the wanted clusters' documents against the schema and decodes them, and finds the
-/// apps they name. The app a cluster names is used even when the cluster itself is broken, so
-/// that one run reports the problems of both.
-fn decode_clusters<'i>(
-    inputs: &'i Inputs,
-    overrides: &Overrides,
-    known_apps: &[AppKey],
-    diagnostics: &mut Diagnostics,
-) -> (Vec<DecodedCluster<'i>>, BTreeSet<AppKey>) {
-    let wanted: Vec<&Document> = inputs
+/// The apps the wanted clusters name, read from their trees before any cluster is judged, so
+/// that only those apps are checked and a broken cluster's app is still checked: one run
+/// reports the problems of both.
+fn named_apps(inputs: &Inputs, overrides: &Overrides, known_apps: &[AppKey]) -> BTreeSet<AppKey> {
+    inputs
         .clusters
         .iter()
-        .filter(|document| {
-            overrides
-                .clusters
-                .as_ref()
-                .is_none_or(|wanted| wanted.contains(&metadata_name(document)))
-        })
-        .collect();
-    // Schema checks and decoding are independent per document: run them on every core.
-    let decoded = crate::parallel::map(&wanted, |document| {
-        let mut local = Diagnostics::default();
-        local.enter(crate::diag::Stage::Validate);
-        let raw = decode::<crate::raw::Cluster>(SchemaKind::Cluster, document, &mut local);
-        (raw, local)
-    });
-    let mut clusters = Vec::new();
-    let mut used = BTreeSet::new();
-    for (document, (raw, local)) in wanted.into_iter().zip(decoded) {
-        diagnostics.extend(local);
-        if let Some(key) = named_app(document, known_apps) {
-            used.insert(key);
-        }
-        if let Some(raw) = raw
-            && let Some(app) = cluster::find_app(&raw, document, known_apps, diagnostics)
-        {
-            used.insert(app.clone());
-            clusters.push(DecodedCluster { document, raw, app });
-        }
-    }
-    (clusters, used)
+        .filter(|document| is_wanted(document, overrides))
+        .filter_map(|document| named_app(document, known_apps))
+        .collect()
 }
 
 /// Checks the apps in scope: every app, or only those that some cluster uses.
