@@ -74,10 +74,21 @@ impl Identity {
 }
 
 /// The objects emitted so far; a second object with the same kind, namespace and name is an
-/// error that names both clusters.
+/// error that names both clusters. A run keeps one entry per object it emits, so they are held
+/// compactly: each namespace once, each cluster's name once, and per object its kind, name and
+/// origin.
 #[derive(Default)]
 pub struct Identities {
-    seen: BTreeMap<(Kind, String, String), (String, Origin)>,
+    by_namespace: BTreeMap<String, BTreeMap<(Kind, Box<str>), Emitted>>,
+    /// The clusters' names, in the order their objects came.
+    clusters: Vec<String>,
+}
+
+/// Where an object was first emitted: its cluster (an index into `Identities::clusters`), and
+/// what it was rendered from.
+struct Emitted {
+    cluster: usize,
+    origin: Origin,
 }
 
 impl Identities {
@@ -87,16 +98,29 @@ impl Identities {
         sources: &SourceMap,
         diagnostics: &mut Diagnostics,
     ) {
-        let key = (
-            identity.kind,
-            identity.namespace.clone(),
-            identity.name.clone(),
-        );
-        if let Some((cluster, origin)) = self.seen.get(&key) {
-            diagnostics.push(duplicate(&identity, cluster, sources.describe(*origin)));
-        } else {
-            self.seen.insert(key, (identity.cluster, identity.origin));
+        let objects = match self.by_namespace.get_mut(&identity.namespace) {
+            Some(objects) => objects,
+            None => self
+                .by_namespace
+                .entry(identity.namespace.clone())
+                .or_default(),
+        };
+        let key = (identity.kind, Box::from(identity.name.as_str()));
+        if let Some(first) = objects.get(&key) {
+            let other_cluster = self.clusters.get(first.cluster).map_or("", String::as_str);
+            let other = sources.describe(first.origin);
+            diagnostics.push(duplicate(&identity, other_cluster, other));
+            return;
         }
+        // A cluster's objects come one after another.
+        if self.clusters.last() != Some(&identity.cluster) {
+            self.clusters.push(identity.cluster);
+        }
+        let emitted = Emitted {
+            cluster: self.clusters.len().saturating_sub(1),
+            origin: identity.origin,
+        };
+        objects.insert(key, emitted);
     }
 }
 
