@@ -75,8 +75,8 @@ impl Context<'_> {
         let mount_origins = rules.mount_origins(self.default_secret.is_some());
         let secret = role.secret.clone().or_else(|| self.default_secret.cloned());
         let cluster_role = assemble(role, secret, checked);
-        let own = render::own_app_mounts(self.app, app_role, &cluster_role, self.settings);
-        check_mount_paths(&cluster_role, &own, &mount_origins, diagnostics);
+        let own = || render::own_app_mounts(self.app, app_role, &cluster_role, self.settings);
+        check_mount_paths(&cluster_role, own, &mount_origins, diagnostics);
         Some(cluster_role)
     }
 }
@@ -142,10 +142,11 @@ struct MountOrigins {
 /// The role's Secret and projected claims are mounted where nothing else is: not where
 /// kdrender mounts one of its own volumes in this role (`own`, from render's volumes), not
 /// where another of them is. Kubernetes refuses two mounts at one path; KubeDirector refuses a
-/// projection on one of its own mounts, or two at one path.
+/// projection on one of its own mounts, or two at one path. `own` builds the role's volumes,
+/// most of a role's validation, so it is called only for a role that mounts either.
 fn check_mount_paths(
     role: &ClusterRole,
-    own: &[OwnMount],
+    own: impl FnOnce() -> Vec<OwnMount>,
     origins: &MountOrigins,
     diagnostics: &mut Diagnostics,
 ) {
@@ -162,6 +163,10 @@ fn check_mount_paths(
         let what = format!("volume projection {j} ({})", projection.claim);
         mounts.push((what, &projection.mount_path, *at));
     }
+    if mounts.is_empty() {
+        return;
+    }
+    let own = own();
     for (k, (what, path, at)) in mounts.iter().enumerate() {
         let path = normal_path(path);
         let repeated = || {
