@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError, TryLockError};
 
 /// Upper bound on worker threads; rendering is CPU-bound and Argo CD runs many renders at once.
 const MAX_THREADS: usize = 8;
@@ -83,24 +83,25 @@ pub fn map_owned<I: Send, R: Send>(items: Vec<I>, f: impl Fn(I) -> R + Sync) -> 
 }
 
 /// Calls `f` on every item (on several workers) and `sink` on each result, in input order, as
-/// soon as that result and all those before it are done. `sink` runs on the worker that
-/// completed the sequence, one call at a time.
+/// soon as that result and all those before it are done. `sink` runs on a worker, one call at a
+/// time; a worker that finds another one in the sink does not wait for it, but leaves its result
+/// and goes on with the next item (the sink's holder hands it on).
 pub fn for_each_in_order<I: Sync, R: Send>(
     items: &[I],
     f: impl Fn(&I) -> R + Sync,
-    mut sink: impl FnMut(R) + Send,
+    sink: impl FnMut(R) + Send,
 ) {
     let threads = threads_for(items.len());
     if threads <= 1 {
+        let mut sink = sink;
         items.iter().for_each(|item| sink(f(item)));
         return;
     }
     let next = AtomicUsize::new(0);
-    let order = Mutex::new(Reorder {
-        next: 0,
-        waiting: BTreeMap::new(),
-        sink,
-    });
+    let order = Reorder {
+        waiting: Mutex::new(BTreeMap::new()),
+        sink: Mutex::new((0, sink)),
+    };
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
@@ -110,10 +111,7 @@ pub fn for_each_in_order<I: Sync, R: Send>(
                         let Some(item) = items.get(index) else {
                             break;
                         };
-                        let result = f(item);
-                        // A sink that panicked poisons the lock; its panic surfaces below.
-                        let mut order = order.lock().unwrap_or_else(PoisonError::into_inner);
-                        order.put(index, result);
+                        order.put(index, f(item));
                     }
                 })
             })
@@ -127,21 +125,46 @@ pub fn for_each_in_order<I: Sync, R: Send>(
     });
 }
 
-/// Results waiting for those before them, and where they go once in order.
+/// Results waiting for those before them, and the sink they go to once in order, with the
+/// index of the next result it takes. The two locks are apart so that leaving a result never
+/// waits for the sink.
 struct Reorder<R, S> {
-    /// The index of the next result the sink takes.
-    next: usize,
-    waiting: BTreeMap<usize, R>,
-    sink: S,
+    waiting: Mutex<BTreeMap<usize, R>>,
+    sink: Mutex<(usize, S)>,
 }
 
 impl<R, S: FnMut(R)> Reorder<R, S> {
-    fn put(&mut self, index: usize, result: R) {
-        self.waiting.insert(index, result);
-        while let Some(result) = self.waiting.remove(&self.next) {
-            (self.sink)(result);
-            self.next = self.next.saturating_add(1);
+    /// Leaves `result`, then hands on every result now in order, unless another worker is
+    /// doing so: that one looks for results left meanwhile once it lets go of the sink, so none
+    /// is left behind.
+    fn put(&self, index: usize, result: R) {
+        self.lock_waiting().insert(index, result);
+        loop {
+            let mut sink = match self.sink.try_lock() {
+                Ok(sink) => sink,
+                // Busy: its holder hands this result on. Poisoned: the panic surfaces on join.
+                Err(TryLockError::WouldBlock | TryLockError::Poisoned(_)) => return,
+            };
+            let (next, hand_on) = &mut *sink;
+            loop {
+                let Some(result) = self.lock_waiting().remove(next) else {
+                    break;
+                };
+                hand_on(result);
+                *next = next.saturating_add(1);
+            }
+            let next = *next;
+            drop(sink);
+            // A result put while the sink was held, by a worker that then went on.
+            if !self.lock_waiting().contains_key(&next) {
+                return;
+            }
         }
+    }
+
+    fn lock_waiting(&self) -> std::sync::MutexGuard<'_, BTreeMap<usize, R>> {
+        // Held only to insert or remove; a panic there is a bug that surfaces on join.
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
