@@ -125,6 +125,17 @@ pub fn for_each_in_order<I: Sync, R: Send>(
     });
 }
 
+/// Drops `value` on a thread of its own, so that the caller goes on at once: for what a large
+/// run leaves behind (its model, its indexes), whose many small allocations take milliseconds
+/// to free while the output waits. The thread is not waited for; a process that ends first
+/// simply ends. Where no thread can be started, `value` is dropped here.
+pub fn drop_aside<T: Send + 'static>(value: T) {
+    // On failure the closure, and `value` with it, is dropped here.
+    let _ = std::thread::Builder::new()
+        .name("kdrender-drop".into())
+        .spawn(move || drop(value));
+}
+
 /// Results waiting for those before them, and the sink they go to once in order, with the
 /// index of the next result it takes. The two locks are apart so that leaving a result never
 /// waits for the sink.

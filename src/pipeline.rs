@@ -367,6 +367,7 @@ fn run<T: Send>(
     let topologies = resolve::resolve(&model, &sources, &mut diagnostics);
     diagnostics.enter(Stage::Render);
     let templates = load_templates(&model, &mut reader, &mut sources, &mut diagnostics);
+    let mut seen = Identities::default();
     if !diagnostics.has_errors() {
         let clusters = Clusters {
             topologies: &topologies,
@@ -376,7 +377,13 @@ fn run<T: Send>(
             kube_version: options.kube_version,
             partial,
         };
-        clusters.render(convert, sink, &mut diagnostics);
+        seen = clusters.render(convert, sink, &mut diagnostics);
+    }
+    // What a large run leaves is freed aside, while the caller writes its output.
+    drop(topologies);
+    let leftovers = (model, templates, seen);
+    if clusters >= LEFT_ASIDE {
+        parallel::drop_aside(leftovers);
     }
     Run {
         diagnostics,
@@ -385,6 +392,10 @@ fn run<T: Send>(
         sources,
     }
 }
+
+/// From this many clusters on, a run's model and indexes are freed on a thread of their own
+/// ([`parallel::drop_aside`]); below, starting the thread costs more than freeing them.
+const LEFT_ASIDE: usize = 64;
 
 /// `validate` lists the documents below PATH that are not inputs.
 fn note_other_documents(inputs: &Inputs, diagnostics: &mut Diagnostics) {
@@ -429,13 +440,13 @@ struct Cluster<T> {
 
 impl Clusters<'_> {
     /// Renders and converts every cluster, in output order: by namespace and cluster name,
-    /// then kind and name within a cluster.
+    /// then kind and name within a cluster. Returns the identities of every object rendered.
     fn render<T: Send>(
         &self,
         convert: &Convert<'_, T>,
         sink: &mut Sink<'_, T>,
         diagnostics: &mut Diagnostics,
-    ) {
+    ) -> Identities {
         let mut order: Vec<&Topology<'_>> = self.topologies.iter().collect();
         order.sort_by(|a, b| (&a.namespace, &a.cluster.name).cmp(&(&b.namespace, &b.cluster.name)));
         // Once a cluster's conversion fails (the output limit), the clusters not yet rendered
@@ -457,6 +468,7 @@ impl Clusters<'_> {
         };
         parallel::for_each_in_order(&order, render, |cluster| merge.take(cluster));
         let Merge {
+            seen,
             patched,
             diagnostics,
             ..
@@ -468,6 +480,7 @@ impl Clusters<'_> {
                 diagnostics.push(diagnostic);
             }
         }
+        seen
     }
 
     fn render_one<T>(

@@ -205,6 +205,8 @@ pub fn compare(options: &DiffOptions, env: &Environment) -> Result<Comparison, D
     }
     check_clusters(names, present)?;
     parts.extend(clusters::settle(held, &base, &done));
+    // Every kept object of the base is freed aside, while the plan is gathered and printed.
+    crate::parallel::drop_aside(base);
     parts.sort_by(|a, b| a.cluster.cmp(&b.cluster));
     let (plan, groups) = fleet::gather(parts);
     Ok(Comparison {
@@ -317,7 +319,10 @@ fn render_base(
     };
     let names = &options.clusters;
     let keep = |objects: Vec<Object>| Ok(keep(objects, names));
-    match render(&base_options, &keep) {
+    let rendered = render(&base_options, &keep);
+    // The commit's files are freed aside: the working tree's clusters wait for the base.
+    crate::parallel::drop_aside(base_options);
+    match rendered {
         Ok((clusters, _)) => {
             let mut rendered = BTreeSet::new();
             let mut objects = Vec::new();
