@@ -74,10 +74,6 @@ pub fn compare(
     ((Compared::Done(cluster, part), Some(name)), size)
 }
 
-fn key_of(object: &Object) -> Key {
-    (object.kind, object.namespace.clone(), object.name.clone())
-}
-
 /// Whether the cluster's part of the plan can be told from its own objects on both sides: all
 /// of them belong to it, the base holds none of their keys under another cluster, and it
 /// renders every object the base holds under it.
@@ -87,7 +83,7 @@ fn self_contained(cluster: &ClusterRef, objects: &[Object], base: &Side) -> bool
         if object.namespace != cluster.namespace || object.cluster != cluster.name {
             return false;
         }
-        match base.get(&key_of(object)) {
+        match base.find(object.kind, &object.namespace, &object.name) {
             Some(kept) if kept.cluster != object.cluster => return false,
             Some(_) => paired = paired.saturating_add(1),
             None => {}
@@ -102,7 +98,7 @@ fn paired(mut objects: Vec<Object>, base: &Side) -> (Vec<Object>, Vec<Object>, u
     let mut size = 0usize;
     let mut before = Vec::new();
     for object in &mut objects {
-        let Some(kept) = base.get(&key_of(object)) else {
+        let Some(kept) = base.find(object.kind, &object.namespace, &object.name) else {
             size = size.saturating_add(crate::emit::json_size(&object.value));
             continue;
         };

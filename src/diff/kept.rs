@@ -59,6 +59,11 @@ impl Kept {
         (self.kind, self.namespace.clone(), self.name.clone())
     }
 
+    /// [`Kept::key`], borrowed.
+    fn key_ref(&self) -> (Kind, &str, &str) {
+        (self.kind, &self.namespace, &self.name)
+    }
+
     pub fn cluster_ref(&self) -> ClusterRef {
         ClusterRef {
             namespace: self.namespace.clone(),
@@ -152,37 +157,68 @@ fn nests_deeper(value: &Value, limit: usize) -> bool {
     }
 }
 
+/// Whether two objects belong to one cluster.
+fn same_cluster(a: &Kept, b: &Kept) -> bool {
+    a.cluster == b.cluster && a.namespace == b.namespace
+}
+
 /// One render's objects, kept, by cluster and by key; and the names of every cluster it
 /// rendered (for `--cluster`), those left out included.
 #[derive(Debug, Default)]
 pub struct Side {
     objects: Vec<Kept>,
     by_cluster: BTreeMap<ClusterRef, Vec<usize>>,
-    by_key: BTreeMap<Key, usize>,
+    /// Indices into `objects`, sorted by key, one per key (the last object of a key, if a
+    /// render ever held two): looked up by borrowed names, so no key is ever copied.
+    by_key: Vec<usize>,
     pub names: BTreeSet<String>,
 }
 
 impl Side {
     /// The objects in output order, and the names of the clusters rendered.
     pub fn new(objects: Vec<Kept>, names: BTreeSet<String>) -> Side {
-        let mut side = Side {
-            names,
-            ..Side::default()
-        };
+        let mut by_cluster: BTreeMap<ClusterRef, Vec<usize>> = BTreeMap::new();
+        // A cluster's objects come together: its name is copied once, not once per object.
+        let mut current: Option<(&Kept, &mut Vec<usize>)> = None;
         for (index, kept) in objects.iter().enumerate() {
-            side.by_cluster
-                .entry(kept.cluster_ref())
-                .or_default()
-                .push(index);
-            side.by_key.insert(kept.key(), index);
+            match &mut current {
+                Some((first, indices)) if same_cluster(first, kept) => indices.push(index),
+                _ => {
+                    let indices = by_cluster.entry(kept.cluster_ref()).or_default();
+                    indices.push(index);
+                    current = Some((kept, indices));
+                }
+            }
         }
-        side.objects = objects;
-        side
+        let key = |index: &usize| objects.get(*index).map(Kept::key_ref);
+        let mut by_key: Vec<usize> = (0..objects.len()).collect();
+        // Equal keys: the later object first, so that it is the one kept.
+        by_key.sort_unstable_by(|a, b| key(a).cmp(&key(b)).then(b.cmp(a)));
+        by_key.dedup_by(|later, earlier| key(later) == key(earlier));
+        Side {
+            objects,
+            by_cluster,
+            by_key,
+            names,
+        }
     }
 
     pub fn get(&self, key: &Key) -> Option<&Kept> {
+        self.find(key.0, &key.1, &key.2)
+    }
+
+    /// The object of this kind, namespace and name.
+    pub fn find(&self, kind: Kind, namespace: &str, name: &str) -> Option<&Kept> {
+        let wanted = (kind, namespace, name);
+        let at = self
+            .by_key
+            .binary_search_by(|index| {
+                let key = self.objects.get(*index).map(Kept::key_ref);
+                key.cmp(&Some(wanted))
+            })
+            .ok()?;
         self.by_key
-            .get(key)
+            .get(at)
             .and_then(|&index| self.objects.get(index))
     }
 
@@ -221,6 +257,51 @@ mod tests {
             rollout: None,
             patches: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_side_finds_each_object_by_key_and_each_cluster_s_objects_in_order() {
+        let kept = |kind, namespace: &str, cluster: &str, name: &str| {
+            Kept::keep(Object {
+                kind,
+                namespace: namespace.into(),
+                cluster: cluster.into(),
+                name: name.into(),
+                ..object(json!({ "name": name }))
+            })
+        };
+        // Output order: namespace, cluster, then kind and name.
+        let side = Side::new(
+            vec![
+                kept(Kind::ConfigMap, "a", "db", "db-files"),
+                kept(Kind::Service, "a", "db", "db"),
+                kept(Kind::StatefulSet, "a", "db", "db-0"),
+                kept(Kind::ConfigMap, "a", "web", "web-files"),
+                kept(Kind::Service, "b", "db", "db"),
+            ],
+            BTreeSet::new(),
+        );
+        let found = |kind, namespace, name| {
+            side.find(kind, namespace, name)
+                .map(|k| (k.namespace.as_str(), k.cluster.as_str(), k.name.as_str()))
+        };
+        assert_eq!(found(Kind::Service, "a", "db"), Some(("a", "db", "db")));
+        assert_eq!(found(Kind::Service, "b", "db"), Some(("b", "db", "db")));
+        assert_eq!(
+            found(Kind::ConfigMap, "a", "web-files"),
+            Some(("a", "web", "web-files"))
+        );
+        assert_eq!(found(Kind::StatefulSet, "a", "db"), None);
+        assert_eq!(found(Kind::Service, "c", "db"), None);
+        let key = (Kind::StatefulSet, "a".to_string(), "db-0".to_string());
+        assert_eq!(side.get(&key).map(|k| k.name.as_str()), Some("db-0"));
+        let db = ClusterRef {
+            namespace: "a".into(),
+            name: "db".into(),
+        };
+        let names: Vec<&str> = side.cluster(&db).map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["db-files", "db", "db-0"]);
+        assert_eq!(side.clusters().count(), 3);
     }
 
     #[test]
