@@ -8,6 +8,7 @@
 //! `kustomize.toolkit.fluxcd.io/substitute: disabled`, so that Flux's post-build substitution
 //! leaves config files and scripts alone.
 
+pub mod compact;
 mod yaml;
 
 use std::collections::BTreeMap;
@@ -155,23 +156,10 @@ fn has_substitution(text: &str) -> bool {
     bytes.contains(&b'$') && bytes.windows(2).any(|pair| pair == b"${")
 }
 
-/// The size of a value as compact JSON, without building the text: what an object held in
+/// The size of a value as compact JSON (written into a reused buffer): what an object held in
 /// memory is charged against the output limit.
 pub fn json_size(value: &Value) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 = self.0.saturating_add(bytes.len());
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    // Writing to a counter cannot fail, and a Value always serialises.
-    let _ = serde_json::to_writer(&mut counter, value);
-    counter.0
+    compact::with_text(value, str::len)
 }
 
 /// An object that cannot be written as YAML.

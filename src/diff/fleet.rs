@@ -15,8 +15,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::plan::{ByRef, ObjectRef, Plan};
+use crate::emit::compact;
 use crate::hash::ANNOTATION;
 use crate::render::{Kind, Object};
 
@@ -181,10 +183,7 @@ impl Part {
                 hashes,
                 namespaces_differ,
             );
-            crate::hash::json_digest(&Normalized {
-                value: &whole,
-                identity: &identity,
-            })
+            normalized_digest(&whole, &identity)
         });
         Part {
             cluster,
@@ -335,28 +334,12 @@ fn value_of<'o>(side: &ByRef<'o>, object: &ObjectRef) -> &'o Value {
     side.get(object).map_or(&ABSENT, |o| &o.value)
 }
 
-/// A value as serialised with every string in it normalised (keys are the format's own field
-/// names), without building the normalised copy.
-struct Normalized<'a> {
-    value: &'a Value,
-    identity: &'a likeness::Identity,
-}
-
-impl Serialize for Normalized<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let identity = self.identity;
-        match self.value {
-            Value::String(text) => serializer.serialize_str(&identity.normalize(text)),
-            Value::Array(items) => {
-                serializer.collect_seq(items.iter().map(|value| Normalized { value, identity }))
-            }
-            Value::Object(map) => serializer.collect_map(
-                map.iter()
-                    .map(|(key, value)| (key, Normalized { value, identity })),
-            ),
-            other => other.serialize(serializer),
-        }
-    }
+/// SHA-256 of `value` as compact JSON with every string value in it normalised (keys are the
+/// format's own field names).
+fn normalized_digest(value: &Value, identity: &likeness::Identity) -> [u8; 32] {
+    let mut text = String::new();
+    compact::write_mapped(value, &mut text, &|s| identity.normalize(s));
+    Sha256::digest(text.as_bytes()).into()
 }
 
 /// How many lines a changed object's diff adds and removes.
@@ -486,14 +469,11 @@ mod tests {
             "db": [format!("{name}-0.{name}.prod"), 3, null, {"name": name, "other": "mydb"}],
             "flag": true,
         });
-        let normalized = Normalized {
-            value: &value,
-            identity: &identity,
-        };
-        assert_eq!(
-            serde_json::to_string(&normalized).unwrap(),
-            serde_json::to_string(&expected).unwrap()
-        );
+        let mut normalized = String::new();
+        compact::write_mapped(&value, &mut normalized, &|s| identity.normalize(s));
+        assert_eq!(normalized, serde_json::to_string(&expected).unwrap());
+        let digest: [u8; 32] = Sha256::digest(normalized.as_bytes()).into();
+        assert_eq!(normalized_digest(&value, &identity), digest);
     }
 
     /// The plan of `clusters` (namespace, name, setting before, setting after), grouped.

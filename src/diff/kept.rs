@@ -4,7 +4,7 @@
 //!
 //! The base revision is kept this way ([`Side`]); each cluster of the working tree, rendered
 //! meanwhile, waits for the whole base and is compared with it as soon as it is rendered
-//! ([`Kept::same_as`] writes the new object against the kept text without building a string),
+//! ([`Kept::same_as`] writes the new object into a reused buffer and compares the texts),
 //! and only objects that differ are parsed back into trees. Neither render's object trees are
 //! ever all held at once.
 
@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::fleet::ClusterRef;
+use crate::emit::compact;
 use crate::render::{Kind, Object, RolloutFacts};
 use crate::source::Origin;
 
@@ -38,8 +39,7 @@ pub struct Kept {
 impl Kept {
     /// `object`, its tree replaced by its text.
     pub fn keep(object: Object) -> Kept {
-        // A Value always serialises (its map keys are strings).
-        let text = serde_json::to_string(&object.value).unwrap_or_default();
+        let text: Box<str> = compact::with_text(&object.value, |text| Box::from(text));
         let deep = nests_deeper(&object.value, DEEPEST_PARSED).then(|| Box::new(object.value));
         Kept {
             kind: object.kind,
@@ -50,7 +50,7 @@ impl Kept {
             origin: object.origin,
             rollout: object.rollout,
             patches: object.patches,
-            text: text.into_boxed_str(),
+            text,
             deep,
         }
     }
@@ -102,41 +102,9 @@ impl Kept {
         }
     }
 
-    /// Whether `value` is this object's tree, and the size of `value` as compact JSON: `value`
-    /// is written against the text, byte by byte, without building a string.
+    /// Whether `value` is this object's tree, and the size of `value` as compact JSON.
     pub fn same_as(&self, value: &Value) -> (bool, usize) {
-        let mut against = Against {
-            rest: self.text.as_bytes(),
-            equal: true,
-            size: 0,
-        };
-        // Writing to `Against` cannot fail, and a Value always serialises.
-        let _ = serde_json::to_writer(&mut against, value);
-        (against.equal && against.rest.is_empty(), against.size)
-    }
-}
-
-/// A writer that compares what is written with a text, and counts it.
-struct Against<'t> {
-    rest: &'t [u8],
-    equal: bool,
-    size: usize,
-}
-
-impl std::io::Write for Against<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.size = self.size.saturating_add(bytes.len());
-        if self.equal {
-            match self.rest.strip_prefix(bytes) {
-                Some(rest) => self.rest = rest,
-                None => self.equal = false,
-            }
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        compact::with_text(value, |text| (*text == *self.text, text.len()))
     }
 }
 

@@ -15,6 +15,7 @@
 use super::value::value;
 use serde_json::{Map, Value};
 
+use crate::emit::compact::push_string;
 use crate::resolve::{Member, RoleTopology, Topology};
 
 /// The shared document (no `node` section). `prefix` roots the `bdvlibrefkey` paths, for
@@ -255,7 +256,7 @@ fn inline_into(value: &Value, budget: usize, out: &mut String) -> bool {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                push_json_string(key, out);
+                push_string(key, out);
                 out.push_str(": ");
                 if out.len() > budget || !inline_into(item, budget, out) {
                     return false;
@@ -270,48 +271,9 @@ fn inline_into(value: &Value, budget: usize, out: &mut String) -> bool {
 
 fn push_json_scalar(scalar: &Value, out: &mut String) {
     match scalar {
-        Value::String(text) => push_json_string(text, out),
+        Value::String(text) => push_string(text, out),
         other => out.push_str(&other.to_string()),
     }
-}
-
-/// A JSON string literal, escaped exactly as serde_json escapes it, without the allocations
-/// of going through `Value`: this printer runs for every cluster.
-fn push_json_string(text: &str, out: &mut String) {
-    out.push('"');
-    // Most strings (names, FQDNs, paths) need no escape: one pass with no early exit, which
-    // compiles to vector code, tells them, and they are copied whole.
-    let needs_escape = text.bytes().fold(false, |found, byte| {
-        found | (byte < 0x20) | (byte == b'"') | (byte == b'\\')
-    });
-    if !needs_escape {
-        out.push_str(text);
-        out.push('"');
-        return;
-    }
-    let mut clean_from = 0;
-    for (at, byte) in text.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&text[clean_from..at]);
-        if escape.is_empty() {
-            out.push_str(&format!("\\u{byte:04x}"));
-        } else {
-            out.push_str(escape);
-        }
-        clean_from = at.saturating_add(1);
-    }
-    out.push_str(&text[clean_from..]);
-    out.push('"');
 }
 
 fn write_value(value: &Value, indent: usize, out: &mut String) {
@@ -347,7 +309,7 @@ fn write_block<'a>(
     for (i, (key, item)) in entries.enumerate() {
         out.push_str(&pad);
         if let Some(key) = key {
-            push_json_string(key, out);
+            push_string(key, out);
             out.push_str(": ");
         }
         write_value(item, inner, out);
@@ -364,35 +326,6 @@ fn write_block<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strings_are_escaped_as_serde_json_escapes_them() {
-        let every_control: String = (0u8..0x20).map(char::from).collect();
-        for text in [
-            "plain",
-            "",
-            "a \"quoted\" \\ path\u{7f}",
-            "only a \\ backslash",
-            "only a \" quote",
-            "a line\n",
-            "ünïcode ✓ \u{1f600}",
-            every_control.as_str(),
-        ] {
-            let mut ours = String::new();
-            push_json_string(text, &mut ours);
-            assert_eq!(ours, serde_json::to_string(text).unwrap());
-        }
-        for byte in 0u8..0x80 {
-            let text = format!("a{}b", char::from(byte));
-            let mut ours = String::new();
-            push_json_string(&text, &mut ours);
-            assert_eq!(
-                ours,
-                serde_json::to_string(&text).unwrap(),
-                "byte {byte:#04x}"
-            );
-        }
-    }
 
     #[test]
     fn text_is_json_that_keeps_short_parts_on_one_line() {
