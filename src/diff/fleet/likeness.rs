@@ -113,7 +113,16 @@ impl Identity {
         // `text[..copied]` is in `out`; `at` is where the next character starts.
         let (mut copied, mut at) = (0, 0);
         let mut after_word = false;
-        while let Some(rest) = text.get(at..) {
+        while let Some(&byte) = text.as_bytes().get(at) {
+            // Most of the text is ASCII, where a byte is a character: no decoding.
+            if byte.is_ascii() && (after_word || !self.may_start(char::from(byte))) {
+                after_word = byte.is_ascii_alphanumeric();
+                at += 1;
+                continue;
+            }
+            let Some(rest) = text.get(at..) else {
+                break;
+            };
             let Some(c) = rest.chars().next() else {
                 break;
             };
