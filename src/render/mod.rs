@@ -307,9 +307,23 @@ pub fn render_cluster(
         cluster.object(headless, Kind::Service, topology.headless.clone(), None),
         cluster.configmeta(diagnostics),
     ];
-    for role in topology.active_roles() {
+    let roles: Vec<&RoleTopology<'_>> = topology
+        .active_roles()
+        .filter(|role| role.cluster_role.is_some())
+        .collect();
+    let mut renderings = cluster
+        .templates
+        .as_ref()
+        .map(|(set, context)| set.run_cluster(context, &roles, sources));
+    for role in roles {
         if let Some(cluster_role) = role.cluster_role {
-            cluster.role_objects(role, cluster_role, diagnostics, &mut objects);
+            cluster.role_objects(
+                role,
+                cluster_role,
+                &mut renderings,
+                diagnostics,
+                &mut objects,
+            );
         }
     }
     objects.extend(cluster.scaled_to_zero(diagnostics));
@@ -406,12 +420,15 @@ impl ClusterRender<'_> {
         &self,
         role: &RoleTopology<'_>,
         cluster_role: &ClusterRole,
+        renderings: &mut Option<files::Renderings>,
         diagnostics: &mut Diagnostics,
         objects: &mut Vec<Object>,
     ) {
-        let files = match &self.templates {
-            Some((set, context)) => set.render(context, role, self.sources, diagnostics),
-            None => Vec::new(),
+        let files = match (&self.templates, renderings) {
+            (Some((set, context)), Some(renderings)) => {
+                set.render(context, role, renderings, self.sources, diagnostics)
+            }
+            _ => Vec::new(),
         };
         let files_name = names::files_configmap(&role.name);
         let files_data = files_data(&files, role);

@@ -13,7 +13,7 @@
 //! fuel lets a template nest them, and run on the core of the thread they render for
 //! (render/affinity.rs).
 //!
-//! Renderings are handed over in batches ([`run_each`]: a role's files, in render/files.rs),
+//! Renderings are handed over in batches ([`run_each`]: a cluster's files, in render/files.rs),
 //! because each hand-off wakes the worker and then the waiting thread: for a one-cluster render
 //! that was a tenth of its time. The worker shows which job it is on and since when, and the
 //! waiting thread, which looks every few milliseconds, holds each job to the bounds on its own.
