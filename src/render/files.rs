@@ -283,14 +283,7 @@ impl TemplateSet {
             if templates.is_empty() {
                 continue;
             }
-            let role_value = role_value(context, role);
-            let rendering = RoleRendering {
-                set: self,
-                context,
-                role,
-                role_value: &role_value,
-                sources,
-            };
+            let rendering = RoleRendering::new(self, context, role, sources);
             let batch = rendering.plan(&templates);
             jobs.extend(rendering.jobs(&templates, &batch));
             ends.push(jobs.len());
@@ -346,14 +339,7 @@ impl TemplateSet {
         if templates.is_empty() {
             return Vec::new();
         }
-        let role_value = role_value(context, role);
-        let rendering = RoleRendering {
-            set: self,
-            context,
-            role,
-            role_value: &role_value,
-            sources,
-        };
+        let rendering = RoleRendering::new(self, context, role, sources);
         let mut batch = match renderings.roles.remove(&role.app_role.id) {
             Some(batch) => batch,
             None => rendering.plan(&templates),
@@ -446,14 +432,6 @@ pub struct Renderings {
     roles: BTreeMap<String, Batch>,
 }
 
-/// The variables a role's templates see as `role`.
-fn role_value(context: &Context, role: &RoleTopology<'_>) -> minijinja::Value {
-    context
-        .roles
-        .get_attr(role.app_role.id.as_str())
-        .unwrap_or(minijinja::Value::UNDEFINED)
-}
-
 /// A role's renderings, in the order its files ask for them: per template, once or once per
 /// member.
 struct Batch {
@@ -473,11 +451,31 @@ struct RoleRendering<'a> {
     set: &'a TemplateSet,
     context: &'a Context,
     role: &'a RoleTopology<'a>,
-    role_value: &'a minijinja::Value,
+    /// What its templates see as `role`.
+    role_value: minijinja::Value,
     sources: &'a SourceMap,
 }
 
-impl RoleRendering<'_> {
+impl<'a> RoleRendering<'a> {
+    fn new(
+        set: &'a TemplateSet,
+        context: &'a Context,
+        role: &'a RoleTopology<'a>,
+        sources: &'a SourceMap,
+    ) -> RoleRendering<'a> {
+        let role_value = context
+            .roles
+            .get_attr(role.app_role.id.as_str())
+            .unwrap_or(minijinja::Value::UNDEFINED);
+        RoleRendering {
+            set,
+            context,
+            role,
+            role_value,
+            sources,
+        }
+    }
+
     fn variables(&self, member: Option<minijinja::Value>) -> minijinja::Value {
         let context = self.context;
         let mut map = BTreeMap::new();
