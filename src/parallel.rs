@@ -123,6 +123,8 @@ pub fn for_each_in_order<I: Sync, R: Send>(
             }
         }
     });
+    // Every worker has looked for results left behind; should one still wait, it goes now.
+    order.hand_on();
 }
 
 /// Drops `value` on a thread of its own, so that the caller goes on at once: for what a large
@@ -150,6 +152,11 @@ impl<R, S: FnMut(R)> Reorder<R, S> {
     /// is left behind.
     fn put(&self, index: usize, result: R) {
         self.lock_waiting().insert(index, result);
+        self.hand_on();
+    }
+
+    /// Hands on every result now in order, unless another worker is doing so.
+    fn hand_on(&self) {
         loop {
             let mut sink = match self.sink.try_lock() {
                 Ok(sink) => sink,
@@ -214,6 +221,41 @@ mod tests {
         assert_eq!(seen, items.iter().map(|n| n * n).collect::<Vec<_>>());
         // Results reach the sink while others are still being made, not all at the end.
         assert!(most_waiting < items.len(), "{most_waiting}");
+    }
+
+    #[test]
+    fn results_left_while_the_sink_is_busy_are_all_handed_on_in_order() {
+        // A slow sink and fast work: workers find the sink taken most of the time, leave their
+        // results and go on, and the sink's holder must hand on every one of them.
+        let items: Vec<u64> = (0..2000).collect();
+        let mut seen = Vec::new();
+        super::for_each_in_order(
+            &items,
+            |n| n * 3,
+            |tripled| {
+                if tripled % 7 == 0 {
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                }
+                seen.push(tripled);
+            },
+        );
+        assert_eq!(seen, items.iter().map(|n| n * 3).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_value_dropped_aside_is_dropped() {
+        struct Signal(std::sync::mpsc::Sender<()>);
+        impl Drop for Signal {
+            fn drop(&mut self) {
+                let _ = self.0.send(());
+            }
+        }
+        let (sender, dropped) = std::sync::mpsc::channel();
+        super::drop_aside(Signal(sender));
+        assert_eq!(
+            dropped.recv_timeout(std::time::Duration::from_secs(10)),
+            Ok(())
+        );
     }
 
     #[test]
