@@ -102,11 +102,11 @@ fn role_section(
     refkey: &dyn Fn(&[&str]) -> Value,
 ) -> Value {
     let id = role.app_role.id.as_str();
-    let fqdns: Vec<&str> = role.members.iter().map(|m| m.fqdn.as_str()).collect();
+    let fqdns: Vec<&str> = role.members.iter().map(|m| m.fqdn()).collect();
     let mut mappings = Map::new();
     for member in &role.members {
         mappings.insert(
-            member.fqdn.clone(),
+            member.fqdn().to_string(),
             Value::String(member.node_id.to_string()),
         );
     }
@@ -178,8 +178,8 @@ pub fn node_section(topology: &Topology<'_>, role: &RoleTopology<'_>, member: &M
         "role_id": &role.app_role.id,
         "nodegroup_id": "1",
         "id": member.node_id.to_string(),
-        "hostname": &member.fqdn,
-        "fqdn": &member.fqdn,
+        "hostname": member.fqdn(),
+        "fqdn": member.fqdn(),
         "domain": &topology.domain,
         "distro_id": &topology.app.distro_id,
         "depends_on": {},
@@ -195,7 +195,7 @@ pub fn membership(topology: &Topology<'_>) -> String {
         for member in &role.members {
             out.push_str(&role.app_role.id);
             out.push(' ');
-            out.push_str(&member.fqdn);
+            out.push_str(member.fqdn());
             out.push('\n');
         }
     }

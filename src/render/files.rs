@@ -544,7 +544,7 @@ impl<'a> RoleRendering<'a> {
             for (pod, planned) in self.role.members.iter().zip(planned) {
                 let text = self.set.render_one(template, planned, self.sources)?;
                 data.add(
-                    names::member_key(&pod.name, &key),
+                    names::member_key(pod.name(), &key),
                     &text,
                     template,
                     self.sources,

@@ -386,7 +386,7 @@ impl ClusterRender<'_> {
             for member in &role.members {
                 let node = configmeta::node_section(topology, role, member);
                 data.insert(
-                    names::node_key(&member.name),
+                    names::node_key(member.name()),
                     value!(configmeta::to_text(&node)),
                 );
             }
@@ -540,7 +540,12 @@ impl ClusterRender<'_> {
         }
         for member in &role.members {
             let value = services::member(self.topology, role, member, &ports, &self.meta);
-            objects.push(self.object(value, Kind::Service, member.service.clone(), Some(role)));
+            objects.push(self.object(
+                value,
+                Kind::Service,
+                member.service().to_string(),
+                Some(role),
+            ));
         }
     }
 }
@@ -583,7 +588,7 @@ fn files_data(files: &[files::ConfigFile], role: &RoleTopology<'_>) -> Map<Strin
             }
             files::Content::PerMember(texts) => {
                 for (member, text) in role.members.iter().zip(texts) {
-                    data.insert(names::member_key(&member.name, &file.key), value!(text));
+                    data.insert(names::member_key(member.name(), &file.key), value!(text));
                 }
             }
         }
@@ -633,7 +638,7 @@ fn fqdn_too_long(topology: &Topology<'_>) -> Option<Diagnostic> {
     let longest = topology
         .active_roles()
         .flat_map(|role| &role.members)
-        .map(|member| member.fqdn.as_str())
+        .map(|member| member.fqdn())
         .max_by_key(|fqdn| fqdn.len())?;
     (longest.len() > MAX_DNS_NAME).then(|| diags::fqdn_too_long(longest, topology.cluster.origin))
 }

@@ -59,11 +59,11 @@ pub fn member(
     value!({
         "apiVersion": "v1",
         "kind": Kind::Service,
-        "metadata": meta.member_service(&member.service, role, cluster_role),
+        "metadata": meta.member_service(member.service(), role, cluster_role),
         "spec": {
             "type": topology.service_type.as_str(),
             "publishNotReadyAddresses": true,
-            "selector": {names::POD_NAME_LABEL: &member.name},
+            "selector": {names::POD_NAME_LABEL: member.name()},
             "ports": ports,
         },
     })

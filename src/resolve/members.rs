@@ -62,13 +62,8 @@ impl<'m> Names<'m> {
             .zip(node_ids)
             .map(|(ordinal, &node_id)| {
                 let pod = object_names::pod(&name, ordinal);
-                Member {
-                    fqdn: format!("{pod}.{}", self.domain),
-                    service: self.member_service(adopted, ordinal, &pod),
-                    name: pod,
-                    ordinal,
-                    node_id,
-                }
+                let service = self.member_service(adopted, ordinal, &pod);
+                Member::new(ordinal, node_id, pod, &self.domain, service)
             })
             .collect();
         RoleTopology {

@@ -65,15 +65,51 @@ pub struct RoleTopology<'m> {
     pub members: Vec<Member>,
 }
 
+/// One member of a role. A run holds every member of every cluster from resolve to the end of
+/// the render, so its names share one allocation: the pod's name is the beginning of its FQDN,
+/// and its Service's name is stored only where it is not the pod's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     pub ordinal: u32,
-    /// Pod name, which is also the host name.
-    pub name: String,
-    /// The member's own Service (rendered when its role has endpoints).
-    pub service: String,
-    pub fqdn: String,
     pub node_id: u32,
+    /// `<pod>.<cluster's domain>`.
+    fqdn: String,
+    /// The pod's name: the first `pod_length` bytes of `fqdn`.
+    pod_length: usize,
+    /// The member's own Service, where its name is not the pod's.
+    service: Option<String>,
+}
+
+impl Member {
+    pub fn new(ordinal: u32, node_id: u32, pod: String, domain: &str, service: String) -> Member {
+        let pod_length = pod.len();
+        let service = (service != pod).then_some(service);
+        let mut fqdn = pod;
+        fqdn.reserve_exact(domain.len() + 1);
+        fqdn.push('.');
+        fqdn.push_str(domain);
+        Member {
+            ordinal,
+            node_id,
+            fqdn,
+            pod_length,
+            service,
+        }
+    }
+
+    /// The pod's name, which is also its host name.
+    pub fn name(&self) -> &str {
+        self.fqdn.get(..self.pod_length).unwrap_or_default()
+    }
+
+    pub fn fqdn(&self) -> &str {
+        &self.fqdn
+    }
+
+    /// The member's own Service (rendered when its role has endpoints).
+    pub fn service(&self) -> &str {
+        self.service.as_deref().unwrap_or_else(|| self.name())
+    }
 }
 
 impl Topology<'_> {
@@ -258,5 +294,26 @@ fn check_listed_members(topologies: &[Topology<'_>], diagnostics: &mut Diagnosti
                 diags::too_many_listed_members(cluster, listed, MAX_LISTED_MEMBERS, at);
             diagnostics.push(diagnostic);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Member;
+
+    #[test]
+    fn a_member_reads_its_names_back_from_one_allocation() {
+        let domain = "db.prod.svc.cluster.local";
+        let member = Member::new(2, 7, "db-worker-2".into(), domain, "db-worker-2".into());
+        assert_eq!(member.name(), "db-worker-2");
+        assert_eq!(member.fqdn(), "db-worker-2.db.prod.svc.cluster.local");
+        assert_eq!(member.service(), "db-worker-2");
+        assert_eq!((member.ordinal, member.node_id), (2, 7));
+        // A Service named otherwise (KubeDirector's `s-` prefix, or one an Adoption pins) is
+        // kept as given, and the pod's names are unchanged by it.
+        let adopted = Member::new(0, 1, "kdss-x7-0".into(), domain, "s-kdss-x7-0".into());
+        assert_eq!(adopted.service(), "s-kdss-x7-0");
+        assert_eq!(adopted.name(), "kdss-x7-0");
+        assert_eq!(adopted.fqdn(), "kdss-x7-0.db.prod.svc.cluster.local");
     }
 }

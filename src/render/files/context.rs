@@ -62,9 +62,9 @@ fn roles_value(topology: &Topology<'_>) -> Value {
             .iter()
             .map(|m| {
                 json!({
-                    "name": m.name,
-                    "hostname": m.name,
-                    "fqdn": m.fqdn,
+                    "name": m.name(),
+                    "hostname": m.name(),
+                    "fqdn": m.fqdn(),
                     "ordinal": m.ordinal,
                     "node_id": m.node_id,
                 })
@@ -87,9 +87,9 @@ fn roles_value(topology: &Topology<'_>) -> Value {
                     .iter()
                     .map(|m| {
                         if e.url_scheme.is_empty() {
-                            format!("{}:{}", m.fqdn, e.port)
+                            format!("{}:{}", m.fqdn(), e.port)
                         } else {
-                            format!("{}://{}:{}", e.url_scheme, m.fqdn, e.port)
+                            format!("{}://{}:{}", e.url_scheme, m.fqdn(), e.port)
                         }
                     })
                     .collect(),
@@ -107,7 +107,7 @@ fn roles_value(topology: &Topology<'_>) -> Value {
                 "name": role.name,
                 "count": role.members.len(),
                 "members": members,
-                "fqdns": role.members.iter().map(|m| m.fqdn.clone()).collect::<Vec<_>>(),
+                "fqdns": role.members.iter().map(|m| m.fqdn().to_string()).collect::<Vec<_>>(),
                 "services": services,
             }),
         );
