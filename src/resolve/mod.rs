@@ -15,7 +15,7 @@ mod node_ids;
 
 use std::collections::BTreeMap;
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Stage};
 use crate::model::{Adoption, App, AppRole, Cluster, ClusterRole, Model, ServiceType};
 use crate::names;
 use crate::source::SourceMap;
@@ -164,11 +164,12 @@ pub fn resolve<'m>(
         diagnostics.push(diags::too_many_clusters(MAX_CLUSTERS, cluster.origin));
         return Vec::new();
     }
-    let mut topologies: Vec<Topology<'m>> = Vec::new();
+    let mut topologies: Vec<Topology<'m>> = Vec::with_capacity(model.clusters.len());
     let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut members_in_run = 0usize;
-    for cluster in &model.clusters {
-        let Some(topology) = topology(model, cluster, diagnostics) else {
+    for (cluster, topology, local) in built(model) {
+        diagnostics.extend(local);
+        let Some(topology) = topology else {
             continue;
         };
         members_in_run = members_in_run.saturating_add(topology.member_count());
@@ -194,6 +195,32 @@ pub fn resolve<'m>(
     link_connections(&mut topologies, &by_name, diagnostics);
     check_listed_members(&topologies, diagnostics);
     topologies
+}
+
+/// Each cluster with its topology (`None` where it has none) and what building it reported, in
+/// the model's order. What every cluster asks for bounds what the topologies hold: when that
+/// is within the run's member budget, they are built on every core at once, where each
+/// worker's allocations reuse what validation freed (the main thread's cannot: its topologies
+/// were fresh memory for every member of the run); otherwise one at a time, as the caller
+/// asks for them, so that building stops where the budget is passed.
+fn built<'m>(
+    model: &'m Model,
+) -> Box<dyn Iterator<Item = (&'m Cluster, Option<Topology<'m>>, Diagnostics)> + 'm> {
+    let build = move |cluster: &'m Cluster| {
+        let mut local = Diagnostics::default();
+        local.enter(Stage::Resolve);
+        (cluster, topology(model, cluster, &mut local), local)
+    };
+    let asked: usize = (model.clusters.iter().flat_map(|c| &c.roles))
+        .map(|role| usize::try_from(role.members).unwrap_or(usize::MAX))
+        .fold(0, usize::saturating_add);
+    if asked <= MAX_MEMBERS {
+        let clusters: Vec<&'m Cluster> = model.clusters.iter().collect();
+        let built = crate::parallel::map(&clusters, |cluster: &&'m Cluster| build(cluster));
+        Box::new(built.into_iter())
+    } else {
+        Box::new(model.clusters.iter().map(build))
+    }
 }
 
 /// One cluster's topology: its namespace, Service, domain and roles; `None` when a name is
