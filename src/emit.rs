@@ -60,35 +60,70 @@ pub struct Identity {
     pub name: String,
     pub cluster: String,
     pub origin: Origin,
+    /// The kind, namespace and name digested (on the worker that rendered the object): what
+    /// [`Identities`] keeps of it.
+    digest: ObjectDigest,
 }
 
+/// The first 128 bits of SHA-256 over an object's kind, namespace and name, each
+/// length-prefixed. Equal identities always have equal digests; two different ones share a
+/// digest only by a collision of SHA-256's first half, which no input can aim for.
+type ObjectDigest = [u8; 16];
+
 impl Identity {
-    pub fn of(object: &Object) -> Identity {
-        Identity {
-            kind: object.kind,
-            namespace: object.namespace.clone(),
-            name: object.name.clone(),
-            cluster: object.cluster.clone(),
-            origin: object.origin,
+    pub fn new(
+        kind: Kind,
+        namespace: String,
+        name: String,
+        cluster: String,
+        origin: Origin,
+    ) -> Identity {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update([kind as u8]);
+        for part in [&namespace, &name] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
         }
+        let mut digest = ObjectDigest::default();
+        for (byte, from) in digest.iter_mut().zip(hasher.finalize()) {
+            *byte = from;
+        }
+        Identity {
+            kind,
+            namespace,
+            name,
+            cluster,
+            origin,
+            digest,
+        }
+    }
+
+    pub fn of(object: &Object) -> Identity {
+        Identity::new(
+            object.kind,
+            object.namespace.clone(),
+            object.name.clone(),
+            object.cluster.clone(),
+            object.origin,
+        )
     }
 }
 
 /// The objects emitted so far; a second object with the same kind, namespace and name is an
-/// error that names both clusters. A run keeps one entry per object it emits, so they are held
-/// compactly: each namespace once, each cluster's name once, and per object its kind, name and
-/// origin.
+/// error that names both clusters. A run keeps one entry per object it emits until its end, so
+/// each is held as its digest and the index of what emitted it (20 bytes; the names themselves
+/// took about a hundred, in allocations of their own). A cluster's objects share one emitter.
 #[derive(Default)]
 pub struct Identities {
-    by_namespace: BTreeMap<String, BTreeMap<(Kind, Box<str>), Emitted>>,
-    /// The clusters' names, in the order their objects came.
-    clusters: Vec<String>,
+    objects: BTreeMap<ObjectDigest, u32>,
+    /// The clusters, and where each was rendered from, in the order their objects came.
+    emitters: Vec<Emitter>,
 }
 
-/// Where an object was first emitted: its cluster (an index into `Identities::clusters`), and
-/// what it was rendered from.
-struct Emitted {
-    cluster: usize,
+/// What emitted an object first.
+struct Emitter {
+    cluster: String,
     origin: Origin,
 }
 
@@ -99,29 +134,27 @@ impl Identities {
         sources: &SourceMap,
         diagnostics: &mut Diagnostics,
     ) {
-        let objects = match self.by_namespace.get_mut(&identity.namespace) {
-            Some(objects) => objects,
-            None => self
-                .by_namespace
-                .entry(identity.namespace.clone())
-                .or_default(),
-        };
-        let key = (identity.kind, Box::from(identity.name.as_str()));
-        if let Some(first) = objects.get(&key) {
-            let other_cluster = self.clusters.get(first.cluster).map_or("", String::as_str);
-            let other = sources.describe(first.origin);
+        if let Some(&first) = self.objects.get(&identity.digest) {
+            let first = usize::try_from(first)
+                .ok()
+                .and_then(|i| self.emitters.get(i));
+            let other_cluster = first.map_or("", |first| first.cluster.as_str());
+            let other = sources.describe(first.map_or(identity.origin, |first| first.origin));
             diagnostics.push(duplicate(&identity, other_cluster, other));
             return;
         }
         // A cluster's objects come one after another.
-        if self.clusters.last() != Some(&identity.cluster) {
-            self.clusters.push(identity.cluster);
+        let same =
+            |last: &Emitter| last.cluster == identity.cluster && last.origin == identity.origin;
+        if !self.emitters.last().is_some_and(same) {
+            self.emitters.push(Emitter {
+                cluster: identity.cluster,
+                origin: identity.origin,
+            });
         }
-        let emitted = Emitted {
-            cluster: self.clusters.len().saturating_sub(1),
-            origin: identity.origin,
-        };
-        objects.insert(key, emitted);
+        let emitter = self.emitters.len().saturating_sub(1);
+        self.objects
+            .insert(identity.digest, u32::try_from(emitter).unwrap_or(u32::MAX));
     }
 }
 
@@ -248,15 +281,12 @@ mod tests {
     fn an_object_two_clusters_render_is_an_error_naming_both() {
         let mut sources = SourceMap::default();
         let file = sources.add("clusters/b.yaml".into(), "metadata:\n  name: b\n".into());
-        let identity = |kind, namespace: &str, name: &str, cluster: &str, at| Identity {
-            kind,
-            namespace: namespace.into(),
-            name: name.into(),
-            cluster: cluster.into(),
-            origin: Origin {
+        let identity = |kind, namespace: &str, name: &str, cluster: &str, at| {
+            let origin = Origin {
                 file,
                 span: crate::source::Span::new(at, at),
-            },
+            };
+            Identity::new(kind, namespace.into(), name.into(), cluster.into(), origin)
         };
         let problems = |identities: &[Identity]| {
             let (mut seen, mut diagnostics) = (Identities::default(), Diagnostics::default());
@@ -271,6 +301,10 @@ mod tests {
             // Another kind, or another namespace, is another object.
             identity(Kind::StatefulSet, "ns", "a-b-c", "b", 0),
             identity(Kind::Service, "other", "a-b-c", "b", 0),
+            // The namespace and the name are digested each with its length: neither of these
+            // is the first object again.
+            identity(Kind::Service, "nsa", "-b-c", "b", 0),
+            identity(Kind::Service, "n", "sa-b-c", "b", 0),
         ];
         assert!(problems(&identities).is_empty());
         // The same object again, from a cluster met before and after others.
