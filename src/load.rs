@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::beneath::{self, Access, Opened};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::document::{self, Limits, Node};
+use crate::document::{self, Limits, Node, Syntax, Value};
 use crate::source::{FileId, Origin, SourceMap, Span};
 
 pub mod commit;
@@ -44,6 +44,12 @@ pub struct InputLimits {
     pub max_files: usize,
     /// Parsing bounds; the value and alias budgets count all files of the run together.
     pub document: Limits,
+    /// From this many input files on, each cluster document is cut down to what validation
+    /// reads before it judges the cluster ([`summarize_cluster`]) on the worker that parsed it,
+    /// and parsed again where it is judged: a parsed tree costs many times its text (about 5
+    /// KB for a 300-byte cluster), and every one of them would otherwise be held at once.
+    /// Below, the second parse costs more time than the memory is worth.
+    pub summarize_from: usize,
 }
 
 impl Default for InputLimits {
@@ -53,19 +59,31 @@ impl Default for InputLimits {
             max_total_bytes: 64 << 20,
             max_files: 20_000,
             document: Limits::default(),
+            summarize_from: SUMMARIZE_FROM,
         }
     }
 }
+
+/// [`InputLimits::summarize_from`]: 2000 files hold about 10 MB of cluster trees.
+pub const SUMMARIZE_FROM: usize = 2000;
 
 /// One parsed document and the file it came from.
 #[derive(Debug)]
 pub struct Document {
     pub file: FileId,
+    /// The document's tree; a summarized cluster's holds only what is read before it is
+    /// judged ([`summarize_cluster`]) until [`Document::parse_whole`] reads it again.
     pub root: Node,
+    /// Whether `root` is a cluster's summary rather than its whole tree.
+    pub summarized: bool,
     /// The folder holding the file (absolute), which relative paths in it start from.
     pub folder: PathBuf,
     /// Whether it was found in a catalog folder rather than below the rendered folder.
     pub from_catalog: bool,
+    /// Which document of its file it is (0 for the first).
+    pub position: usize,
+    /// How its file is parsed.
+    pub syntax: Syntax,
 }
 
 impl Document {
@@ -89,6 +107,44 @@ impl Document {
         self.root.get("kind").and_then(Node::as_str)
     }
 
+    /// The whole documents of the file `summaries` (documents of one file, in order) come
+    /// from, parsed again from its text with the run's limits and a budget of their own (the
+    /// file has passed the run's once): each summary with its whole tree, or the error should
+    /// the text not parse as it did.
+    pub fn parse_whole(
+        summaries: Vec<Document>,
+        sources: &SourceMap,
+        limits: Limits,
+    ) -> Vec<Result<Document, Diagnostic>> {
+        let Some(first) = summaries.first() else {
+            return Vec::new();
+        };
+        if !summaries.iter().any(|document| document.summarized) {
+            return summaries.into_iter().map(Ok).collect();
+        }
+        let text = &sources.get(first.file).text;
+        let mut roots: Vec<Option<Node>> = match document::parse_again(text, first.syntax, limits) {
+            Ok(roots) => roots.into_iter().map(Some).collect(),
+            Err(_) => Vec::new(),
+        };
+        summaries
+            .into_iter()
+            .map(
+                |summary| match roots.get_mut(summary.position).and_then(Option::take) {
+                    Some(root) => Ok(Document {
+                        root,
+                        summarized: false,
+                        ..summary
+                    }),
+                    None => Err(Diagnostic::error(
+                        "this document did not parse again as it parsed when it was loaded",
+                    )
+                    .at(summary.start())),
+                },
+            )
+            .collect()
+    }
+
     /// Where the document begins (an empty span), for problems with it as a whole.
     fn start(&self) -> Origin {
         Origin {
@@ -109,6 +165,8 @@ pub struct Inputs {
     pub adoptions: Vec<Document>,
     /// Documents that are not inputs, with a note on what they are.
     pub others: Vec<(Origin, String)>,
+    /// The parsing limits the files were read with, to read a cluster's document whole again.
+    pub limits: Limits,
 }
 
 impl Inputs {
@@ -650,7 +708,10 @@ fn is_input_file(path: &Path) -> bool {
 /// Reads and parses every input below the rendered folder, then the apps of the catalog folders
 /// the settings name.
 pub fn load(reader: &mut Reader, diagnostics: &mut Diagnostics) -> Inputs {
-    let mut inputs = Inputs::default();
+    let mut inputs = Inputs {
+        limits: reader.limits.document,
+        ..Inputs::default()
+    };
     let base = reader.base.clone();
     let settings_path = base.join(SETTINGS_FILE);
     let paths = input_files(reader, &base, diagnostics);
@@ -746,30 +807,32 @@ fn read_documents(
             Err(message) => diagnostics.push(Diagnostic::error(message)),
         }
     }
-    let texts: Vec<(&str, document::Syntax)> = files
+    let texts: Vec<(&str, Syntax)> = files
         .iter()
-        .map(|(file, path)| {
-            let syntax = match path.extension().and_then(|e| e.to_str()) {
-                Some("json") => document::Syntax::Json,
-                _ => document::Syntax::Yaml,
-            };
-            (sources.get(*file).text.as_str(), syntax)
-        })
+        .map(|(file, path)| (sources.get(*file).text.as_str(), syntax_of(path)))
         .collect();
-    let parsed = document::parse_files(&texts, reader.limits.document, &reader.budget);
+    let summarize = texts.len() >= reader.limits.summarize_from;
+    let parsed = document::parse_files(&texts, reader.limits.document, &reader.budget, |root| {
+        if summarize {
+            summarize_cluster(root);
+        }
+    });
     drop(texts);
     files
         .into_iter()
         .zip(parsed)
         .map(|((file, path), parsed)| {
             let documents = match parsed {
-                Ok(nodes) => nodes
-                    .into_iter()
-                    .map(|root| Document {
+                Ok(nodes) => (nodes.into_iter().enumerate())
+                    .map(|(position, root)| Document {
                         file,
+                        summarized: summarize
+                            && root.get("kind").and_then(Node::as_str) == Some(CLUSTER_KIND),
                         root,
                         folder: path.parent().map(Path::to_path_buf).unwrap_or_default(),
                         from_catalog,
+                        position,
+                        syntax: syntax_of(&path),
                     })
                     .collect(),
                 Err(error) => {
@@ -783,6 +846,50 @@ fn read_documents(
             (path, documents)
         })
         .collect()
+}
+
+/// How a file is parsed, by its name.
+fn syntax_of(path: &Path) -> Syntax {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => Syntax::Json,
+        _ => Syntax::Yaml,
+    }
+}
+
+/// In a large run ([`InputLimits::summarize_from`]), drops from a cluster document, on the
+/// worker that parsed it, everything but what validation reads before it judges the cluster: its kind, the names it is found and matched
+/// by, its app, its service type and whether it has a `status`, each where it was written.
+/// Validation parses the file again where it judges the cluster ([`Document::parse_whole`]),
+/// so a run never holds every cluster's tree at once: a tree costs many times its text.
+fn summarize_cluster(root: &mut Node) {
+    if root.get("kind").and_then(Node::as_str) != Some(CLUSTER_KIND) {
+        return;
+    }
+    let Value::Map(entries) = &mut root.value else {
+        return;
+    };
+    entries.retain_mut(|entry| match entry.key.as_str() {
+        "kind" => true,
+        "metadata" => keep_only(&mut entry.value, &["name", "namespace"]),
+        "spec" => keep_only(&mut entry.value, &["app", "appCatalog", "serviceType"]),
+        "status" => {
+            if !entry.value.is_null() {
+                entry.value.value = Value::Map(Vec::new());
+            }
+            true
+        }
+        _ => false,
+    });
+    entries.shrink_to_fit();
+}
+
+/// Keeps only `keys` of a mapping (anything else as it is); always `true`, for `retain_mut`.
+fn keep_only(node: &mut Node, keys: &[&str]) -> bool {
+    if let Value::Map(entries) = &mut node.value {
+        entries.retain(|entry| keys.contains(&entry.key.as_str()));
+        entries.shrink_to_fit();
+    }
+    true
 }
 
 /// Sorts a document into the inputs by its kind, or notes what it is.

@@ -69,6 +69,7 @@ pub fn adopt(shown: &str, text: String) -> Adopted {
         &[(sources.get(file).text.as_str(), syntax)],
         Limits::default(),
         &Budget::default(),
+        |_| {},
     );
     let mut documents = Vec::new();
     for result in parsed {

@@ -183,19 +183,26 @@ fn parse_with(
     }
 }
 
-/// Parses files on every core against the run's shared `budget`, keeping their order. When the
-/// budget runs out, the files are parsed again one after the other from where the budget stood,
-/// so that the file and the place reported are always the same; files after that one are not
-/// parsed (their result is empty: the run fails on the reported error).
+/// Parses files on every core against the run's shared `budget`, keeping their order, and
+/// hands each document to `reduce` on the worker that parsed it (to drop what the caller will
+/// not keep before the next file is parsed). When the budget runs out, the files are parsed
+/// again one after the other from where the budget stood, so that the file and the place
+/// reported are always the same; files after that one are not parsed (their result is empty:
+/// the run fails on the reported error).
 pub fn parse_files(
     files: &[(&str, Syntax)],
     limits: Limits,
     budget: &Budget,
+    reduce: impl Fn(&mut Node) + Sync,
 ) -> Vec<Result<Vec<Node>, ParseError>> {
+    let parse_with = |text, syntax| {
+        parse_with(text, syntax, limits, budget).map(|mut nodes| {
+            nodes.iter_mut().for_each(&reduce);
+            nodes
+        })
+    };
     let before = budget.used();
-    let results = crate::parallel::map(files, |&(text, syntax)| {
-        parse_with(text, syntax, limits, budget)
-    });
+    let results = crate::parallel::map(files, |&(text, syntax)| parse_with(text, syntax));
     let over = |r: &Result<Vec<Node>, ParseError>| r.as_ref().is_err_and(|e| e.over_budget);
     if !budget.exceeded(&limits) && !results.iter().any(over) {
         return results;
@@ -209,11 +216,17 @@ pub fn parse_files(
             if exhausted {
                 return Ok(Vec::new());
             }
-            let result = parse_with(text, syntax, limits, budget);
+            let result = parse_with(text, syntax);
             exhausted = over(&result);
             result
         })
         .collect()
+}
+
+/// Parses one file again, with a budget of its own: for a file that has passed the run's
+/// limits and budget once, to read whole what was dropped from it then.
+pub fn parse_again(text: &str, syntax: Syntax, limits: Limits) -> Result<Vec<Node>, ParseError> {
+    parse_with(text, syntax, limits, &Budget::default())
 }
 
 /// A syntax error, or a limit exceeded, at a place in the file.
@@ -439,7 +452,7 @@ mod tests {
         for (text, syntax) in &files {
             assert!(parse_with(text, *syntax, small_limits(), &Budget::default()).is_ok());
         }
-        let results = parse_files(&files, small_limits(), &Budget::default());
+        let results = parse_files(&files, small_limits(), &Budget::default(), |_| {});
         // Each file costs 1,000 values and a document: the tenth goes over 10,000.
         let first_error = results.iter().position(Result::is_err).unwrap();
         assert_eq!(first_error, 9);
@@ -489,7 +502,7 @@ mod tests {
         assert!(expected.iter().any(Result::is_err));
         for _ in 0..20 {
             assert_eq!(
-                parse_files(&files, small_limits(), &Budget::default()),
+                parse_files(&files, small_limits(), &Budget::default(), |_| {}),
                 expected
             );
         }
@@ -499,10 +512,25 @@ mod tests {
     fn a_budget_carries_over_from_one_batch_of_files_to_the_next() {
         let text = file_of(4_000);
         let budget = Budget::default();
-        let first = parse_files(&[(text.as_str(), Syntax::Yaml)], small_limits(), &budget);
-        let second = parse_files(&[(text.as_str(), Syntax::Json)], small_limits(), &budget);
+        let first = parse_files(
+            &[(text.as_str(), Syntax::Yaml)],
+            small_limits(),
+            &budget,
+            |_| {},
+        );
+        let second = parse_files(
+            &[(text.as_str(), Syntax::Json)],
+            small_limits(),
+            &budget,
+            |_| {},
+        );
         assert!(first[0].is_ok() && second[0].is_ok());
-        let third = parse_files(&[(text.as_str(), Syntax::Yaml)], small_limits(), &budget);
+        let third = parse_files(
+            &[(text.as_str(), Syntax::Yaml)],
+            small_limits(),
+            &budget,
+            |_| {},
+        );
         assert!(third[0].as_ref().is_err_and(|e| e.over_budget));
     }
 

@@ -415,6 +415,9 @@ mod tests {
                             root,
                             folder: PathBuf::new(),
                             from_catalog: false,
+                            summarized: false,
+                            position: 0,
+                            syntax: crate::document::Syntax::Yaml,
                         };
                         prune::admit(kind, &document, &mut Diagnostics::default()).value
                     }

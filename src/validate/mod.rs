@@ -89,14 +89,25 @@ pub fn validate(
         adoptions: &adoptions,
         settings: &settings,
     };
-    let judged = crate::parallel::map_owned(wanted, |document| {
-        let mut local = Diagnostics::default();
-        local.enter(crate::diag::Stage::Validate);
-        let cluster = world.judge_cluster(&document, &mut local);
-        (cluster, local)
+    let (sources, limits) = (&inputs.sources, inputs.limits);
+    let judged = crate::parallel::map_owned(by_file(wanted), |summaries| {
+        let documents = Document::parse_whole(summaries, sources, limits);
+        let judge = |document: Result<Document, _>| {
+            let mut local = Diagnostics::default();
+            local.enter(crate::diag::Stage::Validate);
+            let cluster = match document {
+                Ok(document) => world.judge_cluster(&document, &mut local),
+                Err(diagnostic) => {
+                    local.push(diagnostic);
+                    None
+                }
+            };
+            (cluster, local)
+        };
+        documents.into_iter().map(judge).collect::<Vec<_>>()
     });
     let mut clusters = Vec::with_capacity(judged.len());
-    for (cluster, local) in judged {
+    for (cluster, local) in judged.into_iter().flatten() {
         diagnostics.extend(local);
         clusters.extend(cluster);
     }
@@ -106,6 +117,21 @@ pub fn validate(
         clusters,
         adoptions,
     }
+}
+
+/// Documents in their order, those of one file together (they come one after another), so that
+/// each file is parsed again once however many clusters it holds.
+fn by_file(documents: Vec<Document>) -> Vec<Vec<Document>> {
+    let mut files: Vec<Vec<Document>> = Vec::new();
+    for document in documents {
+        match files.last_mut() {
+            Some(file) if file.last().is_some_and(|last| last.file == document.file) => {
+                file.push(document);
+            }
+            _ => files.push(vec![document]),
+        }
+    }
+    files
 }
 
 /// What a cluster is judged against: the apps there are, those that passed their checks, the
@@ -371,6 +397,78 @@ fn check_unique<'a>(
             ));
         } else {
             seen.insert(id, pointer);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::{Overrides, Scope};
+    use crate::diag::Diagnostics;
+    use crate::load::{self, Files, InputLimits, Reader};
+
+    /// The model and the report of judging everything below `folder`, with cluster documents
+    /// summarized on load from `summarize_from` input files on.
+    fn judged(folder: &Path, summarize_from: usize, overrides: &Overrides, scope: Scope) -> String {
+        let limits = InputLimits {
+            summarize_from,
+            ..InputLimits::default()
+        };
+        let mut reader = match Reader::new(folder, folder, Files::Disk, limits) {
+            Ok(reader) => reader,
+            Err(refused) => return format!("{refused:?}"),
+        };
+        let mut diagnostics = Diagnostics::default();
+        let mut inputs = load::load(&mut reader, &mut diagnostics);
+        let model = super::validate(&mut inputs, overrides, scope, &mut diagnostics);
+        format!("{model:#?}\n{}", diagnostics.render(&inputs.sources))
+    }
+
+    /// Every folder the tests and examples hold: good repositories, and broken ones (several
+    /// clusters in one file, JSON, Adoptions, exports with a `status`, names that do not fit).
+    fn folders() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut folders = Vec::new();
+        for parent in ["tests/fixtures", "tests/corpus", "examples"] {
+            let Ok(entries) = std::fs::read_dir(root.join(parent)) else {
+                continue;
+            };
+            folders.extend(
+                entries
+                    .flatten()
+                    .map(|entry| entry.path())
+                    .filter(|path| path.is_dir()),
+            );
+        }
+        folders.sort();
+        folders
+    }
+
+    /// A large run judges each cluster from a summary kept since loading and the document
+    /// parsed again; it must judge exactly as a small run, which keeps the whole tree: the same
+    /// model, the same problems at the same places, in the same order.
+    #[test]
+    fn clusters_judged_from_summaries_are_judged_as_whole_ones() {
+        let folders = folders();
+        assert!(folders.len() > 50, "{folders:?}");
+        let wanted = Overrides {
+            clusters: Some(vec![
+                "kafka".into(),
+                "tables".into(),
+                "no-such-cluster".into(),
+            ]),
+            ..Overrides::default()
+        };
+        for folder in &folders {
+            for overrides in [&Overrides::default(), &wanted] {
+                for scope in [Scope::UsedApps, Scope::Everything] {
+                    let whole = judged(folder, usize::MAX, overrides, scope);
+                    let summarized = judged(folder, 0, overrides, scope);
+                    assert_eq!(whole, summarized, "{} {scope:?}", folder.display());
+                }
+            }
         }
     }
 }

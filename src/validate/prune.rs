@@ -289,6 +289,9 @@ mod tests {
             root,
             folder: std::path::PathBuf::new(),
             from_catalog: false,
+            summarized: false,
+            position: 0,
+            syntax: crate::document::Syntax::Yaml,
         }
     }
 
