@@ -66,9 +66,9 @@ pub struct Identity {
 }
 
 /// The first 128 bits of SHA-256 over an object's kind, namespace and name, each
-/// length-prefixed. Equal identities always have equal digests; two different ones share a
-/// digest only by a collision of SHA-256's first half, which no input can aim for.
-type ObjectDigest = [u8; 16];
+/// length-prefixed, as a number. Equal identities always have equal digests; two different
+/// ones share a digest only by a collision of SHA-256's first half, which no input can aim for.
+type ObjectDigest = u128;
 
 impl Identity {
     pub fn new(
@@ -85,10 +85,12 @@ impl Identity {
             hasher.update((part.len() as u64).to_le_bytes());
             hasher.update(part.as_bytes());
         }
-        let mut digest = ObjectDigest::default();
-        for (byte, from) in digest.iter_mut().zip(hasher.finalize()) {
+        let mut first_half = [0u8; 16];
+        for (byte, from) in first_half.iter_mut().zip(hasher.finalize()) {
             *byte = from;
         }
+        // As a number, so that the index compares two words rather than calling `memcmp`.
+        let digest = ObjectDigest::from_le_bytes(first_half);
         Identity {
             kind,
             namespace,
