@@ -64,8 +64,11 @@ impl Default for InputLimits {
     }
 }
 
-/// [`InputLimits::summarize_from`]: 2000 files hold about 10 MB of cluster trees.
-pub const SUMMARIZE_FROM: usize = 2000;
+/// [`InputLimits::summarize_from`]. Below, the trees are at most about a megabyte, and the
+/// repositories most renders read (a few clusters each) pay no second parse. From there on a
+/// run's every size pays the same share, so its time still grows in proportion to its
+/// clusters.
+pub const SUMMARIZE_FROM: usize = 256;
 
 /// One parsed document and the file it came from.
 #[derive(Debug)]
