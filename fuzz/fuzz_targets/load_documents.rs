@@ -33,6 +33,9 @@ fuzz_target!(|data: &[u8]| {
             root,
             folder: Default::default(),
             from_catalog: false,
+            position: 0,
+            summarized: false,
+            syntax: kdrender::document::Syntax::Yaml,
         };
         let value = document.root.to_json();
         for kind in SchemaKind::ALL {
