@@ -191,3 +191,47 @@ fn many_clusters_render_in_parallel_as_each_would_alone() {
     }
     assert_eq!(together, one_by_one);
 }
+
+#[test]
+fn many_cluster_files_render_as_one_file_of_the_same_clusters() {
+    // From a few hundred input files on, each cluster document is kept as a summary after
+    // loading and parsed whole again where it is judged; the same clusters in one file of
+    // many documents are parsed once. The output and the report must not tell them apart.
+    const CLUSTERS: usize = 300;
+    let clusters: Vec<String> = (0..CLUSTERS)
+        .map(|i| two_role_cluster_named(&format!("demo-{i:03}")))
+        .collect();
+    let many = repo(&[("app.yaml", TWO_ROLE_APP)]);
+    write_two_role_templates(many.path(), "files");
+    for (i, cluster) in clusters.iter().enumerate() {
+        write(many.path(), &format!("clusters/{i:03}.yaml"), cluster);
+    }
+    let one = repo(&[("app.yaml", TWO_ROLE_APP)]);
+    write_two_role_templates(one.path(), "files");
+    let documents: Vec<&str> = clusters
+        .iter()
+        .map(|c| c.trim_start_matches("---\n"))
+        .collect();
+    write(one.path(), "clusters.yaml", &documents.join("---\n"));
+
+    let from_many = run(&["render", "."], many.path());
+    let from_one = run(&["render", "."], one.path());
+    assert_eq!(from_many.code, 0, "{}", from_many.stderr);
+    assert_eq!(from_many.stdout, from_one.stdout);
+    assert_eq!(
+        from_many.stdout.matches("\nkind: StatefulSet\n").count(),
+        2 * CLUSTERS
+    );
+    // A cluster judged from its summary is judged whole: a problem in one is reported at its
+    // own file and line, as a file of one document reports it.
+    let broken = clusters[7].replace("demo-007", "Demo_007");
+    write(many.path(), "clusters/007.yaml", &broken);
+    let refused = run(&["render", "."], many.path());
+    assert_eq!(refused.code, 1);
+    assert!(refused.stdout.is_empty());
+    assert!(
+        refused.stderr.contains("clusters/007.yaml:"),
+        "{}",
+        refused.stderr
+    );
+}
