@@ -64,10 +64,11 @@ impl Default for InputLimits {
     }
 }
 
-/// [`InputLimits::summarize_from`]. Below, the trees are at most about a megabyte, and the
-/// repositories most renders read (a few clusters each) pay no second parse. From there on a
-/// run's every size pays the same share, so its time still grows in proportion to its
-/// clusters.
+/// [`InputLimits::summarize_from`]. Below, the trees of one cluster per file come to about a
+/// megabyte at most, and the repositories most renders read (a few clusters each) pay no
+/// second parse. It counts files, not documents: a few files of many clusters each keep their
+/// trees, as every run did before. From there on a run's every size pays the same share, so
+/// its time still grows in proportion to its clusters.
 pub const SUMMARIZE_FROM: usize = 256;
 
 /// One parsed document and the file it came from.
