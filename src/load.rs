@@ -826,17 +826,17 @@ fn read_documents(
         .into_iter()
         .zip(parsed)
         .map(|((file, path), parsed)| {
+            let syntax = syntax_of(&path);
             let documents = match parsed {
                 Ok(nodes) => (nodes.into_iter().enumerate())
                     .map(|(position, root)| Document {
                         file,
-                        summarized: summarize
-                            && root.get("kind").and_then(Node::as_str) == Some(CLUSTER_KIND),
+                        summarized: summarize && is_cluster(&root),
                         root,
                         folder: path.parent().map(Path::to_path_buf).unwrap_or_default(),
                         from_catalog,
                         position,
-                        syntax: syntax_of(&path),
+                        syntax,
                     })
                     .collect(),
                 Err(error) => {
@@ -860,13 +860,19 @@ fn syntax_of(path: &Path) -> Syntax {
     }
 }
 
+/// Whether a document's kind is a cluster's.
+fn is_cluster(root: &Node) -> bool {
+    root.get("kind").and_then(Node::as_str) == Some(CLUSTER_KIND)
+}
+
 /// In a large run ([`InputLimits::summarize_from`]), drops from a cluster document, on the
-/// worker that parsed it, everything but what validation reads before it judges the cluster: its kind, the names it is found and matched
-/// by, its app, its service type and whether it has a `status`, each where it was written.
-/// Validation parses the file again where it judges the cluster ([`Document::parse_whole`]),
-/// so a run never holds every cluster's tree at once: a tree costs many times its text.
+/// worker that parsed it, everything but what validation reads before it judges the cluster:
+/// its kind, the names it is found and matched by, its app, its service type and whether it
+/// has a `status`, each where it was written. Validation parses the file again where it judges
+/// the cluster ([`Document::parse_whole`]), so a run never holds every cluster's tree at once:
+/// a tree costs many times its text.
 fn summarize_cluster(root: &mut Node) {
-    if root.get("kind").and_then(Node::as_str) != Some(CLUSTER_KIND) {
+    if !is_cluster(root) {
         return;
     }
     let Value::Map(entries) = &mut root.value else {

@@ -195,14 +195,14 @@ pub fn parse_files(
     budget: &Budget,
     reduce: impl Fn(&mut Node) + Sync,
 ) -> Vec<Result<Vec<Node>, ParseError>> {
-    let parse_with = |text, syntax| {
+    let parse_and_reduce = |text, syntax| {
         parse_with(text, syntax, limits, budget).map(|mut nodes| {
             nodes.iter_mut().for_each(&reduce);
             nodes
         })
     };
     let before = budget.used();
-    let results = crate::parallel::map(files, |&(text, syntax)| parse_with(text, syntax));
+    let results = crate::parallel::map(files, |&(text, syntax)| parse_and_reduce(text, syntax));
     let over = |r: &Result<Vec<Node>, ParseError>| r.as_ref().is_err_and(|e| e.over_budget);
     if !budget.exceeded(&limits) && !results.iter().any(over) {
         return results;
@@ -216,7 +216,7 @@ pub fn parse_files(
             if exhausted {
                 return Ok(Vec::new());
             }
-            let result = parse_with(text, syntax);
+            let result = parse_and_reduce(text, syntax);
             exhausted = over(&result);
             result
         })
