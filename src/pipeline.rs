@@ -20,7 +20,7 @@ use crate::options::{InputOptions, StreamFormat};
 use crate::parallel;
 use crate::patch;
 use crate::render::{self, Object, TemplateSet};
-use crate::resolve::{self, Topology};
+use crate::resolve::{self, Resolved, Topology};
 use crate::source::SourceMap;
 use crate::spool::Spool;
 use crate::validate::{self, Scope};
@@ -364,13 +364,13 @@ fn run<T: Send>(
         patch::placement::check_targets(placement, &model.clusters, partial, &mut diagnostics);
     }
     diagnostics.enter(Stage::Resolve);
-    let topologies = resolve::resolve(&model, &sources, &mut diagnostics);
+    let resolved = resolve::resolve(&model, &sources, &mut diagnostics);
     diagnostics.enter(Stage::Render);
     let templates = load_templates(&model, &mut reader, &mut sources, &mut diagnostics);
     let mut seen = Identities::default();
     if !diagnostics.has_errors() {
         let clusters = Clusters {
-            topologies: &topologies,
+            resolved: &resolved,
             templates: &templates,
             model: &model,
             sources: &sources,
@@ -380,7 +380,7 @@ fn run<T: Send>(
         seen = clusters.render(convert, sink, &mut diagnostics);
     }
     // What a large run leaves is freed aside, while the caller writes its output.
-    drop(topologies);
+    drop(resolved);
     let leftovers = (model, templates, seen);
     if clusters >= LEFT_ASIDE {
         parallel::drop_aside(leftovers);
@@ -417,7 +417,7 @@ fn load_templates(
 
 /// What rendering the clusters needs, shared by the workers.
 struct Clusters<'a> {
-    topologies: &'a [Topology<'a>],
+    resolved: &'a [Resolved<'a>],
     templates: &'a BTreeMap<(AppSource, String), TemplateSet>,
     model: &'a Model,
     sources: &'a SourceMap,
@@ -447,7 +447,7 @@ impl Clusters<'_> {
         sink: &mut Sink<'_, T>,
         diagnostics: &mut Diagnostics,
     ) -> Identities {
-        let mut order: Vec<&Topology<'_>> = self.topologies.iter().collect();
+        let mut order: Vec<&Resolved<'_>> = self.resolved.iter().collect();
         order.sort_by(|a, b| (&a.namespace, &a.cluster.name).cmp(&(&b.namespace, &b.cluster.name)));
         // Once a cluster's conversion fails (the output limit), the clusters not yet rendered
         // are not: the run fails anyway, and must not first spend the time and memory.
@@ -459,8 +459,8 @@ impl Clusters<'_> {
             diagnostics,
             sink,
         };
-        let render = |topology: &&Topology<'_>| {
-            let cluster = self.render_one(topology, convert, &stopped);
+        let render = |resolved: &&Resolved<'_>| {
+            let cluster = self.render_one(resolved, convert, &stopped);
             if matches!(cluster.converted, Some(Err(_))) {
                 stopped.store(true, Ordering::Relaxed);
             }
@@ -483,9 +483,10 @@ impl Clusters<'_> {
         seen
     }
 
+    /// Renders one cluster from its topology, built here and dropped with its objects.
     fn render_one<T>(
         &self,
-        topology: &Topology<'_>,
+        resolved: &Resolved<'_>,
         convert: &Convert<'_, T>,
         stopped: &AtomicBool,
     ) -> Cluster<T> {
@@ -499,10 +500,15 @@ impl Clusters<'_> {
                 diagnostics: local,
             };
         }
+        let topology = resolved.topology(self.model);
+        let connected: Vec<Topology<'_>> = (resolved.connections.iter())
+            .filter_map(|&i| self.resolved.get(i))
+            .map(|other| other.topology(self.model))
+            .collect();
         let objects = render::render_cluster(
-            topology,
-            self.topologies,
-            self.templates.get(&topology.cluster.app_key),
+            &topology,
+            &connected,
+            self.templates.get(&resolved.cluster.app_key),
             &self.model.settings,
             self.sources,
             &mut local,

@@ -18,9 +18,14 @@ use serde_json::{Map, Value};
 use crate::emit::compact::push_string;
 use crate::resolve::{Member, RoleTopology, Topology};
 
-/// The shared document (no `node` section). `prefix` roots the `bdvlibrefkey` paths, for
-/// embedding a connected cluster under `connections.clusters.<name>`.
-pub fn cluster_document(topology: &Topology<'_>, all: &[Topology<'_>], prefix: &[&str]) -> Value {
+/// The shared document (no `node` section), with the documents of the `connected` clusters.
+/// `prefix` roots the `bdvlibrefkey` paths, for embedding a connected cluster under
+/// `connections.clusters.<name>` (which has no connections section of its own).
+pub fn cluster_document(
+    topology: &Topology<'_>,
+    connected: &[Topology<'_>],
+    prefix: &[&str],
+) -> Value {
     let refkey = |path: &[&str]| -> Value {
         let full: Vec<&str> = prefix.iter().chain(path.iter()).copied().collect();
         value!({ "bdvlibrefkey": full })
@@ -55,7 +60,7 @@ pub fn cluster_document(topology: &Topology<'_>, all: &[Topology<'_>], prefix: &
     if prefix.is_empty()
         && let Some(document) = document.as_object_mut()
     {
-        document.insert("connections".into(), connections_section(topology, all));
+        document.insert("connections".into(), connections_section(connected));
     }
     document
 }
@@ -80,13 +85,13 @@ fn services_section(topology: &Topology<'_>, refkey: &dyn Fn(&[&str]) -> Value) 
 }
 
 /// The connected clusters' documents, each rooted under `connections.clusters.<name>`.
-fn connections_section(topology: &Topology<'_>, all: &[Topology<'_>]) -> Value {
+fn connections_section(connected: &[Topology<'_>]) -> Value {
     let mut clusters = Map::new();
-    for other in topology.connections.iter().filter_map(|&i| all.get(i)) {
+    for other in connected {
         let name = other.cluster.name.as_str();
         clusters.insert(
             name.to_string(),
-            cluster_document(other, all, &["connections", "clusters", name]),
+            cluster_document(other, &[], &["connections", "clusters", name]),
         );
     }
     value!({

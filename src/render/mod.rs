@@ -282,10 +282,11 @@ fn app_catalog(source: AppSource) -> &'static str {
     }
 }
 
-/// Renders one cluster. `all` holds every topology, for connections.
+/// Renders one cluster. `connected` holds the topologies of the clusters it connects to, in
+/// the order of its connections.
 pub fn render_cluster(
     topology: &Topology<'_>,
-    all: &[Topology<'_>],
+    connected: &[Topology<'_>],
     templates: Option<&TemplateSet>,
     settings: &Settings,
     sources: &SourceMap,
@@ -293,8 +294,8 @@ pub fn render_cluster(
 ) -> Vec<Object> {
     let cluster = ClusterRender {
         topology,
-        all,
-        templates: templates.map(|set| (set, files::Context::new(topology, all))),
+        connected,
+        templates: templates.map(|set| (set, files::Context::new(topology, connected))),
         settings,
         sources,
         meta: Meta { topology, settings },
@@ -342,7 +343,7 @@ pub fn render_cluster(
 /// One cluster's rendering: what every one of its objects is built from.
 struct ClusterRender<'a> {
     topology: &'a Topology<'a>,
-    all: &'a [Topology<'a>],
+    connected: &'a [Topology<'a>],
     /// The app's templates and the variables they see in this cluster.
     templates: Option<(&'a TemplateSet, files::Context)>,
     settings: &'a Settings,
@@ -376,7 +377,7 @@ impl ClusterRender<'_> {
     /// runner itself.
     fn configmeta(&self, diagnostics: &mut Diagnostics) -> Object {
         let topology = self.topology;
-        let document = configmeta::cluster_document(topology, self.all, &[]);
+        let document = configmeta::cluster_document(topology, self.connected, &[]);
         let mut data = Map::new();
         data.insert(
             names::CONFIGMETA_KEY.into(),

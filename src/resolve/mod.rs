@@ -50,8 +50,28 @@ pub struct Topology<'m> {
     pub domain: String,
     /// Every role of the app, in the app's order, members or not.
     pub roles: Vec<RoleTopology<'m>>,
-    /// Indices (into the list of topologies) of connected clusters that are rendered too.
+}
+
+/// A cluster that resolved soundly: what the checks across clusters read. Its [`Topology`] is
+/// built again where the cluster is rendered (from the same model, so the same topology), and
+/// dropped with its objects: a run never holds every cluster's members at once.
+#[derive(Debug)]
+pub struct Resolved<'m> {
+    pub cluster: &'m Cluster,
+    pub app: &'m App,
+    pub namespace: String,
+    /// Members of all its roles.
+    pub members: usize,
+    /// Indices (into the list of resolved clusters) of connected clusters that are rendered too,
+    /// in that list's order.
     pub connections: Vec<usize>,
+}
+
+impl<'m> Resolved<'m> {
+    /// The cluster's topology, as resolve built and checked it.
+    pub fn topology(&self, model: &'m Model) -> Topology<'m> {
+        build(model, self.cluster, self.app)
+    }
 }
 
 #[derive(Debug)]
@@ -159,20 +179,20 @@ pub fn resolve<'m>(
     model: &'m Model,
     sources: &SourceMap,
     diagnostics: &mut Diagnostics,
-) -> Vec<Topology<'m>> {
+) -> Vec<Resolved<'m>> {
     if let Some(cluster) = model.clusters.get(MAX_CLUSTERS) {
         diagnostics.push(diags::too_many_clusters(MAX_CLUSTERS, cluster.origin));
         return Vec::new();
     }
-    let mut topologies: Vec<Topology<'m>> = Vec::with_capacity(model.clusters.len());
+    let mut resolved: Vec<Resolved<'m>> = Vec::with_capacity(model.clusters.len());
     let mut by_name: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut members_in_run = 0usize;
-    for (cluster, topology, local) in built(model) {
+    for (cluster, sound, local) in checked(model) {
         diagnostics.extend(local);
-        let Some(topology) = topology else {
+        let Some(sound) = sound else {
             continue;
         };
-        members_in_run = members_in_run.saturating_add(topology.member_count());
+        members_in_run = members_in_run.saturating_add(sound.members);
         if members_in_run > MAX_MEMBERS {
             let at = cluster.origin;
             diagnostics.push(diags::too_many_members_in_run(
@@ -182,49 +202,55 @@ pub fn resolve<'m>(
             ));
             return Vec::new();
         }
-        let key = (topology.namespace.clone(), cluster.name.clone());
-        if let Some(other) = by_name.get(&key).and_then(|&i| topologies.get(i)) {
+        let key = (sound.namespace.clone(), cluster.name.clone());
+        if let Some(other) = by_name.get(&key).and_then(|&i| resolved.get(i)) {
             let other = sources.describe(other.cluster.origin);
             let at = cluster.origin;
             diagnostics.push(diags::duplicate_cluster(&cluster.name, &key.0, at, other));
             continue;
         }
-        by_name.insert(key, topologies.len());
-        topologies.push(topology);
+        by_name.insert(key, resolved.len());
+        resolved.push(sound);
     }
-    link_connections(&mut topologies, &by_name, diagnostics);
-    check_listed_members(&topologies, diagnostics);
-    topologies
+    link_connections(&mut resolved, &by_name, diagnostics);
+    check_listed_members(&resolved, diagnostics);
+    resolved
 }
 
-/// Each cluster with its topology (`None` where it has none) and what building it reported, in
-/// the model's order. What every cluster asks for bounds what the topologies hold: when that
-/// is within the run's member budget, they are built on every core at once, where each
-/// worker's allocations reuse what validation freed (the main thread's cannot: its topologies
-/// were fresh memory for every member of the run); otherwise one at a time, as the caller
-/// asks for them, so that building stops where the budget is passed.
-fn built<'m>(
+/// Each cluster, resolved (`None` where its topology is not sound) with what checking it
+/// reported, in the model's order. What every cluster asks for bounds what the topologies
+/// hold: when that is within the run's member budget, they are checked on every core at once;
+/// otherwise one at a time, as the caller asks for them, so that building stops where the
+/// budget is passed. Each topology is dropped once checked.
+fn checked<'m>(
     model: &'m Model,
-) -> Box<dyn Iterator<Item = (&'m Cluster, Option<Topology<'m>>, Diagnostics)> + 'm> {
-    let build = move |cluster: &'m Cluster| {
+) -> Box<dyn Iterator<Item = (&'m Cluster, Option<Resolved<'m>>, Diagnostics)> + 'm> {
+    let check = move |cluster: &'m Cluster| {
         let mut local = Diagnostics::default();
         local.enter(Stage::Resolve);
-        (cluster, topology(model, cluster, &mut local), local)
+        let sound = topology(model, cluster, &mut local).map(|topology| Resolved {
+            cluster,
+            app: topology.app,
+            members: topology.member_count(),
+            namespace: topology.namespace,
+            connections: Vec::new(),
+        });
+        (cluster, sound, local)
     };
     let asked: usize = (model.clusters.iter().flat_map(|c| &c.roles))
         .map(|role| usize::try_from(role.members).unwrap_or(usize::MAX))
         .fold(0, usize::saturating_add);
     if asked <= MAX_MEMBERS {
         let clusters: Vec<&'m Cluster> = model.clusters.iter().collect();
-        let built = crate::parallel::map(&clusters, |cluster: &&'m Cluster| build(cluster));
-        Box::new(built.into_iter())
+        let checked = crate::parallel::map(&clusters, |cluster: &&'m Cluster| check(cluster));
+        Box::new(checked.into_iter())
     } else {
-        Box::new(model.clusters.iter().map(build))
+        Box::new(model.clusters.iter().map(check))
     }
 }
 
-/// One cluster's topology: its namespace, Service, domain and roles; `None` when a name is
-/// invalid or its Adoption does not fit it (reported).
+/// One cluster's topology, checked: `None` when a name is invalid or its Adoption does not fit
+/// it (reported).
 fn topology<'m>(
     model: &'m Model,
     cluster: &'m Cluster,
@@ -233,6 +259,22 @@ fn topology<'m>(
     // Validation keeps a cluster only when its app passed.
     let app = model.app_of(cluster)?;
     let errors_before = diagnostics.error_count();
+    let topology = build(model, cluster, app);
+    if let Some(adoption) = topology.adoption {
+        adoption::check(adoption, app, cluster, diagnostics);
+    }
+    check_labels(cluster, app, diagnostics);
+    if topology.roles.iter().all(|r| r.members.is_empty()) {
+        diagnostics.push(diags::no_members(&cluster.name, cluster.origin));
+    }
+    if diagnostics.error_count() > errors_before {
+        return None;
+    }
+    Some(topology)
+}
+
+/// One cluster's topology, unchecked: its namespace, Service, domain and roles.
+fn build<'m>(model: &'m Model, cluster: &'m Cluster, app: &'m App) -> Topology<'m> {
     let namespace = cluster
         .namespace
         .clone()
@@ -240,22 +282,12 @@ fn topology<'m>(
     let adopted = model
         .adoptions
         .get(&(namespace.clone(), cluster.name.clone()));
-    if let Some(adoption) = adopted {
-        adoption::check(adoption, app, cluster, diagnostics);
-    }
-    check_labels(cluster, app, diagnostics);
     let names = members::Names::of(cluster, adopted, &namespace, &model.settings);
     let node_ids = node_ids::count(app, cluster, adopted);
     let roles: Vec<RoleTopology<'m>> = (app.roles.iter().zip(node_ids))
         .map(|(app_role, ids)| names.role(app_role, cluster, &ids))
         .collect();
-    if roles.iter().all(|r| r.members.is_empty()) {
-        diagnostics.push(diags::no_members(&cluster.name, cluster.origin));
-    }
-    if diagnostics.error_count() > errors_before {
-        return None;
-    }
-    Some(Topology {
+    Topology {
         cluster,
         app,
         namespace,
@@ -266,8 +298,7 @@ fn topology<'m>(
         domain: names.domain,
         adoption: adopted,
         roles,
-        connections: Vec::new(),
-    })
+    }
 }
 
 /// The labels every object carries, from the cluster's and the app's names, are valid label
@@ -285,40 +316,37 @@ fn check_labels(cluster: &Cluster, app: &App, diagnostics: &mut Diagnostics) {
 
 /// Connections: only clusters rendered together, in the same namespace, can be embedded.
 fn link_connections(
-    topologies: &mut [Topology<'_>],
+    resolved: &mut [Resolved<'_>],
     by_name: &BTreeMap<(String, String), usize>,
     diagnostics: &mut Diagnostics,
 ) {
-    for topology in topologies {
+    for cluster in resolved {
         let mut connections = Vec::new();
-        for (name, origin) in &topology.cluster.connected_clusters {
-            let namespace = &topology.namespace;
+        for (name, origin) in &cluster.cluster.connected_clusters {
+            let namespace = &cluster.namespace;
             match by_name.get(&(namespace.clone(), name.clone())) {
-                Some(&i) if name != &topology.cluster.name => connections.push(i),
+                Some(&i) if name != &cluster.cluster.name => connections.push(i),
                 Some(_) => diagnostics.push(diags::connects_to_itself(*origin)),
                 None => diagnostics.push(diags::connection_not_rendered(name, namespace, *origin)),
             }
         }
         connections.sort_unstable();
         connections.dedup();
-        topology.connections = connections;
+        cluster.connections = connections;
     }
 }
 
 /// Refuses a cluster whose `configmeta.json` would list more members (its own and its connected
 /// clusters') than a ConfigMap can hold, before any of it is rendered.
-fn check_listed_members(topologies: &[Topology<'_>], diagnostics: &mut Diagnostics) {
-    for topology in topologies {
-        let listed = topology
-            .connections
-            .iter()
-            .filter_map(|&i| topologies.get(i))
-            .map(Topology::member_count)
-            .fold(topology.member_count(), usize::saturating_add);
+fn check_listed_members(resolved: &[Resolved<'_>], diagnostics: &mut Diagnostics) {
+    for cluster in resolved {
+        let listed = (cluster.connections.iter())
+            .filter_map(|&i| resolved.get(i))
+            .map(|connected| connected.members)
+            .fold(cluster.members, usize::saturating_add);
         if listed > MAX_LISTED_MEMBERS {
-            let (cluster, at) = (&topology.cluster.name, topology.cluster.origin);
-            let diagnostic =
-                diags::too_many_listed_members(cluster, listed, MAX_LISTED_MEMBERS, at);
+            let (name, at) = (&cluster.cluster.name, cluster.cluster.origin);
+            let diagnostic = diags::too_many_listed_members(name, listed, MAX_LISTED_MEMBERS, at);
             diagnostics.push(diagnostic);
         }
     }

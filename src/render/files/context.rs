@@ -20,9 +20,9 @@ pub(super) fn value(json: &Value) -> minijinja::Value {
 }
 
 impl Context {
-    pub fn new(topology: &Topology<'_>, all: &[Topology<'_>]) -> Context {
+    pub fn new(topology: &Topology<'_>, connected: &[Topology<'_>]) -> Context {
         let mut connections = Map::new();
-        for other in topology.connections.iter().filter_map(|&i| all.get(i)) {
+        for other in connected {
             connections.insert(
                 other.cluster.name.clone(),
                 json!({
