@@ -266,6 +266,9 @@ pub struct VolumeProjection {
     pub read_only: bool,
 }
 
+/// A role as a cluster asks for it. A run holds every cluster's roles from judging to rendering,
+/// so what few roles set (block storage, `/dev/shm`, a Secret, an affinity) is boxed: a role
+/// takes about 380 bytes rather than 600.
 #[derive(Clone, Debug)]
 pub struct ClusterRole {
     pub id: String,
@@ -273,15 +276,15 @@ pub struct ClusterRole {
     pub limits: Amounts,
     pub requests: Amounts,
     pub storage: Option<Storage>,
-    pub block_storage: Option<BlockStorage>,
+    pub block_storage: Option<Box<BlockStorage>>,
     pub env: Vec<(String, String)>,
     pub pod_labels: StringMap,
     pub pod_annotations: StringMap,
     pub service_labels: StringMap,
     pub service_annotations: StringMap,
-    pub affinity: Option<serde_json::Value>,
-    pub shared_memory: Option<Quantity>,
-    pub secret: Option<Secret>,
+    pub affinity: Option<Box<serde_json::Value>>,
+    pub shared_memory: Option<Box<Quantity>>,
+    pub secret: Option<Box<Secret>>,
     pub service_account: Option<String>,
     pub volume_projections: Vec<VolumeProjection>,
     pub origin: Origin,

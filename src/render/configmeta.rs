@@ -172,7 +172,7 @@ fn flavor(role: &RoleTopology<'_>) -> Value {
 pub fn node_section(topology: &Topology<'_>, role: &RoleTopology<'_>, member: &Member) -> Value {
     let block_devices: Vec<String> = role
         .cluster_role
-        .and_then(|r| r.block_storage.as_ref())
+        .and_then(|r| r.block_storage.as_deref())
         .map(|b| {
             (0..b.devices)
                 .map(|i| format!("{}{i}", b.path_prefix))

@@ -133,7 +133,7 @@ fn pod_spec(workload: &RoleWorkload<'_>) -> Value {
                 "serviceAccountName",
                 cluster_role.service_account.as_ref().map(|a| value!(a)),
             ),
-            ("affinity", cluster_role.affinity.clone()),
+            ("affinity", cluster_role.affinity.as_deref().cloned()),
         ],
     )
 }
@@ -175,7 +175,7 @@ fn app_container(
             ("tty", app_role.tty.then_some(value!(true))),
             (
                 "volumeDevices",
-                cluster_role.block_storage.as_ref().map(block_devices),
+                cluster_role.block_storage.as_deref().map(block_devices),
             ),
             (
                 "lifecycle",
