@@ -807,13 +807,16 @@ fn read_documents(
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
         match reader.read(&path) {
-            Ok(text) => files.push((sources.add(reader.display_path(&path), text), path)),
+            Ok(text) => {
+                let syntax = syntax_of(&path);
+                files.push((sources.add(reader.display_path(&path), text), path, syntax));
+            }
             Err(message) => diagnostics.push(Diagnostic::error(message)),
         }
     }
     let texts: Vec<(&str, Syntax)> = files
         .iter()
-        .map(|(file, path)| (sources.get(*file).text.as_str(), syntax_of(path)))
+        .map(|&(file, _, syntax)| (sources.get(file).text.as_str(), syntax))
         .collect();
     let summarize = texts.len() >= reader.limits.summarize_from;
     let parsed = document::parse_files(&texts, reader.limits.document, &reader.budget, |root| {
@@ -825,8 +828,7 @@ fn read_documents(
     files
         .into_iter()
         .zip(parsed)
-        .map(|((file, path), parsed)| {
-            let syntax = syntax_of(&path);
+        .map(|((file, path, syntax), parsed)| {
             let documents = match parsed {
                 Ok(nodes) => (nodes.into_iter().enumerate())
                     .map(|(position, root)| Document {
